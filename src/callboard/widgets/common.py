@@ -1,0 +1,47 @@
+"""Helpers shared by several widget modules (not a widget)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callboard.engine.io import SendMessage
+from callboard.widgets.base import Run
+
+__all__ = ["key_values", "message_effect"]
+
+
+def key_values(run: Run, name: str) -> dict[str, str]:
+    """Render a ``[{key, value}]`` property into a dict (Liquid in values only)."""
+    out: dict[str, str] = {}
+    items: Any = run.prop(name) or []
+    if not isinstance(items, list):
+        return out
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        key = item.get("key")
+        if key is None or key == "":
+            continue
+        value = item.get("value")
+        text = value if isinstance(value, str) else ("" if value is None else str(value))
+        out[str(key)] = run.render_text(text, f"properties.{name}.{i}.value")
+    return out
+
+
+def message_effect(run: Run, token: str, to: str) -> SendMessage:
+    """The SendMessage effect for Send Message / Send & Wait For Reply properties."""
+    media = run.render("media_url").strip()
+    return SendMessage(
+        token=token,
+        to=to,
+        from_=run.render("from"),
+        body=run.render("body"),
+        media_urls=tuple(u.strip() for u in media.split(",") if u.strip()) if media else (),
+        service=run.render("service"),
+        channel=run.render("channel"),
+        attributes=run.render("attributes"),
+        message_type=str(run.prop("message_type") or ""),
+        content_sid=run.render("content_sid"),
+        content_variables=key_values(run, "content_variables"),
+        shorten_urls=bool(run.prop("shorten_urls")),
+    )
