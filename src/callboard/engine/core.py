@@ -30,8 +30,8 @@ from callboard.engine.state import (
     Advance,
     Bundle,
     ExecutionState,
-    Frame,
     FlowRef,
+    Frame,
     StepRecord,
     Waiting,
     Warning,
@@ -83,9 +83,7 @@ def initial_context(event: Start) -> dict[str, Any]:
     }
 
 
-def advance(
-    bundle: Bundle, state: ExecutionState | None, event: Event, env: Env
-) -> Advance:
+def advance(bundle: Bundle, state: ExecutionState | None, event: Event, env: Env) -> Advance:
     """Apply one event to an execution. ``state`` is None only for :class:`Start`."""
     return _Machine(bundle, env).run(state, event)
 
@@ -303,7 +301,15 @@ class _Machine:
         if outcome.flow_variables:
             ctx["flow"]["variables"].update(outcome.flow_variables)
         self.effects.extend(outcome.effects)
-        nxt = node.next_for(outcome.event)
+        i = outcome.transition_index
+        if (
+            i is not None
+            and 0 <= i < len(node.transitions)
+            and node.transitions[i].event == outcome.event
+        ):
+            nxt = node.transitions[i].next
+        else:
+            nxt = node.next_for(outcome.event)
         self.record(node, outcome.event, nxt)
         if nxt is None:
             return self.finish_frame()
@@ -399,4 +405,3 @@ def _widget_of(node: State) -> Widget:
     widget = registry.get(node.type)
     assert widget is not None
     return widget
-

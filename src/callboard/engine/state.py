@@ -18,8 +18,8 @@ __all__ = [
     "Advance",
     "Bundle",
     "ExecutionState",
-    "Frame",
     "FlowRef",
+    "Frame",
     "StepRecord",
     "Waiting",
     "Warning",
@@ -216,8 +216,20 @@ class Advance:
         return self.state.status == "ended"
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
 def copy_json(value: Any) -> Any:
-    """Deep copy of a JSON-like value (much faster than copy.deepcopy)."""
+    """Deep copy of a JSON-like value (much faster than copy.deepcopy).
+
+    Hot path (a context snapshot per step): exact-type checks, and leaves are copied
+    without a call; dict/list subclasses take the generic branch.
+    """
+    t = type(value)
+    if t is dict:
+        return {k: v if type(v) in _ATOMS else copy_json(v) for k, v in value.items()}
+    if t is list:
+        return [v if type(v) in _ATOMS else copy_json(v) for v in value]
     if isinstance(value, dict):
         return {k: copy_json(v) for k, v in value.items()}
     if isinstance(value, list):

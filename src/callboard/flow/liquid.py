@@ -1,20 +1,366 @@
-"""Liquid templating with Studio's context (placeholder: replaced by the full module)."""
+"""Liquid templating with Studio's context and limits, on python-liquid 2.
+
+:func:`render_template` renders one property value against an execution context
+(``trigger``, ``widgets``, ``flow``, ``contact``); :func:`check_template` is the
+render-free check (syntax errors, unknown filters) the editor and the validator use.
+
+Studio's rules and how Callboard applies them:
+
+* **Namespaces.** The context is handed to Liquid as it is, so ``trigger.*``,
+  ``widgets.<name>.*``, ``flow.data``, ``flow.variables``, ``flow.channel.address``,
+  ``flow.flow_sid``, ``flow.sid`` and ``contact.channel.address`` resolve directly.
+  Widget names with hyphens work unquoted (``{{widgets.get-convo-name.parsed.name}}``),
+  as in Studio exports; ``widgets['get-convo-name']`` works too.
+  Liquid keywords used as keys after a dot (``parsed.limit``, ``data.in``) are read as
+  keys, as Studio does (python-liquid alone would reject them).
+* **Missing values** (unknown keys, indexes out of range) render as an empty string.
+* **Errors** (syntax errors, unknown tags or filters, a ``+`` in an expression,
+  comparing a string with a number, ...) raise :class:`TemplateError` with a one-line
+  message naming the line and column; the engine turns it into warning 81018 and the
+  field renders as an empty string. Nothing but :class:`TemplateError` ever leaves
+  :func:`render_template`.
+* **Filters**: Liquid's standard filters, plus Studio's ``to_json`` (compact JSON of any
+  value; a missing value gives ``null``). An object (mapping) printed with ``{{ }}`` is
+  written as compact JSON too, rather than in a Python-specific form.
+* **Dates**: ``'now'`` and ``'today'`` in the ``date`` filter are the execution's
+  injected clock (``now``), converted to :data:`TIMEZONE`. Studio's help centre says
+  Liquid dates use Pacific time, so the default is ``America/Los_Angeles``; change it
+  with :func:`set_timezone` (process-wide) or per call with ``tz=``. Integer (epoch)
+  inputs are shown in the same zone; date strings keep the zone they carry.
+* **Output limit**: a rendered template longer than 16 KB (16,384 bytes of UTF-8) is an
+  error (:class:`TemplateError`), not a truncation.
+* **Loop limit**: Studio allows 15 loop iterations. python-liquid checks the limit when a
+  ``for`` (or ``tablerow``) loop starts, against the loop's length after ``limit:`` and
+  ``offset:`` -- multiplied by the lengths of the enclosing loops. So a loop over 16 items
+  is an error *before its first iteration* (the whole field renders empty with warning
+  81018); it is never silently truncated. Use ``limit: 15`` to loop over the first 15
+  items of a longer array.
+* **Fast paths**: a string without ``{`` is returned as it is; a template that is exactly
+  one plain variable (``{{flow.variables.n}}``) is resolved directly, with the same result
+  Liquid gives.
+* **Caching**: compiled templates (and parse errors) are kept in the ``cache`` dict the
+  caller passes -- one per flow revision -- under the key :data:`CACHE_KEY`, keyed by
+  source, so every template is parsed once per revision.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
+from dateutil import parser as date_parser  # type: ignore[import-untyped]
 from liquid import Environment
+from liquid.builtin.output import Output, OutputNode
+from liquid.context import RenderContext
+from liquid.exceptions import (
+    LiquidError,
+    LocalNamespaceLimitError,
+    LoopIterationLimitError,
+    OutputStreamLimitError,
+    TemplateNotFoundError,
+)
+from liquid.filter import liquid_filter
+from liquid.stringify import to_liquid_string
+from liquid.template import BoundTemplate
+from liquid.undefined import is_undefined
 
-__all__ = ["TemplateError", "render_template"]
+__all__ = [
+    "CACHE_KEY",
+    "LOOP_LIMIT",
+    "OUTPUT_LIMIT",
+    "TIMEZONE",
+    "TemplateError",
+    "check_template",
+    "render_template",
+    "set_timezone",
+]
 
-_ENV = Environment()
+OUTPUT_LIMIT = 16 * 1024
+"""Maximum size of one rendered template, in bytes of UTF-8 (Studio: 16 KB)."""
+
+LOOP_LIMIT = 15
+"""Maximum loop iterations (Studio: 15), nested loops multiplied."""
+
+DEFAULT_TIMEZONE = "America/Los_Angeles"
+
+TIMEZONE: tzinfo = ZoneInfo(DEFAULT_TIMEZONE)
+"""The zone ``'now'`` is shown in by the ``date`` filter (see :func:`set_timezone`)."""
+
+CACHE_KEY = "liquid"
+"""Key of the compiled-template table inside a revision's ``caches`` dict."""
+
+MAX_CACHED = 20_000  # templates per revision; beyond that, parse without caching
 
 
 class TemplateError(Exception):
     """A template that cannot be parsed or rendered (Studio warning 81018)."""
+
+
+def set_timezone(name: str) -> None:
+    """Set the zone ``'now'`` is shown in (an IANA name, e.g. ``"UTC"``,
+    ``"America/Los_Angeles"``). Raises ``ValueError`` for an unknown zone."""
+    global TIMEZONE
+    TIMEZONE = _zone(name)
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+# --------------------------------------------------------------------------- environment
+
+_NOW: ContextVar[datetime | None] = ContextVar("callboard_liquid_now", default=None)
+_TZ: ContextVar[tzinfo | None] = ContextVar("callboard_liquid_tz", default=None)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        f = float(value)
+        return int(f) if f.is_integer() else f
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | set | frozenset | range):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if is_undefined(value):
+        return None
+    return str(value)
+
+
+def _dumps(value: Any) -> str:
+    if is_undefined(value):
+        return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+@liquid_filter
+def _to_json(value: Any) -> str:
+    """Studio's ``to_json``: the value as compact JSON."""
+    return _dumps(value)
+
+
+def _current_tz() -> tzinfo:
+    return _TZ.get() or TIMEZONE
+
+
+@liquid_filter
+def _date(value: Any, fmt: Any = None) -> str:
+    """The standard ``date`` filter, with ``'now'`` taken from the injected clock."""
+    if is_undefined(value) or value is None:
+        return ""
+    if is_undefined(fmt) or fmt is None:
+        return str(value)
+    when: datetime | None
+    if isinstance(value, str) and value.strip().lower() in ("now", "today"):
+        when = (_NOW.get() or datetime.now(UTC)).astimezone(_current_tz())
+    else:
+        when = _to_datetime(value)
+    if when is None:
+        return str(value)  # what Liquid does with input it cannot read as a date
+    fmt = str(fmt)
+    if "%s" in fmt:
+        fmt = fmt.replace("%%", "\x00").replace("%s", str(int(when.timestamp())))
+        fmt = fmt.replace("\x00", "%%")
+    try:
+        return when.strftime(fmt)
+    except ValueError as exc:
+        raise TemplateError(f"date: bad format {fmt!r}: {exc}") from None
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        try:
+            return datetime.fromtimestamp(float(value), _current_tz())
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return _to_datetime(int(text))
+        try:
+            parsed: datetime = date_parser.parse(text)
+        except (ValueError, OverflowError, date_parser.ParserError):
+            return None
+        return parsed
+    return None
+
+
+class _StudioOutputNode(OutputNode):
+    """``{{ }}`` that writes objects as JSON instead of a Python repr."""
+
+    __slots__ = ()
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        value = self.expression.evaluate(context)
+        if isinstance(value, Mapping) and not is_undefined(value):
+            return buffer.write(_dumps(value))
+        return buffer.write(to_liquid_string(value, False))
+
+
+class _StudioOutput(Output):
+    node_class = _StudioOutputNode
+
+
+class _StudioEnvironment(Environment):
+    loop_iteration_limit = LOOP_LIMIT
+    output_stream_limit = OUTPUT_LIMIT
+    local_namespace_limit = 1024 * 1024  # bytes held by {% assign %}/{% capture %}
+
+
+def _make_env() -> Environment:
+    env = _StudioEnvironment(strict_filters=True)
+    env.add_tag(_StudioOutput)
+    env.add_filter("to_json", _to_json)
+    env.add_filter("date", _date)
+    return env
+
+
+_ENV = _make_env()
+
+
+# --------------------------------------------------------------------------- API
+
+
+def _message(exc: BaseException) -> str:
+    """A one-line description of a python-liquid error."""
+    if isinstance(exc, TemplateError):
+        return str(exc)
+    if isinstance(exc, LoopIterationLimitError):
+        text = f"a loop would run more than {LOOP_LIMIT} iterations (Studio's limit)"
+    elif isinstance(exc, OutputStreamLimitError):
+        text = f"the rendered text is larger than {OUTPUT_LIMIT // 1024} KB (Studio's limit)"
+    elif isinstance(exc, TemplateNotFoundError):
+        text = f"there is no template named {exc.message!s} (render/include are not available)"
+    elif isinstance(exc, LocalNamespaceLimitError):
+        text = "assigned variables are too large"
+    elif isinstance(exc, LiquidError):
+        text = str(exc.message or type(exc).__name__)
+        if isinstance(exc.__cause__, Exception) and text == "unexpected liquid parsing error":
+            text = f"{text}: {exc.__cause__}"
+    elif isinstance(exc, RecursionError):
+        text = "the template is nested too deeply"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    text = " ".join(text.split())
+    if isinstance(exc, LiquidError):
+        try:
+            where = exc.context()
+        except Exception:
+            where = None
+        if where is not None:
+            text = f"{text} (line {where[0]}, column {where[1] + 1})"
+    return text
+
+
+# python-liquid reserves its keywords even after a dot, so ``{{widgets.http.parsed.limit}}``
+# would be a syntax error; Studio (like Shopify Liquid) reads it as a key. Such segments are
+# rewritten to bracket form (``parsed["limit"]``) in tags and outputs before parsing.
+_KEYWORDS = (
+    "true|false|nil|null|empty|blank|and|or|contains|not|in|offset|limit|reversed|cols|"
+    "continue|with|for|as|if|else|required"
+)
+_KEYWORD_SEGMENT = re.compile(rf"(?<=[\w\]?-])\.({_KEYWORDS})(?![\w?-])")
+_MARKUP = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
+
+
+def _quote_keyword_segments(source: str) -> str:
+    if _KEYWORD_SEGMENT.search(source) is None:
+        return source
+
+    def markup(m: re.Match[str]) -> str:
+        text = m.group()
+        if not text.startswith(("{{", "{%")) or re.match(r"\{%-?\s*raw\b", text):
+            return text
+        parts = _QUOTED.split(text)  # odd indexes are string literals
+        for i in range(0, len(parts), 2):
+            parts[i] = _KEYWORD_SEGMENT.sub(r'["\1"]', parts[i])
+        return "".join(parts)
+
+    return _MARKUP.sub(markup, source)
+
+
+def _parse(source: str) -> BoundTemplate:
+    try:
+        return _ENV.from_string(_quote_keyword_segments(source))
+    except Exception as exc:
+        raise TemplateError(_message(exc)) from None
+
+
+_SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\s*\}\}")
+_NOT_SIMPLE = frozenset({"size", "first", "last", *_KEYWORDS.split("|")})
+
+
+class _Lookup:
+    """A template that is exactly one plain variable, ``{{ a.b.c }}``: resolved without
+    Liquid (the most common template in Studio flows), with Liquid's result."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self.path = path
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        value: Any = context
+        for key in self.path:
+            if not isinstance(value, Mapping):
+                return ""
+            value = value.get(key)
+            if value is None:
+                return ""
+        text = _dumps(value) if isinstance(value, Mapping) else to_liquid_string(value, False)
+        if len(text) * 4 > OUTPUT_LIMIT and len(text.encode("utf-8")) > OUTPUT_LIMIT:
+            raise TemplateError(_message(OutputStreamLimitError("", token=None)))
+        return text
+
+
+def _simple(source: str) -> _Lookup | None:
+    m = _SIMPLE.fullmatch(source)
+    if m is None:
+        return None
+    path = tuple(m[1].split("."))
+    if path[0] in _NOT_SIMPLE or any(seg in ("size", "first", "last") for seg in path):
+        return None
+    return _Lookup(path)
+
+
+def _compiled(source: str, cache: dict[str, Any] | None) -> BoundTemplate | _Lookup:
+    if cache is None:
+        return _simple(source) or _parse(source)
+    table = cache.get(CACHE_KEY)
+    if table is None:
+        table = cache.setdefault(CACHE_KEY, {})
+    entry = table.get(source)
+    if entry is None:
+        try:
+            entry = _simple(source) or _parse(source)
+        except TemplateError as exc:
+            entry = exc
+        if len(table) < MAX_CACHED:
+            table[source] = entry
+    if isinstance(entry, TemplateError):
+        raise TemplateError(str(entry))
+    template: BoundTemplate | _Lookup = entry
+    return template
 
 
 def render_template(
@@ -23,10 +369,55 @@ def render_template(
     *,
     now: datetime,
     cache: dict[str, Any] | None = None,
+    tz: tzinfo | str | None = None,
 ) -> str:
+    """Render ``source`` against ``context``.
+
+    ``now`` is the execution's clock (what ``'now' | date: ...`` shows), ``cache`` the
+    flow revision's cache dict, ``tz`` the zone for ``'now'`` (default :data:`TIMEZONE`).
+    Raises :class:`TemplateError` -- and nothing else -- when the template is invalid or
+    exceeds a limit.
+    """
     if "{" not in source:
         return source
+    template = _compiled(source, cache)
     try:
-        return str(_ENV.from_string(source).render(**context))
-    except Exception as exc:  # noqa: BLE001
-        raise TemplateError(str(exc)) from exc
+        if isinstance(template, _Lookup):
+            return template.render(context)
+        zone = _zone(tz) if isinstance(tz, str) else tz
+        now_token = _NOW.set(now)
+        tz_token = _TZ.set(zone)
+        try:
+            return template.render(context)
+        finally:
+            _TZ.reset(tz_token)
+            _NOW.reset(now_token)
+    except TemplateError:
+        raise
+    except Exception as exc:  # every failure becomes a TemplateError
+        raise TemplateError(_message(exc)) from None
+
+
+def check_template(source: str) -> str | None:
+    """Check ``source`` without rendering it: the error message (a syntax error or an
+    unknown filter), or None when it is valid Liquid."""
+    if "{" not in source:
+        return None
+    try:
+        template = _parse(source)
+    except TemplateError as exc:
+        return str(exc)
+    try:
+        used = template.analyze(include_partials=False).filters
+    except Exception:
+        return None
+    for name, spans in used.items():
+        if name not in _ENV.filters:
+            where = ""
+            if spans:
+                before = source[: spans[0].index]
+                line = before.count("\n") + 1
+                column = len(before) - (before.rfind("\n") + 1) + 1
+                where = f" (line {line}, column {column})"
+            return f"unknown filter {name!r}{where}"
+    return None

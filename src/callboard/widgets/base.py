@@ -109,12 +109,16 @@ class Done:
 
     ``variables`` replaces ``widgets.<name>`` (``None`` leaves it as it is).
     ``flow_variables`` are written into ``flow.variables`` (Set Variables only).
+    ``transition_index`` names the exact entry of the state's ``transitions`` to follow
+    (Split Based On, whose ``match`` event repeats); ``None`` takes the first transition
+    for ``event``.
     """
 
     event: str
     variables: dict[str, Any] | None = None
     flow_variables: dict[str, Any] | None = None
     effects: tuple[Effect, ...] = ()
+    transition_index: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,86 @@
+"""HTTP Basic authentication for the Studio routes (``/v2/…``) and Callboard's own
+(``/callboard/v1/…``, except ``Health``).
+
+Username: an Account SID (password: its Auth Token) or an API Key SID (password: the
+key's secret). The service checks the credentials (:meth:`Callboard.authenticate`,
+constant-time comparison of hashes) and returns the account; the middleware stores it
+in ``scope["callboard.account"]`` for the handlers. Failures answer 401 with Twilio's
+body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
+requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
+pop up their own login dialog.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from callboard.api.errors import error_body
+
+__all__ = ["PROTECTED_PREFIXES", "PUBLIC_PATHS", "AuthMiddleware", "parse_basic"]
+
+PROTECTED_PREFIXES = ("/v2/", "/v2", "/callboard/v1/")
+PUBLIC_PATHS = frozenset({"/callboard/v1/Health"})
+
+
+def parse_basic(header: str) -> tuple[str, str] | None:
+    """``Basic base64(user:password)`` → ``(user, password)``; None when malformed."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep or not user:
+        return None
+    return user, password
+
+
+def _needs_auth(path: str) -> bool:
+    if path in PUBLIC_PATHS:
+        return False
+    return path == "/v2" or path.startswith(PROTECTED_PREFIXES)
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, service: object) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _needs_auth(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers") or []}
+        raw = headers.get(b"authorization")
+        if raw is None:
+            await self._deny(scope, receive, send, "Authentication Error - No credentials provided")
+            return
+        creds = parse_basic(raw.decode("latin-1"))
+        if creds is None:
+            await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
+            return
+        user, password = creds
+        authenticate = self.service.authenticate  # type: ignore[attr-defined]
+        account = await run_in_threadpool(authenticate, user, password)
+        if account is None:
+            await self._deny(scope, receive, send, "Authentication Error - invalid username")
+            return
+        scope["callboard.account"] = account
+        scope["callboard.credential"] = user
+        await self.app(scope, receive, send)
+
+    async def _deny(self, scope: Scope, receive: Receive, send: Send, message: str) -> None:
+        body = error_body(401, 20003, message)
+        body["detail"] = "Your AccountSid or AuthToken was incorrect."
+        headers = {}
+        request_headers = {k.lower() for k, _ in scope.get("headers") or []}
+        if b"x-requested-with" not in request_headers:
+            headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+        await JSONResponse(body, status_code=401, headers=headers)(scope, receive, send)

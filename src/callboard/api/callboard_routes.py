@@ -1,0 +1,65 @@
+"""Callboard's own routes, under ``/callboard/v1``:
+
+* ``GET /callboard/v1/Health`` (no auth) — ``{"status": "ok", "version", "database"}``;
+  503 when the database does not answer.
+* ``GET /callboard/v1/Me`` — the authenticated account.
+* ``GET /callboard/v1/WidgetTypes`` — ``{"widget_types": [...]}``: the schema of every
+  widget type the server runs (the editor builds its library and inspector from it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+import callboard
+from callboard.api.common import account_of, iso, json_response, service_of
+from callboard.api.errors import ApiError
+from callboard.api.urls import base_url
+from callboard.widgets.registry import all_widgets
+
+__all__ = ["routes"]
+
+log = logging.getLogger("callboard.api")
+
+
+async def health(request: Request) -> Response:
+    try:
+        await run_in_threadpool(service_of(request).count_accounts)
+    except Exception as exc:
+        log.warning("health check: the database does not answer: %s", exc)
+        raise ApiError(503, "The database does not answer", 20503) from None
+    return json_response({"status": "ok", "version": callboard.__version__, "database": "ok"})
+
+
+async def me(request: Request) -> Response:
+    account = account_of(request)
+    credential = str(request.scope.get("callboard.credential", account.sid))
+    return json_response(
+        {
+            "account_sid": account.sid,
+            "friendly_name": account.friendly_name,
+            "status": account.status,
+            "date_created": iso(account.date_created),
+            "credential_sid": credential,
+            "credential_type": "api_key" if credential.startswith("SK") else "auth_token",
+            "studio_base_url": base_url(request),
+        }
+    )
+
+
+async def widget_types(request: Request) -> Response:
+    account_of(request)
+    return json_response({"widget_types": [w.schema() for w in all_widgets()]})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/callboard/v1/Health", health, methods=["GET"]),
+        Route("/callboard/v1/Me", me, methods=["GET"]),
+        Route("/callboard/v1/WidgetTypes", widget_types, methods=["GET"]),
+    ]

@@ -1,0 +1,76 @@
+"""What every Studio handler needs: the service, the account, path SIDs, timestamps,
+and calling the synchronous service from the thread pool with its errors mapped to
+Twilio's error bodies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from callboard.api.errors import ApiError, not_found
+from callboard.runtime.records import Account, NotFound, ServiceError
+
+__all__ = [
+    "account_of",
+    "call",
+    "iso",
+    "json_response",
+    "path_sid",
+    "service_of",
+]
+
+T = TypeVar("T")
+
+_SID_RE = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}$") for prefix in ("FW", "FN", "FT")}
+
+
+def service_of(request: Request) -> Any:
+    return request.app.state.service
+
+
+def account_of(request: Request) -> Account:
+    account = request.scope.get("callboard.account")
+    if not isinstance(account, Account):  # the auth middleware guards every Studio route
+        raise ApiError(401, "Authentication Error - No credentials provided", 20003)
+    return account
+
+
+def path_sid(request: Request, name: str, prefix: str) -> str:
+    """A SID from the path, checked against the spec's pattern (else 404)."""
+    value = request.path_params.get(name, "")
+    if not isinstance(value, str) or not _SID_RE[prefix].match(value):
+        raise not_found(request.url.path)
+    return value
+
+
+def iso(value: datetime | None) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (the only format twilio-python parses)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def service_error(request: Request, exc: ServiceError) -> ApiError:
+    if isinstance(exc, NotFound):
+        return not_found(request.url.path)
+    return ApiError(exc.status, exc.message, exc.code, details=exc.details)
+
+
+async def call(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a service method in the thread pool; :class:`ServiceError` → :class:`ApiError`."""
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except ServiceError as exc:
+        raise service_error(request, exc) from None
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return JSONResponse(body, status_code=status)

@@ -1,0 +1,66 @@
+"""Clocks and SID generators for :func:`callboard.engine.advance` (the ``env`` argument).
+
+* :class:`SystemEnv` — the real thing: UTC wall-clock time and random SIDs
+  (``prefix`` + 32 lowercase hex digits, like Twilio's).
+* :class:`FakeEnv` — deterministic, for tests and benchmarks: a clock that only moves
+  when told to and SIDs from a counter (``FN00000000000000000000000000000001``...).
+
+Pure: no I/O. Both satisfy :class:`callboard.engine.core.Env`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["DEFAULT_FAKE_TIME", "FakeEnv", "SystemEnv"]
+
+DEFAULT_FAKE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class SystemEnv:
+    """Real UTC time and random hex SIDs."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sid(self, prefix: str) -> str:
+        return f"{prefix}{secrets.token_hex(16)}"
+
+
+class FakeEnv:
+    """A deterministic environment.
+
+    ``now()`` returns the same instant until :meth:`advance` or :meth:`advance_to` moves
+    it (never backwards). ``sid(prefix)`` numbers SIDs from ``first_sid`` with one
+    counter shared by every prefix, so the n-th SID made is always the same.
+    """
+
+    def __init__(self, start: datetime = DEFAULT_FAKE_TIME, first_sid: int = 1) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FakeEnv needs an aware datetime (UTC)")
+        self._now = start.astimezone(UTC)
+        self._next = first_sid
+
+    def now(self) -> datetime:
+        return self._now
+
+    def sid(self, prefix: str) -> str:
+        n = self._next
+        self._next += 1
+        return f"{prefix}{n:032x}"
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward by ``seconds`` (negative values are refused)."""
+        if seconds < 0:
+            raise ValueError("the fake clock cannot go backwards")
+        self._now += timedelta(seconds=seconds)
+        return self._now
+
+    def advance_to(self, when: datetime) -> datetime:
+        """Move the clock to ``when`` if that is later than now (a timer's due time)."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if when > self._now:
+            self._now = when.astimezone(UTC)
+        return self._now

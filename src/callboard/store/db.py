@@ -1,0 +1,150 @@
+"""Database connections: engine set-up, read and write transactions, migrations.
+
+SQLite (the default) is tuned for one writing process: WAL journal, ``busy_timeout``,
+``synchronous=NORMAL``, foreign keys on. Writes are serialised in-process with a lock
+and open with ``BEGIN IMMEDIATE`` (so a write never fails half-way on a lock upgrade);
+reads use plain deferred transactions and never block behind writers (WAL).
+
+PostgreSQL: ordinary READ COMMITTED transactions; :meth:`Database.write` takes no
+process lock and callers lock rows (``SELECT … FOR UPDATE``) where they need to.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+__all__ = ["Database", "DatabaseError", "normalise_url"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used (bad URL, unreachable server, failed migration)."""
+
+
+def normalise_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` use psycopg 3 (``postgresql+psycopg://``)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    """One engine plus the transaction helpers every store user goes through."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except Exception as exc:
+            raise DatabaseError(f"cannot read database URL {url!r}: {exc}") from None
+        self.dialect = parsed.get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        self._write_lock = threading.RLock()
+        if self.is_sqlite:
+            path = parsed.database or ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(
+                self.url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=8,
+                max_overflow=8,
+            )
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        elif self.dialect == "postgresql":
+            self.engine = create_engine(
+                self.url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            )
+        else:
+            raise DatabaseError(
+                f"unsupported database {self.dialect!r}: use sqlite:/// or postgresql://"
+            )
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (rolled back at the end)."""
+        with self.engine.connect() as conn:
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on error.
+
+        SQLite: serialised in-process and opened with ``BEGIN IMMEDIATE``."""
+        if self.is_sqlite:
+            with self._write_lock, self.engine.connect() as conn:
+                conn = conn.execution_options(callboard_write=True)
+                with conn.begin():
+                    yield conn
+        else:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+
+    def for_update(self) -> bool:
+        """Whether row locks (``SELECT … FOR UPDATE``) are needed and supported."""
+        return not self.is_sqlite
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision (Alembic)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        try:
+            with self._write_lock, self.engine.connect() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                conn.commit()
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            raise DatabaseError(f"database migration failed: {exc}") from exc
+
+    def check(self) -> None:
+        """Connect once, turning failures into a :class:`DatabaseError` that names the URL."""
+        try:
+            with self.engine.connect():
+                pass
+        except Exception as exc:
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            raise DatabaseError(f"cannot connect to {shown}: {exc}") from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN (pysqlite's own handling is off).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("callboard_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,230 @@
+"""The database schema (SQLAlchemy Core). Migrations in ``store/migrations`` create it.
+
+Conventions: SIDs are ``String(34)`` primary keys; times are naive UTC ``DateTime``
+(microseconds kept, so ordering by time is exact); JSON values are stored as text
+(portable between SQLite and PostgreSQL, and fast to write).
+
+One active execution per (flow, contact): ``executions.active_contact`` holds the
+contact address while the execution is active and NULL once it ends; the unique index
+``ux_executions_active`` on ``(flow_sid, active_contact)`` enforces it in the database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "accounts",
+    "api_keys",
+    "executions",
+    "flow_revisions",
+    "flows",
+    "messages",
+    "metadata",
+    "outbox",
+    "processed_requests",
+    "steps",
+    "timers",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+SID = 34
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("friendly_name", String(255), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("auth_token", String(64), nullable=False),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column(
+        "account_sid", String(SID), ForeignKey("accounts.sid", ondelete="CASCADE"), nullable=False
+    ),
+    Column("friendly_name", String(255), nullable=False),
+    Column("secret_hash", String(255), nullable=False),  # scrypt$n$r$p$salt$hash
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_api_keys_account", "account_sid"),
+)
+
+flows = Table(
+    "flows",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column(
+        "account_sid", String(SID), ForeignKey("accounts.sid", ondelete="CASCADE"), nullable=False
+    ),
+    Column("friendly_name", String(255), nullable=False),
+    Column("latest_revision", Integer, nullable=False),
+    Column("latest_published", Integer, nullable=True),
+    Column("test_users", Text, nullable=False, default="[]"),  # JSON array
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Index("ix_flows_account_created", "account_sid", "date_created", "sid"),
+)
+
+flow_revisions = Table(
+    "flow_revisions",
+    metadata,
+    Column(
+        "flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("revision", Integer, primary_key=True, autoincrement=False),
+    Column("account_sid", String(SID), nullable=False),
+    Column("friendly_name", String(255), nullable=False),
+    Column("author_sid", String(SID), nullable=True),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("status", String(16), nullable=False),  # draft | published
+    Column("valid", Boolean, nullable=False),
+    Column("errors", Text, nullable=False, default="[]"),  # JSON array
+    Column("warnings", Text, nullable=False, default="[]"),  # JSON array
+    Column("commit_message", Text, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column(
+        "flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), nullable=False
+    ),
+    Column("flow_version", Integer, nullable=False),
+    Column("contact_channel_address", String(320), nullable=False),
+    Column("flow_address", String(320), nullable=False),
+    Column("active_contact", String(320), nullable=True),  # set while active
+    Column("status", String(16), nullable=False),  # active | ended
+    Column("state", Text, nullable=False),  # ExecutionState JSON
+    Column("initiated_by", String(64), nullable=False),
+    Column("test_user", Boolean, nullable=False, default=False),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Column("ended_at", DateTime, nullable=True),
+    Column("ended_reason", String(32), nullable=True),
+    Index("ux_executions_active", "flow_sid", "active_contact", unique=True),
+    Index("ix_executions_flow_created", "flow_sid", "date_created", "sid"),
+    Index("ix_executions_status_created", "status", "date_created"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column(
+        "execution_sid",
+        String(SID),
+        ForeignKey("executions.sid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("transitioned_from", String(255), nullable=False),
+    Column("transitioned_to", String(255), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("subflow_sid", String(SID), nullable=True),
+    Column("parent_step_sid", String(SID), nullable=True),
+    Column("context", Text, nullable=False),  # JSON
+    Column("warnings", Text, nullable=True),  # JSON array, NULL when none
+    Column("date_created", DateTime, nullable=False),
+    Index("ux_steps_execution_seq", "execution_sid", "seq", unique=True),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "execution_sid",
+        String(SID),
+        ForeignKey("executions.sid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("token", String(64), nullable=False),
+    Column("due_at", DateTime, nullable=False),
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_timers_due", "due_at"),
+    Index("ux_timers_execution_token", "execution_sid", "token", unique=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "execution_sid",
+        String(SID),
+        ForeignKey("executions.sid", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("kind", String(32), nullable=False),  # the effect's kind (http_request...)
+    Column("token", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # effect JSON
+    Column("status", String(16), nullable=False),  # pending | running | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Index("ix_outbox_status_available", "status", "available_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column(
+        "execution_sid",
+        String(SID),
+        ForeignKey("executions.sid", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("flow_sid", String(SID), nullable=True),
+    Column("direction", String(16), nullable=False),  # outbound-api | inbound
+    Column("to_address", String(320), nullable=False),
+    Column("from_address", String(320), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("media_urls", Text, nullable=False, default="[]"),
+    Column("status", String(16), nullable=False),
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_messages_account_created", "account_sid", "date_created"),
+    Index("ix_messages_execution", "execution_sid"),
+)
+
+processed_requests = Table(
+    "processed_requests",
+    metadata,
+    Column("key", String(255), primary_key=True),  # e.g. "sms:SM…" (webhook idempotency)
+    Column("account_sid", String(SID), nullable=True),
+    Column("result", Text, nullable=True),  # JSON: what was answered
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_processed_requests_created", "date_created"),
+)

@@ -1,0 +1,150 @@
+"""Set Variables: store key/value pairs in ``flow.variables``.
+
+``properties.variables`` is an array of items ``{"key", "value"}``; exports from some
+editor versions add ``"index": "0"`` (ignored: items apply in array order) and other
+tools add ``"type"`` (default ``"string"``). Each value is rendered with Liquid (keys are
+not) and written to ``flow.variables.<key>``; the same pairs are mirrored under
+``widgets.<name>.<key>``. Keys are case-sensitive; setting a key again overwrites it.
+
+Decisions where Studio's behaviour is not documented precisely:
+
+* **Evaluation context.** Studio sets variables at the end of a step, so every value is
+  rendered against the context as it was when the widget was entered: a value cannot
+  see a key set by an earlier item of the same widget.
+* **Typing.** Studio's FAQ says numeric strings must be converted with ``| plus: 0``
+  before numeric comparisons, so a rendered value is stored as a **string** (``"10"``
+  stays ``"10"``). The help centre's "a value is numeric if not quoted" is honoured for
+  the JSON definition: a value written as a JSON number or boolean (``"value": 10``) is
+  stored as that number/boolean, untouched. An item may ask for a type explicitly:
+  ``"type": "number"`` (int or float), ``"boolean"`` (``true``/``false``) or
+  ``"json"``/``"object"``; a value that does not convert raises warning 81027 and the
+  rendered string is kept.
+* **Parse as JSON.** The editor's "Parse as JSON object" option is read from
+  ``parse_as_json`` (also ``parseAsJson`` / ``json``; ``true`` or ``"true"``) or from
+  ``"type": "json"``/``"object"``. The rendered text is parsed as JSON; invalid JSON
+  raises warning 81027 and the raw string is kept.
+* **Whitespace.** A value containing Liquid markup (``{{`` or ``{%``) is trimmed after
+  rendering, so the multi-line ``{% if %}...{% endif %}`` counter idiom stores ``"1"``
+  rather than ``"\\n  1\\n"``. Literal values are stored exactly as written.
+* A missing or null value stores ``""``; an item without a key is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+
+PARSE_WARNING = 81027
+_JSON_TYPES = frozenset({"json", "object"})
+_JSON_FLAGS = ("parse_as_json", "parseAsJson", "json")
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+
+
+class SetVariables(Widget):
+    type = "set-variables"
+    label = "Set Variables"
+    group = "Flow Control"
+    description = "Saves key/value pairs in flow.variables for the rest of the execution."
+    events = (EventSpec("next", "Next"),)
+    props = (
+        OFFSET,
+        Prop(
+            "variables",
+            kind="key_values",
+            editor="key_values",
+            label="Variables",
+            help="Each value may use Liquid; read it later as {{flow.variables.<key>}}.",
+        ),
+    )
+
+    def start(self, run: Run) -> Outcome:
+        items: Any = run.prop("variables") or []
+        values: dict[str, Any] = {}
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                if not isinstance(item, dict):
+                    continue
+                key = item.get("key")
+                if key is None or key == "":
+                    continue
+                values[str(key)] = _value(run, i, str(key), item)
+        mirrored = {k: _copy(v) for k, v in values.items()}
+        return Done("next", variables=mirrored, flow_variables=values)
+
+
+def _value(run: Run, i: int, key: str, item: dict[str, Any]) -> Any:
+    raw = item.get("value")
+    if raw is None:
+        return ""
+    if isinstance(raw, bool | int | float):
+        return raw  # written unquoted in the definition: keeps its JSON type
+    if isinstance(raw, dict | list):
+        return _copy(raw)
+    template = str(raw)
+    text = run.render_text(template, f"properties.variables.{i}.value")
+    if "{{" in template or "{%" in template:
+        text = text.strip()
+    kind = str(item.get("type") or "string").strip().lower()
+    if kind in _JSON_TYPES or any(_truthy(item.get(flag)) for flag in _JSON_FLAGS):
+        return _parse_json(run, key, text)
+    if kind in ("number", "integer", "float"):
+        return _parse_number(run, key, text)
+    if kind == "boolean":
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        run.warn(PARSE_WARNING, f"Variable {key!r}: {text!r} is not true or false; kept as text")
+    return text
+
+
+def _parse_json(run: Run, key: str, text: str) -> Any:
+    try:
+        parsed = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        if isinstance(exc, RecursionError):
+            reason = "nested too deeply"
+        run.warn(
+            PARSE_WARNING,
+            f"Variable {key!r}: could not parse {_short(text)} to a JSON object ({reason}); "
+            "kept as text",
+        )
+        return text
+    return "" if parsed is None else parsed
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_number(run: Run, key: str, text: str) -> Any:
+    stripped = text.strip()
+    if _INT.fullmatch(stripped):
+        return int(stripped)
+    if _FLOAT.fullmatch(stripped):
+        return float(stripped)
+    run.warn(PARSE_WARNING, f"Variable {key!r}: {_short(text)} is not a number; kept as text")
+    return text
+
+
+def _truthy(flag: Any) -> bool:
+    if isinstance(flag, str):
+        return flag.strip().lower() == "true"
+    return flag is True
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value))
+    return value
+
+
+WIDGET = SetVariables()

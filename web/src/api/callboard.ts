@@ -1,0 +1,36 @@
+// Callboard's own API: widget schemas and the simulator channel.
+
+import { request } from "./client";
+import type { SimCall, SimMessage, WidgetSchema } from "./types";
+
+export const fetchWidgetTypes = async (): Promise<WidgetSchema[]> =>
+  (await request<{ widget_types: WidgetSchema[] }>("GET", "/callboard/v1/WidgetTypes"))
+    .widget_types;
+
+// The simulator routes are the channel API of issue 4.
+export const simSendMessage = (flowSid: string, from: string, to: string, body: string) =>
+  request<SimMessage>("POST", "/callboard/v1/Simulator/Messages", {
+    form: { FlowSid: flowSid, From: from, To: to, Body: body },
+  });
+
+export const simListMessages = async (flowSid: string, contact: string): Promise<SimMessage[]> =>
+  (
+    await request<{ messages: SimMessage[] }>("GET", "/callboard/v1/Simulator/Messages", {
+      query: { FlowSid: flowSid, Contact: contact },
+    })
+  ).messages;
+
+export const simStartCall = (flowSid: string, from: string, to: string) =>
+  request<SimCall>("POST", "/callboard/v1/Simulator/Calls", {
+    form: { FlowSid: flowSid, From: from, To: to },
+  });
+
+export const simCallInput = (callSid: string, input: { digits?: string; speech?: string }) =>
+  request<SimCall>("POST", `/callboard/v1/Simulator/Calls/${callSid}/Input`, {
+    form: { Digits: input.digits, SpeechResult: input.speech },
+  });
+
+export const simHangup = (callSid: string) =>
+  request<SimCall>("POST", `/callboard/v1/Simulator/Calls/${callSid}/Input`, {
+    form: { CallStatus: "completed" },
+  });

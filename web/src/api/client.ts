@@ -1,0 +1,102 @@
+// The one place that talks HTTP: Basic auth on every request, form-encoded bodies,
+// Twilio error bodies turned into ApiError.
+
+import { getCredentials } from "../state/auth";
+
+export interface ValidationIssue {
+  property_path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  status: number;
+  code: number;
+  details: Record<string, unknown> | undefined;
+
+  constructor(status: number, code: number, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** 81022's details.errors[] (property_path like "#/states/3/properties/timeout"). */
+  get validationErrors(): ValidationIssue[] {
+    const errs = this.details?.errors;
+    return Array.isArray(errs) ? (errs as ValidationIssue[]) : [];
+  }
+}
+
+export type FormValue = string | number | boolean | undefined | null | string[];
+
+export function encodeForm(params: Record<string, FormValue>): URLSearchParams {
+  const body = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) value.forEach((v) => body.append(key, v));
+    else body.append(key, String(value));
+  }
+  return body;
+}
+
+function authHeader(): Record<string, string> {
+  const creds = getCredentials();
+  if (!creds) return {};
+  const raw = `${creds.username}:${creds.password}`;
+  const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(raw)));
+  return { Authorization: `Basic ${b64}` };
+}
+
+/** Keeps only the path and query of an absolute URL the server returned (paging links). */
+export function localPath(url: string): string {
+  try {
+    const u = new URL(url, window.location.origin);
+    return u.pathname + u.search;
+  } catch {
+    return url;
+  }
+}
+
+export async function request<T>(
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  options: { query?: Record<string, FormValue>; form?: Record<string, FormValue> } = {},
+): Promise<T> {
+  let url = path;
+  if (options.query) {
+    const q = encodeForm(options.query).toString();
+    if (q) url += (url.includes("?") ? "&" : "?") + q;
+  }
+  const headers: Record<string, string> = { Accept: "application/json", ...authHeader() };
+  let body: string | undefined;
+  if (options.form) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    body = encodeForm(options.form).toString();
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body });
+  } catch (err) {
+    throw new ApiError(0, 0, `Cannot reach the Callboard server (${String(err)})`);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    const d = (data ?? {}) as { code?: number; message?: string; details?: Record<string, unknown> };
+    throw new ApiError(
+      res.status,
+      d.code ?? res.status,
+      d.message ?? `${method} ${path} failed with HTTP ${res.status}`,
+      d.details,
+    );
+  }
+  return data as T;
+}
