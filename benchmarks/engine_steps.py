@@ -84,7 +84,9 @@ def build_flow() -> dict[str, Any]:
                 i="0",
                 total="0",
                 name="{{flow.data.name | strip | capitalize}}",
-                greeting="Hello {{flow.data.name | strip | capitalize}} from {{flow.channel.address}}",
+                greeting=(
+                    "Hello {{flow.data.name | strip | capitalize}} from {{flow.channel.address}}"
+                ),
                 limit="{{flow.data.limit | default: 30 | plus: 0}}",
             ),
         ),
@@ -143,7 +145,10 @@ def build_flow() -> dict[str, Any]:
             [{"event": "next", "next": "parity"}],
             variables=_kv(
                 squared="{{flow.variables.i | times: flow.variables.i}}",
-                parity="{% assign m = flow.variables.i | modulo: 2 %}{% if m == 0 %}even{% else %}odd{% endif %}",
+                parity=(
+                    "{% assign m = flow.variables.i | modulo: 2 %}"
+                    "{% if m == 0 %}even{% else %}odd{% endif %}"
+                ),
                 shout="{{flow.variables.name | upcase | append: '!'}}",
             ),
         ),

@@ -4,11 +4,17 @@ import { defineConfig } from "vite";
 // scripts/build-web, which ./scripts/bootstrap runs on install).
 export default defineConfig({
   base: "/",
-  esbuild: { jsx: "automatic" },
   build: {
     outDir: "../src/callboard/api/static",
     emptyOutDir: true,
     chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // @xyflow/react starts with "use client" (for React Server Components): harmless here.
+        if (warning.code === "MODULE_LEVEL_DIRECTIVE") return;
+        warn(warning);
+      },
+    },
   },
   server: {
     proxy: {

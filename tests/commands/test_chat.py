@@ -172,6 +172,31 @@ def test_unusable_flows_exit_2_without_traceback(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("extra", "mock", "needle"),
+    [
+        (["--param", "novalue"], None, "--param 'novalue': expected KEY=VALUE"),
+        (["--param", "=v"], None, "expected KEY=VALUE"),
+        ([], "[1]", "expected a JSON object mapping URLs"),
+        ([], "{", "not valid JSON"),
+        ([], '{"https://a": {"status": 7}}', "entry 'https://a': status must be"),
+        (["--subflow", "plain.json"], None, "cannot tell the subflow's SID"),
+        (["--mock", "missing.json"], None, "cannot read mock file missing.json"),
+    ],
+)
+def test_bad_options_exit_2(
+    tmp_path: Path, extra: list[str], mock: str | None, needle: str
+) -> None:
+    args = [str(_write(tmp_path, ASK_FLOW)), *extra]
+    if mock is not None:
+        (tmp_path / "m.json").write_text(mock)
+        args += ["--mock", str(tmp_path / "m.json")]
+    result = _run(args, "hi\n")
+    assert result.exit_code == 2
+    assert needle in result.stderr
+    assert result.stdout == ""
+
+
 def test_a_crashing_widget_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     result = _run([str(_write(tmp_path, flow(state("b", "test-boom"))))], "x\n")
     assert result.exit_code == 1

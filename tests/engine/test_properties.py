@@ -16,8 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callboard.engine import (
-    MAX_CONSECUTIVE,
-    MAX_STEPS,
     Advance,
     Bundle,
     ExecutionState,
@@ -177,7 +175,7 @@ def widget_state(draw: st.DrawFn, name: str, names: tuple[str, ...]) -> dict[str
                 transitions.append(
                     {
                         "event": spec.name,
-                        "next": draw(st.sampled_from(names)),
+                        "next": draw(st.one_of(st.just(name), st.sampled_from(names))),
                         "conditions": [
                             {
                                 "friendly_name": operator,
@@ -192,7 +190,7 @@ def widget_state(draw: st.DrawFn, name: str, names: tuple[str, ...]) -> dict[str
                     }
                 )
         else:
-            nxt = draw(st.one_of(st.none(), st.sampled_from(names)))
+            nxt = draw(st.one_of(st.none(), st.just(name), st.sampled_from(names)))
             transitions.append({"event": spec.name, **({"next": nxt} if nxt else {})})
     return {"name": name, "type": widget.type, "transitions": transitions, "properties": props}
 
@@ -288,7 +286,11 @@ def _snapshot(state: ExecutionState | None) -> str:
 
 def _check_result(before: str, result: Advance, was_ended: bool) -> None:
     state = result.state
-    assert state.step_count <= MAX_STEPS
+    assert state.step_count <= 1000  # Studio: 1,000 steps per execution
+    if state.status == "ended":
+        assert state.waiting is None and len(state.frames) == 1
+    else:
+        assert state.waiting is not None, "an active execution must wait for something"
     if not result.accepted or was_ended:
         assert not result.accepted
         assert not result.steps and not result.effects
@@ -363,7 +365,7 @@ def test_engine_invariants(data: st.DataObject) -> None:
         assert again.accepted == result.accepted
         steps.extend(result.steps)
         state = result.state
-    assert _longest_run(steps) <= MAX_CONSECUTIVE
+    assert _longest_run(steps) <= 10  # Studio: 10 runs of one widget in a row
 
 
 @settings(max_examples=25, deadline=None)
@@ -383,3 +385,54 @@ def test_generator_uses_the_messaging_widgets() -> None:
     types = {w.type for w in WIDGETS}
     assert "send-message" in types
     assert not any(w.channel == "voice" for w in WIDGETS)
+
+
+RING_TYPES = ("set-variables", "split-based-on")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(RING_TYPES), min_size=2, max_size=5),
+    values=st.lists(liquidish, min_size=5, max_size=5),
+)
+def test_a_ring_of_widgets_that_never_wait_stops_at_1000_steps(
+    kinds: list[str], values: list[str]
+) -> None:
+    names = [f"r{i}" for i in range(len(kinds))]
+    states: list[dict[str, Any]] = [
+        {
+            "name": "Trigger",
+            "type": "trigger",
+            "transitions": [{"event": "incomingMessage", "next": names[0]}],
+            "properties": {},
+        }
+    ]
+    for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        nxt = names[(i + 1) % len(names)]
+        if kind == "set-variables":
+            props: dict[str, Any] = {"variables": [{"key": "n", "value": values[i]}]}
+            transitions: list[dict[str, Any]] = [{"event": "next", "next": nxt}]
+        else:
+            props = {"input": values[i]}
+            transitions = [
+                {"event": "noMatch", "next": nxt},
+                {
+                    "event": "match",
+                    "next": nxt,
+                    "conditions": [
+                        {
+                            "friendly_name": "x",
+                            "arguments": [values[i]],
+                            "type": "contains",
+                            "value": "1",
+                        }
+                    ],
+                },
+            ]
+        states.append({"name": name, "type": kind, "transitions": transitions, "properties": props})
+    flow = FlowDefinition.from_json({"initial_state": "Trigger", "states": states})
+    start = Start("incomingMessage", "FN1", MAIN_SID, "+1", "+2", {"Body": "1"})
+    result = advance(Bundle(FlowRef(MAIN_SID, 1, flow)), None, start, FakeEnv())
+    assert result.state.status == "ended"
+    assert result.state.step_count == len(result.steps) == 1000
+    assert [w.code for w in result.warnings if w.code == 81000] == [81000]

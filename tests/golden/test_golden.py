@@ -125,7 +125,8 @@ def test_transcripts_cover_every_golden_flow() -> None:
 def test_a_wrong_transcript_fails() -> None:
     """The comparison is exact: one changed character in an expected line is caught."""
     script = parse(HERE / "survey_happy.txt")
-    script.lines[1] = script.lines[1].replace("5?", "5!")
+    script.lines[1] = script.lines[1].replace("us?", "us!")
+    assert script.lines[1].endswith("us!")
     assert replay(script) != script.lines
 
 
@@ -194,18 +195,8 @@ def test_chat_subprocess_golden_flow_with_timeout_and_pending_wait_at_eof() -> N
     assert "[step] ask_rating --timeout--> no_reply (send-and-wait-for-reply)" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "needle"),
-    [
-        (["nope.json"], "cannot read flow file"),
-        ([str(FLOWS / "http_lookup.mock.json")], "'states' is required"),
-        ([str(FLOWS / "survey.json"), "--param", "novalue"], "expected KEY=VALUE"),
-        ([str(FLOWS / "survey.json"), "--mock", str(FLOWS / "survey.json")], "entry"),
-        ([str(FLOWS / "onboarding.json"), "--subflow", "x.json"], "cannot tell the subflow"),
-    ],
-)
-def test_chat_subprocess_bad_input_exits_2(args: list[str], needle: str) -> None:
-    result = _chat(args, "")
+def test_chat_subprocess_bad_input_exits_2() -> None:
+    result = _chat(["nope.json"], "")
     assert result.returncode == 2
-    assert needle in result.stderr
+    assert "callboard chat: cannot read flow file nope.json" in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,13 +5,14 @@ Twilio's error bodies."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from callboard.api.errors import ApiError, not_found
 from callboard.runtime.records import Account, NotFound, ServiceError
@@ -22,6 +23,7 @@ __all__ = [
     "iso",
     "json_response",
     "path_sid",
+    "resource",
     "service_of",
 ]
 
@@ -74,3 +76,18 @@ async def call(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any
 
 def json_response(body: Any, status: int = 200) -> Response:
     return JSONResponse(body, status_code=status)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def resource(path: str, **handlers: Handler) -> Route:
+    """One route per path with a handler per method (``get=``, ``post=``, ``delete=``),
+    so that a 405 names every method the path supports in ``Allow``."""
+    by_method = {method.upper(): handler for method, handler in handlers.items()}
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await by_method[method](request)
+
+    return Route(path, dispatch, methods=list(by_method))

@@ -23,7 +23,8 @@ _CSS = """
 body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
 header{background:#121c2d;color:#fff;padding:18px 32px}header h1{margin:0;font-size:22px}
 main{max-width:1000px;margin:0 auto;padding:16px 32px 64px}
-section.op{background:#fff;border:1px solid #d8dce3;border-radius:6px;margin:12px 0;padding:10px 16px}
+section.op{background:#fff;border:1px solid #d8dce3;border-radius:6px;margin:12px 0;
+padding:10px 16px}
 .m{display:inline-block;min-width:62px;font:bold 13px monospace;padding:2px 8px;border-radius:4px;
 color:#fff;text-align:center}.get{background:#1d7a3a}.post{background:#1552b3}
 .delete{background:#b31515}code,.path{font-family:ui-monospace,monospace}.path{font-weight:600}
@@ -58,8 +59,10 @@ def _fields_table(props: dict[str, Any], required: list[str], doc: dict[str, Any
             f"<td>{escape(_type_of(schema, doc))}</td>"
             f"<td>{escape(str(schema.get('description', '')))}</td></tr>"
         )
-    return "<table><tr><th>name</th><th>type</th><th>description</th></tr>" + "".join(rows) + (
-        "</table>"
+    return (
+        "<table><tr><th>name</th><th>type</th><th>description</th></tr>"
+        + "".join(rows)
+        + ("</table>")
     )
 
 

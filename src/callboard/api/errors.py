@@ -134,9 +134,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error(
-        "unexpected error on %s %s", request.method, request.url.path, exc_info=exc
-    )
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(ApiError(500, "Internal server error", 20500))
 
 

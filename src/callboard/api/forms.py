@@ -69,7 +69,9 @@ class Form:
         if text is None:
             return False, None
         try:
-            return True, json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            return True, json.loads(
+                text, parse_constant=_reject_constant, parse_float=_finite_float
+            )
         except json.JSONDecodeError as exc:
             raise bad_request(
                 f"Invalid parameter {key}: not valid JSON ({exc.msg} at line {exc.lineno}, "

@@ -15,7 +15,7 @@ __all__ = ["openapi_document"]
 
 J = dict[str, Any]
 
-BASIC = [{"basicAuth": []}]
+BASIC: list[J] = [{"basicAuth": []}]
 
 
 def _sid(prefix: str, nullable: bool = True) -> J:
@@ -35,13 +35,25 @@ def _s(desc: str, nullable: bool = True, fmt: str | None = None) -> J:
     return out
 
 
-_DATE = {"type": "string", "format": "date-time", "nullable": True,
-         "description": "UTC, formatted YYYY-MM-DDTHH:MM:SSZ."}
-_URL = {"type": "string", "format": "uri", "nullable": True,
-        "description": "The absolute URL of the resource."}
-_LINKS = {"type": "object", "format": "uri-map", "nullable": True,
-          "additionalProperties": {"type": "string"},
-          "description": "Absolute URLs of related resources."}
+_DATE = {
+    "type": "string",
+    "format": "date-time",
+    "nullable": True,
+    "description": "UTC, formatted YYYY-MM-DDTHH:MM:SSZ.",
+}
+_URL = {
+    "type": "string",
+    "format": "uri",
+    "nullable": True,
+    "description": "The absolute URL of the resource.",
+}
+_LINKS = {
+    "type": "object",
+    "format": "uri-map",
+    "nullable": True,
+    "additionalProperties": {"type": "string"},
+    "description": "Absolute URLs of related resources.",
+}
 _ANY_JSON = {"nullable": True, "description": "A JSON value."}
 _STATUS_FLOW = {"type": "string", "enum": ["draft", "published"]}
 _STATUS_EXEC = {"type": "string", "enum": ["active", "ended"]}
@@ -103,8 +115,11 @@ SCHEMAS: J = {
             "flow_sid": _sid("FW"),
             "contact_channel_address": _s("The contact's address (To)."),
             "contact_sid": _sid("FC"),
-            "flow_version": {"type": "integer", "nullable": True,
-                             "description": "The flow revision the execution runs."},
+            "flow_version": {
+                "type": "integer",
+                "nullable": True,
+                "description": "The flow revision the execution runs.",
+            },
             "context": {**_ANY_JSON, "description": "The execution's current context."},
             "status": _STATUS_EXEC,
             "date_created": _DATE,
@@ -163,12 +178,24 @@ def _path_param(name: str, prefix: str | None, desc: str) -> J:
 
 
 _PAGING = [
-    {"name": "PageSize", "in": "query", "description": "Items per page, 1–1000 (default 50).",
-     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-    {"name": "Page", "in": "query", "description": "Page index, kept for the client.",
-     "schema": {"type": "integer", "minimum": 0}},
-    {"name": "PageToken", "in": "query", "description": "Opaque; taken from a page URL.",
-     "schema": {"type": "string"}},
+    {
+        "name": "PageSize",
+        "in": "query",
+        "description": "Items per page, 1–1000 (default 50).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+    },
+    {
+        "name": "Page",
+        "in": "query",
+        "description": "Page index, kept for the client.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    {
+        "name": "PageToken",
+        "in": "query",
+        "description": "Opaque; taken from a page URL.",
+        "schema": {"type": "string"},
+    },
 ]
 
 
@@ -260,86 +287,190 @@ NO_CONTENT = {"204": {"description": "Deleted."}}
 
 def _studio_paths() -> J:
     ex_filters = [
-        {"name": "status", "in": "query", "schema": _STATUS_EXEC,
-         "description": "Only executions with this status."},
-        {"name": "DateCreatedFrom", "in": "query", "schema": {"type": "string",
-         "format": "date-time"}, "description": "Created on or after (ISO 8601 or a date)."},
-        {"name": "DateCreatedTo", "in": "query", "schema": {"type": "string",
-         "format": "date-time"}, "description": "Created before (ISO 8601 or a date)."},
+        {
+            "name": "status",
+            "in": "query",
+            "schema": _STATUS_EXEC,
+            "description": "Only executions with this status.",
+        },
+        {
+            "name": "DateCreatedFrom",
+            "in": "query",
+            "schema": {"type": "string", "format": "date-time"},
+            "description": "Created on or after (ISO 8601 or a date).",
+        },
+        {
+            "name": "DateCreatedTo",
+            "in": "query",
+            "schema": {"type": "string", "format": "date-time"},
+            "description": "Created before (ISO 8601 or a date).",
+        },
     ]
     t_flow, t_exec, t_step = "Studio Flows", "Studio Executions", "Studio Steps"
     return {
         "/v2/Flows": {
-            "get": _op("ListFlow", "List flows (newest first)", t_flow,
-                       _ok(_list_schema("flows", "Flow")), _PAGING),
-            "post": _op("CreateFlow", "Create a flow", t_flow, _ok("Flow", "201", "Created"),
-                        form=_FLOW_FORM, required=["FriendlyName", "Status", "Definition"]),
+            "get": _op(
+                "ListFlow",
+                "List flows (newest first)",
+                t_flow,
+                _ok(_list_schema("flows", "Flow")),
+                _PAGING,
+            ),
+            "post": _op(
+                "CreateFlow",
+                "Create a flow",
+                t_flow,
+                _ok("Flow", "201", "Created"),
+                form=_FLOW_FORM,
+                required=["FriendlyName", "Status", "Definition"],
+            ),
         },
         "/v2/Flows/Validate": {
-            "post": _op("UpdateFlowValidate", "Validate a flow definition without saving it",
-                        t_flow, _ok("FlowValidate"), form=_FLOW_FORM,
-                        required=["FriendlyName", "Status", "Definition"]),
+            "post": _op(
+                "UpdateFlowValidate",
+                "Validate a flow definition without saving it",
+                t_flow,
+                _ok("FlowValidate"),
+                form=_FLOW_FORM,
+                required=["FriendlyName", "Status", "Definition"],
+            ),
         },
         "/v2/Flows/{Sid}": {
             "get": _op("FetchFlow", "Fetch a flow", t_flow, _ok("Flow"), [FW]),
-            "post": _op("UpdateFlow", "Update a flow (each save is a new revision)", t_flow,
-                        _ok("Flow"), [FW], form=_FLOW_FORM, required=["Status"]),
-            "delete": _op("DeleteFlow", "Delete a flow with its revisions and executions",
-                          t_flow, NO_CONTENT, [FW]),
+            "post": _op(
+                "UpdateFlow",
+                "Update a flow (each save is a new revision)",
+                t_flow,
+                _ok("Flow"),
+                [FW],
+                form=_FLOW_FORM,
+                required=["Status"],
+            ),
+            "delete": _op(
+                "DeleteFlow",
+                "Delete a flow with its revisions and executions",
+                t_flow,
+                NO_CONTENT,
+                [FW],
+            ),
         },
         "/v2/Flows/{Sid}/Revisions": {
-            "get": _op("ListFlowRevision", "List a flow's revisions (newest first)", t_flow,
-                       _ok(_list_schema("revisions", "FlowRevision")), [FW, *_PAGING]),
+            "get": _op(
+                "ListFlowRevision",
+                "List a flow's revisions (newest first)",
+                t_flow,
+                _ok(_list_schema("revisions", "FlowRevision")),
+                [FW, *_PAGING],
+            ),
         },
         "/v2/Flows/{Sid}/Revisions/{Revision}": {
-            "get": _op("FetchFlowRevision", "Fetch a revision", t_flow, _ok("FlowRevision"),
-                       [FW, _path_param("Revision", None,
-                        "A revision number, LatestPublished or LatestRevision.")]),
+            "get": _op(
+                "FetchFlowRevision",
+                "Fetch a revision",
+                t_flow,
+                _ok("FlowRevision"),
+                [
+                    FW,
+                    _path_param(
+                        "Revision", None, "A revision number, LatestPublished or LatestRevision."
+                    ),
+                ],
+            ),
         },
         "/v2/Flows/{Sid}/TestUsers": {
             "get": _op("FetchTestUser", "Who may run the draft", t_flow, _ok("TestUsers"), [FW]),
-            "post": _op("UpdateTestUser", "Set who may run the draft", t_flow,
-                        _ok("TestUsers"), [FW],
-                        form={"TestUsers": {"type": "array", "items": {"type": "string"}}},
-                        required=["TestUsers"]),
+            "post": _op(
+                "UpdateTestUser",
+                "Set who may run the draft",
+                t_flow,
+                _ok("TestUsers"),
+                [FW],
+                form={"TestUsers": {"type": "array", "items": {"type": "string"}}},
+                required=["TestUsers"],
+            ),
         },
         "/v2/Flows/{FlowSid}/Executions": {
-            "get": _op("ListExecution", "List executions (newest first)", t_exec,
-                       _ok(_list_schema("executions", "Execution")),
-                       [FLOW_SID, *ex_filters, *_PAGING]),
-            "post": _op("CreateExecution", "Start an execution (REST trigger)", t_exec,
-                        _ok("Execution", "201", "Created"), [FLOW_SID],
-                        form={"To": {"type": "string", "description": "The contact address."},
-                              "From": {"type": "string", "description": "The flow's address."},
-                              "Parameters": {"type": "string",
-                                             "description": "JSON object text: flow.data."}},
-                        required=["To", "From"]),
+            "get": _op(
+                "ListExecution",
+                "List executions (newest first)",
+                t_exec,
+                _ok(_list_schema("executions", "Execution")),
+                [FLOW_SID, *ex_filters, *_PAGING],
+            ),
+            "post": _op(
+                "CreateExecution",
+                "Start an execution (REST trigger)",
+                t_exec,
+                _ok("Execution", "201", "Created"),
+                [FLOW_SID],
+                form={
+                    "To": {"type": "string", "description": "The contact address."},
+                    "From": {"type": "string", "description": "The flow's address."},
+                    "Parameters": {"type": "string", "description": "JSON object text: flow.data."},
+                },
+                required=["To", "From"],
+            ),
         },
         "/v2/Flows/{FlowSid}/Executions/{Sid}": {
-            "get": _op("FetchExecution", "Fetch an execution", t_exec, _ok("Execution"),
-                       [FLOW_SID, EXEC_SID]),
-            "post": _op("UpdateExecution", "End an execution (Status=ended)", t_exec,
-                        _ok("Execution"), [FLOW_SID, EXEC_SID],
-                        form={"Status": _STATUS_EXEC}, required=["Status"]),
-            "delete": _op("DeleteExecution", "Delete an execution and its steps", t_exec,
-                          NO_CONTENT, [FLOW_SID, EXEC_SID]),
+            "get": _op(
+                "FetchExecution",
+                "Fetch an execution",
+                t_exec,
+                _ok("Execution"),
+                [FLOW_SID, EXEC_SID],
+            ),
+            "post": _op(
+                "UpdateExecution",
+                "End an execution (Status=ended)",
+                t_exec,
+                _ok("Execution"),
+                [FLOW_SID, EXEC_SID],
+                form={"Status": _STATUS_EXEC},
+                required=["Status"],
+            ),
+            "delete": _op(
+                "DeleteExecution",
+                "Delete an execution and its steps",
+                t_exec,
+                NO_CONTENT,
+                [FLOW_SID, EXEC_SID],
+            ),
         },
         "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Context": {
-            "get": _op("FetchExecutionContext", "The execution's current context", t_exec,
-                       _ok("ExecutionContext"), [FLOW_SID, EXECUTION_SID]),
+            "get": _op(
+                "FetchExecutionContext",
+                "The execution's current context",
+                t_exec,
+                _ok("ExecutionContext"),
+                [FLOW_SID, EXECUTION_SID],
+            ),
         },
         "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Steps": {
-            "get": _op("ListExecutionStep", "List an execution's steps (oldest first)", t_step,
-                       _ok(_list_schema("steps", "Step")),
-                       [FLOW_SID, EXECUTION_SID, *_PAGING]),
+            "get": _op(
+                "ListExecutionStep",
+                "List an execution's steps (oldest first)",
+                t_step,
+                _ok(_list_schema("steps", "Step")),
+                [FLOW_SID, EXECUTION_SID, *_PAGING],
+            ),
         },
         "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Steps/{Sid}": {
-            "get": _op("FetchExecutionStep", "Fetch a step", t_step, _ok("Step"),
-                       [FLOW_SID, EXECUTION_SID, STEP_SID]),
+            "get": _op(
+                "FetchExecutionStep",
+                "Fetch a step",
+                t_step,
+                _ok("Step"),
+                [FLOW_SID, EXECUTION_SID, STEP_SID],
+            ),
         },
         "/v2/Flows/{FlowSid}/Executions/{ExecutionSid}/Steps/{StepSid}/Context": {
-            "get": _op("FetchExecutionStepContext", "The context right after a step", t_step,
-                       _ok("StepContext"), [FLOW_SID, EXECUTION_SID, STEP_CTX_SID]),
+            "get": _op(
+                "FetchExecutionStepContext",
+                "The context right after a step",
+                t_step,
+                _ok("StepContext"),
+                [FLOW_SID, EXECUTION_SID, STEP_CTX_SID],
+            ),
         },
     }
 
@@ -349,21 +480,48 @@ def _callboard_paths() -> J:
     obj = {"type": "object"}
     return {
         "/callboard/v1/Health": {
-            "get": _op("CallboardHealth", "Liveness and database check (no auth)", tag,
-                       _ok({"type": "object", "properties": {"status": {"type": "string"},
-                            "version": {"type": "string"}}}), security=False),
+            "get": _op(
+                "CallboardHealth",
+                "Liveness and database check (no auth)",
+                tag,
+                _ok(
+                    {
+                        "type": "object",
+                        "properties": {"status": {"type": "string"}, "version": {"type": "string"}},
+                    }
+                ),
+                security=False,
+            ),
         },
         "/callboard/v1/Me": {
-            "get": _op("CallboardMe", "The authenticated account", tag,
-                       _ok({"type": "object", "properties": {
-                           "account_sid": _sid("AC", nullable=False),
-                           "friendly_name": {"type": "string", "nullable": True},
-                           "credential_sid": {"type": "string"}}})),
+            "get": _op(
+                "CallboardMe",
+                "The authenticated account",
+                tag,
+                _ok(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "account_sid": _sid("AC", nullable=False),
+                            "friendly_name": {"type": "string", "nullable": True},
+                            "credential_sid": {"type": "string"},
+                        },
+                    }
+                ),
+            ),
         },
         "/callboard/v1/WidgetTypes": {
-            "get": _op("CallboardWidgetTypes", "Every widget type the server runs", tag,
-                       _ok({"type": "object", "properties": {
-                           "widget_types": {"type": "array", "items": obj}}})),
+            "get": _op(
+                "CallboardWidgetTypes",
+                "Every widget type the server runs",
+                tag,
+                _ok(
+                    {
+                        "type": "object",
+                        "properties": {"widget_types": {"type": "array", "items": obj}},
+                    }
+                ),
+            ),
         },
     }
 

@@ -42,7 +42,9 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int | 
     if raw is None:
         return default
     text = raw.strip()
-    if not text or not (text.isascii() and (text.isdigit() or (text[0] in "+-" and text[1:].isdigit()))):
+    if not text or not (
+        text.isascii() and (text.isdigit() or (text[0] in "+-" and text[1:].isdigit()))
+    ):
         raise bad_request(f"Invalid parameter {name}: {raw!r} is not an integer")
     if len(text) > 12:
         raise bad_request(f"Invalid parameter {name}: {raw!r} is out of range")

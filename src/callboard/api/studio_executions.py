@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import account_of, call, iso, json_response, path_sid, service_of
+from callboard.api.common import (
+    account_of,
+    call,
+    iso,
+    json_response,
+    path_sid,
+    resource,
+    service_of,
+)
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import read_form
 from callboard.api.paging import page_body, parse_page_params
@@ -119,7 +127,7 @@ async def list_executions(request: Request) -> Response:
     bounds: dict[str, datetime | None] = {"DateCreatedFrom": None, "DateCreatedTo": None}
     for name in bounds:
         raw = query.get(name)
-        if raw is not None and raw != "":
+        if raw is not None:
             bounds[name] = parse_date_filter(name, raw)
             filters.append((name, raw))
     page = await call(
@@ -272,13 +280,12 @@ async def fetch_step_context(request: Request) -> Response:
 def routes() -> list[Route]:
     ex = "/v2/Flows/{flow_sid}/Executions"
     return [
-        Route(ex, list_executions, methods=["GET"]),
-        Route(ex, create_execution, methods=["POST"]),
-        Route(ex + "/{sid}", fetch_execution, methods=["GET"]),
-        Route(ex + "/{sid}", update_execution, methods=["POST"]),
-        Route(ex + "/{sid}", delete_execution, methods=["DELETE"]),
-        Route(ex + "/{execution_sid}/Context", fetch_execution_context, methods=["GET"]),
-        Route(ex + "/{execution_sid}/Steps", list_steps, methods=["GET"]),
-        Route(ex + "/{execution_sid}/Steps/{sid}", fetch_step, methods=["GET"]),
-        Route(ex + "/{execution_sid}/Steps/{step_sid}/Context", fetch_step_context, methods=["GET"]),
+        resource(ex, get=list_executions, post=create_execution),
+        resource(
+            ex + "/{sid}", get=fetch_execution, post=update_execution, delete=delete_execution
+        ),
+        resource(ex + "/{execution_sid}/Context", get=fetch_execution_context),
+        resource(ex + "/{execution_sid}/Steps", get=list_steps),
+        resource(ex + "/{execution_sid}/Steps/{sid}", get=fetch_step),
+        resource(ex + "/{execution_sid}/Steps/{step_sid}/Context", get=fetch_step_context),
     ]

@@ -14,7 +14,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import account_of, call, iso, json_response, path_sid, service_of
+from callboard.api.common import (
+    account_of,
+    call,
+    iso,
+    json_response,
+    path_sid,
+    resource,
+    service_of,
+)
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
 from callboard.api.paging import page_body, parse_page_params
@@ -96,8 +104,10 @@ def _definition(form: Form, *, required: bool) -> tuple[bool, Any]:
             81022,
             details={
                 "errors": [
-                    {"property_path": "#", "message": f"a flow definition is a JSON object, "
-                     f"found {kind}"}
+                    {
+                        "property_path": "#",
+                        "message": f"a flow definition is a JSON object, found {kind}",
+                    }
                 ],
                 "warnings": [],
             },
@@ -257,23 +267,18 @@ async def update_test_users(request: Request) -> Response:
         raise bad_request("Missing required parameter TestUsers in the post body")
     # An empty value (``TestUsers=``) clears the list.
     identities = [u for u in form.get_all("TestUsers") if u != ""]
-    users = await call(
-        request, service_of(request).update_test_users, account.sid, sid, identities
-    )
+    users = await call(request, service_of(request).update_test_users, account.sid, sid, identities)
     return json_response(render_test_users(request, users))
 
 
 def routes() -> list[Route]:
+    flow = "/v2/Flows/{sid}"
     return [
-        Route("/v2/Flows", list_flows, methods=["GET"]),
-        Route("/v2/Flows", create_flow, methods=["POST"]),
+        resource("/v2/Flows", get=list_flows, post=create_flow),
         # Before /v2/Flows/{sid}: "Validate" would otherwise be taken for a SID.
-        Route("/v2/Flows/Validate", validate_flow, methods=["POST"]),
-        Route("/v2/Flows/{sid}", fetch_flow, methods=["GET"]),
-        Route("/v2/Flows/{sid}", update_flow, methods=["POST"]),
-        Route("/v2/Flows/{sid}", delete_flow, methods=["DELETE"]),
-        Route("/v2/Flows/{sid}/Revisions", list_revisions, methods=["GET"]),
-        Route("/v2/Flows/{sid}/Revisions/{revision}", fetch_revision, methods=["GET"]),
-        Route("/v2/Flows/{sid}/TestUsers", fetch_test_users, methods=["GET"]),
-        Route("/v2/Flows/{sid}/TestUsers", update_test_users, methods=["POST"]),
+        resource("/v2/Flows/Validate", post=validate_flow),
+        resource(flow, get=fetch_flow, post=update_flow, delete=delete_flow),
+        resource(flow + "/Revisions", get=list_revisions),
+        resource(flow + "/Revisions/{revision}", get=fetch_revision),
+        resource(flow + "/TestUsers", get=fetch_test_users, post=update_test_users),
     ]

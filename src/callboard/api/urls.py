@@ -36,10 +36,7 @@ def base_url(request: Request) -> str:
     host = _first(headers.get("x-forwarded-host", "")) or headers.get("host", "")
     if not host or not _HOST_RE.match(host):
         server = request.scope.get("server")
-        if server:
-            host = f"{server[0]}:{server[1]}"
-        else:
-            host = "localhost"
+        host = f"{server[0]}:{server[1]}" if server else "localhost"
     return f"{scheme}://{host}"
 
 

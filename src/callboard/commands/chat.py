@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 import click
 
@@ -92,16 +94,19 @@ def load_flow_file(path: Path, what: str = "flow") -> FlowDefinition:
 def validation_problems(definition: FlowDefinition) -> list[str]:
     """Problems found by the validator (``callboard.flow.validate``) or basic checks."""
     try:
-        from callboard.flow import validate as validate_module
+        validate_module: Any = importlib.import_module("callboard.flow.validate")
     except ImportError:
-        validate_module = None  # type: ignore[assignment]
+        validate_module = None
     validate: Callable[..., Any] | None = getattr(validate_module, "validate", None)
     if validate is None:
         if definition.state(definition.initial_state) is None:
             where = definition.initial_state or "(empty)"
             return [f"#/initial_state: names no widget: {where}"]
         return []
-    result = validate(definition.raw)
+    try:
+        result = validate(definition.raw)
+    except Exception as exc:  # a validator bug must not hide the flow
+        return [f"the validator failed: {type(exc).__name__}: {exc}"]
     return _problem_lines(result)
 
 
@@ -203,13 +208,12 @@ def format_warning(warning: Warning) -> str:
 
 
 class _Session:
-    def __init__(self, runner: LocalRunner, out: TextIO) -> None:
-        self.runner = runner
-        self.out = out
-        self._reported_end = 0  # the execution (count) whose end was reported
+    """Reads the contact's lines and commands; ``note`` shows remarks on stderr."""
 
-    def note(self, text: str) -> None:
-        click.echo(click.style(text, dim=True), err=True)
+    def __init__(self, runner: LocalRunner, note: Callable[[str], None]) -> None:
+        self.runner = runner
+        self.note = note
+        self._reported_end = 0  # the execution (count) whose end was reported
 
     def after_input(self) -> None:
         r = self.runner
@@ -355,8 +359,7 @@ def chat(
         on_notice=lambda t: note(f"  [note] {t}"),
         mocks=mocks,
     )
-    session = _Session(runner, out)
-    session.note = note  # type: ignore[method-assign]
+    session = _Session(runner, note)
     try:
         with runner:
             if sys.stdin.isatty() and not quiet:
@@ -373,7 +376,11 @@ def chat(
                     break
                 if not session.line(raw.rstrip("\r\n")):
                     break
-    except (BrokenPipeError, KeyboardInterrupt):
+    except BrokenPipeError:  # the reader went away (e.g. piped into head)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
         raise
     except Exception as exc:  # never a traceback for the user
         _fail(f"internal error while running the flow: {type(exc).__name__}: {exc}", 1)

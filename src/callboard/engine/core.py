@@ -147,6 +147,8 @@ class _Machine:
         self.warnings: list[Warning] = []
         self.step_warnings: list[Warning] = []
         self.st: ExecutionState = ExecutionState(status="active", frames=[])
+        # the trigger event the next widget entered sees (Trigger widgets only)
+        self.next_trigger = ""
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -244,8 +246,13 @@ class _Machine:
 
     # ------------------------------------------------------------------ running
     def enter(self, name: str | None, trigger: str = "") -> None:
-        """Run widgets from ``name`` until the execution waits or ends."""
-        memo: dict[str, Any] = {"trigger": trigger} if trigger else {}
+        """Run widgets from ``name`` until the execution waits or ends.
+
+        A loop, not a recursion: entering a subflow pushes a frame and returns its
+        first widget, so a flow that runs a subflow again and again (up to the step
+        limit) does not grow the Python stack."""
+        if trigger:
+            self.next_trigger = trigger
         while name is not None:
             ref = self.flow()
             node = ref.definition.state(name) if ref else None
@@ -275,8 +282,9 @@ class _Machine:
                 self.end("loop_limit")
                 return
             self.step_warnings = []
+            memo: dict[str, Any] = {"trigger": self.next_trigger} if self.next_trigger else {}
+            self.next_trigger = ""
             outcome = widget.start(_Run(self, widget, node, memo))
-            memo = {}
             name = self.handle(node, widget, outcome)
 
     def handle(self, node: State, widget: Widget, outcome: Outcome) -> str | None:
@@ -373,8 +381,8 @@ class _Machine:
             },
         }
         self.st.frames.append(Frame(ref.sid, ref.revision, context, caller=node.name))
-        self.enter(ref.definition.initial_state, trigger="incomingParent")
-        return None
+        self.next_trigger = "incomingParent"
+        return ref.definition.initial_state
 
     def finish_frame(self) -> str | None:
         """A transition without ``next``: the subflow returns, or the execution ends."""
@@ -389,6 +397,10 @@ class _Machine:
             return None
         out = copy_json(sub.context["flow"]["variables"])
         self.step_warnings = []
+        if self.st.step_count >= MAX_STEPS:  # the subflow used up the shared budget
+            self.warn(81000, f"Execution reached the limit of {MAX_STEPS} steps", caller.name)
+            self.end("step_limit")
+            return None
         return self.handle(caller, _widget_of(caller), Done("completed", variables=out))
 
     def end(self, reason: str) -> None:

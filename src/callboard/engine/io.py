@@ -29,7 +29,9 @@ __all__ = [
     "Respond",
     "SendMessage",
     "Start",
+    "StartRecording",
     "StartTimer",
+    "StopRecording",
     "TimerFired",
     "effect_from_json",
     "effect_to_json",
@@ -169,6 +171,9 @@ class HttpRequest:
     timeout: float = 10.0
     max_bytes: int = 65536
     purpose: str = "http"  # "http" (Make HTTP Request) or "function" (Run Function)
+    # Make HTTP Request's add_twilio_auth: the runtime adds the account's credentials
+    # (HTTP Basic). The engine only sets it for Twilio API URLs.
+    twilio_auth: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +213,41 @@ class PlaceCall:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    """Start recording the live call ``call_sid`` (Call Recording widget), as Twilio's
+    ``POST /Calls/{CallSid}/Recordings`` does. ``options`` uses that API's parameter names:
+    ``RecordingStatusCallback``, ``RecordingStatusCallbackMethod``,
+    ``RecordingStatusCallbackEvent`` (list), ``RecordingChannels``, ``Trim``. Result:
+    :class:`EffectResult` with ``ok`` = recording started and ``data`` = the Recording
+    resource (``Sid``, ``CallSid``, ``Status``...) or ``{"error": "..."}``."""
+
+    kind: ClassVar[str] = "start_recording"
+    token: str
+    call_sid: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    """Stop the current recording of call ``call_sid`` (``POST
+    /Calls/{CallSid}/Recordings/Twilio.CURRENT`` with ``Status=stopped``). Result as
+    :class:`StartRecording`."""
+
+    kind: ClassVar[str] = "stop_recording"
+    token: str
+    call_sid: str
+
+
 Effect: TypeAlias = (
-    SendMessage | HttpRequest | StartTimer | CancelTimer | Respond | PlaceCall
+    SendMessage
+    | HttpRequest
+    | StartTimer
+    | CancelTimer
+    | Respond
+    | PlaceCall
+    | StartRecording
+    | StopRecording
 )
 
 _EVENT_TYPES: dict[str, type[Any]] = {
@@ -225,7 +263,17 @@ _EVENT_TYPES: dict[str, type[Any]] = {
     )
 }
 _EFFECT_TYPES: dict[str, type[Any]] = {
-    c.kind: c for c in (SendMessage, HttpRequest, StartTimer, CancelTimer, Respond, PlaceCall)
+    c.kind: c
+    for c in (
+        SendMessage,
+        HttpRequest,
+        StartTimer,
+        CancelTimer,
+        Respond,
+        PlaceCall,
+        StartRecording,
+        StopRecording,
+    )
 }
 
 

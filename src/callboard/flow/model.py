@@ -213,6 +213,8 @@ def parse_flow_text(text: str | bytes, source: str = "definition") -> Any:
         ) from None
     except UnicodeDecodeError:
         raise FlowFormatError(f"{source} is not UTF-8 text") from None
+    except RecursionError:
+        raise FlowFormatError(f"{source} is not valid JSON: nested too deeply") from None
 
 
 def load_flow(text: str | bytes, source: str = "definition") -> FlowDefinition:

@@ -102,9 +102,7 @@ class DefinitionCache:
         self._items: OrderedDict[tuple[str, int], FlowDefinition] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(
-        self, flow_sid: str, revision: int, load: Callable[[], str]
-    ) -> FlowDefinition:
+    def get(self, flow_sid: str, revision: int, load: Callable[[], str]) -> FlowDefinition:
         """The parsed definition; ``load()`` returns its JSON text on a miss."""
         key = (flow_sid, revision)
         with self._lock:

@@ -322,3 +322,4 @@ class DeliveryResult:
     responses: list[Respond] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)

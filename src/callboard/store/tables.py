@@ -92,9 +92,7 @@ flows = Table(
 flow_revisions = Table(
     "flow_revisions",
     metadata,
-    Column(
-        "flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), primary_key=True),
     Column("revision", Integer, primary_key=True, autoincrement=False),
     Column("account_sid", String(SID), nullable=False),
     Column("friendly_name", String(255), nullable=False),
@@ -114,9 +112,7 @@ executions = Table(
     metadata,
     Column("sid", String(SID), primary_key=True),
     Column("account_sid", String(SID), nullable=False),
-    Column(
-        "flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), nullable=False
-    ),
+    Column("flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), nullable=False),
     Column("flow_version", Integer, nullable=False),
     Column("contact_channel_address", String(320), nullable=False),
     Column("flow_address", String(320), nullable=False),

@@ -14,7 +14,7 @@ from callboard.widgets.base import Widget
 
 __all__ = ["all_widgets", "get"]
 
-_NOT_WIDGETS = {"base", "registry", "common"}
+_NOT_WIDGETS = {"base", "registry", "common", "voice_common"}
 
 
 @cache

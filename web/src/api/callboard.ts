@@ -29,8 +29,3 @@ export const simCallInput = (callSid: string, input: { digits?: string; speech?:
   request<SimCall>("POST", `/callboard/v1/Simulator/Calls/${callSid}/Input`, {
     form: { Digits: input.digits, SpeechResult: input.speech },
   });
-
-export const simHangup = (callSid: string) =>
-  request<SimCall>("POST", `/callboard/v1/Simulator/Calls/${callSid}/Input`, {
-    form: { CallStatus: "completed" },
-  });

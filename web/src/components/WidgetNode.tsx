@@ -35,7 +35,7 @@ function WidgetNodeView({ data, selected }: NodeProps<WidgetNodeT>) {
   return (
     <div
       className={cls}
-      style={{ width: nodeWidth({ data } as WidgetNodeT), borderTopColor: color }}
+      style={{ width: nodeWidth(data, schema), borderTopColor: color }}
       data-name={data.name}
       data-type={data.type}
       title={errorList.join("\n") || undefined}

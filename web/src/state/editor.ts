@@ -23,7 +23,8 @@ import {
   type WidgetNode,
 } from "./graph";
 import { autoLayout } from "./layout";
-import type { FieldErrors } from "./validate";
+import { mapServerErrors, type FieldErrors } from "./validate";
+import { issuesOf } from "./issues";
 
 interface Snapshot {
   nodes: WidgetNode[];
@@ -107,7 +108,7 @@ export class Editor {
     const graph = toGraph(def ?? { states: [], initial_state: "Trigger" }, this.schemas);
     let nodes = graph.nodes;
     const laidOut = !graph.hadPositions && nodes.length > 1;
-    if (laidOut) nodes = autoLayout(nodes, graph.edges, graph.meta.initial_state);
+    if (laidOut) nodes = autoLayout(nodes, graph.edges, graph.meta.initial_state, this.schemas);
     this.store.set({
       flow,
       baseRevision: flow.revision,
@@ -118,7 +119,7 @@ export class Editor {
       past: [],
       future: [],
       dirty: laidOut,
-      serverErrors: {},
+      serverErrors: def ? mapServerErrors(issuesOf(flow), def) : {},
       highlight: null,
     });
     return laidOut;
@@ -129,7 +130,7 @@ export class Editor {
     const graph = toGraph(def, this.schemas);
     const nodes = graph.hadPositions
       ? graph.nodes
-      : autoLayout(graph.nodes, graph.edges, graph.meta.initial_state);
+      : autoLayout(graph.nodes, graph.edges, graph.meta.initial_state, this.schemas);
     this.commit({ nodes, edges: graph.edges, meta: graph.meta });
   }
 
@@ -257,12 +258,15 @@ export class Editor {
 
   addWidget(schema: WidgetSchema, position: { x: number; y: number }): string {
     const id = uid("n");
+    const data = this.newWidgetData(schema);
     const node: WidgetNode = {
       id,
       type: "widget",
       position,
-      data: this.newWidgetData(schema),
+      data,
       selected: true,
+      initialWidth: Math.max(220, data.slots.length * 100),
+      initialHeight: 96,
     };
     const nodes = this.state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
     this.commit({ nodes: [...nodes, node] });
@@ -354,7 +358,7 @@ export class Editor {
 
   layout(): void {
     const s = this.state;
-    this.commit({ nodes: autoLayout(s.nodes, s.edges, s.meta.initial_state) });
+    this.commit({ nodes: autoLayout(s.nodes, s.edges, s.meta.initial_state, this.schemas) });
   }
 
   selectOnly(name: string): WidgetNode | undefined {

@@ -100,6 +100,8 @@ export function toGraph(def: FlowDefinition, schemas: SchemaMap): Graph {
       position: pos ?? { x: 0, y: 0 },
       data: { name: s.name, type: s.type, properties, slots },
       deletable: s.type !== "trigger",
+      initialWidth: Math.max(220, slots.length * 100),
+      initialHeight: 96,
     });
   }
   return {

@@ -1,17 +1,29 @@
 // Auto-layout for flows without positions: layers by distance from the initial state
 // (breadth-first), each layer a row, children placed under their parents. O(V + E).
 
-import type { FlowEdge, WidgetNode } from "./graph";
+import type { WidgetSchema } from "../api/types";
+import type { FlowEdge, SchemaMap, WidgetData, WidgetNode } from "./graph";
+import { slotLabel } from "./labels";
 
 const ROW = 260;
 const GAP = 60;
 
-/** Width a widget needs on the canvas (it grows with its handles). */
-export function nodeWidth(node: WidgetNode): number {
-  return Math.max(220, node.data.slots.length * 112);
+/** Width a widget needs on the canvas: it grows with its handles' labels. */
+export function nodeWidth(data: WidgetData, schema?: WidgetSchema): number {
+  let total = 16;
+  for (const slot of data.slots) {
+    const label = slotLabel(slot, schema);
+    total += Math.min(190, Math.max(78, label.length * 6.6 + 18)) + 6;
+  }
+  return Math.max(220, Math.round(total));
 }
 
-export function autoLayout(nodes: WidgetNode[], edges: FlowEdge[], initialName: string): WidgetNode[] {
+export function autoLayout(
+  nodes: WidgetNode[],
+  edges: FlowEdge[],
+  initialName: string,
+  schemas?: SchemaMap,
+): WidgetNode[] {
   if (nodes.length === 0) return nodes;
   const out = new Map<string, string[]>();
   for (const e of edges) {
@@ -64,7 +76,10 @@ export function autoLayout(nodes: WidgetNode[], edges: FlowEdge[], initialName: 
   }
   const pos = new Map<string, { x: number; y: number }>();
   for (const [d, ids] of rows) {
-    const widths = ids.map((id) => nodeWidth(byId.get(id)!));
+    const widths = ids.map((id) => {
+      const d = byId.get(id)!.data;
+      return nodeWidth(d, schemas?.get(d.type));
+    });
     const total = widths.reduce((a, b) => a + b, 0) + GAP * (ids.length - 1);
     let x = -total / 2;
     ids.forEach((id, i) => {

@@ -103,7 +103,7 @@ export function duplicateNames(nodes: WidgetNode[]): Set<string> {
 }
 
 export function countClientErrors(nodes: WidgetNode[], schemas: SchemaMap): number {
-  let count = duplicateNames(nodes).size;
+  let count = duplicateNamesOf(nodes).size;
   for (const n of nodes) count += Object.keys(widgetErrors(n.data, schemas.get(n.data.type))).length;
   return count;
 }

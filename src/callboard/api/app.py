@@ -1,0 +1,78 @@
+"""The HTTP application: ``create_app(service, settings) -> Starlette``.
+
+Routes:
+
+* ``/v2/…`` — Studio's v2 REST API (:mod:`callboard.api.studio_flows`,
+  :mod:`callboard.api.studio_executions`), HTTP Basic auth.
+* ``/callboard/v1/…`` — Callboard's own routes (:mod:`callboard.api.callboard_routes`).
+* ``/docs``, ``/openapi.json`` — the API documentation (:mod:`callboard.api.docs`).
+* any other module ``callboard/api/*_routes.py`` with a ``routes()`` function (webhooks,
+  simulator...) is picked up automatically, in name order.
+* ``/`` — the browser editor from ``callboard/api/static/`` when it has been built,
+  else a page saying so (:mod:`callboard.api.editor`).
+
+Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
+(:mod:`callboard.api.auth`). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+import callboard.api
+from callboard.api import docs, studio_executions, studio_flows
+from callboard.api.auth import AuthMiddleware
+from callboard.api.cors import CorsMiddleware
+from callboard.api.editor import EditorRoute
+from callboard.api.errors import exception_handlers
+
+__all__ = ["STATIC_DIR", "create_app"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _plugin_routes() -> list[BaseRoute]:
+    found: list[BaseRoute] = []
+    for info in sorted(pkgutil.iter_modules(callboard.api.__path__), key=lambda m: m.name):
+        if not info.name.endswith("_routes"):
+            continue
+        module = importlib.import_module(f"callboard.api.{info.name}")
+        make = getattr(module, "routes", None)
+        if callable(make):
+            found.extend(make())
+    return found
+
+
+def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = None) -> Starlette:
+    """The ASGI app over ``service`` (a :class:`callboard.runtime.service.Callboard`).
+
+    ``settings`` (:class:`callboard.runtime.settings.Settings`) gives ``public_url``
+    (``CALLBOARD_PUBLIC_URL``); without it URLs are derived from each request.
+    """
+    static = static_dir if static_dir is not None else STATIC_DIR
+    routes: list[BaseRoute] = [
+        *studio_flows.routes(),
+        *studio_executions.routes(),
+        *_plugin_routes(),
+        *docs.routes(),
+    ]
+    routes.append(EditorRoute(static))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(CorsMiddleware),
+            Middleware(AuthMiddleware, service=service),
+        ],
+        exception_handlers=exception_handlers(),
+    )
+    app.state.service = service
+    app.state.settings = settings
+    app.state.public_url = getattr(settings, "public_url", None) if settings else None
+    return app

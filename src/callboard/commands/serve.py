@@ -1,0 +1,111 @@
+"""``callboard serve``: run the server (Studio v2 REST API, webhooks, editor)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import NoReturn
+
+import click
+
+from callboard.runtime.records import Account
+from callboard.runtime.service import Callboard
+from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
+from callboard.runtime.worker import Worker
+from callboard.store.db import DatabaseError
+
+__all__ = ["COMMANDS", "first_run_message", "serve"]
+
+HELP = f"""Start the Callboard server (default http://{DEFAULT_HOST}:{DEFAULT_PORT}).
+
+\b
+Environment:
+  CALLBOARD_DATABASE_URL  sqlite:///path/to/file.db or postgresql://user@host/db
+                          (default: SQLite at $CALLBOARD_DATA_DIR/callboard.db)
+  CALLBOARD_DATA_DIR      the data folder (default ./data)
+  CALLBOARD_PUBLIC_URL    the externally visible base URL, e.g. https://cb.example.com
+                          (default: taken from each request, honouring
+                          X-Forwarded-Proto / X-Forwarded-Host)
+
+The database schema is created or upgraded on start. On an empty database the first
+start creates an account and prints its Account SID and Auth Token.
+"""
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"callboard serve: {message}", err=True)
+    sys.exit(code)
+
+
+def first_run_message(account: Account, base: str) -> str:
+    """What the person sees when the first account was just created."""
+    return "\n".join(
+        [
+            "",
+            "  Created your first account (shown once here; "
+            "`callboard accounts list --json` shows it again):",
+            f"    Account SID: {account.sid}",
+            f"    Auth Token:  {account.auth_token}",
+            "",
+            "  Log in to the editor with the Account SID as user name and the Auth Token as",
+            "  password. Call the REST API with HTTP Basic auth, e.g.:",
+            f"    curl -u {account.sid}:{account.auth_token} {base}/v2/Flows",
+            "  or with twilio-python:",
+            f"    client = Client('{account.sid}', '{account.auth_token}')",
+            f"    client.studio.base_url = '{base}'",
+            "",
+        ]
+    )
+
+
+@click.command("serve", help=HELP, short_help="Start the server.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+    help="TCP port to listen on.",
+)
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+def serve(host: str, port: int, access_log: bool) -> None:
+    import uvicorn
+
+    from callboard.api.app import create_app
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    shown = settings.database_url
+    try:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:
+        pass
+    click.echo(f"callboard: database {shown}")
+    try:
+        service = Callboard.open(settings.database_url)
+    except DatabaseError as exc:
+        _fail(str(exc))
+    click.echo("callboard: database schema is up to date")
+    base = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    if service.count_accounts() == 0:
+        click.echo(first_run_message(service.create_account("First account"), base))
+    app = create_app(service, settings)
+    worker = Worker(service)
+    worker.start()
+    click.echo(f"callboard: listening on http://{host}:{port} (public URL: "
+               f"{settings.public_url or 'taken from each request'})")
+    click.echo(f"callboard: REST API {base}/v2/Flows, docs {base}/docs; Ctrl+C stops")
+    try:
+        uvicorn.run(
+            app, host=host, port=port, access_log=access_log, log_level="info",
+            proxy_headers=True, forwarded_allow_ips="*", timeout_graceful_shutdown=10,
+        )
+    finally:
+        worker.stop()
+        service.close()
+
+
+COMMANDS = [serve]

@@ -1,0 +1,77 @@
+"""Shared fixtures: ``db_url``, an empty database on SQLite and on PostgreSQL.
+
+``db_url`` is parametrised ``["sqlite", "postgresql"]``. SQLite is a file in the test's
+temporary folder. PostgreSQL (127.0.0.1:5432, user ``postgres``, trust auth; override
+with ``CALLBOARD_TEST_POSTGRES``) gets a fresh database per test, named
+``callboard_test_<random>`` and dropped afterwards. When the server cannot be reached
+the PostgreSQL tests are skipped — except when ``CI=true``, where they fail: CI must
+exercise both databases.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ADMIN = os.environ.get(
+    "CALLBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+_pg_state: dict[str, object] = {}
+
+
+def _postgres_error() -> str | None:
+    """None when the server answers; else why not (checked once per session)."""
+    if "error" not in _pg_state:
+        try:
+            import psycopg
+
+            with psycopg.connect(POSTGRES_ADMIN, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            _pg_state["error"] = None
+        except Exception as exc:
+            _pg_state["error"] = f"{type(exc).__name__}: {exc}"
+    error = _pg_state["error"]
+    return None if error is None else str(error)
+
+
+def _unavailable(reason: str) -> None:
+    message = f"PostgreSQL at {POSTGRES_ADMIN} is not reachable: {reason}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+    pytest.skip(message)
+
+
+def _admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    error = _postgres_error()
+    if error is not None:
+        _unavailable(error)
+    name = f"callboard_test_{secrets.token_hex(6)}"
+    _admin_sql(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'callboard.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

@@ -1,0 +1,148 @@
+"""Start a real ``callboard serve`` process for end-to-end tests.
+
+:func:`database_urls` gives the databases to run on: a SQLite file, and a fresh
+``callboard_e2e_<random>`` database on the PostgreSQL at 127.0.0.1:5432 (user
+``postgres``). When that PostgreSQL is unreachable the PostgreSQL case is skipped —
+except under ``CI=true``, where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+PG_HOST = os.environ.get("CALLBOARD_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("CALLBOARD_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("CALLBOARD_TEST_PG_USER", "postgres")
+PG_PASSWORD = os.environ.get("CALLBOARD_TEST_PG_PASSWORD", "")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    account_sid: str
+    auth_token: str
+    database_url: str
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _pg_conninfo(dbname: str) -> str:
+    info = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={dbname} connect_timeout=3"
+    return info + (f" password={PG_PASSWORD}" if PG_PASSWORD else "")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty database; dropped afterwards. Skips (fails under CI) when the
+    server is unreachable."""
+    import psycopg
+
+    name = f"callboard_e2e_{secrets.token_hex(6)}"
+    try:
+        with psycopg.connect(_pg_conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL at {PG_HOST}:{PG_PORT} is not reachable: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(message)
+    auth = f"{PG_USER}:{PG_PASSWORD}@" if PG_PASSWORD else f"{PG_USER}@"
+    try:
+        yield f"postgresql://{auth}{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(_pg_conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'e2e.db'}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "callboard.cli", *args]
+
+
+@contextmanager
+def running_server(database_url: str, tmp: Path, **extra_env: str) -> Iterator[Server]:
+    env = {
+        **os.environ,
+        "CALLBOARD_DATABASE_URL": database_url,
+        "CALLBOARD_DATA_DIR": str(tmp),
+        **extra_env,
+    }
+    env.pop("CALLBOARD_PUBLIC_URL", None)
+    for name in ("TWILIO_EDGE", "TWILIO_REGION"):  # they would mangle the base URL
+        env.pop(name, None)
+    created = subprocess.run(
+        _cli("accounts", "create", "--json"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+    account = json.loads(created.stdout)
+    port = free_port()
+    log = (tmp / f"server-{port}.log").open("w")
+    proc = subprocess.Popen(
+        _cli("serve", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"callboard serve exited with {proc.returncode}:\n"
+                    + (tmp / f"server-{port}.log").read_text()
+                )
+            try:
+                if httpx.get(f"{url}/callboard/v1/Health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("callboard serve did not answer within 60 s")
+            time.sleep(0.2)
+        yield Server(
+            url=url,
+            account_sid=account["account_sid"] if "account_sid" in account else account["sid"],
+            auth_token=account["auth_token"],
+            database_url=database_url,
+            env=env,
+        )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
