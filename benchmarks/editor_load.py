@@ -83,8 +83,12 @@ def generate_flow(widgets: int) -> dict[str, Any]:
             props = {"say": f"Step {i}", "loop": 1}
             transitions = [t("audioComplete", nxt)]
         states.append(
-            {"name": name, "type": kind, "transitions": transitions,
-             "properties": {**props, "offset": offset}}
+            {
+                "name": name,
+                "type": kind,
+                "transitions": transitions,
+                "properties": {**props, "offset": offset},
+            }
         )
     return {
         "description": f"Benchmark flow with {widgets} widgets",
@@ -171,15 +175,15 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     flow = generate_flow(args.widgets)
-    with tempfile.TemporaryDirectory() as tmp, running_server(
-        f"sqlite:///{tmp}/bench.db", Path(tmp)
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(f"sqlite:///{tmp}/bench.db", Path(tmp)) as server,
+    ):
         auth = (server.account_sid, server.auth_token)
         created = httpx.post(
             f"{server.url}/v2/Flows",
             auth=auth,
-            data={"FriendlyName": "Benchmark", "Status": "draft",
-                  "Definition": json.dumps(flow)},
+            data={"FriendlyName": "Benchmark", "Status": "draft", "Definition": json.dumps(flow)},
             timeout=60,
         )
         created.raise_for_status()
@@ -202,12 +206,18 @@ def main() -> int:
     (out / "editor_load.json").write_text(json.dumps(result, indent=2) + "\n")
     ok = result["tti_ms_median"] < TTI_BAR_MS
     print(f"editor with {args.widgets} widgets, {args.runs} runs (medians):")
-    print(f"  time to interactive   {result['tti_ms_median']:7.0f} ms  (bar < {TTI_BAR_MS:.0f} ms:"
-          f" {'PASS' if ok else 'FAIL'})")
-    print(f"  panning               {result['fps_pan_median']:7.1f} fps"
-          f"  ({runs[0]['nodes_rendered']} widgets drawn)")
-    print(f"  panning at 25 % zoom  {result['fps_pan_zoomed_out_median']:7.1f} fps"
-          f"  ({runs[0]['nodes_rendered_zoomed_out']} widgets drawn)")
+    print(
+        f"  time to interactive   {result['tti_ms_median']:7.0f} ms  (bar < {TTI_BAR_MS:.0f} ms:"
+        f" {'PASS' if ok else 'FAIL'})"
+    )
+    print(
+        f"  panning               {result['fps_pan_median']:7.1f} fps"
+        f"  ({runs[0]['nodes_rendered']} widgets drawn)"
+    )
+    print(
+        f"  panning at 25 % zoom  {result['fps_pan_zoomed_out_median']:7.1f} fps"
+        f"  ({runs[0]['nodes_rendered_zoomed_out']} widgets drawn)"
+    )
     return 0 if ok else 1
 
 

@@ -162,7 +162,11 @@ def main() -> int:
         }
         created = subprocess.run(
             [*CALLBOARD, "accounts", "create", "--json"],
-            env=env, capture_output=True, text=True, check=True, cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         )
         account = json.loads(created.stdout)
         auth = (account["account_sid"], account["auth_token"])
@@ -170,7 +174,11 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
             [*CALLBOARD, "serve", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             deadline = time.monotonic() + 30

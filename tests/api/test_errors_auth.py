@@ -109,8 +109,6 @@ def test_another_accounts_resources_are_404(
         ("GET", "/v2/Flows/FN" + "0" * 32),
         ("GET", "/v2/Flows/%00%01'%22;DROP TABLE flows"),
         ("GET", "/v2/Flows/" + "A" * 5000),
-        ("GET", "/v2/Flows/Validate"),
-        ("DELETE", "/v2/Flows/Validate"),
         ("GET", f"/v2/Flows/{FW}/Executions/FT" + "0" * 32),
         ("GET", f"/v2/Flows/{FW}/Executions/{FN}/Steps/{FN}"),
         ("GET", f"/v2/Flows/{FW}/Executions/{FN}/Steps/{FT}/Context"),
@@ -133,6 +131,8 @@ def test_malformed_and_unknown_paths_are_404(client: TestClient, method: str, pa
         ("PATCH", f"/v2/Flows/{FW}/Executions"),
         ("DELETE", f"/v2/Flows/{FW}/TestUsers"),
         ("POST", f"/v2/Flows/{FW}/Revisions"),
+        ("GET", "/v2/Flows/Validate"),
+        ("DELETE", "/v2/Flows/Validate"),
     ],
 )
 def test_wrong_methods_are_405(client: TestClient, method: str, path: str) -> None:
@@ -143,6 +143,7 @@ def test_wrong_methods_are_405(client: TestClient, method: str, path: str) -> No
     ("path", "allowed"),
     [
         ("/v2/Flows", {"GET", "HEAD", "POST"}),
+        ("/v2/Flows/Validate", {"POST"}),
         (f"/v2/Flows/{FW}", {"GET", "HEAD", "POST", "DELETE"}),
         (f"/v2/Flows/{FW}/TestUsers", {"GET", "HEAD", "POST"}),
         (f"/v2/Flows/{FW}/Executions/{FN}", {"GET", "HEAD", "POST", "DELETE"}),

@@ -172,3 +172,11 @@ def test_a_draft_only_flow_cannot_run_for_strangers(client: TestClient) -> None:
     r = start(client, flow_sid)
     assert r.status_code == 400, r.text
     assert r.json()["code"] == 84004
+
+
+def test_a_test_user_runs_the_draft(client: TestClient) -> None:
+    flow_sid = create_flow(client, status="draft")["sid"]
+    client.post(f"/v2/Flows/{flow_sid}/TestUsers", data={"TestUsers": "+15551239999"})
+    r = start(client, flow_sid, to="+15551239999")
+    assert r.status_code == 201, r.text
+    assert r.json()["flow_version"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,7 +10,10 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from callboard.api import studio_executions, studio_flows
 from callboard.api.app import create_app
+from callboard.api.common import ResourceRoute
+from callboard.api.plugins import plugin_modules
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
@@ -93,28 +97,29 @@ def test_configured_public_url_wins(
     assert r.json()["meta"]["first_page_url"].startswith("https://studio.example.org/cb/v2/")
 
 
+def _normalise(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
 def test_openapi_document_covers_every_route(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    ops = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
-    app = client.app
+    documented = {(m.upper(), _normalise(p)) for p, item in doc["paths"].items() for m in item}
+    # Studio's routes, Callboard's own, and every route plugin that documents itself.
+    routes = [*studio_flows.routes(), *studio_executions.routes()]
+    for module in plugin_modules():
+        if hasattr(module, "openapi_paths"):
+            routes += module.routes()
     served = set()
-    for route in app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, Route) and route.path.startswith(("/v2/", "/callboard/v1/")):
-            path = route.path
-            for name in ("sid", "flow_sid", "execution_sid", "step_sid", "revision"):
-                path = path.replace("{" + name + "}", "{}")
-            for method in route.methods or ():
-                if method != "HEAD":
-                    served.add((method, path))
-    documented = set()
-    for method, path in ops:
-        for name in ("Sid", "FlowSid", "ExecutionSid", "StepSid", "Revision"):
-            path = path.replace("{" + name + "}", "{}")
-        documented.add((method, path))
+    for route in routes:
+        assert isinstance(route, Route)
+        methods = route.allowed if isinstance(route, ResourceRoute) else route.methods
+        served |= {(m, _normalise(route.path)) for m in methods or () if m != "HEAD"}
     assert served <= documented, served - documented
     studio = {op for op in documented if op[1].startswith("/v2/")}
     assert len(studio) == 19
+    assert studio <= served
+    assert {("GET", "/callboard/v1/Me"), ("GET", "/callboard/v1/WidgetTypes")} <= served
 
 
 def test_docs_page_lists_the_operations(anon: TestClient) -> None:
@@ -141,7 +146,7 @@ def test_me_and_widget_types(client: TestClient, anon: TestClient, account: Acco
 
 
 def test_root_serves_the_editor_or_says_it_is_not_built(
-    service: Callboard, settings: Settings, tmp_path: Path
+    service: Callboard, settings: Settings, tmp_path: Path, account: Account
 ) -> None:
     with TestClient(create_app(service, settings, static_dir=tmp_path / "none")) as c:
         r = c.get("/")
@@ -151,5 +156,10 @@ def test_root_serves_the_editor_or_says_it_is_not_built(
     (built / "index.html").write_text("<html>editor</html>")
     with TestClient(create_app(service, settings, static_dir=built)) as c:
         assert c.get("/").text == "<html>editor</html>"
+        assert c.get("/flows/FW123").text == "<html>editor</html>"  # client-side route
         assert_error(c.get("/missing.js"), 404, 20404)
+        auth = (account.sid, account.auth_token)
+        assert_error(c.get("/v2/Unknown", auth=auth), 404, 20404)
+        r = c.options("/v2/Flows", auth=auth)
+        assert r.status_code == 405 and "POST" in r.headers["allow"]
         assert c.get("/v2/Flows").status_code == 401  # the API still answers first

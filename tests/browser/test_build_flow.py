@@ -76,7 +76,7 @@ def test_build_wire_configure_publish_and_open_execution(
     page.get_by_role("button", name="Save", exact=True).click()
     page.fill("#commit-message", "First version")
     page.locator(".modal").get_by_role("button", name="Save").click()
-    expect(page.locator(".toast.success")).to_contain_text("Saved revision 2")
+    expect(page.locator(".toast.success", has_text="Saved revision 2")).to_be_visible()
     page.get_by_role("button", name="Publish", exact=True).click()
     page.fill("#commit-message", "Go live")
     page.locator(".modal").get_by_role("button", name="Publish").click()

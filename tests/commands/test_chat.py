@@ -90,6 +90,20 @@ def test_param_starts_on_incoming_request_before_reading_input(tmp_path: Path) -
     assert "[step] Trigger --incomingRequest--> hi (trigger)" in result.stderr
 
 
+def test_unconnected_trigger_event_gets_a_hint(tmp_path: Path) -> None:
+    definition = flow(state("hi", "send-message", {"body": "x"}))
+    definition["states"][0]["transitions"] = [
+        {"event": "incomingMessage"},
+        {"event": "incomingRequest", "next": "hi"},
+    ]
+    result = _run([str(_write(tmp_path, definition))], "hello\n")
+    assert result.stdout == ""
+    assert (
+        "the Trigger's incomingMessage is not connected, so each execution ends at once; "
+        "its incomingRequest is connected: start it with --param KEY=VALUE"
+    ) in result.stderr
+
+
 def test_from_and_to_and_quiet(tmp_path: Path) -> None:
     definition = flow(
         state(
@@ -143,12 +157,15 @@ def test_subflow_option_forms(tmp_path: Path) -> None:
 def test_invalid_flow_is_refused_unless_forced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chat_module, "validation_problems", lambda d: ["#/states/1: bad thing"])
+    monkeypatch.setattr(
+        chat_module, "check_flow", lambda d: (["#/states/1: bad thing"], ["#/states/0: odd"])
+    )
     path = _write(tmp_path, flow(state("hi", "send-message", {"body": "ran"})))
     result = _run([str(path)], "x\n")
     assert result.exit_code == 2
     assert f"{path}: #/states/1: bad thing" in result.stderr
     assert "use --force" in result.stderr and result.stdout == ""
+    assert f"{path}: warning: #/states/0: odd" in result.stderr
     forced = _run([str(path), "--force"], "x\n")
     assert forced.exit_code == 0 and forced.stdout == "ran\n"
 
@@ -195,6 +212,13 @@ def test_bad_options_exit_2(
     assert result.exit_code == 2
     assert needle in result.stderr
     assert result.stdout == ""
+
+
+def test_the_real_validator_refuses_an_unknown_widget_type(tmp_path: Path) -> None:
+    path = _write(tmp_path, flow(state("x", "no-such-widget")))
+    result = _run([str(path)], "hi\n")
+    assert result.exit_code == 2
+    assert f"{path}: #/states/1/type: does not have a value in the enumeration" in result.stderr
 
 
 def test_a_crashing_widget_is_a_message_not_a_traceback(tmp_path: Path) -> None:

@@ -14,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import callboard.engine  # noqa: F401  (load the engine before the widgets)
-from callboard.flow.model import FlowDefinition, load_flow
+from callboard.flow.model import FlowDefinition, FlowFormatError, load_flow
 from callboard.flow.validate import (
     FALLBACK_OPERATORS,
     SCHEMA_URL,
+    STUDIO_TYPES,
     Problem,
     ValidationReport,
     validate,
@@ -32,6 +33,7 @@ FLOWS = Path(__file__).resolve().parents[2] / ".." / "shared" / "studio-flows"
 CORPUS = sorted(FLOWS.glob("*.json")) if FLOWS.is_dir() else []
 
 REQUIRED = "is missing but it is required"
+LIQUID_TAIL = " (Studio accepts the flow; at run time the field renders empty with warning 81018)"
 DANGLING = "Transition references a widget that doesn't exist"
 SUBFLOW_SID = "FW" + "0123456789abcdef" * 2
 
@@ -96,6 +98,7 @@ def base() -> dict[str, Any]:
     }
 
 
+MATCH: dict[str, Any] = base()["states"][1]["transitions"][1]
 Mutation = Callable[[dict[str, Any]], Any]
 
 
@@ -257,8 +260,7 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
         [
             (
                 "#/states/3/sid",
-                "is not defined in the schema and the schema does not allow additional "
-                "properties",
+                "is not defined in the schema and the schema does not allow additional properties",
             )
         ],
     ),
@@ -300,23 +302,26 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
             ("newline", "reply\n"),
         ]
     ],
-    ("name-empty", [rename("reply", "")], [("#/states/3/name", "must be at least 1 characters long")]),  # fmt: skip
+    (
+        "name-empty",
+        [rename("reply", "")],
+        [("#/states/3/name", "must be at least 1 characters long")],
+    ),
     (
         "type-not-string",
         [put("states/3/type", ["send-message"])],
         [("#/states/3/type", "array found, string expected")],
     ),
     (
-        "type-unsupported-studio-widget",
-        [put("states/3/type", "send-to-auto-pilot")],
-        [("#/states/3/type", "widget type 'send-to-auto-pilot' is not supported by Callboard")],
-    ),
-    (
         "properties-not-object",
         [put("states/3/properties", [])],
         [("#/states/3/properties", "array found, object expected")],
     ),
-    ("required-property-missing", [drop("states/3/properties/body")], [("#/states/3/properties/body", REQUIRED)]),  # fmt: skip
+    (
+        "required-property-missing",
+        [drop("states/3/properties/body")],
+        [("#/states/3/properties/body", REQUIRED)],
+    ),
     (
         "string-property-integer",
         [put("states/3/properties/body", 5)],
@@ -372,7 +377,11 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
         [put("states/3/transitions/1", "failed")],
         [("#/states/3/transitions/1", "string found, object expected")],
     ),
-    ("transition-without-event", [drop("states/3/transitions/1/event")], [("#/states/3/transitions/1/event", REQUIRED)]),  # fmt: skip
+    (
+        "transition-without-event",
+        [drop("states/3/transitions/1/event")],
+        [("#/states/3/transitions/1/event", REQUIRED)],
+    ),
     (
         "transition-event-not-string",
         [put("states/3/transitions/1/event", None)],
@@ -411,13 +420,21 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
             )
         ],
     ),
-    ("transition-next-dangling", [put("states/2/transitions/0/next", "Reply")], [("#/states/2/transitions/0/next", DANGLING)]),  # fmt: skip
+    (
+        "transition-next-dangling",
+        [put("states/2/transitions/0/next", "Reply")],
+        [("#/states/2/transitions/0/next", DANGLING)],
+    ),
     (
         "transition-next-not-string",
         [put("states/2/transitions/0/next", 3)],
         [("#/states/2/transitions/0/next", "integer found, string expected")],
     ),
-    ("match-without-conditions", [drop("states/1/transitions/1/conditions")], [("#/states/1/transitions/1/conditions", REQUIRED)]),  # fmt: skip
+    (
+        "match-without-conditions",
+        [drop("states/1/transitions/1/conditions")],
+        [("#/states/1/transitions/1/conditions", REQUIRED)],
+    ),
     (
         "conditions-not-array",
         [put("states/1/transitions/1/conditions", {"type": "equal_to"})],
@@ -482,8 +499,7 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
         [
             (
                 "#/states/3/a~1b~0c",
-                "is not defined in the schema and the schema does not allow additional "
-                "properties",
+                "is not defined in the schema and the schema does not allow additional properties",
             )
         ],
     ),
@@ -512,6 +528,16 @@ def test_error_rules(mutations: list[Mutation], expected: list[tuple[str, str]])
     assert [(p.property_path, p.message) for p in errors] == expected
 
 
+def test_a_studio_widget_without_a_module_is_not_supported() -> None:
+    missing = [t for t in STUDIO_TYPES if registry.get(t) is None]
+    if not missing:
+        pytest.skip("every Studio widget type has a module")
+    data = checked([put("states/3/type", missing[0])])
+    assert validate(data) == [
+        Problem("#/states/3/type", f"widget type '{missing[0]}' is not supported by Callboard")
+    ]
+
+
 def test_unknown_widget_type_lists_the_known_types() -> None:
     data = checked([put("states/3/type", "send-sms")])
     types = sorted(w.type for w in registry.all_widgets())
@@ -534,7 +560,7 @@ def test_unknown_widget_type_lists_the_known_types() -> None:
         pytest.param([put("states/2/properties/variables/0/value", 10)], id="number-variable"),
         pytest.param([put("states/2/properties/variables/0/index", "0")], id="index-key"),
         pytest.param(
-            [put("states/1/transitions/2", copy.deepcopy(base()["states"][1]["transitions"][1]))],
+            [lambda d: d["states"][1]["transitions"].append(copy.deepcopy(MATCH))],
             id="repeated-match-transitions",
         ),
         pytest.param(
@@ -544,9 +570,7 @@ def test_unknown_widget_type_lists_the_known_types() -> None:
             ],
             id="regex-condition",
         ),
-        pytest.param(
-            [put("states/3/properties/body", "${BODY_TEXT}")], id="terraform-placeholder"
-        ),
+        pytest.param([put("states/3/properties/body", "${BODY_TEXT}")], id="terraform-placeholder"),
         pytest.param([add_state(subflow(flow_sid=f" {SUBFLOW_SID} "))], id="subflow"),
     ],
 )
@@ -576,7 +600,12 @@ WARNING_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
     (
         "unknown-liquid-filter",
         [put("states/3/properties/body", "{{ 'x' | no_such_filter }}")],
-        [("#/states/3/properties/body", "invalid Liquid template: unknown filter 'no_such_filter'")],  # fmt: skip
+        [
+            (
+                "#/states/3/properties/body",
+                "invalid Liquid template: unknown filter 'no_such_filter'",
+            )
+        ],
     ),
     (
         "broken-liquid-key-value",
@@ -607,12 +636,17 @@ WARNING_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
             put("states/1/transitions/1/conditions/0/type", "less_than"),
             put("states/1/transitions/1/conditions/0/value", "ten"),
         ],
-        [("#/states/1/transitions/1/conditions/0/value", "'ten' is not a number; the condition never matches")],  # fmt: skip
+        [
+            (
+                "#/states/1/transitions/1/conditions/0/value",
+                "'ten' is not a number; the condition never matches",
+            )
+        ],
     ),
     (
         "empty-conditions",
         [put("states/1/transitions/1/conditions", [])],
-        [("#/states/1/transitions/1/conditions", "a transition without conditions never matches")],  # fmt: skip
+        [("#/states/1/transitions/1/conditions", "a transition without conditions never matches")],
     ),
     (
         "conditions-on-plain-transition",
@@ -645,7 +679,12 @@ WARNING_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
     (
         "null-next",
         [put("states/3/transitions/0/next", None)],
-        [("#/states/3/transitions/0/next", "null found, string expected; treated as not connected")],  # fmt: skip
+        [
+            (
+                "#/states/3/transitions/0/next",
+                "null found, string expected; treated as not connected",
+            )
+        ],
     ),
     (
         "empty-required-property",
@@ -695,8 +734,8 @@ def test_reports_every_problem_at_once() -> None:
         "#/initial_state",
         "#/flags/allow_concurrent_calls",
         "#/states/1/properties/input",
-        "#/states/1/transitions/1/conditions/0/type",
         "#/states/1/transitions/1/next",  # "vars" was renamed to "bad name"
+        "#/states/1/transitions/1/conditions/0/type",
         "#/states/2/transitions/0/next",
         "#/states/3/properties/body",
         "#/states/3/properties/message_type",
@@ -768,7 +807,13 @@ PROP_CASES: list[tuple[str, Prop, Any, list[str], list[str]]] = [
     ("integer-float-integral", TIMEOUT, 5.0, [], []),
     ("integer-fraction", TIMEOUT, 5.5, ["#/p: number found, integer expected"], []),
     ("integer-string", TIMEOUT, "5", ["#/p: string found, integer expected"], []),
-    ("integer-liquid-not-accepted", TIMEOUT, "{{x}}", ["#/p: string found, integer expected"], []),  # fmt: skip
+    (
+        "integer-liquid-not-accepted",
+        TIMEOUT,
+        "{{x}}",
+        ["#/p: string found, integer expected"],
+        [],
+    ),
     ("integer-bool", TIMEOUT, True, ["#/p: boolean found, integer expected"], []),
     ("integer-below-minimum", TIMEOUT, 0, ["#/p: must have a minimum value of 1"], []),
     ("integer-above-maximum", TIMEOUT, 31, ["#/p: must have a maximum value of 30"], []),
@@ -778,13 +823,25 @@ PROP_CASES: list[tuple[str, Prop, Any, list[str], list[str]]] = [
     ("string-negative", STRING_TIMEOUT, "-1", ["#/p: must have a minimum value of 0"], []),
     ("string-not-numeric", STRING_TIMEOUT, "soon", ["#/p: 'soon' is not a number"], []),
     ("string-liquid-skips-range", STRING_TIMEOUT, "{{flow.data.t}}", [], []),
-    ("string-also-union-message", STRING_TIMEOUT, False, ["#/p: boolean found, [string, integer] expected"], []),  # fmt: skip
+    (
+        "string-also-union-message",
+        STRING_TIMEOUT,
+        False,
+        ["#/p: boolean found, [string, integer] expected"],
+        [],
+    ),
     ("integer-also-string", LOOSE_NUMBER, "{{flow.data.p}}", [], []),
     ("integer-also-string-text", LOOSE_NUMBER, "high", ["#/p: 'high' is not a number"], []),
     ("liquid-enum-accepts-template", LIQUID_ENUM, "{{flow.variables.voice}}", [], []),
     ("liquid-enum-checks-literals", LIQUID_ENUM, "bob", ["#/p: " + enum(["alice", "man"])], []),
     ("string-list-ok", Prop("cards", kind="string_list"), ["visa"], [], []),
-    ("string-list-item", Prop("cards", kind="string_list"), ["visa", 1], ["#/p/1: integer found, string expected"], []),  # fmt: skip
+    (
+        "string-list-item",
+        Prop("cards", kind="string_list"),
+        ["visa", 1],
+        ["#/p/1: integer found, string expected"],
+        [],
+    ),
     ("object-ok", Prop("o", kind="object"), {"x": 1}, [], []),
     ("object-wrong", Prop("o", kind="object"), [], ["#/p: array found, object expected"], []),
     ("any", Prop("a", kind="any"), [1, {"b": None}], [], []),
@@ -815,8 +872,9 @@ JSON = st.recursive(
     | st.integers()
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=40,
 )
 KEYS = st.sampled_from(
@@ -858,6 +916,10 @@ def _assert_report(data: Any) -> None:
     assert all(isinstance(p, Problem) for p in report.errors + report.warnings)
     assert all(p.property_path.startswith("#") for p in report.errors + report.warnings)
     assert validate(data) == report.errors
+    try:  # the model reads what it can and refuses the rest with FlowFormatError only
+        FlowDefinition.from_json(data)
+    except FlowFormatError as exc:
+        assert exc.path.startswith("#")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -896,7 +958,9 @@ def _nested(depth: int) -> Any:
         pytest.param(put("states/3/transitions/0/next", _nested(50_000)), id="deep-next"),
         pytest.param(put("states/2/properties/variables/0", _nested(50_000)), id="deep-item"),
         pytest.param(put("states/3", _nested(50_000)), id="deep-state"),
-        pytest.param(put("states/1/transitions/1/conditions/0/value", _nested(50_000)), id="deep-cond"),  # fmt: skip
+        pytest.param(
+            put("states/1/transitions/1/conditions/0/value", _nested(50_000)), id="deep-cond"
+        ),
         pytest.param(put("states/3/properties/body", "{% if a %}" * 20_000), id="deep-liquid"),
         pytest.param(put("states/3/properties/body", "{{" * 100_000), id="many-braces"),
         pytest.param(put("states/3/name", "n" * 1_000_000), id="huge-name"),
@@ -909,6 +973,30 @@ def _nested(depth: int) -> Any:
 )
 def test_hostile_values(mutation: Mutation) -> None:
     _assert_report(checked([mutation]))
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("}}" + "{{" * 5000, "more than 20 '{{' or '{%' are never closed"),
+        ("{% raw %}" * 5000, "more than 20 '{{' or '{%' are never closed"),
+        ("{{ x }}" * 10_000, "longer than 64 KB, not checked"),
+    ],
+)
+def test_pathological_liquid_is_not_parsed(template: str, message: str) -> None:
+    # python-liquid's lexer is quadratic on unclosed openings: these would take minutes
+    _, warnings = _prop_problems(Prop("body"), template)
+    assert warnings == [f"#/p: invalid Liquid template: {message}" + LIQUID_TAIL]
+
+
+def test_liquid_checking_has_a_budget_per_definition() -> None:
+    warnings: list[str] = []
+    checker = PropChecker(lambda p, m: None, lambda p, m: warnings.append(f"{p}: {m}"), {})
+    checker.budget = 25
+    checker.liquid("#/a", "{{ a }}{{ b }}")  # 14 characters: checked (and valid)
+    checker.liquid("#/b", "{{ c }}{{ d }}")  # over the budget now
+    checker.liquid("#/a", "{{ a }}{{ b }}")  # already checked: cached, free
+    assert warnings == ["#/b: Liquid template not checked: the definition has too much Liquid"]
 
 
 def test_deep_regex_value_does_not_raise() -> None:

@@ -25,6 +25,7 @@ from callboard.engine import Bundle, FlowRef
 from callboard.engine.env import FakeEnv
 from callboard.engine.io import SendMessage
 from callboard.flow.model import load_flow
+from callboard.flow.validate import validate_flow
 from callboard.runtime.local import LocalRunner, MockTable
 
 HERE = Path(__file__).resolve().parent
@@ -120,6 +121,15 @@ def test_transcripts_cover_every_golden_flow() -> None:
     used |= {f for p in TRANSCRIPTS for f in parse(p).subflows.values()}
     flows = {p.name for p in FLOWS.glob("*.json") if not p.name.endswith(".mock.json")}
     assert flows <= used
+
+
+GOLDEN_FLOWS = sorted(p for p in FLOWS.glob("*.json") if not p.name.endswith(".mock.json"))
+
+
+@pytest.mark.parametrize("path", GOLDEN_FLOWS, ids=[p.stem for p in GOLDEN_FLOWS])
+def test_golden_flows_are_valid_studio_definitions(path: Path) -> None:
+    report = validate_flow(json.loads(path.read_text(encoding="utf-8")))
+    assert [str(p) for p in report.errors + report.warnings] == []
 
 
 def test_a_wrong_transcript_fails() -> None:

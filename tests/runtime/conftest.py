@@ -63,8 +63,13 @@ def ask_flow(timeout: str = "600") -> dict[str, Any]:
             timeout="bye",
             deliveryFailure=None,
         ),
-        widget("thanks", "send-message", {"body": "Thanks {{widgets.first.inbound.Body}}"},
-               sent=None, failed=None),
+        widget(
+            "thanks",
+            "send-message",
+            {"body": "Thanks {{widgets.first.inbound.Body}}"},
+            sent=None,
+            failed=None,
+        ),
         widget("bye", "send-message", {"body": "Too slow"}, sent=None, failed=None),
     )
 
@@ -72,10 +77,20 @@ def ask_flow(timeout: str = "600") -> dict[str, Any]:
 def http_flow(url: str = "https://example.test/api") -> dict[str, Any]:
     """REST → make-http-request → send-message with the status → end."""
     return flow_definition(
-        widget("first", "make-http-request", {"method": "GET", "url": url},
-               success="report", failed="report"),
-        widget("report", "send-message",
-               {"body": "status {{widgets.first.status_code}}"}, sent=None, failed=None),
+        widget(
+            "first",
+            "make-http-request",
+            {"method": "GET", "url": url},
+            success="report",
+            failed="report",
+        ),
+        widget(
+            "report",
+            "send-message",
+            {"body": "status {{widgets.first.status_code}}"},
+            sent=None,
+            failed=None,
+        ),
     )
 
 

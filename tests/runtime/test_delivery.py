@@ -63,9 +63,7 @@ def test_due_timer_fires_the_timeout(service: Callboard, account: Account, env: 
     assert _count(service, t.timers) == 0 and service.next_timer_due() is None
 
 
-def test_stale_events_are_ignored_and_change_nothing(
-    service: Callboard, account: Account
-) -> None:
+def test_stale_events_are_ignored_and_change_nothing(service: Callboard, account: Account) -> None:
     flow_sid, ex_sid = _start(service, account, ask_flow())
     before = service.fetch_execution(account.sid, flow_sid, ex_sid)
     result = service.deliver(ex_sid, TimerFired("t999"))
@@ -110,23 +108,26 @@ def test_http_request_becomes_an_outbox_job_run_after_commit(
 
 
 def test_worker_pass_runs_jobs_and_timers(service: Callboard, account: Account, env: Any) -> None:
-    _, ask_sid = _start(service, account, ask_flow(timeout="5"))
+    ask_flow_sid, ask_sid = _start(service, account, ask_flow(timeout="5"))
     env.advance(5)
     failing = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
-    flow2 = service.create_flow(account.sid, friendly_name="h", status="published",
-                                definition=http_flow())
+    flow2 = service.create_flow(
+        account.sid, friendly_name="h", status="published", definition=http_flow()
+    )
     http_ex = service.create_execution(account.sid, flow2.sid, to="+2", from_="+3")
     with failing:
         assert Worker(service).run_once(failing) == 2
     assert service.fetch_execution(account.sid, flow2.sid, http_ex.sid).status == "ended"
+    assert service.fetch_execution(account.sid, ask_flow_sid, ask_sid).status == "ended"
     assert [m.body for m in service.list_messages(account.sid)][-1] == "status 500"
 
 
 def test_exception_mid_delivery_leaves_nothing_half_written(
     service: Callboard, account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=ask_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=ask_flow()
+    )
     calls = {"n": 0}
     original = delivery.Runner._save
 
@@ -159,8 +160,9 @@ def test_widget_crash_rolls_back_the_start(
     from callboard.widgets import registry
     from callboard.widgets.send_message import WIDGET
 
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=ask_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=ask_flow()
+    )
 
     def boom(run: Any, event: Any) -> Any:
         raise RuntimeError("widget bug")

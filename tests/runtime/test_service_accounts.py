@@ -42,9 +42,7 @@ def test_wrong_token_is_refused(service: Callboard, account: Account) -> None:
     assert service.authenticate(account.sid, account.auth_token[:-1] + "x") is None
 
 
-def test_rotating_the_token_stops_the_old_one_at_once(
-    service: Callboard, account: Account
-) -> None:
+def test_rotating_the_token_stops_the_old_one_at_once(service: Callboard, account: Account) -> None:
     assert service.authenticate(account.sid, account.auth_token) is not None
     rotated = service.rotate_auth_token(account.sid)
     assert rotated.auth_token != account.auth_token

@@ -20,7 +20,9 @@ from callboard.store import tables as t
 from tests.runtime.conftest import ask_flow, send_flow
 
 
-def _flow(service: Callboard, account: Account, definition: dict[str, Any], status: str = "published") -> str:
+def _flow(
+    service: Callboard, account: Account, definition: dict[str, Any], status: str = "published"
+) -> str:
     return service.create_flow(
         account.sid, friendly_name="f", status=status, definition=definition
     ).sid
@@ -139,15 +141,18 @@ def test_invalid_latest_draft_is_not_run_for_test_users(
     service: Callboard, account: Account
 ) -> None:
     flow_sid = _flow(service, account, send_flow())
-    service.update_flow(account.sid, flow_sid, status="draft",
-                        definition={"initial_state": "x", "states": []})
+    service.update_flow(
+        account.sid, flow_sid, status="draft", definition={"initial_state": "x", "states": []}
+    )
     service.update_test_users(account.sid, flow_sid, ["+tester"])
     with pytest.raises(NotRunnable):
         service.create_execution(account.sid, flow_sid, to="+tester", from_="+2")
     assert service.create_execution(account.sid, flow_sid, to="+1", from_="+2").flow_version == 1
 
 
-def test_list_filters_newest_first_and_pages(service: Callboard, account: Account, env: Any) -> None:
+def test_list_filters_newest_first_and_pages(
+    service: Callboard, account: Account, env: Any
+) -> None:
     flow_sid = _flow(service, account, ask_flow())
     sids = []
     start = env.now()
@@ -164,7 +169,8 @@ def test_list_filters_newest_first_and_pages(service: Callboard, account: Accoun
     ended = service.list_executions(account.sid, flow_sid, status="ended")
     assert [e.sid for e in ended.items] == [sids[0]]
     window = service.list_executions(
-        account.sid, flow_sid,
+        account.sid,
+        flow_sid,
         date_created_from=start + timedelta(seconds=120),  # inclusive
         date_created_to=start + timedelta(seconds=240),  # exclusive
     )
@@ -203,8 +209,54 @@ def test_steps_page_oldest_first(service: Callboard, account: Account) -> None:
     flow_sid = _flow(service, account, send_flow())
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     first = service.list_steps(account.sid, flow_sid, ex.sid, page_size=1)
-    second = service.list_steps(account.sid, flow_sid, ex.sid, page_size=1,
-                                page_token=first.next_token)
+    second = service.list_steps(
+        account.sid, flow_sid, ex.sid, page_size=1, page_token=first.next_token
+    )
     assert [first.items[0].transitioned_from, second.items[0].transitioned_from] == [
-        "Trigger", "first"]
+        "Trigger",
+        "first",
+    ]
     assert second.next_token is None
+
+
+def test_concurrent_creates_for_one_contact_give_one_execution(
+    service: Callboard, account: Account
+) -> None:
+    """Threads racing for the same (flow, contact): one wins, the rest get 409 naming it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    flow_sid = _flow(service, account, ask_flow())
+
+    def attempt(_: int) -> str:
+        try:
+            return service.create_execution(account.sid, flow_sid, to="+1", from_="+2").sid
+        except Conflict as exc:
+            assert exc.details is not None
+            return "409:" + str(exc.details["conflicting_execution_sid"])
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    winners = [o for o in outcomes if not o.startswith("409:")]
+    assert len(winners) == 1
+    assert all(o == winners[0] or o == "409:" + winners[0] for o in outcomes)
+    assert len(service.list_executions(account.sid, flow_sid).items) == 1
+
+
+def test_concurrent_deliveries_to_one_execution_are_serialised(
+    service: Callboard, account: Account
+) -> None:
+    """Two replies at once: exactly one is taken (the row lock / write lock), the other
+    finds the execution ended and is ignored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from callboard.engine.io import InboundMessage
+
+    flow_sid = _flow(service, account, ask_flow())
+    ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda i: service.deliver(ex.sid, InboundMessage({"Body": f"r{i}"})), range(4))
+        )
+    assert sum(r.accepted for r in results) == 1
+    steps = service.list_steps(account.sid, flow_sid, ex.sid).items
+    assert [s.seq for s in steps] == [1, 2, 3]

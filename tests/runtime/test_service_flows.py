@@ -20,7 +20,10 @@ BROKEN: dict[str, Any] = {"initial_state": "Nowhere", "states": []}
 
 def test_create_published_flow(service: Callboard, account: Account) -> None:
     flow = service.create_flow(
-        account.sid, friendly_name="Hello", status="published", definition=send_flow(),
+        account.sid,
+        friendly_name="Hello",
+        status="published",
+        definition=send_flow(),
         commit_message="first",
     )
     assert flow.sid.startswith("FW") and flow.account_sid == account.sid
@@ -59,7 +62,9 @@ def test_status_must_be_draft_or_published(
 
 
 def test_every_definition_change_is_a_new_revision(service: Callboard, account: Account) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="draft", definition=send_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="draft", definition=send_flow()
+    )
     same = service.update_flow(account.sid, flow.sid, status="draft", definition=send_flow())
     assert same.revision == 1  # unchanged definition, unchanged status: no new revision
     renamed = service.update_flow(account.sid, flow.sid, status="draft", friendly_name="g")
@@ -84,13 +89,17 @@ def test_every_definition_change_is_a_new_revision(service: Callboard, account: 
 def test_unknown_revisions_are_not_found(
     service: Callboard, account: Account, revision: str
 ) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="draft", definition=send_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="draft", definition=send_flow()
+    )
     with pytest.raises(NotFound):  # LatestPublished: never published
         service.fetch_revision(account.sid, flow.sid, revision)
 
 
 def test_revisions_list_newest_first_with_pages(service: Callboard, account: Account) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="draft", definition=send_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="draft", definition=send_flow()
+    )
     for i in range(2, 6):
         service.update_flow(account.sid, flow.sid, status="draft", definition=send_flow(f"v{i}"))
     first = service.list_revisions(account.sid, flow.sid, page_size=2)
@@ -121,9 +130,11 @@ def test_flows_list_newest_first(service: Callboard, account: Account, env: Any)
     sids = []
     for i in range(3):
         env.advance(1)
-        sids.append(service.create_flow(
-            account.sid, friendly_name=f"f{i}", status="draft", definition=send_flow()
-        ).sid)
+        sids.append(
+            service.create_flow(
+                account.sid, friendly_name=f"f{i}", status="draft", definition=send_flow()
+            ).sid
+        )
     page = service.list_flows(account.sid, page_size=2)
     assert [f.sid for f in page.items] == sids[::-1][:2]
     assert all(f.definition is None and f.valid is None for f in page.items)
@@ -134,8 +145,9 @@ def test_flows_list_newest_first(service: Callboard, account: Account, env: Any)
 def test_other_accounts_flows_are_not_found(
     service: Callboard, account: Account, other: Account
 ) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=send_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=send_flow()
+    )
     calls = [
         lambda: service.fetch_flow(other.sid, flow.sid),
         lambda: service.update_flow(other.sid, flow.sid, status="draft"),
@@ -155,7 +167,9 @@ def test_other_accounts_flows_are_not_found(
 
 
 def test_test_users_replace(service: Callboard, account: Account) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="draft", definition=send_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="draft", definition=send_flow()
+    )
     assert service.fetch_test_users(account.sid, flow.sid).test_users == []
     updated = service.update_test_users(account.sid, flow.sid, ["+1555", "+1666", "+1555", " "])
     assert updated.test_users == ["+1555", "+1666"]
@@ -171,8 +185,9 @@ def test_validate(service: Callboard) -> None:
 
 
 def test_delete_flow_removes_everything(service: Callboard, account: Account) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=send_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=send_flow()
+    )
     service.create_execution(account.sid, flow.sid, to="+1", from_="+2")
     service.delete_flow(account.sid, flow.sid)
     with pytest.raises(NotFound):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from callboard.engine.io import CallEvent, Respond
+from callboard.engine import Bundle, FlowRef, advance
+from callboard.engine.io import CallEvent, Respond, Start
+from callboard.flow.model import FlowDefinition
 from tests.widgets.voice_harness import (
+    CALL,
+    FakeEnv,
+    Session,
     expected_callback,
     query,
     responses,
@@ -31,11 +38,18 @@ from tests.widgets.voice_harness import (
         ),
         ({"say": "Again", "loop": 3}, "Say", "Again", {"loop": "3"}),
         ({"say": "Str loop", "loop": "2"}, "Say", "Str loop", {"loop": "2"}),
-        ({"play": "https://x.test/a.mp3", "loop": 2}, "Play", "https://x.test/a.mp3", {"loop": "2"}),
+        (
+            {"play": "https://x.test/a.mp3", "loop": 2},
+            "Play",
+            "https://x.test/a.mp3",
+            {"loop": "2"},
+        ),
         ({"digits": "12w#"}, "Play", None, {"digits": "12w#"}),
     ],
 )
-def test_say_play_twiml(props: dict[str, Any], verb: str, text: str | None, attrs: dict[str, str]) -> None:
+def test_say_play_twiml(
+    props: dict[str, Any], verb: str, text: str | None, attrs: dict[str, str]
+) -> None:
     s = run_widget("say-play", props)
     root = twiml(s.last)
     first, redirect = list(root)
@@ -168,7 +182,8 @@ def test_gather_defaults_and_prompt_outside_when_stop_gather_false() -> None:
     [
         ("gather", {"Digits": "1"}, "keypress", {"Digits": "1"}),
         ("gather", {"Digits": "123#"}, "keypress", {"Digits": "123"}),
-        ("gather", {"Digits": "#"}, "timeout", {"Digits": ""}),
+        ("gather", {"Digits": "#"}, "keypress", {"Digits": "#"}),
+        ("gather", {"Digits": ""}, "timeout", {"Digits": ""}),
         (
             "gather",
             {"SpeechResult": "Sales please.", "Confidence": "0.91"},
@@ -230,3 +245,37 @@ def test_gather_without_a_call_takes_timeout() -> None:
     assert s.last.steps[1].name == "timeout"
     assert 81020 in [w.code for w in s.last.warnings]
     assert s.state.waiting is not None and s.state.waiting.widget == "after"
+
+
+# ------------------------------------------------------------------ a real export
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "studio-flows"
+
+
+def test_real_ivr_export_press_pound_for_an_agent() -> None:
+    path = SHARED / "jesperfj__twilio-ivr-studio__flows_ivr.json"
+    if not path.exists():
+        pytest.skip("shared studio flows are not available")
+    flow = FlowDefinition.from_json(json.loads(path.read_text()))
+    bundle = Bundle(FlowRef("FW0001", 1, flow))
+    env = FakeEnv()
+    start = Start("incomingCall", "FN0001", "FW0001", "+15550001", "+15559999", dict(CALL), {})
+    first = advance(bundle, None, start, env)
+    s = Session(bundle, env, first.state, first)
+    say, gather, _ = list(twiml(first))
+    assert say.tag == "Say" and gather.tag == "Gather"  # stop_gather false: prompt first
+    s.callback("gather", {"Digits": "2"})
+    assert s.steps == [
+        ("gather_input", "keypress", "split_key_press"),
+        ("split_key_press", "match", "gather_2"),
+    ]
+    assert twiml(s.last)[0].get("numDigits") == "6"
+    s.callback("gather", {"Digits": "#"})
+    # the export's split tests gather_input (the first menu), not gather_2: noMatch
+    assert s.steps == [("gather_2", "keypress", "split_1"), ("split_1", "noMatch", "say_play_1")]
+    assert s.variables("gather_2")["Digits"] == "#"
+    (say, _redirect) = list(twiml(s.last))
+    assert say.text == "You typed 2 . Thank you."
+    s.callback("complete")
+    assert s.steps == [("say_play_1", "audioComplete", "Ended")]
+    assert s.state.status == "ended"

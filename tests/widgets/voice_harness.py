@@ -68,7 +68,9 @@ class Session:
 
     def callback(self, name: str, params: dict[str, Any] | None = None, token: str = "") -> Advance:
         tok = token or self.token
-        return self.send(CallEvent(tok, name, {**CALL, "CallStatus": "in-progress", **(params or {})}))
+        return self.send(
+            CallEvent(tok, name, {**CALL, "CallStatus": "in-progress", **(params or {})})
+        )
 
     @property
     def token(self) -> str:
@@ -95,7 +97,9 @@ def run_flow(
         "transitions": [{"event": trigger, "next": first}],
         "properties": {},
     }
-    flow = FlowDefinition.from_json({"initial_state": "Trigger", "states": [trigger_state, *states]})
+    flow = FlowDefinition.from_json(
+        {"initial_state": "Trigger", "states": [trigger_state, *states]}
+    )
     bundle = Bundle(FlowRef("FW0001", 1, flow))
     env = FakeEnv()
     if data is None:

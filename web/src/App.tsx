@@ -1,11 +1,14 @@
 import { useEffect, useState } from "react";
 import { fetchWidgetTypes } from "./api/callboard";
+import { prefetchFlow } from "./api/studio";
 import type { WidgetSchema } from "./api/types";
 import { EditorPage } from "./components/EditorPage";
 import { FlowList } from "./components/FlowList";
 import { Login } from "./components/Login";
 import { Toasts } from "./components/Toasts";
 import { getCredentials, setCredentials } from "./state/auth";
+
+const FLOW_ROUTE = /^\/flows\/(FW[0-9a-fA-F]{32})/;
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash);
@@ -25,6 +28,8 @@ export function App() {
 
   useEffect(() => {
     if (!authed) return;
+    const m = FLOW_ROUTE.exec(window.location.hash.replace(/^#/, ""));
+    if (m) prefetchFlow(m[1]);
     fetchWidgetTypes()
       .then(setSchemas)
       .catch((e: Error & { status?: number }) => {
@@ -46,7 +51,7 @@ export function App() {
   else if (error) page = <div className="page-error">{error}</div>;
   else if (!schemas) page = <div className="loading">Loading…</div>;
   else {
-    const m = /^\/flows\/(FW[0-9a-fA-F]{32})/.exec(route);
+    const m = FLOW_ROUTE.exec(route);
     page = m ? <EditorPage key={m[1]} sid={m[1]} schemas={schemas} /> : <FlowList onLogout={logout} />;
   }
   return (

@@ -7,7 +7,7 @@ Routes:
 * ``/callboard/v1/…`` — Callboard's own routes (:mod:`callboard.api.callboard_routes`).
 * ``/docs``, ``/openapi.json`` — the API documentation (:mod:`callboard.api.docs`).
 * any other module ``callboard/api/*_routes.py`` with a ``routes()`` function (webhooks,
-  simulator...) is picked up automatically, in name order.
+  events...) is picked up automatically, in name order (:mod:`callboard.api.plugins`).
 * ``/`` — the browser editor from ``callboard/api/static/`` when it has been built,
   else a page saying so (:mod:`callboard.api.editor`).
 
@@ -17,8 +17,6 @@ Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +24,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-import callboard.api
 from callboard.api import docs, studio_executions, studio_flows
 from callboard.api.auth import AuthMiddleware
 from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
+from callboard.api.plugins import plugin_modules
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -40,10 +38,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def _plugin_routes() -> list[BaseRoute]:
     found: list[BaseRoute] = []
-    for info in sorted(pkgutil.iter_modules(callboard.api.__path__), key=lambda m: m.name):
-        if not info.name.endswith("_routes"):
-            continue
-        module = importlib.import_module(f"callboard.api.{info.name}")
+    for module in plugin_modules():
         make = getattr(module, "routes", None)
         if callable(make):
             found.extend(make())

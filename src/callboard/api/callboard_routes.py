@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,10 +20,11 @@ from starlette.routing import Route
 import callboard
 from callboard.api.common import account_of, iso, json_response, service_of
 from callboard.api.errors import ApiError
+from callboard.api.openapi import callboard_paths
 from callboard.api.urls import base_url
 from callboard.widgets.registry import all_widgets
 
-__all__ = ["routes"]
+__all__ = ["openapi_paths", "routes"]
 
 log = logging.getLogger("callboard.api")
 
@@ -63,3 +65,7 @@ def routes() -> list[Route]:
         Route("/callboard/v1/Me", me, methods=["GET"]),
         Route("/callboard/v1/WidgetTypes", widget_types, methods=["GET"]),
     ]
+
+
+def openapi_paths() -> dict[str, Any]:
+    return callboard_paths()

@@ -18,6 +18,7 @@ from callboard.api.errors import ApiError, not_found
 from callboard.runtime.records import Account, NotFound, ServiceError
 
 __all__ = [
+    "ResourceRoute",
     "account_of",
     "call",
     "iso",
@@ -81,13 +82,36 @@ def json_response(body: Any, status: int = 200) -> Response:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def resource(path: str, **handlers: Handler) -> Route:
-    """One route per path with a handler per method (``get=``, ``post=``, ``delete=``),
-    so that a 405 names every method the path supports in ``Allow``."""
+class ResourceRoute(Route):
+    """A route that matches every method; its handler answers 405 for the methods it
+    lacks. ``allowed`` lists the methods it serves."""
+
+    def __init__(self, path: str, endpoint: Handler, allowed: tuple[str, ...]) -> None:
+        super().__init__(path, endpoint)
+        self.methods = None
+        self.allowed = allowed
+
+
+def resource(path: str, **handlers: Handler) -> ResourceRoute:
+    """One route per path with a handler per method (``get=``, ``post=``, ``delete=``).
+    Any other method answers 405 naming every method the path supports in ``Allow``
+    (the route matches every method, so ``/v2/Flows/Validate`` is never taken for a
+    flow SID by the next route)."""
     by_method = {method.upper(): handler for method, handler in handlers.items()}
+    if "GET" in by_method:
+        by_method["HEAD"] = by_method["GET"]
+    allowed = tuple(m for m in ("GET", "HEAD", "POST", "DELETE") if m in by_method)
+    allow = ", ".join(allowed)
 
     async def dispatch(request: Request) -> Response:
-        method = "GET" if request.method == "HEAD" else request.method
-        return await by_method[method](request)
+        handler = by_method.get(request.method)
+        if handler is None:
+            raise ApiError(
+                405,
+                f"Method {request.method} not allowed on {request.url.path[:300]}",
+                20004,
+                headers={"Allow": allow},
+            )
+        return await handler(request)
 
-    return Route(path, dispatch, methods=list(by_method))
+    return ResourceRoute(path, dispatch, allowed)

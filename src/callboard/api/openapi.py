@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import callboard
+from callboard.api.plugins import plugin_openapi
 
 __all__ = ["openapi_document"]
 
@@ -475,7 +476,7 @@ def _studio_paths() -> J:
     }
 
 
-def _callboard_paths() -> J:
+def callboard_paths() -> J:
     tag = "Callboard"
     obj = {"type": "object"}
     return {
@@ -527,6 +528,10 @@ def _callboard_paths() -> J:
 
 
 def openapi_document(server_url: str) -> J:
+    """The whole document: Studio's routes, then every route plugin's
+    (:mod:`callboard.api.plugins`; Callboard's own routes come from
+    :mod:`callboard.api.callboard_routes`)."""
+    extra_paths, extra_schemas = plugin_openapi()
     return {
         "openapi": "3.0.3",
         "info": {
@@ -548,9 +553,9 @@ def openapi_document(server_url: str) -> J:
             {"name": "Studio Steps"},
             {"name": "Callboard"},
         ],
-        "paths": {**_studio_paths(), **_callboard_paths()},
+        "paths": {**_studio_paths(), **extra_paths},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **extra_schemas},
             "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
         },
     }

@@ -56,7 +56,9 @@ def accounts() -> None:
 
 @accounts.command("create")
 @click.option("--friendly-name", "friendly_name", help="A name for the account.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (account_sid, auth_token).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (account_sid, auth_token)."
+)
 def create(friendly_name: str | None, as_json: bool) -> None:
     """Create an account and print its Account SID and Auth Token."""
     service = open_service()
@@ -109,7 +111,9 @@ def rotate_token(account_sid: str, as_json: bool) -> None:
     click.echo(f"Auth Token:  {account.auth_token}  (new)")
 
 
-@click.group("keys", help="API keys: an SK… SID and a secret, usable instead of the Auth Token." + DB_HELP)
+@click.group(
+    "keys", help="API keys: an SK… SID and a secret, usable instead of the Auth Token." + DB_HELP
+)
 def keys() -> None:
     pass
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -18,6 +17,7 @@ from callboard.engine import Bundle, FlowRef, StepRecord, Warning
 from callboard.engine.env import SystemEnv
 from callboard.engine.io import SendMessage
 from callboard.flow.model import FlowDefinition, FlowFormatError, load_flow
+from callboard.flow.validate import validate_flow
 from callboard.runtime.local import (
     DEFAULT_CONTACT,
     DEFAULT_FLOW_ADDRESS,
@@ -91,47 +91,18 @@ def load_flow_file(path: Path, what: str = "flow") -> FlowDefinition:
         raise ChatError(f"{path}: {exc.message}") from None
 
 
-def validation_problems(definition: FlowDefinition) -> list[str]:
-    """Problems found by the validator (``callboard.flow.validate``) or basic checks."""
+def check_flow(definition: FlowDefinition) -> tuple[list[str], list[str]]:
+    """The validator's (:mod:`callboard.flow.validate`) errors and warnings, as text."""
     try:
-        validate_module: Any = importlib.import_module("callboard.flow.validate")
-    except ImportError:
-        validate_module = None
-    validate: Callable[..., Any] | None = getattr(validate_module, "validate", None)
-    if validate is None:
-        if definition.state(definition.initial_state) is None:
-            where = definition.initial_state or "(empty)"
-            return [f"#/initial_state: names no widget: {where}"]
-        return []
-    try:
-        result = validate(definition.raw)
+        report = validate_flow(definition.raw)
     except Exception as exc:  # a validator bug must not hide the flow
-        return [f"the validator failed: {type(exc).__name__}: {exc}"]
-    return _problem_lines(result)
+        return [f"the validator failed: {type(exc).__name__}: {exc}"], []
+    return [str(p) for p in report.errors], [str(p) for p in report.warnings]
 
 
-def _problem_lines(result: Any) -> list[str]:
-    """Turn whatever the validator returns into text lines (errors only)."""
-    if result is None or result is True:
-        return []
-    errors = getattr(result, "errors", None)
-    if errors is None and isinstance(result, dict):
-        errors = result.get("errors")
-    if errors is None:
-        errors = result if isinstance(result, list | tuple) else []
-    lines: list[str] = []
-    for problem in errors:
-        if isinstance(problem, str):
-            lines.append(problem)
-            continue
-        if isinstance(problem, dict):
-            path = problem.get("property_path") or problem.get("path") or ""
-            message = problem.get("message", "")
-        else:
-            path = getattr(problem, "property_path", None) or getattr(problem, "path", "")
-            message = getattr(problem, "message", str(problem))
-        lines.append(f"{path}: {message}" if path else str(message))
-    return lines
+def validation_problems(definition: FlowDefinition) -> list[str]:
+    """The validator's errors (a flow with any is refused unless --force)."""
+    return check_flow(definition)[0]
 
 
 def _flow_sid_for(path: Path) -> str:
@@ -262,6 +233,20 @@ class _Session:
         return True
 
 
+def _trigger_hint(definition: FlowDefinition, rest: bool) -> str:
+    """A note when the Trigger transition this session uses is not connected."""
+    trigger = definition.state(definition.initial_state)
+    if trigger is None:
+        return ""
+    event = "incomingRequest" if rest else "incomingMessage"
+    if trigger.next_for(event) is not None:
+        return ""
+    other = "incomingMessage" if rest else "incomingRequest"
+    how = "send a message instead" if rest else "start it with --param KEY=VALUE"
+    extra = f"; its {other} is connected: {how}" if trigger.next_for(other) else ""
+    return f"the Trigger's {event} is not connected, so each execution ends at once{extra}"
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"callboard chat: {message}", err=True)
     sys.exit(code)
@@ -317,15 +302,17 @@ def chat(
 ) -> None:
     try:
         definition = load_flow_file(flow_file)
-        problems = validation_problems(definition)
-        if problems:
-            for problem in problems:
-                click.echo(f"{flow_file}: {problem}", err=True)
-            if not force:
-                _fail(
-                    f"{flow_file} is not a valid flow ({len(problems)} problem(s)); "
-                    "use --force to run it anyway"
-                )
+        problems, warnings = check_flow(definition)
+        if not quiet:
+            for warning in warnings:
+                click.echo(click.style(f"{flow_file}: warning: {warning}", dim=True), err=True)
+        for problem in problems:
+            click.echo(f"{flow_file}: {problem}", err=True)
+        if problems and not force:
+            _fail(
+                f"{flow_file} is not a valid flow ({len(problems)} problem(s)); "
+                "use --force to run it anyway"
+            )
         if definition.state(definition.initial_state) is None:
             _fail(f"{flow_file}: initial_state {definition.initial_state!r} names no widget")
         rest = parse_params(params)
@@ -367,6 +354,9 @@ def chat(
                     f"Chatting with {flow_file} as {from_} (flow number {to}). "
                     "Type messages; /timeout fires a timer, /quit leaves."
                 )
+            hint = _trigger_hint(definition, bool(params))
+            if hint:
+                note(f"  [note] {hint}")
             if params:
                 runner.start_request(rest)
                 session.after_input()

@@ -11,6 +11,7 @@ import click
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
+from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.runtime.worker import Worker
 from callboard.store.db import DatabaseError
 
@@ -61,7 +62,10 @@ def first_run_message(account: Account, base: str) -> str:
 @click.command("serve", help=HELP, short_help="Start the server.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Interface to listen on.")
 @click.option(
-    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+    "--port",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
     help="TCP port to listen on.",
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
@@ -89,21 +93,37 @@ def serve(host: str, port: int, access_log: bool) -> None:
     except DatabaseError as exc:
         _fail(str(exc))
     click.echo("callboard: database schema is up to date")
-    base = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
     app = create_app(service, settings)
     worker = Worker(service)
     worker.start()
-    click.echo(f"callboard: listening on http://{host}:{port} (public URL: "
-               f"{settings.public_url or 'taken from each request'})")
+    try:  # issue 7: Event Streams delivery
+        events = EventDelivery(service.db, config=DeliveryConfig.from_env())
+    except ValueError as exc:
+        worker.stop()
+        _fail(str(exc))
+    events.start()
+    click.echo(
+        f"callboard: listening on http://{host}:{port} (public URL: "
+        f"{settings.public_url or 'taken from each request'})"
+    )
     click.echo(f"callboard: REST API {base}/v2/Flows, docs {base}/docs; Ctrl+C stops")
     try:
         uvicorn.run(
-            app, host=host, port=port, access_log=access_log, log_level="info",
-            proxy_headers=True, forwarded_allow_ips="*", timeout_graceful_shutdown=10,
+            app,
+            host=host,
+            port=port,
+            access_log=access_log,
+            log_level="info",
+            proxy_headers=True,
+            forwarded_allow_ips="*",
+            timeout_graceful_shutdown=10,
         )
     finally:
+        events.stop()
         worker.stop()
         service.close()
 

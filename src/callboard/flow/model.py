@@ -114,7 +114,9 @@ class FlowDefinition:
         by_name: dict[str, State] = {}
         for i, s in enumerate(states_raw):
             if not isinstance(s, dict):
-                raise FlowFormatError(f"a widget is a JSON object, found {_kind(s)}", f"#/states/{i}")
+                raise FlowFormatError(
+                    f"a widget is a JSON object, found {_kind(s)}", f"#/states/{i}"
+                )
             state = _parse_state(s, i)
             states.append(state)
             by_name.setdefault(state.name, state)
@@ -166,7 +168,7 @@ def _parse_state(s: dict[str, Any], i: int) -> State:
                         conds.append(
                             Condition(
                                 friendly_name=str(c.get("friendly_name") or ""),
-                                arguments=tuple(str(a) for a in args)
+                                arguments=tuple(_as_text(a) for a in args)
                                 if isinstance(args, list)
                                 else (),
                                 type=str(c.get("type") or ""),
@@ -196,7 +198,12 @@ def _as_text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+    if isinstance(value, dict | list):
+        try:
+            return json.dumps(value)
+        except (RecursionError, ValueError, TypeError):  # hostile nesting, non-JSON keys
+            return ""
+    return str(value)
 
 
 def parse_flow_text(text: str | bytes, source: str = "definition") -> Any:

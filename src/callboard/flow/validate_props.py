@@ -64,7 +64,7 @@ def json_type(value: Any) -> str:
         return "integer" if value.is_integer() else "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return "array"
     if isinstance(value, Mapping):
         return "object"
@@ -116,18 +116,51 @@ def _check_template(source: str) -> str | None:
     return check_template(source)
 
 
+MAX_CHECKED = 64 * 1024
+"""Longer Liquid templates are not parsed (Studio renders at most 16 KB anyway)."""
+MAX_UNCLOSED = 20
+"""python-liquid's lexer scans to the end of the text for every ``{{``/``{%``/``raw``/
+``doc`` opening that is never closed, which is quadratic; templates with more such
+openings than this are not parsed (they are broken, or a denial of service)."""
+LIQUID_BUDGET = 10_000_000
+"""Characters the Liquid parser may scan per definition (about seconds of work);
+templates past it are not checked (a warning says so)."""
+_RAW_OPEN = re.compile(r"\{%-?\s*raw\b")
+_DOC_OPEN = re.compile(r"\{%-?\s*doc\b")
+
+
+def _unclosed(text: str) -> int:
+    """How many openings have no closing delimiter after them (an upper bound of the
+    lexer's failed scans)."""
+    count = 0
+    for opening, closing in (("{{", "}}"), ("{%", "%}")):
+        end = text.rfind(closing)
+        count += text.count(opening, end + len(closing) if end >= 0 else 0)
+    for pattern, closing in ((_RAW_OPEN, "endraw"), (_DOC_OPEN, "enddoc")):
+        end = text.rfind(closing)
+        start = end + len(closing) if end >= 0 else 0
+        count += sum(1 for _ in pattern.finditer(text, start))
+    return count
+
+
 def liquid_problem(text: str, cache: dict[str, str | None]) -> str | None:
     """Why ``text`` is not a valid Liquid template (None when it is, or holds no Liquid)."""
     if not has_liquid(text):
         return None
     if text in cache:
         return cache[text]
-    try:
-        problem = _check_template(text)
-    except Exception as exc:  # a checker bug must not break validation
-        problem = f"{type(exc).__name__}: {exc}"
-    if problem is not None:
-        problem = show(problem, 200).strip("'\"")
+    problem: str | None
+    if len(text) > MAX_CHECKED:
+        problem = f"longer than {MAX_CHECKED // 1024} KB, not checked"
+    elif _unclosed(text) > MAX_UNCLOSED:
+        problem = f"more than {MAX_UNCLOSED} '{{{{' or '{{%' are never closed"
+    else:
+        try:
+            problem = _check_template(text)
+        except Exception as exc:  # a checker bug must not break validation
+            problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None and len(problem) > 200:
+        problem = problem[:197] + "..."
     cache[text] = problem
     return problem
 
@@ -167,8 +200,18 @@ class PropChecker:
         self.error = error
         self.warn = warn
         self.cache = cache
+        self.budget = LIQUID_BUDGET
 
     def liquid(self, path: str, text: str) -> None:
+        if not has_liquid(text):
+            return
+        unclosed = _unclosed(text) if text not in self.cache else MAX_UNCLOSED + 1
+        if len(text) <= MAX_CHECKED and unclosed <= MAX_UNCLOSED:
+            cost = len(text) * (1 + unclosed)
+            if cost > self.budget:
+                self.warn(path, "Liquid template not checked: the definition has too much Liquid")
+                return
+            self.budget -= cost
         problem = liquid_problem(text, self.cache)
         if problem is not None:
             self.warn(path, liquid_warning(problem))

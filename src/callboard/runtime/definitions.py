@@ -65,23 +65,23 @@ def _validator() -> Callable[..., Any] | None:
         from callboard.flow import validate as module
     except ImportError:
         return None
-    fn = getattr(module, "validate", None)
-    return fn if callable(fn) else None
+    for name in ("validate_flow", "validate"):  # validate_flow also gives warnings
+        fn: Callable[..., Any] | None = getattr(module, name, None)
+        if callable(fn):
+            return fn
+    return None
 
 
 def validate_definition(raw: Any) -> tuple[list[Problem], list[Problem]]:
-    """``(errors, warnings)`` for a decoded definition (``callboard.flow.validate`` when it
-    is there, else basic structural checks). A definition the model cannot read at all is
-    always an error."""
+    """``(errors, warnings)`` for a decoded definition, from
+    :func:`callboard.flow.validate.validate_flow` (basic structural checks when the
+    validator is not there). A definition the model cannot read at all is always an
+    error, so nothing unrunnable is ever marked valid."""
     basic = _basic_checks(raw)
-    if basic and not isinstance(raw, dict):
-        return basic, []
     fn = _validator()
     if fn is None:
         return basic, []
     result = fn(raw)
-    if result is None or result is True:
-        return basic, []
     errors = getattr(result, "errors", None)
     warnings = getattr(result, "warnings", None)
     if errors is None and isinstance(result, dict):

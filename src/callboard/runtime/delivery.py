@@ -38,6 +38,7 @@ from callboard.engine.io import (
     effect_to_json,
 )
 from callboard.engine.state import Warning
+from callboard.events.recording import record_events
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.providers import MessageProvider, OutboundMessage, message_row
@@ -215,6 +216,7 @@ class Runner:
     def run(self, conn: Connection, ex: ExecRow, event: Event) -> DeliveryResult:
         """Apply ``event`` (and the results of in-transaction effects) and save."""
         bundle = self.bundle(conn, ex)
+        started = ex.new  # for the execution.started event (issue 7)
         batch = _Batch()
         queue: deque[Event] = deque([event])
         state = ex.state
@@ -244,6 +246,9 @@ class Runner:
         if state is None:  # a Start that was refused cannot happen; guard anyway
             raise RuntimeError("the engine returned no state")
         self._save(conn, ex, state, batch, changed=bool(accepted))
+        if accepted:  # Event Streams: recorded in this same transaction (issue 7)
+            ended = state.status == "ended" and ex.status != "ended"
+            record_events(conn, ex, batch.steps, started=started, ended=ended, now=self.env.now())
         if accepted:
             ex.state = state
             if state.status == "ended" and ex.status != "ended":

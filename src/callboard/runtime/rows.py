@@ -256,6 +256,8 @@ def keyset_page(
 
     if not rows:
         return Page([], None, None)
+    next_token: str | None
+    previous_token: str | None
     if backwards:
         next_token = token("PA", rows[-1])
         previous_token = token("PB", rows[0]) if more else None

@@ -7,7 +7,8 @@ A minimal in-process loop (one thread, started by ``callboard serve``):
   transaction, then their result is delivered to the execution as a new event and the
   job marked ``done`` in that same transaction;
 * **timers**: every ~200 ms, timers whose ``due_at`` has passed are fired
-  (:meth:`Callboard.fire_due_timers`).
+  (:meth:`Callboard.fire_due_timers`);
+* **SQLite checkpoints**: every few seconds, off the request path.
 
 The loop sleeps on ``service.wakeup`` so work committed by a request starts at once.
 Issue 5 hardens this (several workers, retries with back-off, crash recovery of
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -45,6 +47,7 @@ __all__ = ["POLL_SECONDS", "Worker", "perform_job", "run_outbox"]
 log = logging.getLogger("callboard.worker")
 
 POLL_SECONDS = 0.2
+CHECKPOINT_SECONDS = 5.0
 
 
 def perform_job(
@@ -89,20 +92,31 @@ def run_outbox(service: Callboard, limit: int = 16, client: httpx.Client | None 
     if pending is None:
         return 0
     with db.write() as conn:
-        rows = conn.execute(
-            select(o, e.c.account_sid, e.c.flow_sid)
-            .join(e, e.c.sid == o.c.execution_sid, isouter=True)
+        # Claim: several workers may share a PostgreSQL database; SKIP LOCKED hands each
+        # job to one of them (SQLite has one writer at a time anyway).
+        claim = (
+            select(o.c.id)
             .where(o.c.status == "pending", o.c.available_at <= now)
             .order_by(o.c.id)
             .limit(limit)
+        )
+        if db.for_update():
+            claim = claim.with_for_update(skip_locked=True)
+        ids = list(conn.execute(claim).scalars())
+        if not ids:
+            return 0
+        conn.execute(
+            update(o)
+            .where(o.c.id.in_(ids), o.c.status == "pending")
+            .values(status="running", attempts=o.c.attempts + 1, date_updated=now)
+        )
+        rows = conn.execute(
+            select(o, e.c.account_sid, e.c.flow_sid)
+            .join(e, e.c.sid == o.c.execution_sid, isouter=True)
+            .where(o.c.id.in_(ids))
+            .order_by(o.c.id)
         ).all()
         jobs = [dict(r._mapping) for r in rows]
-        if jobs:
-            conn.execute(
-                update(o)
-                .where(o.c.id.in_([j["id"] for j in jobs]))
-                .values(status="running", attempts=o.c.attempts + 1, date_updated=now)
-            )
     own_client = client is None
     http = client or httpx.Client(follow_redirects=True)
     try:
@@ -173,11 +187,15 @@ class Worker:
         return done
 
     def _loop(self) -> None:
+        last_checkpoint = time.monotonic()
         with httpx.Client(follow_redirects=True) as client:
             while not self._stop.is_set():
                 self.service.wakeup.clear()
                 try:
                     self.run_once(client)
+                    if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
+                        last_checkpoint = time.monotonic()
+                        self.service.db.checkpoint()
                 except Exception:  # keep the loop alive; the error is logged
                     log.exception("worker pass failed")
                 self.service.wakeup.wait(self.poll)

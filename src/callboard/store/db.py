@@ -1,9 +1,11 @@
 """Database connections: engine set-up, read and write transactions, migrations.
 
 SQLite (the default) is tuned for one writing process: WAL journal, ``busy_timeout``,
-``synchronous=NORMAL``, foreign keys on. Writes are serialised in-process with a lock
-and open with ``BEGIN IMMEDIATE`` (so a write never fails half-way on a lock upgrade);
-reads use plain deferred transactions and never block behind writers (WAL).
+``synchronous=NORMAL``, foreign keys on, automatic checkpoints only every 10,000 pages
+(the worker checkpoints in the background, see :meth:`Database.checkpoint`). Writes are
+serialised in-process with a lock and open with ``BEGIN IMMEDIATE`` (so a write never
+fails half-way on a lock upgrade); reads use plain deferred transactions and never block
+behind writers (WAL).
 
 PostgreSQL: ordinary READ COMMITTED transactions; :meth:`Database.write` takes no
 process lock and callers lock rows (``SELECT … FOR UPDATE``) where they need to.
@@ -128,6 +130,15 @@ class Database:
             shown = make_url(self.url).render_as_string(hide_password=True)
             raise DatabaseError(f"cannot connect to {shown}: {exc}") from None
 
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL back into the database file (PASSIVE: never waits for
+        readers or writers). The worker calls it every few seconds, so commits on the
+        request path rarely pay for a checkpoint. No-op on PostgreSQL."""
+        if not self.is_sqlite:
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -140,6 +151,7 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
 

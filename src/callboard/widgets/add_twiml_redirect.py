@@ -50,7 +50,6 @@ class AddTwimlRedirect(Widget):
         Prop(
             "timeout",
             default=str(DEFAULT_TIMEOUT),
-            also=("integer",),
             label="Timeout (seconds)",
             help='How long to wait for a return, 0-14400; "0" does not wait.',
         ),

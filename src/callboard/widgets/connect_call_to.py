@@ -60,7 +60,7 @@ class ConnectCallTo(Widget):
         Prop("caller_id", default="{{contact.channel.address}}", label="Caller ID"),
         Prop("record", kind="boolean", default=False, liquid=False, editor="checkbox"),
         Prop("timeout", kind="integer", default=30, editor="number", minimum=1, maximum=600),
-        Prop("time_limit", also=("integer",), label="Call length limit (seconds)"),
+        Prop("time_limit", label="Call length limit (seconds)"),
         Prop("sip_endpoint", label="SIP endpoint"),
         Prop("sip_username", label="SIP username"),
         Prop("sip_password", label="SIP password"),

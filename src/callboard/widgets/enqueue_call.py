@@ -51,8 +51,8 @@ class EnqueueCall(Widget):
         Prop("queue_name", label="Queue name", help="At most 64 characters; created on demand."),
         Prop("workflow_sid", label="TaskRouter workflow SID"),
         Prop("task_attributes", editor="textarea", label="Task attributes (JSON)"),
-        Prop("priority", kind="integer", also=("string",), editor="number", label="Task priority"),
-        Prop("timeout", kind="integer", also=("string",), editor="number", label="Task timeout"),
+        Prop("priority", kind="integer", editor="number", label="Task priority"),
+        Prop("timeout", kind="integer", editor="number", label="Task timeout"),
         Prop("wait_url", label="Hold music TwiML URL"),
         Prop(
             "wait_url_method",

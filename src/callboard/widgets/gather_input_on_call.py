@@ -22,7 +22,9 @@ the ``<Gather>`` starts listening (Callboard's reading of the option; Studio's e
 is not published).
 
 Variables: the call-back's parameters, with ``Digits`` stripped of a trailing finish key
-(``123#`` -> ``123``): ``Digits``, ``SpeechResult``, ``Confidence`` and the call parameters
+(``123#`` -> ``123``); a lone finish key stays (``#`` -> ``#``, event ``keypress``), since
+real flows test ``Digits`` equal to ``#`` for "press pound for an agent". Also
+``SpeechResult``, ``Confidence`` and the call parameters
 (``CallSid``, ``From``, ``To``, ``CallStatus``...). No call: warning 81020 and ``timeout``.
 """
 
@@ -138,7 +140,7 @@ class GatherInputOnCall(Widget):
             return Done("timeout", variables=variables)
         digits = str(variables.get("Digits") or "")
         finish = str(run.memo.get("finish_on_key") or "")
-        if digits and finish and digits[-1] in finish:
+        if len(digits) > 1 and finish and digits[-1] in finish:
             digits = digits[:-1]
         if "Digits" in variables:
             variables["Digits"] = digits

@@ -50,8 +50,8 @@ class SendToFlex(Widget):
         Prop("workflow", required=True, label="Workflow SID"),
         Prop("channel", required=True, label="Task channel SID"),
         Prop("attributes", editor="textarea", label="Task attributes (JSON)"),
-        Prop("priority", default="0", also=("integer",), label="Priority"),
-        Prop("timeout", default="3600", also=("integer",), label="Timeout (seconds)"),
+        Prop("priority", default="0", label="Priority"),
+        Prop("timeout", default="3600", label="Timeout (seconds)"),
         Prop("waitUrl", label="Hold music TwiML URL"),
         Prop("waitUrlMethod", default="POST", enum=("POST", "GET"), liquid=False, editor="select"),
     )

@@ -176,7 +176,6 @@ VOICE_PROPS = (
         "loop",
         kind="integer",
         default=1,
-        also=("string",),
         label="Loop",
         editor="number",
         minimum=1,

@@ -29,6 +29,23 @@ export const listFlows = () => listAll<Flow>("/v2/Flows");
 
 export const fetchFlow = (sid: string) => request<Flow>("GET", `/v2/Flows/${sid}`);
 
+const prefetched = new Map<string, Promise<Flow>>();
+
+/** Starts loading a flow early (while the widget types load); loadFlow takes it. */
+export function prefetchFlow(sid: string): void {
+  if (!prefetched.has(sid)) {
+    const p = fetchFlow(sid);
+    p.catch(() => undefined);
+    prefetched.set(sid, p);
+  }
+}
+
+export function loadFlow(sid: string): Promise<Flow> {
+  const p = prefetched.get(sid);
+  prefetched.delete(sid);
+  return p ?? fetchFlow(sid);
+}
+
 export const createFlow = (name: string, definition: FlowDefinition, commitMessage?: string) =>
   request<Flow>("POST", "/v2/Flows", {
     form: {

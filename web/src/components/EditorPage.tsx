@@ -2,7 +2,7 @@
 
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useEffect, useMemo, useState } from "react";
-import { fetchFlow } from "../api/studio";
+import { loadFlow } from "../api/studio";
 import type { WidgetSchema } from "../api/types";
 import { toast } from "../lib/toast";
 import { EditorContext, useEditor as useEditorFromContext } from "../state/context";
@@ -27,7 +27,7 @@ export function EditorPage({ sid, schemas }: { sid: string; schemas: WidgetSchem
 
   useEffect(() => {
     let cancelled = false;
-    fetchFlow(sid)
+    loadFlow(sid)
       .then((flow) => {
         if (cancelled) return;
         if (editor.load(flow)) toast("This flow had no widget positions: it was laid out automatically.");

@@ -20,7 +20,17 @@ export function RevisionsPanel({ onClose }: { onClose: () => void }) {
   useEffect(() => {
     if (!flow) return;
     listRevisions(flow.sid)
-      .then((list) => setRevisions([...list].sort((x, y) => y.revision - x.revision)))
+      .then(async (list) => {
+        const sorted = [...list].sort((x, y) => y.revision - x.revision);
+        setRevisions(sorted);
+        // Lists may leave commit messages out (as Flow lists do): fetch the recent ones.
+        if (sorted.some((r) => r.commit_message === null)) {
+          const recent = await Promise.all(
+            sorted.slice(0, 30).map((r) => fetchRevision(flow.sid, r.revision).catch(() => r)),
+          );
+          setRevisions([...recent, ...sorted.slice(30)]);
+        }
+      })
       .catch((e: Error) => toast(e.message, "error"));
   }, [flow]);
 

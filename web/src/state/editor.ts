@@ -22,6 +22,7 @@ import {
   type WidgetData,
   type WidgetNode,
 } from "./graph";
+import { estimatedGeometry, withoutEstimates } from "./geometry";
 import { autoLayout } from "./layout";
 import { mapServerErrors, type FieldErrors } from "./validate";
 import { issuesOf } from "./issues";
@@ -201,7 +202,8 @@ export class Editor {
 
   onNodesChange = (changes: NodeChange<WidgetNode>[]): void => {
     const removing = changes.some((c) => c.type === "remove");
-    const next = applyNodeChanges(changes, this.state.nodes);
+    let next = applyNodeChanges(changes, this.state.nodes);
+    if (changes.some((c) => c.type === "dimensions")) next = withoutEstimates(next, changes);
     if (removing) {
       const alive = new Set(next.map((n) => n.id));
       const edges = this.state.edges.filter((e) => alive.has(e.source) && alive.has(e.target));
@@ -265,8 +267,7 @@ export class Editor {
       position,
       data,
       selected: true,
-      initialWidth: Math.max(220, data.slots.length * 100),
-      initialHeight: 96,
+      ...estimatedGeometry(data, schema),
     };
     const nodes = this.state.nodes.map((n) => (n.selected ? { ...n, selected: false } : n));
     this.commit({ nodes: [...nodes, node] });

@@ -5,6 +5,7 @@
 import type { Edge, Node } from "@xyflow/react";
 import type { Condition, FlowDefinition, StateDef, WidgetSchema } from "../api/types";
 import { uid } from "../lib/uid";
+import { estimatedGeometry } from "./geometry";
 
 export interface Slot {
   id: string; // handle id
@@ -100,10 +101,9 @@ export function toGraph(def: FlowDefinition, schemas: SchemaMap): Graph {
       position: pos ?? { x: 0, y: 0 },
       data: { name: s.name, type: s.type, properties, slots },
       deletable: s.type !== "trigger",
-      initialWidth: Math.max(220, slots.length * 100),
-      initialHeight: 96,
     });
   }
+  for (const n of nodes) Object.assign(n, estimatedGeometry(n.data, schemas.get(n.data.type)));
   return {
     nodes,
     edges,

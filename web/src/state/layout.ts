@@ -9,12 +9,13 @@ const ROW = 260;
 const GAP = 60;
 
 /** Width a widget needs on the canvas: it grows with its handles' labels. */
+export function slotWidths(data: WidgetData, schema?: WidgetSchema): number[] {
+  return data.slots.map((slot) => Math.min(190, Math.max(78, slotLabel(slot, schema).length * 6.6 + 18)));
+}
+
 export function nodeWidth(data: WidgetData, schema?: WidgetSchema): number {
-  let total = 16;
-  for (const slot of data.slots) {
-    const label = slotLabel(slot, schema);
-    total += Math.min(190, Math.max(78, label.length * 6.6 + 18)) + 6;
-  }
+  const widths = slotWidths(data, schema);
+  const total = 16 + widths.reduce((a, b) => a + b, 0) + 6 * Math.max(0, widths.length - 1);
   return Math.max(220, Math.round(total));
 }
 

@@ -1,0 +1,85 @@
+"""``callboard worker``: background work without the HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Any, NoReturn
+
+import click
+
+from callboard.events.delivery import DeliveryConfig, EventDelivery
+from callboard.runtime.service import Callboard
+from callboard.runtime.settings import Settings, SettingsError
+from callboard.runtime.worker import Worker
+from callboard.store.db import DatabaseError
+
+__all__ = ["COMMANDS", "worker"]
+
+HELP = """Run Callboard's background work without the HTTP server: Event Streams delivery
+(webhook and Redis Streams sinks, retries), due timers and outbox jobs.
+
+Run it next to `callboard serve` (which does the same work in-process) to add delivery
+capacity, or on another machine sharing the same PostgreSQL database. Several workers
+can run at once; deliveries are claimed so each is sent by one of them at a time.
+
+\b
+Environment:
+  CALLBOARD_DATABASE_URL              as for `callboard serve`
+  CALLBOARD_EVENTS_MAX_RETRY_SECONDS  give up on an event after this long (default 14400)
+  CALLBOARD_EVENTS_RETENTION_SECONDS  keep delivered events this long (default 86400)
+  CALLBOARD_EVENTS_CONCURRENCY        sinks sent to at once (default 8)
+
+Stops on Ctrl+C or SIGTERM, finishing the sends in progress.
+"""
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"callboard worker: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("worker", help=HELP, short_help="Run background delivery without the server.")
+@click.option(
+    "--events-only", is_flag=True, help="Only deliver events (no timers or outbox jobs)."
+)
+def worker(events_only: bool) -> None:
+    try:
+        settings = Settings.from_env()
+        config = DeliveryConfig.from_env()
+    except (SettingsError, ValueError) as exc:
+        _fail(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        service = Callboard.open(settings.database_url)
+    except DatabaseError as exc:
+        _fail(str(exc))
+    stop = threading.Event()
+
+    def _signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    jobs = None if events_only else Worker(service)
+    delivery = EventDelivery(service.db, config=config)
+    if jobs is not None:
+        jobs.start()
+    delivery.start()
+    click.echo("callboard worker: running" + (" (events only)" if events_only else "")
+               + "; Ctrl+C stops")
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        delivery.stop()
+        if jobs is not None:
+            jobs.stop()
+        service.close()
+        click.echo("callboard worker: stopped")
+
+
+COMMANDS = [worker]

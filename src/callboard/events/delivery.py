@@ -1,0 +1,520 @@
+"""Event delivery: fan-out, claiming, sending, retries with back-off, giving up.
+
+One :class:`EventDelivery` runs in ``callboard serve`` and in ``callboard worker``
+(:meth:`start` / :meth:`stop`); several processes can share a database:
+
+1. **fan-out** — undispatched ``events`` rows become one ``event_deliveries`` row per
+   (event, sink) whose subscriptions name the event's type in the event's account;
+   the events are marked ``dispatched`` in the same transaction.
+2. **claim** — due pending deliveries (``next_attempt_at <= now``) are claimed by moving
+   ``next_attempt_at`` forward by a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL;
+   SQLite's write lock serialises claimers). A process that dies mid-send leaves rows
+   that become due again when the lease ends: at-least-once.
+3. **send** — one task per sink on a bounded thread pool (sinks already in flight are
+   not claimed again, so a slow sink never holds more than one task). A failed send
+   stops that sink's task and pushes its other due deliveries back with it (circuit
+   breaker), so a dead sink costs one request per back-off period, not one per event.
+4. **results** — delivered rows are deleted (the sink becomes ``active`` again if it
+   was ``initialized`` or ``failed``); failed ones get ``attempts + 1`` and a retry time
+   ``base · 2^(attempts-1)`` capped at ``max_backoff``, with jitter (half fixed, half
+   random). A delivery older than ``max_retry_seconds`` (``CALLBOARD_EVENTS_MAX_RETRY_SECONDS``,
+   default 4 h) whose attempt fails is marked ``failed`` together with the sink's other
+   expired ones, and the sink's ``status`` becomes ``failed`` (visible in the Events API
+   and ``GET /callboard/v1/Sinks/{Sid}/Failures``).
+
+Memory is bounded by the claim size; nothing is queued in memory between passes.
+Executions never wait for any of this: recording is one INSERT in their transaction.
+The clock and the random source are injectable (tests run back-off without waiting).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, delete, exists, select, update
+
+from callboard.events.recording import wakeup
+from callboard.events.sinks import DeliveryError, Sender, make_sender
+from callboard.events.tables import (
+    event_deliveries,
+    event_sinks,
+    event_subscribed_types,
+    event_subscriptions,
+    events,
+)
+from callboard.store import tables as t
+from callboard.store.db import Database
+
+__all__ = ["DeliveryConfig", "EventDelivery", "backoff_seconds"]
+
+log = logging.getLogger("callboard.events")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    max_retry_seconds: float = 4 * 3600.0
+    base_backoff: float = 1.0
+    max_backoff: float = 600.0
+    lease_seconds: float = 120.0
+    claim_limit: int = 500
+    per_sink_limit: int = 200
+    fanout_limit: int = 1000
+    concurrency: int = 8
+    poll_seconds: float = 0.25
+    retention_seconds: float = 24 * 3600.0
+    prune_every_seconds: float = 300.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DeliveryConfig:
+        """``CALLBOARD_EVENTS_MAX_RETRY_SECONDS`` (default 14400),
+        ``CALLBOARD_EVENTS_RETENTION_SECONDS`` (default 86400; how long delivered events
+        stay for live streams), ``CALLBOARD_EVENTS_CONCURRENCY`` (default 8)."""
+        env = os.environ if environ is None else environ
+        config = cls()
+
+        def number(name: str, default: float, low: float) -> float:
+            raw = (env.get(name) or "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r}: expected a number of seconds") from None
+            if value < low:
+                raise ValueError(f"{name}={raw!r}: must be at least {low:g}")
+            return value
+
+        retry = number("CALLBOARD_EVENTS_MAX_RETRY_SECONDS", config.max_retry_seconds, 0)
+        keep = number("CALLBOARD_EVENTS_RETENTION_SECONDS", config.retention_seconds, 60)
+        workers = int(number("CALLBOARD_EVENTS_CONCURRENCY", config.concurrency, 1))
+        return replace(config, max_retry_seconds=retry, retention_seconds=keep,
+                       concurrency=workers)
+
+
+def backoff_seconds(attempts: int, config: DeliveryConfig, rng: random.Random) -> float:
+    """Wait after the ``attempts``-th failure: exponential, capped, half jittered."""
+    delay = min(config.max_backoff, config.base_backoff * 2 ** max(0, min(attempts - 1, 30)))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
+def _naive(when: datetime) -> datetime:
+    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(slots=True)
+class _Claimed:
+    id: int
+    attempts: int
+    date_created: datetime
+    payload: str
+
+
+@dataclass(slots=True)
+class _SinkInfo:
+    sid: str
+    sink_type: str
+    configuration: str
+    auth_token: str
+
+
+class EventDelivery:
+    """The delivery engine over ``db``. :meth:`run_once` for tests; :meth:`start` for
+    the background loop."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        config: DeliveryConfig | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        client: httpx.Client | None = None,
+        sender_factory: Callable[[str, dict[str, Any], str, httpx.Client], Sender] = make_sender,
+    ) -> None:
+        self.db = db
+        self.config = config or DeliveryConfig()
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.rng = rng or random.Random()
+        limits = httpx.Limits(max_connections=self.config.concurrency * 2,
+                              max_keepalive_connections=self.config.concurrency * 2)
+        self._own_client = client is None
+        self.client = client or httpx.Client(limits=limits)
+        self.sender_factory = sender_factory
+        self._senders: dict[str, tuple[str, Sender]] = {}
+        self._senders_lock = threading.Lock()
+        self._inflight: dict[str, Future[None]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._last_prune = 0.0
+
+    def now(self) -> datetime:
+        return _naive(self.clock())
+
+    # ------------------------------------------------------------------ fan-out
+    def fan_out(self) -> int:
+        """Dispatch up to ``fanout_limit`` recorded events; returns how many."""
+        e = events
+        with self.db.read() as conn:
+            waiting = conn.execute(
+                select(e.c.id).where(e.c.dispatched == False).limit(1)  # noqa: E712
+            ).first()
+        if waiting is None:
+            return 0
+        with self.db.write() as conn:
+            q = (
+                select(e.c.id, e.c.sid, e.c.account_sid, e.c.type, e.c.date_created)
+                .where(e.c.dispatched == False)  # noqa: E712
+                .order_by(e.c.id)
+                .limit(self.config.fanout_limit)
+            )
+            if self.db.for_update():
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).all()
+            if not rows:
+                return 0
+            accounts = {r.account_sid for r in rows}
+            types = {r.type for r in rows}
+            st, s = event_subscribed_types, event_subscriptions
+            subs = conn.execute(
+                select(st.c.account_sid, st.c.type, s.c.sid, s.c.sink_sid, s.c.date_created)
+                .join(s, s.c.sid == st.c.subscription_sid)
+                .where(st.c.account_sid.in_(accounts), st.c.type.in_(types))
+            ).all()
+            by_key: dict[tuple[str, str], list[tuple[str, str, datetime]]] = {}
+            for sub in subs:
+                by_key.setdefault((sub.account_sid, sub.type), []).append(
+                    (sub.sid, sub.sink_sid, sub.date_created)
+                )
+            now = self.now()
+            deliveries: list[dict[str, Any]] = []
+            for r in rows:
+                seen: set[str] = set()
+                for sub_sid, sink_sid, since in by_key.get((r.account_sid, r.type), ()):
+                    if sink_sid in seen or since > r.date_created:
+                        continue  # one delivery per sink; none before the subscription
+                    seen.add(sink_sid)
+                    deliveries.append(
+                        {
+                            "account_sid": r.account_sid,
+                            "sink_sid": sink_sid,
+                            "subscription_sid": sub_sid,
+                            "event_id": r.id,
+                            "event_sid": r.sid,
+                            "type": r.type,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "date_created": now,
+                        }
+                    )
+            if deliveries:
+                conn.execute(event_deliveries.insert(), deliveries)
+            conn.execute(
+                update(e).where(e.c.id.in_([r.id for r in rows])).values(dispatched=True)
+            )
+        return len(rows)
+
+    # ------------------------------------------------------------------ claiming
+    def claim(self, exclude: set[str] | None = None) -> dict[str, list[_Claimed]]:
+        """Claim due deliveries, grouped by sink (at most ``per_sink_limit`` each)."""
+        d = event_deliveries
+        now = self.now()
+        due = and_(d.c.status == "pending", d.c.next_attempt_at <= now)
+        if exclude:
+            due = and_(due, d.c.sink_sid.not_in(list(exclude)))
+        with self.db.read() as conn:
+            if conn.execute(select(d.c.id).where(due).limit(1)).first() is None:
+                return {}
+        with self.db.write() as conn:
+            q = (
+                select(d.c.id, d.c.sink_sid, d.c.attempts, d.c.date_created, events.c.payload)
+                .join(events, events.c.id == d.c.event_id)
+                .where(due)
+                .order_by(d.c.next_attempt_at, d.c.id)
+                .limit(self.config.claim_limit)
+            )
+            if self.db.for_update():
+                q = q.with_for_update(skip_locked=True, of=d)
+            rows = conn.execute(q).all()
+            groups: dict[str, list[_Claimed]] = {}
+            for r in rows:
+                group = groups.setdefault(r.sink_sid, [])
+                if len(group) < self.config.per_sink_limit:
+                    group.append(_Claimed(r.id, r.attempts, r.date_created, r.payload))
+            ids = [c.id for g in groups.values() for c in g]
+            if ids:
+                lease = now + timedelta(seconds=self.config.lease_seconds)
+                conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
+        return groups
+
+    # ------------------------------------------------------------------ sending
+    def _sink_info(self, sink_sid: str) -> _SinkInfo | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(
+                    event_sinks.c.sid,
+                    event_sinks.c.sink_type,
+                    event_sinks.c.configuration,
+                    t.accounts.c.auth_token,
+                )
+                .join(t.accounts, t.accounts.c.sid == event_sinks.c.account_sid)
+                .where(event_sinks.c.sid == sink_sid)
+            ).first()
+        if row is None:
+            return None
+        return _SinkInfo(row.sid, row.sink_type, row.configuration, row.auth_token)
+
+    def _sender(self, info: _SinkInfo) -> Sender:
+        import json
+
+        key = f"{info.sink_type}\n{info.configuration}\n{info.auth_token}"
+        with self._senders_lock:
+            cached = self._senders.get(info.sid)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            if cached is not None:
+                cached[1].close()
+            sender = self.sender_factory(
+                info.sink_type, json.loads(info.configuration), info.auth_token, self.client
+            )
+            self._senders[info.sid] = (key, sender)
+            return sender
+
+    def deliver_sink(self, sink_sid: str, claimed: list[_Claimed]) -> tuple[int, int]:
+        """Send one sink's claimed deliveries; returns ``(delivered, failed attempts)``."""
+        info = self._sink_info(sink_sid)
+        if info is None:  # deleted meanwhile (its deliveries went with it)
+            return 0, 0
+        try:
+            sender = self._sender(info)
+        except Exception as exc:
+            self._record_failure(sink_sid, claimed, [], f"{type(exc).__name__}: {exc}", None)
+            return 0, len(claimed)
+        done: list[int] = []
+        size = max(1, sender.batch)
+        for start in range(0, len(claimed), size):
+            chunk = claimed[start : start + size]
+            try:
+                sender.send([c.payload for c in chunk])
+            except DeliveryError as exc:
+                self._record_success(sink_sid, done)
+                self._record_failure(
+                    sink_sid, chunk, claimed[start + size :], str(exc), exc.status_code
+                )
+                return len(done), len(chunk)
+            except Exception as exc:  # a sender bug must not kill the loop
+                log.exception("sending to sink %s failed", sink_sid)
+                self._record_success(sink_sid, done)
+                self._record_failure(
+                    sink_sid, chunk, claimed[start + size :], f"{type(exc).__name__}: {exc}", None
+                )
+                return len(done), len(chunk)
+            done.extend(c.id for c in chunk)
+        self._record_success(sink_sid, done)
+        return len(done), 0
+
+    def _record_success(self, sink_sid: str, ids: list[int]) -> None:
+        if not ids:
+            return
+        d = event_deliveries
+        with self.db.write() as conn:
+            conn.execute(delete(d).where(d.c.id.in_(ids)))
+            conn.execute(
+                update(event_sinks)
+                .where(
+                    event_sinks.c.sid == sink_sid,
+                    event_sinks.c.status.in_(("initialized", "failed")),
+                )
+                .values(status="active", last_error=None, date_updated=self.now())
+            )
+
+    def _record_failure(
+        self,
+        sink_sid: str,
+        attempted: list[_Claimed],
+        untried: list[_Claimed],
+        error: str,
+        status_code: int | None,
+    ) -> None:
+        d = event_deliveries
+        now = self.now()
+        cutoff = now - timedelta(seconds=self.config.max_retry_seconds)
+        attempts = max(c.attempts for c in attempted) + 1
+        retry_at = now + timedelta(seconds=backoff_seconds(attempts, self.config, self.rng))
+        error = error[:2000]
+        with self.db.write() as conn:
+            expired = [c.id for c in attempted if c.date_created <= cutoff]
+            live = [c.id for c in attempted if c.date_created > cutoff]
+            if live:
+                conn.execute(
+                    update(d)
+                    .where(d.c.id.in_(live))
+                    .values(
+                        attempts=d.c.attempts + 1,
+                        last_error=error,
+                        last_status_code=status_code,
+                        next_attempt_at=retry_at,
+                        date_updated=now,
+                    )
+                )
+            if untried:
+                conn.execute(
+                    update(d)
+                    .where(d.c.id.in_([c.id for c in untried]))
+                    .values(next_attempt_at=retry_at)
+                )
+            # Circuit breaker: the sink's other due deliveries wait with these.
+            conn.execute(
+                update(d)
+                .where(
+                    d.c.sink_sid == sink_sid,
+                    d.c.status == "pending",
+                    d.c.next_attempt_at < retry_at,
+                    d.c.date_created > cutoff,
+                )
+                .values(next_attempt_at=retry_at)
+            )
+            sink_values: dict[str, Any] = {"last_error": error, "date_updated": now}
+            if expired:
+                conn.execute(
+                    update(d)
+                    .where(d.c.id.in_(expired))
+                    .values(
+                        status="failed",
+                        attempts=d.c.attempts + 1,
+                        last_error=error,
+                        last_status_code=status_code,
+                        date_updated=now,
+                    )
+                )
+                # The sink still fails: every other expired delivery of it fails too.
+                conn.execute(
+                    update(d)
+                    .where(
+                        d.c.sink_sid == sink_sid,
+                        d.c.status == "pending",
+                        d.c.date_created <= cutoff,
+                    )
+                    .values(status="failed", last_error=error, date_updated=now)
+                )
+                sink_values["status"] = "failed"
+                log.warning("sink %s: gave up on %d event(s): %s", sink_sid, len(expired), error)
+            conn.execute(
+                update(event_sinks).where(event_sinks.c.sid == sink_sid).values(sink_values)
+            )
+
+    # ------------------------------------------------------------------ pruning
+    def prune(self) -> int:
+        """Delete dispatched events older than the retention that no delivery needs."""
+        cutoff = self.now() - timedelta(
+            seconds=max(self.config.retention_seconds, self.config.max_retry_seconds)
+        )
+        e, d = events, event_deliveries
+        with self.db.write() as conn:
+            gone = conn.execute(
+                delete(e).where(
+                    e.c.dispatched == True,  # noqa: E712
+                    e.c.date_created < cutoff,
+                    ~exists().where(d.c.event_id == e.c.id),
+                )
+            )
+        return int(gone.rowcount or 0)
+
+    # ------------------------------------------------------------------ running
+    def run_once(self) -> int:
+        """Fan out, then claim and send until nothing is due (synchronously). Returns
+        the number of deliveries attempted."""
+        while self.fan_out() >= self.config.fanout_limit:
+            pass
+        total = 0
+        while True:
+            groups = self.claim()
+            if not groups:
+                return total
+            for sink_sid, claimed in groups.items():
+                ok, failed = self.deliver_sink(sink_sid, claimed)
+                total += ok + failed
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="cb-events")
+        self._thread = threading.Thread(target=self._loop, name="callboard-events", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        with self._senders_lock:
+            for _, sender in self._senders.values():
+                sender.close()
+            self._senders.clear()
+        if self._own_client:
+            self.client.close()
+
+    def _task(self, sink_sid: str, claimed: list[_Claimed]) -> None:
+        try:
+            self.deliver_sink(sink_sid, claimed)
+        except Exception:
+            log.exception("delivery to sink %s failed", sink_sid)
+        finally:
+            wakeup.set()  # the loop may claim this sink again
+
+    def _pass(self) -> None:
+        while self.fan_out() >= self.config.fanout_limit and not self._stop.is_set():
+            pass
+        for sid, fut in list(self._inflight.items()):
+            if fut.done():
+                del self._inflight[sid]
+        free = self.config.concurrency - len(self._inflight)
+        if free <= 0 or self._pool is None:
+            return
+        groups = self.claim(exclude=set(self._inflight))
+        extra: list[int] = []
+        for sink_sid, claimed in groups.items():
+            if free <= 0:
+                extra.extend(c.id for c in claimed)
+                continue
+            self._inflight[sink_sid] = self._pool.submit(self._task, sink_sid, claimed)
+            free -= 1
+        if extra:  # more sinks than free workers: release them for the next pass
+            with self.db.write() as conn:
+                conn.execute(
+                    update(event_deliveries)
+                    .where(event_deliveries.c.id.in_(extra))
+                    .values(next_attempt_at=self.now())
+                )
+        if time.monotonic() - self._last_prune > self.config.prune_every_seconds:
+            self._last_prune = time.monotonic()
+            self.prune()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            wakeup.clear()
+            try:
+                self._pass()
+            except Exception:
+                log.exception("event delivery pass failed")
+            wakeup.wait(self.config.poll_seconds)
+
+

@@ -1,0 +1,153 @@
+"""Recording events in the transaction of the state change they describe.
+
+:func:`record_events` is called by the runner (:mod:`callboard.runtime.delivery`) on
+the open write connection, right after it saved an execution's new state and steps:
+one ``events`` row per CloudEvent, in the same transaction. A rolled-back delivery
+therefore records nothing, and a committed one is always announced. Fan-out to the
+subscriptions happens later, in the delivery worker, so recording stays one
+multi-row INSERT (measured in ``benchmarks/events_throughput.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select
+
+from callboard.events.envelope import (
+    EXECUTION_ENDED,
+    EXECUTION_STARTED,
+    STEP_ENDED,
+    cloud_event,
+    ended_reason,
+    ms_time,
+)
+from callboard.events.tables import events
+from callboard.store import tables as t
+
+__all__ = ["ExecutionLike", "event_row", "record_events", "wakeup"]
+
+# Set whenever events were recorded: the delivery loop and live streams wake early.
+wakeup = threading.Event()
+
+
+class ExecutionLike(Protocol):
+    """What :func:`record_events` reads from the runner's ``ExecRow``."""
+
+    sid: str
+    account_sid: str
+    flow_sid: str
+    flow_version: int
+    contact: str
+    initiated_by: str
+    date_created: datetime | None
+
+
+def _naive(when: datetime) -> datetime:
+    from datetime import UTC
+
+    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_row(
+    event: dict[str, Any],
+    account_sid: str,
+    flow_sid: str | None,
+    execution_sid: str | None,
+    when: datetime,
+    *,
+    dispatched: bool = False,
+) -> dict[str, Any]:
+    return {
+        "sid": event["id"],
+        "account_sid": account_sid,
+        "flow_sid": flow_sid,
+        "execution_sid": execution_sid,
+        "type": event["type"],
+        "payload": _dumps(event),
+        "dispatched": dispatched,
+        "date_created": _naive(when),
+    }
+
+
+def record_events(
+    conn: Connection,
+    ex: ExecutionLike,
+    steps: list[dict[str, Any]],
+    *,
+    started: bool,
+    ended: bool,
+    now: datetime,
+) -> int:
+    """Record execution.started (when ``started``), one step.ended per row of ``steps``
+    (the runner's step rows, in order) and execution.ended (when ``ended``). Call it
+    after the execution row was written. Returns how many events were recorded."""
+    if not (started or ended or steps):
+        return 0
+    path = f"/v2/Flows/{ex.flow_sid}/Executions/{ex.sid}"
+    created = ex.date_created
+    initiated_by = ex.initiated_by
+    reason: str | None = None
+    if ended or created is None or not initiated_by:
+        row = conn.execute(
+            select(
+                t.executions.c.date_created,
+                t.executions.c.initiated_by,
+                t.executions.c.ended_reason,
+            ).where(t.executions.c.sid == ex.sid)
+        ).first()
+        if row is not None:
+            created = created or row.date_created
+            initiated_by = initiated_by or row.initiated_by
+            reason = row.ended_reason
+
+    def execution_data(status: str) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "execution_sid": ex.sid,
+            "account_sid": ex.account_sid,
+            "flow_sid": ex.flow_sid,
+            "contact_channel_address": ex.contact,
+            "status": status,
+            "date_created": ms_time(created or now),
+            "date_updated": ms_time(now),
+            "started_by": initiated_by,
+            "flow_revision": ex.flow_version,
+        }
+        if status == "ended":
+            data["ended_reason"] = ended_reason(reason)
+        return data
+
+    out: list[dict[str, Any]] = []
+    if started:
+        ev = cloud_event(EXECUTION_STARTED, path, execution_data("active"), created or now)
+        out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
+    for step in steps:
+        when = step.get("date_created") or now
+        data = {
+            "account_sid": ex.account_sid,
+            "flow_sid": ex.flow_sid,
+            "execution_sid": ex.sid,
+            "step_sid": step["sid"],
+            "parent_step_sid": step.get("parent_step_sid"),
+            "name": step["name"],
+            "transitioned_from": step["transitioned_from"],
+            "transitioned_to": step["transitioned_to"],
+            "type": step.get("type"),
+            "flow_revision": ex.flow_version,
+            "date_created": ms_time(when),
+        }
+        ev = cloud_event(STEP_ENDED, f"{path}/Steps/{step['sid']}", data, when)
+        out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
+    if ended:
+        ev = cloud_event(EXECUTION_ENDED, path, execution_data("ended"), now)
+        out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
+    conn.execute(events.insert(), out)
+    wakeup.set()
+    return len(out)

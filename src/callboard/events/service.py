@@ -1,0 +1,614 @@
+"""The Events v1 resources over the store: Sinks, Subscriptions, SubscribedEvents, the
+type catalogue, delivery failures, and the per-flow event feed for live streams.
+
+Every method takes the caller's ``account_sid`` first; another account's SIDs answer
+:class:`NotFound`. Errors are :mod:`callboard.runtime.records` errors, so the API maps
+them to Twilio's bodies. Lists page with :func:`callboard.runtime.rows.keyset_page`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, exists, func, select, update
+
+from callboard.engine.core import Env
+from callboard.engine.env import SystemEnv
+from callboard.events.envelope import EVENT_TYPES, EventType, sink_test_event
+from callboard.events.recording import event_row, wakeup
+from callboard.events.sinks import check_configuration
+from callboard.events.tables import (
+    event_deliveries,
+    event_sinks,
+    event_subscribed_types,
+    event_subscriptions,
+    events,
+)
+from callboard.runtime.records import InvalidParameter, NotFound, Page
+from callboard.runtime.rows import keyset_page
+from callboard.store import tables as t
+from callboard.store.db import Database
+
+__all__ = [
+    "SINK_STATUSES",
+    "EventStreams",
+    "Failure",
+    "Sink",
+    "StoredEvent",
+    "SubscribedEvent",
+    "Subscription",
+]
+
+SINK_STATUSES = ("initialized", "validating", "active", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Sink:
+    sid: str
+    account_sid: str
+    description: str
+    sink_type: str
+    sink_configuration: dict[str, Any]
+    status: str
+    date_created: datetime
+    date_updated: datetime | None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    sid: str
+    account_sid: str
+    sink_sid: str
+    description: str
+    date_created: datetime
+    date_updated: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribedEvent:
+    account_sid: str
+    subscription_sid: str
+    type: str
+    schema_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    id: int
+    sink_sid: str
+    subscription_sid: str | None
+    event_sid: str
+    type: str
+    attempts: int
+    last_error: str | None
+    last_status_code: int | None
+    date_created: datetime
+    date_failed: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    sid: str
+    type: str
+    payload: str  # the CloudEvent JSON text
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _naive(when: datetime) -> datetime:
+    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sink(row: Any) -> Sink:
+    return Sink(
+        sid=row.sid,
+        account_sid=row.account_sid,
+        description=row.description,
+        sink_type=row.sink_type,
+        sink_configuration=json.loads(row.configuration),
+        status=row.status,
+        date_created=_aware(row.date_created) or row.date_created,
+        date_updated=_aware(row.date_updated),
+        last_error=row.last_error,
+    )
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        sid=row.sid,
+        account_sid=row.account_sid,
+        sink_sid=row.sink_sid,
+        description=row.description,
+        date_created=_aware(row.date_created) or row.date_created,
+        date_updated=_aware(row.date_updated),
+    )
+
+
+def _failure(row: Any) -> Failure:
+    return Failure(
+        id=row.id,
+        sink_sid=row.sink_sid,
+        subscription_sid=row.subscription_sid,
+        event_sid=row.event_sid,
+        type=row.type,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        last_status_code=row.last_status_code,
+        date_created=_aware(row.date_created) or row.date_created,
+        date_failed=_aware(row.date_updated),
+    )
+
+
+def _description(value: str | None, what: str = "Description") -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidParameter(what, f"Missing required parameter {what} in the post body")
+    if len(text) > 255:
+        raise InvalidParameter(what, f"{what} must be at most 255 characters")
+    return text
+
+
+def parse_type_spec(value: Any) -> tuple[str, int]:
+    """One ``Types`` entry (decoded JSON ``{"type": ..., "schema_version": n}``, or a
+    plain type name) → ``(type, schema_version)``; unknown types are refused."""
+    if isinstance(value, str):
+        value = {"type": value}
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        raise InvalidParameter(
+            "Types",
+            'Invalid parameter Types: each value must be a JSON object like '
+            '{"type": "com.twilio.studio.flow.step.ended", "schema_version": 2}',
+        )
+    return check_type(value["type"], value.get("schema_version"), "Types")
+
+
+def check_type(type_: str, version: Any, param: str = "Type") -> tuple[str, int]:
+    known = EVENT_TYPES.get(type_)
+    if known is None:
+        raise InvalidParameter(
+            param,
+            f"Invalid parameter {param}: unknown event type {type_!r}; "
+            f"Callboard emits {', '.join(EVENT_TYPES)}",
+        )
+    if version is None or version == "":
+        return type_, known.schema_version
+    if isinstance(version, str) and version.strip().isdigit():
+        version = int(version)
+    if isinstance(version, bool) or not isinstance(version, int) or not (
+        1 <= version <= known.schema_version
+    ):
+        raise InvalidParameter(
+            "SchemaVersion",
+            f"Invalid SchemaVersion {version!r} for {type_}: "
+            f"versions 1 to {known.schema_version} exist",
+        )
+    return type_, version
+
+
+class EventStreams:
+    """Sinks, subscriptions and the event feed. Thread-safe (no state of its own)."""
+
+    def __init__(self, db: Database, env: Env | None = None) -> None:
+        self.db = db
+        self.env: Env = env if env is not None else SystemEnv()
+
+    def _now(self) -> datetime:
+        return _naive(self.env.now())
+
+    # ------------------------------------------------------------------ sinks
+
+    def _sink_row(self, conn: Connection, account_sid: str, sid: str) -> Any:
+        row = conn.execute(
+            select(event_sinks).where(
+                event_sinks.c.sid == sid, event_sinks.c.account_sid == account_sid
+            )
+        ).first()
+        if row is None:
+            raise NotFound("Sink", sid)
+        return row
+
+    def create_sink(
+        self, account_sid: str, *, description: str, sink_type: str, configuration: Any
+    ) -> Sink:
+        text = _description(description)
+        config = check_configuration(sink_type, configuration)
+        now = self._now()
+        row = {
+            "sid": "DG" + secrets.token_hex(16),
+            "account_sid": account_sid,
+            "description": text,
+            "sink_type": sink_type,
+            "configuration": json.dumps(config),
+            "status": "initialized",
+            "test_id": None,
+            "last_error": None,
+            "date_created": now,
+            "date_updated": now,
+        }
+        with self.db.write() as conn:
+            conn.execute(event_sinks.insert(), [row])
+            return _sink(self._sink_row(conn, account_sid, row["sid"]))
+
+    def fetch_sink(self, account_sid: str, sid: str) -> Sink:
+        with self.db.read() as conn:
+            return _sink(self._sink_row(conn, account_sid, sid))
+
+    def list_sinks(
+        self,
+        account_sid: str,
+        *,
+        in_use: bool | None = None,
+        status: str | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[Sink]:
+        """Newest first. ``in_use``: only sinks with (or without) a subscription."""
+        s = event_sinks
+        query = select(s).where(s.c.account_sid == account_sid)
+        if status is not None:
+            if status not in SINK_STATUSES:
+                raise InvalidParameter(
+                    "Status", f"Invalid Status {status!r}: expected one of "
+                    + ", ".join(SINK_STATUSES)
+                )
+            query = query.where(s.c.status == status)
+        if in_use is not None:
+            used = exists().where(event_subscriptions.c.sink_sid == s.c.sid)
+            query = query.where(used if in_use else ~used)
+        with self.db.read() as conn:
+            return keyset_page(
+                conn, query, kind="sinks", cols=[s.c.date_created, s.c.sid],
+                types=[datetime, str], descending=True, page_size=page_size,
+                page_token=page_token, convert=_sink,
+            )
+
+    def update_sink(self, account_sid: str, sid: str, *, description: str) -> Sink:
+        text = _description(description)
+        with self.db.write() as conn:
+            self._sink_row(conn, account_sid, sid)
+            conn.execute(
+                update(event_sinks)
+                .where(event_sinks.c.sid == sid)
+                .values(description=text, date_updated=self._now())
+            )
+            return _sink(self._sink_row(conn, account_sid, sid))
+
+    def delete_sink(self, account_sid: str, sid: str) -> None:
+        """Deletes its subscriptions and pending deliveries too."""
+        with self.db.write() as conn:
+            self._sink_row(conn, account_sid, sid)
+            subs = select(event_subscriptions.c.sid).where(event_subscriptions.c.sink_sid == sid)
+            conn.execute(delete(event_deliveries).where(event_deliveries.c.sink_sid == sid))
+            conn.execute(
+                delete(event_subscribed_types).where(
+                    event_subscribed_types.c.subscription_sid.in_(subs)
+                )
+            )
+            conn.execute(delete(event_subscriptions).where(event_subscriptions.c.sink_sid == sid))
+            conn.execute(delete(event_sinks).where(event_sinks.c.sid == sid))
+
+    def test_sink(self, account_sid: str, sid: str) -> str:
+        """Queue a ``com.twilio.eventstreams.test-event`` for the sink; returns its
+        ``test_id`` (what Validate expects back)."""
+        now = self.env.now()
+        test_id = "TE" + secrets.token_hex(16)
+        event = sink_test_event(test_id, now)
+        with self.db.write() as conn:
+            self._sink_row(conn, account_sid, sid)
+            row = event_row(event, account_sid, None, None, now, dispatched=True)
+            event_pk = conn.execute(events.insert().values(row)).inserted_primary_key
+            assert event_pk is not None
+            conn.execute(
+                event_deliveries.insert(),
+                [
+                    {
+                        "account_sid": account_sid,
+                        "sink_sid": sid,
+                        "subscription_sid": None,
+                        "event_id": event_pk[0],
+                        "event_sid": event["id"],
+                        "type": event["type"],
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": _naive(now),
+                        "date_created": _naive(now),
+                    }
+                ],
+            )
+            conn.execute(
+                update(event_sinks)
+                .where(event_sinks.c.sid == sid)
+                .values(
+                    test_id=test_id,
+                    status="validating",
+                    date_updated=_naive(now),
+                )
+            )
+        wakeup.set()
+        return test_id
+
+    def validate_sink(self, account_sid: str, sid: str, test_id: str) -> bool:
+        """True (and the sink becomes ``active``) when ``test_id`` is the last Test's."""
+        with self.db.write() as conn:
+            row = self._sink_row(conn, account_sid, sid)
+            if not test_id or row.test_id != test_id:
+                return False
+            conn.execute(
+                update(event_sinks)
+                .where(event_sinks.c.sid == sid)
+                .values(status="active", last_error=None, date_updated=self._now())
+            )
+            return True
+
+    def list_failures(
+        self, account_sid: str, sink_sid: str, *, page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[Failure]:
+        """Deliveries given up on, newest first."""
+        d = event_deliveries
+        query = select(d).where(d.c.sink_sid == sink_sid, d.c.status == "failed")
+        with self.db.read() as conn:
+            self._sink_row(conn, account_sid, sink_sid)
+            return keyset_page(
+                conn, query, kind="failures", cols=[d.c.id], types=[int], descending=True,
+                page_size=page_size, page_token=page_token, convert=_failure,
+            )
+
+    def pending_count(self, account_sid: str, sink_sid: str) -> int:
+        with self.db.read() as conn:
+            self._sink_row(conn, account_sid, sink_sid)
+            return int(
+                conn.execute(
+                    select(func.count()).where(
+                        event_deliveries.c.sink_sid == sink_sid,
+                        event_deliveries.c.status == "pending",
+                    )
+                ).scalar_one()
+            )
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def _subscription_row(self, conn: Connection, account_sid: str, sid: str) -> Any:
+        row = conn.execute(
+            select(event_subscriptions).where(
+                event_subscriptions.c.sid == sid, event_subscriptions.c.account_sid == account_sid
+            )
+        ).first()
+        if row is None:
+            raise NotFound("Subscription", sid)
+        return row
+
+    def create_subscription(
+        self,
+        account_sid: str,
+        *,
+        description: str,
+        sink_sid: str,
+        types: list[tuple[str, int]],
+    ) -> Subscription:
+        text = _description(description)
+        if not types:
+            raise InvalidParameter("Types", "Missing required parameter Types in the post body")
+        chosen = dict(types)  # a repeated type keeps its last version
+        now = self._now()
+        sid = "DF" + secrets.token_hex(16)
+        with self.db.write() as conn:
+            found = conn.execute(
+                select(event_sinks.c.sid).where(
+                    event_sinks.c.sid == sink_sid, event_sinks.c.account_sid == account_sid
+                )
+            ).first()
+            if found is None:
+                raise InvalidParameter("SinkSid", f"Invalid SinkSid: sink {sink_sid} not found")
+            conn.execute(
+                event_subscriptions.insert(),
+                [
+                    {
+                        "sid": sid,
+                        "account_sid": account_sid,
+                        "sink_sid": sink_sid,
+                        "description": text,
+                        "date_created": now,
+                        "date_updated": now,
+                    }
+                ],
+            )
+            conn.execute(
+                event_subscribed_types.insert(),
+                [
+                    {
+                        "subscription_sid": sid,
+                        "type": typ,
+                        "account_sid": account_sid,
+                        "schema_version": version,
+                    }
+                    for typ, version in chosen.items()
+                ],
+            )
+            return _subscription(self._subscription_row(conn, account_sid, sid))
+
+    def fetch_subscription(self, account_sid: str, sid: str) -> Subscription:
+        with self.db.read() as conn:
+            return _subscription(self._subscription_row(conn, account_sid, sid))
+
+    def list_subscriptions(
+        self,
+        account_sid: str,
+        *,
+        sink_sid: str | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[Subscription]:
+        s = event_subscriptions
+        query = select(s).where(s.c.account_sid == account_sid)
+        if sink_sid is not None:
+            query = query.where(s.c.sink_sid == sink_sid)
+        with self.db.read() as conn:
+            return keyset_page(
+                conn, query, kind="subscriptions", cols=[s.c.date_created, s.c.sid],
+                types=[datetime, str], descending=True, page_size=page_size,
+                page_token=page_token, convert=_subscription,
+            )
+
+    def update_subscription(
+        self, account_sid: str, sid: str, *, description: str | None
+    ) -> Subscription:
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, sid)
+            values: dict[str, Any] = {"date_updated": self._now()}
+            if description is not None:
+                values["description"] = _description(description)
+            conn.execute(
+                update(event_subscriptions).where(event_subscriptions.c.sid == sid).values(values)
+            )
+            return _subscription(self._subscription_row(conn, account_sid, sid))
+
+    def delete_subscription(self, account_sid: str, sid: str) -> None:
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, sid)
+            conn.execute(
+                delete(event_deliveries).where(event_deliveries.c.subscription_sid == sid)
+            )
+            conn.execute(
+                delete(event_subscribed_types).where(
+                    event_subscribed_types.c.subscription_sid == sid
+                )
+            )
+            conn.execute(delete(event_subscriptions).where(event_subscriptions.c.sid == sid))
+
+    # ------------------------------------------------------------------ subscribed events
+
+    def list_subscribed_events(
+        self, account_sid: str, subscription_sid: str, *, page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[SubscribedEvent]:
+        st = event_subscribed_types
+        query = select(st).where(st.c.subscription_sid == subscription_sid)
+        with self.db.read() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            return keyset_page(
+                conn, query, kind="types", cols=[st.c.type], types=[str], descending=False,
+                page_size=page_size, page_token=page_token,
+                convert=lambda r: SubscribedEvent(
+                    r.account_sid, r.subscription_sid, r.type, r.schema_version
+                ),
+            )
+
+    def _subscribed_row(self, conn: Connection, subscription_sid: str, type_: str) -> Any:
+        return conn.execute(
+            select(event_subscribed_types).where(
+                event_subscribed_types.c.subscription_sid == subscription_sid,
+                event_subscribed_types.c.type == type_,
+            )
+        ).first()
+
+    def fetch_subscribed_event(
+        self, account_sid: str, subscription_sid: str, type_: str
+    ) -> SubscribedEvent:
+        with self.db.read() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            row = self._subscribed_row(conn, subscription_sid, type_)
+        if row is None:
+            raise NotFound("Subscribed event", type_)
+        return SubscribedEvent(account_sid, subscription_sid, row.type, row.schema_version)
+
+    def put_subscribed_event(
+        self,
+        account_sid: str,
+        subscription_sid: str,
+        type_: str,
+        schema_version: Any = None,
+        *,
+        must_exist: bool = False,
+    ) -> tuple[SubscribedEvent, bool]:
+        """Add (or, with ``must_exist``, only update) a type; returns it and whether it
+        was created."""
+        typ, version = check_type(type_, schema_version)
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            row = self._subscribed_row(conn, subscription_sid, typ)
+            if row is None:
+                if must_exist:
+                    raise NotFound("Subscribed event", type_)
+                conn.execute(
+                    event_subscribed_types.insert(),
+                    [
+                        {
+                            "subscription_sid": subscription_sid,
+                            "type": typ,
+                            "account_sid": account_sid,
+                            "schema_version": version,
+                        }
+                    ],
+                )
+            elif schema_version is not None:
+                conn.execute(
+                    update(event_subscribed_types)
+                    .where(
+                        event_subscribed_types.c.subscription_sid == subscription_sid,
+                        event_subscribed_types.c.type == typ,
+                    )
+                    .values(schema_version=version)
+                )
+            else:
+                version = row.schema_version
+        return SubscribedEvent(account_sid, subscription_sid, typ, version), row is None
+
+    def delete_subscribed_event(self, account_sid: str, subscription_sid: str, type_: str) -> None:
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            gone = conn.execute(
+                delete(event_subscribed_types).where(
+                    event_subscribed_types.c.subscription_sid == subscription_sid,
+                    event_subscribed_types.c.type == type_,
+                )
+            )
+        if gone.rowcount == 0:
+            raise NotFound("Subscribed event", type_)
+
+    # ------------------------------------------------------------------ catalogue
+
+    @staticmethod
+    def event_types(schema_id: str | None = None) -> list[EventType]:
+        return [
+            et for et in EVENT_TYPES.values() if schema_id is None or et.schema_id == schema_id
+        ]
+
+    # ------------------------------------------------------------------ feed (SSE)
+
+    def check_flow(self, account_sid: str, flow_sid: str) -> int:
+        """NotFound unless the flow is the account's; returns the newest event id."""
+        with self.db.read() as conn:
+            found = conn.execute(
+                select(t.flows.c.sid).where(
+                    t.flows.c.sid == flow_sid, t.flows.c.account_sid == account_sid
+                )
+            ).first()
+            if found is None:
+                raise NotFound("Flow", flow_sid)
+            last = conn.execute(select(func.max(events.c.id))).scalar_one_or_none()
+        return int(last or 0)
+
+    def flow_events(
+        self, account_sid: str, flow_sid: str, after_id: int, limit: int = 500
+    ) -> list[StoredEvent]:
+        """The flow's events with ``id > after_id``, oldest first."""
+        e = events
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(e.c.id, e.c.sid, e.c.type, e.c.payload)
+                .where(e.c.flow_sid == flow_sid, e.c.account_sid == account_sid, e.c.id > after_id)
+                .order_by(e.c.id)
+                .limit(limit)
+            ).all()
+        return [StoredEvent(r.id, r.sid, r.type, r.payload) for r in rows]

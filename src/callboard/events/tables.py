@@ -1,0 +1,129 @@
+"""The Event Streams tables (SQLAlchemy Core), on the store's shared ``metadata``.
+
+* ``event_sinks`` (DG…) and ``event_subscriptions`` (DF…) with their
+  ``event_subscribed_types``: the Events v1 resources.
+* ``events``: the outbox. One row per CloudEvent, written in the same transaction as
+  the execution change it describes (:mod:`callboard.events.recording`). ``dispatched``
+  is false until the delivery worker has fanned the event out to the matching
+  subscriptions; ``id`` orders events for the live stream (SSE ``Last-Event-ID``).
+* ``event_deliveries``: one row per (event, sink) still to deliver, or given up on
+  (``status = failed``). Delivered rows are deleted. ``next_attempt_at`` is both the
+  retry time and the claim lease (a crashed sender's rows become due again).
+
+The migration ``0100_event_streams`` creates them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from callboard.store.tables import SID, metadata
+
+__all__ = [
+    "event_deliveries",
+    "event_sinks",
+    "event_subscribed_types",
+    "event_subscriptions",
+    "events",
+]
+
+event_sinks = Table(
+    "event_sinks",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("sink_type", String(32), nullable=False),
+    Column("configuration", Text, nullable=False),  # JSON object
+    Column("status", String(16), nullable=False),  # initialized|validating|active|failed
+    Column("test_id", String(64), nullable=True),  # the last Test's id (for Validate)
+    Column("last_error", Text, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Index("ix_event_sinks_account_created", "account_sid", "date_created", "sid"),
+)
+
+event_subscriptions = Table(
+    "event_subscriptions",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column(
+        "sink_sid", String(SID), ForeignKey("event_sinks.sid", ondelete="CASCADE"), nullable=False
+    ),
+    Column("description", String(255), nullable=False),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Index("ix_event_subscriptions_account_created", "account_sid", "date_created", "sid"),
+    Index("ix_event_subscriptions_sink", "sink_sid"),
+)
+
+event_subscribed_types = Table(
+    "event_subscribed_types",
+    metadata,
+    Column(
+        "subscription_sid",
+        String(SID),
+        ForeignKey("event_subscriptions.sid", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("type", String(128), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Index("ix_event_subscribed_types_account_type", "account_sid", "type"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sid", String(SID), nullable=False, unique=True),  # the CloudEvent id (EZ…)
+    Column("account_sid", String(SID), nullable=False),
+    Column("flow_sid", String(SID), nullable=True),
+    Column("execution_sid", String(SID), nullable=True),
+    Column("type", String(128), nullable=False),
+    Column("payload", Text, nullable=False),  # the CloudEvent JSON
+    Column("dispatched", Boolean, nullable=False, default=False),
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_events_dispatched_id", "dispatched", "id"),
+    Index("ix_events_flow_id", "flow_sid", "id"),
+    Index("ix_events_created", "date_created"),
+)
+
+event_deliveries = Table(
+    "event_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column(
+        "sink_sid", String(SID), ForeignKey("event_sinks.sid", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "subscription_sid",
+        String(SID),
+        ForeignKey("event_subscriptions.sid", ondelete="CASCADE"),
+        nullable=True,  # NULL for Sink Test events
+    ),
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("event_sid", String(SID), nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Index("ix_event_deliveries_status_next", "status", "next_attempt_at"),
+    Index("ix_event_deliveries_sink_status", "sink_sid", "status", "id"),
+)

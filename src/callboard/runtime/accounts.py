@@ -1,0 +1,166 @@
+"""Accounts, API keys and HTTP Basic authentication (a part of :class:`Callboard`)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
+
+from callboard.runtime.auth import (
+    hash_secret,
+    new_secret,
+    new_token,
+    verify_secret,
+)
+from callboard.runtime.base import Obj, ServiceBase
+from callboard.runtime.records import (
+    Account,
+    ApiKey,
+    CreatedApiKey,
+    NotFound,
+)
+from callboard.runtime.rows import (
+    account_record,
+    from_db_time,
+)
+from callboard.store import tables as t
+
+__all__ = ["AccountsMixin"]
+
+_ACCOUNT = select(t.accounts).where(t.accounts.c.sid == bindparam("sid"))
+
+
+class AccountsMixin(ServiceBase):
+    # ------------------------------------------------------------------ accounts & auth
+
+    def create_account(self, friendly_name: str | None = None) -> Account:
+        sid = self.env.sid("AC")
+        now = self._now()
+        row = {
+            "sid": sid,
+            "friendly_name": (friendly_name or "").strip() or f"Account {sid[-6:]}",
+            "status": "active",
+            "auth_token": new_token(),
+            "date_created": now,
+            "date_updated": now,
+        }
+        with self.db.write() as conn:
+            conn.execute(t.accounts.insert(), [row])
+        return account_record(Obj(row))
+
+    def list_accounts(self) -> list[Account]:
+        """Every account, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(t.accounts).order_by(t.accounts.c.date_created, t.accounts.c.sid)
+            ).all()
+        return [account_record(r) for r in rows]
+
+    def fetch_account(self, account_sid: str) -> Account:
+        with self.db.read() as conn:
+            row = conn.execute(select(t.accounts).where(t.accounts.c.sid == account_sid)).first()
+        if row is None:
+            raise NotFound("Account", account_sid)
+        return account_record(row)
+
+    def count_accounts(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.accounts)).scalar_one())
+
+    def rotate_auth_token(self, account_sid: str) -> Account:
+        """A new Auth Token; the old one stops working at once."""
+        with self.db.write() as conn:
+            found = conn.execute(
+                update(t.accounts)
+                .where(t.accounts.c.sid == account_sid)
+                .values(auth_token=new_token(), date_updated=self._now())
+            )
+            if found.rowcount == 0:
+                raise NotFound("Account", account_sid)
+            row = conn.execute(select(t.accounts).where(t.accounts.c.sid == account_sid)).one()
+        self.credentials.clear()
+        return account_record(row)
+
+    def create_api_key(self, account_sid: str, friendly_name: str | None = None) -> CreatedApiKey:
+        """A new API key (SK…). The secret is returned once and stored hashed."""
+        self.fetch_account(account_sid)
+        sid = self.env.sid("SK")
+        secret = new_secret()
+        now = self._now()
+        row = {
+            "sid": sid,
+            "account_sid": account_sid,
+            "friendly_name": (friendly_name or "").strip() or f"Key {sid[-6:]}",
+            "secret_hash": hash_secret(secret),
+            "date_created": now,
+        }
+        with self.db.write() as conn:
+            conn.execute(t.api_keys.insert(), [row])
+        return CreatedApiKey(_key_record(Obj(row)), secret)
+
+    def list_api_keys(self, account_sid: str) -> list[ApiKey]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(t.api_keys)
+                .where(t.api_keys.c.account_sid == account_sid)
+                .order_by(t.api_keys.c.date_created, t.api_keys.c.sid)
+            ).all()
+        return [_key_record(r) for r in rows]
+
+    def delete_api_key(self, account_sid: str, key_sid: str) -> None:
+        with self.db.write() as conn:
+            gone = conn.execute(
+                delete(t.api_keys).where(
+                    t.api_keys.c.sid == key_sid, t.api_keys.c.account_sid == account_sid
+                )
+            )
+        if gone.rowcount == 0:
+            raise NotFound("API key", key_sid)
+        self.credentials.clear()
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """HTTP Basic credentials → the account, or None. ``username`` is an Account SID
+        (password = Auth Token) or an API Key SID (password = its secret). Fast after the
+        first success (the slow secret hash is skipped for a pair already verified)."""
+        if not username or not password or len(username) != 34 or len(password) > 256:
+            return None
+        if username.startswith("AC"):
+            with self.db.read() as conn:
+                row = conn.execute(_ACCOUNT, {"sid": username}).first()
+            if row is None or row.status != "active":
+                return None
+            if not hmac.compare_digest(row.auth_token.encode(), password.encode()):
+                return None
+            return account_record(row)
+        if username.startswith("SK"):
+            with self.db.read() as conn:
+                row = conn.execute(
+                    select(t.api_keys.c.secret_hash, t.accounts)
+                    .join(t.accounts, t.accounts.c.sid == t.api_keys.c.account_sid)
+                    .where(t.api_keys.c.sid == username)
+                ).first()
+            if row is None or row.status != "active":
+                return None
+            cached = self.credentials.get(username, password)
+            if cached != row.secret_hash:
+                if not verify_secret(password, row.secret_hash):
+                    return None
+                self.credentials.put(username, password, row.secret_hash)
+            return account_record(row)
+        return None
+
+
+def _key_record(row: Any) -> ApiKey:
+    return ApiKey(
+        sid=row.sid,
+        account_sid=row.account_sid,
+        friendly_name=row.friendly_name,
+        date_created=from_db_time(row.date_created) or row.date_created,
+    )

@@ -1,0 +1,369 @@
+"""Flows, revisions, validation and test users (a part of :class:`Callboard`).
+
+Revision rules (Callboard's reading of Studio's REST docs):
+
+* every create is revision 1; an update makes a new revision when the definition or the
+  status changes (a status change alone copies the previous definition, so publishing a
+  draft is a new, published revision); a change of friendly name alone does not;
+* an invalid definition is stored as a draft with ``valid: false`` and its ``errors``
+  (as Studio keeps invalid drafts), but a create or update with ``Status=published`` and
+  an invalid definition is refused with 81022 and nothing is stored;
+* the flow's ``status``, ``definition``, ``valid``... are its latest revision's;
+  ``LatestPublished`` / ``LatestRevision`` name the newest published / newest revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    literal_column,
+    select,
+    update,
+)
+
+from callboard.runtime.base import FLOW_STATUSES, Obj, ServiceBase
+from callboard.runtime.definitions import validate_definition
+from callboard.runtime.records import (
+    Flow,
+    FlowRevision,
+    InvalidDefinition,
+    InvalidParameter,
+    NotFound,
+    Page,
+    TestUsers,
+)
+from callboard.runtime.rows import (
+    dumps,
+    flow_record,
+    keyset_page,
+    loads,
+    revision_record,
+)
+from callboard.store import tables as t
+
+__all__ = ["FlowsMixin"]
+
+
+class FlowsMixin(ServiceBase):
+    # ------------------------------------------------------------------ flows
+
+    def _revision_row(self, conn: Connection, flow_sid: str, revision: int) -> Any:
+        return conn.execute(
+            select(t.flow_revisions).where(
+                t.flow_revisions.c.flow_sid == flow_sid, t.flow_revisions.c.revision == revision
+            )
+        ).first()
+
+    def _flow(self, conn: Connection, account_sid: str, flow_sid: str) -> Flow:
+        flow = self._flow_row(conn, account_sid, flow_sid)
+        return flow_record(flow, self._revision_row(conn, flow_sid, flow.latest_revision))
+
+    def _checked(self, definition: Any, status: str) -> tuple[str, bool, list[Any], list[Any]]:
+        """(JSON text, valid, errors, warnings); publishing an invalid one raises."""
+        if status not in FLOW_STATUSES:
+            raise InvalidParameter("Status", f"Status must be draft or published, got {status!r}")
+        errors, warnings = validate_definition(definition)
+        if errors and status == "published":
+            raise InvalidDefinition(errors, warnings)
+        return dumps(definition), not errors, errors, warnings
+
+    def create_flow(
+        self,
+        account_sid: str,
+        *,
+        friendly_name: str,
+        status: str,
+        definition: Any,
+        commit_message: str | None = None,
+        author_sid: str | None = None,
+    ) -> Flow:
+        """A new flow at revision 1. ``definition`` is the decoded JSON value.
+
+        An invalid definition is stored with ``valid=False`` and its ``errors`` when
+        ``status`` is ``draft``; with ``published`` it raises :class:`InvalidDefinition`
+        and nothing is stored. ``status`` must be ``draft`` or ``published``
+        (:class:`InvalidParameter` ``Status``)."""
+        name = _friendly_name(friendly_name)
+        text, valid, errors, warnings = self._checked(definition, status)
+        sid = self.env.sid("FW")
+        now = self._now()
+        with self.db.write() as conn:
+            conn.execute(
+                t.flows.insert(),
+                [
+                    {
+                        "sid": sid,
+                        "account_sid": account_sid,
+                        "friendly_name": name,
+                        "latest_revision": 1,
+                        "latest_published": 1 if status == "published" else None,
+                        "test_users": "[]",
+                        "date_created": now,
+                        "date_updated": None,
+                    }
+                ],
+            )
+            conn.execute(
+                t.flow_revisions.insert(),
+                [
+                    _revision_values(
+                        sid,
+                        1,
+                        account_sid,
+                        name,
+                        author_sid,
+                        text,
+                        status,
+                        valid,
+                        errors,
+                        warnings,
+                        commit_message,
+                        now,
+                    )
+                ],
+            )
+            return self._flow(conn, account_sid, sid)
+
+    def update_flow(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        *,
+        status: str,
+        friendly_name: str | None = None,
+        definition: Any = None,
+        commit_message: str | None = None,
+        author_sid: str | None = None,
+    ) -> Flow:
+        """Update a flow. A new revision is made when the definition or the status
+        changes (the new revision copies the previous definition when none is given);
+        a change of friendly name alone updates the flow in place. Publishing an
+        invalid definition raises :class:`InvalidDefinition`."""
+        if status not in FLOW_STATUSES:
+            raise InvalidParameter("Status", f"Status must be draft or published, got {status!r}")
+        name = _friendly_name(friendly_name) if friendly_name is not None else None
+        now = self._now()
+        with self.db.write() as conn:
+            flow = self._flow_row(conn, account_sid, flow_sid)
+            latest = self._revision_row(conn, flow_sid, flow.latest_revision)
+            new_def = definition if definition is not None else loads(latest.definition)
+            changed = definition is not None and new_def != loads(latest.definition)
+            if changed or status != latest.status:
+                text, valid, errors, warnings = self._checked(new_def, status)
+                number = flow.latest_revision + 1
+                conn.execute(
+                    t.flow_revisions.insert(),
+                    [
+                        _revision_values(
+                            flow_sid,
+                            number,
+                            account_sid,
+                            name or flow.friendly_name,
+                            author_sid if author_sid is not None else latest.author_sid,
+                            text,
+                            status,
+                            valid,
+                            errors,
+                            warnings,
+                            commit_message,
+                            now,
+                        )
+                    ],
+                )
+                values: dict[str, Any] = {"latest_revision": number, "date_updated": now}
+                if status == "published":
+                    values["latest_published"] = number
+            else:
+                values = {"date_updated": now}
+                if commit_message is not None:
+                    conn.execute(
+                        update(t.flow_revisions)
+                        .where(
+                            t.flow_revisions.c.flow_sid == flow_sid,
+                            t.flow_revisions.c.revision == flow.latest_revision,
+                        )
+                        .values(commit_message=commit_message, date_updated=now)
+                    )
+            if name is not None:
+                values["friendly_name"] = name
+            conn.execute(update(t.flows).where(t.flows.c.sid == flow_sid).values(values))
+            return self._flow(conn, account_sid, flow_sid)
+
+    def fetch_flow(self, account_sid: str, flow_sid: str) -> Flow:
+        with self.db.read() as conn:
+            return self._flow(conn, account_sid, flow_sid)
+
+    def list_flows(
+        self, account_sid: str, *, page_size: int = 50, page_token: str | None = None
+    ) -> Page[Flow]:
+        """Newest first; items have ``definition`` (and valid/errors...) None."""
+        f, r = t.flows, t.flow_revisions
+        query = (
+            select(
+                f,
+                r.c.status.label("rev_status"),
+                r.c.author_sid.label("rev_author_sid"),
+            )
+            .join(r, and_(r.c.flow_sid == f.c.sid, r.c.revision == f.c.latest_revision))
+            .where(f.c.account_sid == account_sid)
+        )
+
+        def convert(row: Any) -> Flow:
+            rev = Obj({"status": row.rev_status, "author_sid": row.rev_author_sid})
+            return flow_record(row, rev, listed=True)
+
+        with self.db.read() as conn:
+            return keyset_page(
+                conn,
+                query,
+                kind="flows",
+                cols=[f.c.date_created, f.c.sid],
+                types=[datetime, str],
+                descending=True,
+                page_size=page_size,
+                page_token=page_token,
+                convert=convert,
+            )
+
+    def delete_flow(self, account_sid: str, flow_sid: str) -> None:
+        """Delete the flow with its revisions, test users, executions and steps."""
+        with self.db.write() as conn:
+            self._flow_row(conn, account_sid, flow_sid)
+            ex = select(t.executions.c.sid).where(t.executions.c.flow_sid == flow_sid)
+            conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(ex)))
+            conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(ex)))
+            conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(ex)))
+            conn.execute(
+                update(t.messages)
+                .where(t.messages.c.execution_sid.in_(ex))
+                .values(execution_sid=None)
+            )
+            conn.execute(delete(t.executions).where(t.executions.c.flow_sid == flow_sid))
+            conn.execute(delete(t.flow_revisions).where(t.flow_revisions.c.flow_sid == flow_sid))
+            conn.execute(delete(t.flows).where(t.flows.c.sid == flow_sid))
+        self.definitions.forget(flow_sid)
+
+    def list_revisions(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        *,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[FlowRevision]:
+        """Highest revision first; items have ``definition`` None."""
+        r = t.flow_revisions
+        query = select(
+            *[c for c in r.c if c.name != "definition"], literal_column("NULL").label("definition")
+        ).where(r.c.flow_sid == flow_sid)
+        with self.db.read() as conn:
+            self._flow_row(conn, account_sid, flow_sid)
+            return keyset_page(
+                conn,
+                query,
+                kind="revisions",
+                cols=[r.c.revision],
+                types=[int],
+                descending=True,
+                page_size=page_size,
+                page_token=page_token,
+                convert=lambda row: revision_record(row, listed=True),
+            )
+
+    def fetch_revision(self, account_sid: str, flow_sid: str, revision: str) -> FlowRevision:
+        """``revision`` is a number, ``LatestPublished`` or ``LatestRevision``
+        (:class:`NotFound` for anything else or a revision that does not exist)."""
+        with self.db.read() as conn:
+            flow = self._flow_row(conn, account_sid, flow_sid)
+            number: int | None
+            if revision == "LatestPublished":
+                number = flow.latest_published
+            elif revision == "LatestRevision":
+                number = flow.latest_revision
+            elif revision.isascii() and revision.isdigit() and len(revision) < 10:
+                number = int(revision)
+            else:
+                number = None
+            row = self._revision_row(conn, flow_sid, number) if number is not None else None
+        if row is None:
+            raise NotFound("Flow revision", f"{flow_sid}/Revisions/{revision}")
+        return revision_record(row)
+
+    def validate_definition(
+        self, definition: Any, *, friendly_name: str = "", status: str = "draft"
+    ) -> None:
+        """Returns when the definition is valid; raises :class:`InvalidDefinition`."""
+        if status not in FLOW_STATUSES:
+            raise InvalidParameter("Status", f"Status must be draft or published, got {status!r}")
+        errors, warnings = validate_definition(definition)
+        if errors:
+            raise InvalidDefinition(errors, warnings)
+
+    def fetch_test_users(self, account_sid: str, flow_sid: str) -> TestUsers:
+        with self.db.read() as conn:
+            flow = self._flow_row(conn, account_sid, flow_sid)
+        return TestUsers(flow_sid, account_sid, list(loads(flow.test_users) or []))
+
+    def update_test_users(
+        self, account_sid: str, flow_sid: str, test_users: Sequence[str]
+    ) -> TestUsers:
+        """Replace the flow's test users (identities: contact addresses)."""
+        users: list[str] = []
+        for user in test_users:
+            text = str(user).strip()
+            if text and text not in users:
+                users.append(text)
+        with self.db.write() as conn:
+            self._flow_row(conn, account_sid, flow_sid)
+            conn.execute(
+                update(t.flows)
+                .where(t.flows.c.sid == flow_sid)
+                .values(test_users=dumps(users), date_updated=self._now())
+            )
+        return TestUsers(flow_sid, account_sid, users)
+
+
+def _friendly_name(name: str | None) -> str:
+    text = (name or "").strip()
+    if not text:
+        raise InvalidParameter("FriendlyName", "Missing required parameter FriendlyName")
+    if len(text) > 255:
+        raise InvalidParameter("FriendlyName", "FriendlyName must be at most 255 characters")
+    return text
+
+
+def _revision_values(
+    flow_sid: str,
+    revision: int,
+    account_sid: str,
+    friendly_name: str,
+    author_sid: str | None,
+    text: str,
+    status: str,
+    valid: bool,
+    errors: list[Any],
+    warnings: list[Any],
+    commit_message: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "flow_sid": flow_sid,
+        "revision": revision,
+        "account_sid": account_sid,
+        "friendly_name": friendly_name,
+        "author_sid": author_sid,
+        "definition": text,
+        "status": status,
+        "valid": valid,
+        "errors": dumps(errors),
+        "warnings": dumps(warnings),
+        "commit_message": commit_message,
+        "date_created": now,
+        "date_updated": None,
+    }
