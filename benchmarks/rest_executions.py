@@ -7,7 +7,9 @@ four widgets after the Trigger and ends in the same request), then POSTs
 ``/v2/Flows/{sid}/Executions`` from ``--concurrency`` concurrent keep-alive connections
 (asyncio + httpx, one client process) and counts the executions created with status
 ``ended``. For comparison it also measures a trivial authenticated endpoint (fetching the
-flow), which shows what HTTP + auth alone cost on this machine.
+flow), which shows what HTTP + auth alone cost on this machine, and it reports the
+server's CPU time per request (from /proc), which stays meaningful when other jobs share
+the machine and wall-clock rates do not.
 
     .venv/bin/python benchmarks/rest_executions.py [--executions 3000] [--concurrency 16]
 
@@ -102,6 +104,16 @@ def five_widget_flow() -> dict[str, Any]:
             },
         ],
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), 0.0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _free_port() -> int:
@@ -218,8 +230,11 @@ def main() -> int:
             c = args.concurrency
             asyncio.run(_run(base, auth, args.warmup, c, lambda i: execution(10_000_000 + i)))
             asyncio.run(_run(base, auth, args.warmup, c, trivial))
+            cpu0 = _cpu_seconds(server.pid)
             t_time, t_ok, t_status = asyncio.run(_run(base, auth, args.executions, c, trivial))
+            cpu1 = _cpu_seconds(server.pid)
             e_time, e_ok, e_status = asyncio.run(_run(base, auth, args.executions, c, execution))
+            cpu2 = _cpu_seconds(server.pid)
         finally:
             server.terminate()
             try:
@@ -231,6 +246,13 @@ def main() -> int:
     rate = e_ok / e_time
     print(f"trivial authenticated GET /v2/Flows/FW…: {trivial_rate:8.0f} requests/s  {t_status}")
     print(f"POST …/Executions (five widgets, ended): {rate:8.0f} executions/s  {e_status}")
+    t_cpu = (cpu1 - cpu0) / args.executions * 1000
+    e_cpu = (cpu2 - cpu1) / args.executions * 1000
+    if e_cpu > 0:
+        print(
+            f"server CPU per request: trivial {t_cpu:.2f} ms, execution {e_cpu:.2f} ms "
+            f"(one free core would give ~{1000 / e_cpu:.0f} executions/s)"
+        )
     print(f"concurrency {c}, {args.executions} requests each; bar {BAR:.0f} executions/s")
     if e_ok != args.executions:
         print(f"only {e_ok} of {args.executions} executions ended", file=sys.stderr)

@@ -46,9 +46,7 @@ def _unavailable(message: str) -> None:
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
-        _unavailable(
-            f"{CHROMIUM} is missing: install Debian's chromium (scripts/ensure-chromium)"
-        )
+        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium (scripts/ensure-chromium)")
     return CHROMIUM
 
 
@@ -98,7 +96,7 @@ def page(browser: object, server: Server) -> Iterator[object]:
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
     yield pg
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"

@@ -62,7 +62,7 @@ def test_build_wire_configure_publish_and_open_execution(
     page.get_by_role("button", name="+ New condition").click()
     page.get_by_label("Condition name").fill("Says hello")
     page.get_by_label("Operator").select_option("contains")
-    page.locator('.transition.cond .liquid input').fill("hello")
+    page.locator(".transition.cond .liquid input").fill("hello")
     expect(node(page, "split_1").locator(".slot-label", has_text="Says hello")).to_be_visible()
     wire(page, "split_1", "match", "send_message_1")
     assert edges(page) == 3

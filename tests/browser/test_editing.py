@@ -30,9 +30,7 @@ def _create(api: httpx.Client, name: str, definition: dict[str, Any]) -> str:
 
 
 def _widgets(page: Page) -> list[str]:
-    names: list[str] = page.locator(".wnode").evaluate_all(
-        "els => els.map(e => e.dataset.name)"
-    )
+    names: list[str] = page.locator(".wnode").evaluate_all("els => els.map(e => e.dataset.name)")
     return sorted(names)
 
 
@@ -90,9 +88,7 @@ def test_rewiring_a_handle_replaces_its_edge_and_inspector_targets_agree(
     open_flow(page, server, sid)
     wire(page, "ask", "timeout", "bye")
     select(page, "ask")
-    expect(page.get_by_label("Next widget for Timeout")).to_have_value(
-        re.compile(r".+")
-    )
+    expect(page.get_by_label("Next widget for Timeout")).to_have_value(re.compile(r".+"))
     target = page.get_by_label("Next widget for Timeout")
     assert target.locator("option:checked").inner_text() == "bye"
     # Rewire through the inspector: the edge moves.
@@ -100,7 +96,9 @@ def test_rewiring_a_handle_replaces_its_edge_and_inspector_targets_agree(
     page.get_by_role("button", name="Save", exact=True).click()
     page.locator(".modal").get_by_role("button", name="Save").click()
     expect(page.locator(".toast.success").first).to_be_visible()
-    ask = next(s for s in api.get(f"/v2/Flows/{sid}").json()["definition"]["states"] if s["name"] == "ask")
+    ask = next(
+        s for s in api.get(f"/v2/Flows/{sid}").json()["definition"]["states"] if s["name"] == "ask"
+    )
     assert {"event": "timeout", "next": "check"} in ask["transitions"]
 
 

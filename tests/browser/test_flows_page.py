@@ -137,7 +137,9 @@ def test_import_by_paste_round_trips_the_definition(
     page.locator(".modal").get_by_role("button", name="Import").click()
     expect(node(page, "check")).to_be_visible()
     expect(node(page, "check").locator(".slot-label", has_text="Yes")).to_be_visible()
-    expect(node(page, "check").locator(".slot-label", has_text="No Condition Matches")).to_be_visible()
+    expect(
+        node(page, "check").locator(".slot-label", has_text="No Condition Matches")
+    ).to_be_visible()
     expect(node(page, "Trigger").locator(".slot-label", has_text="REST API")).to_be_visible()
     assert page.locator(".react-flow__edge").count() == 5
     shot(page, "imported")
@@ -191,7 +193,11 @@ def test_real_studio_exports_open_with_every_widget_and_transition(
         definition = definition.get("definition", definition)
         r = api.post(
             "/v2/Flows",
-            data={"FriendlyName": path.stem, "Status": "draft", "Definition": json.dumps(definition)},
+            data={
+                "FriendlyName": path.stem,
+                "Status": "draft",
+                "Definition": json.dumps(definition),
+            },
         )
         assert r.status_code == 201, r.text
         sid = r.json()["sid"]

@@ -85,17 +85,20 @@ def record_events(
     started: bool,
     ended: bool,
     now: datetime,
+    reason: str | None = None,
 ) -> int:
     """Record execution.started (when ``started``), one step.ended per row of ``steps``
-    (the runner's step rows, in order) and execution.ended (when ``ended``). Call it
-    after the execution row was written. Returns how many events were recorded."""
+    (the runner's step rows, in order) and execution.ended (when ``ended``; ``reason``
+    is Callboard's ended reason, read from the row when not given). Call it after the
+    execution row was written. Returns how many events were recorded."""
     if not (started or ended or steps):
         return 0
     path = f"/v2/Flows/{ex.flow_sid}/Executions/{ex.sid}"
     created = ex.date_created
     initiated_by = ex.initiated_by
-    reason: str | None = None
-    if ended or created is None or not initiated_by:
+    if (ended and not reason) or (
+        (started or ended) and (created is None or not initiated_by)
+    ):
         row = conn.execute(
             select(
                 t.executions.c.date_created,
@@ -106,7 +109,7 @@ def record_events(
         if row is not None:
             created = created or row.date_created
             initiated_by = initiated_by or row.initiated_by
-            reason = row.ended_reason
+            reason = reason or row.ended_reason
 
     def execution_data(status: str) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -45,6 +45,7 @@ from callboard.runtime.providers import MessageProvider, OutboundMessage, messag
 from callboard.runtime.records import DeliveryResult, Execution, Message, NotFound
 from callboard.runtime.rows import dumps, loads, to_db_time
 from callboard.store import tables as t
+from callboard.store.db import insert_rows
 
 __all__ = ["MAX_EVENTS_PER_DELIVERY", "ExecRow", "Runner"]
 
@@ -248,7 +249,9 @@ class Runner:
         self._save(conn, ex, state, batch, changed=bool(accepted))
         if accepted:  # Event Streams: recorded in this same transaction (issue 7)
             ended = state.status == "ended" and ex.status != "ended"
-            record_events(conn, ex, batch.steps, started=started, ended=ended, now=self.env.now())
+            reason = state.ended_reason or "completed"
+            record_events(conn, ex, batch.steps, started=started, ended=ended,
+                          now=self.env.now(), reason=reason)
         if accepted:
             ex.state = state
             if state.status == "ended" and ex.status != "ended":
@@ -333,8 +336,9 @@ class Runner:
     def _insert(self, conn: Connection, ex: ExecRow, state: ExecutionState | None = None) -> None:
         now = to_db_time(self.env.now())
         ended = state is not None and state.status == "ended"
-        conn.execute(
-            t.executions.insert(),
+        insert_rows(
+            conn,
+            t.executions,
             [
                 {
                     "sid": ex.sid,
@@ -377,9 +381,9 @@ class Runner:
                 )
             conn.execute(update(t.executions).where(t.executions.c.sid == ex.sid).values(values))
         if batch.steps:
-            conn.execute(t.steps.insert(), batch.steps)
+            insert_rows(conn, t.steps, batch.steps)
         if batch.message_rows:
-            conn.execute(t.messages.insert(), batch.message_rows)
+            insert_rows(conn, t.messages, batch.message_rows)
         if state.status == "ended":
             if not was_new:
                 conn.execute(delete(t.timers).where(t.timers.c.execution_sid == ex.sid))
@@ -403,9 +407,9 @@ class Runner:
                 if due is not None
             ]
             if rows:
-                conn.execute(t.timers.insert(), rows)
+                insert_rows(conn, t.timers, rows)
         if batch.outbox:
-            conn.execute(t.outbox.insert(), batch.outbox)
+            insert_rows(conn, t.outbox, batch.outbox)
 
 
 def _message(message: OutboundMessage, status: str = "sent") -> Message:

@@ -13,16 +13,19 @@ process lock and callers lock rows (``SELECT … FOR UPDATE``) where they need t
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-__all__ = ["Database", "DatabaseError", "normalise_url"]
+__all__ = ["Database", "DatabaseError", "insert_rows", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -141,6 +144,43 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` many rows (all with the same keys), fast on SQLite.
+
+    On SQLite the rows go straight to the driver in the current transaction (SQLAlchemy's
+    per-row processing is most of the cost of a small insert); datetimes are written in
+    the format SQLAlchemy's SQLite ``DateTime`` type uses, so reads are unchanged. Other
+    databases use the ordinary SQLAlchemy insert."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    keys = list(rows[0])
+    sql = _insert_sql(table.name, tuple(keys))
+    values = [tuple(_sqlite_value(row[k]) for k in keys) for row in rows]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, values)
+    except conn.dialect.loaded_dbapi.Error as exc:  # the same exceptions as SQLAlchemy's
+        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
+    finally:
+        cursor.close()
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, keys: tuple[str, ...]) -> str:
+    columns = ", ".join(f'"{k}"' for k in keys)
+    marks = ", ".join("?" for _ in keys)
+    return f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
 
 
 def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:

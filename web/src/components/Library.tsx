@@ -8,6 +8,14 @@ export const DRAG_MIME = "application/x-callboard-widget";
 
 export function Library({ schemas, onAdd }: { schemas: WidgetSchema[]; onAdd: (type: string) => void }) {
   const [query, setQuery] = useState("");
+  const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const toggle = (g: string) =>
+    setCollapsed((c) => {
+      const next = new Set(c);
+      if (next.has(g)) next.delete(g);
+      else next.add(g);
+      return next;
+    });
   const groups = useMemo(() => {
     const q = query.trim().toLowerCase();
     const byGroup = new Map<string, WidgetSchema[]>();
@@ -34,9 +42,11 @@ export function Library({ schemas, onAdd }: { schemas: WidgetSchema[]; onAdd: (t
       />
       <div className="library-groups">
         {groups.map(([group, items]) => (
-          <section key={group} className="library-group">
-            <h4>{group}</h4>
-            {items.map((s) => (
+          <section key={group} className={`library-group${collapsed.has(group) && !query ? " collapsed" : ""}`}>
+            <h4 role="button" aria-expanded={!collapsed.has(group)} onClick={() => toggle(group)}>
+              {group}
+            </h4>
+            {!(collapsed.has(group) && !query) && items.map((s) => (
               <div
                 key={s.type}
                 className="library-item"

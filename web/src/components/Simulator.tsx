@@ -118,7 +118,9 @@ function SmsChat({ flowSid, from, to, onActivity }: { flowSid: string; from: str
     };
   }, [flowSid, from]);
 
-  useEffect(() => bottom.current?.scrollIntoView({ block: "end" }), [messages.length]);
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: "end" });
+  }, [messages.length]);
 
   const send = async () => {
     const body = text.trim();
@@ -202,7 +204,8 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
       <div className="call-log" aria-label="Call transcript">
         {lines.map((l, i) => (
           <div key={i} className={`call-line ${l.kind}${l.you ? " you" : ""}`}>
-            {l.kind === "say" ? `🔊 ${l.text}` : l.text}
+            {l.kind === "say" && <span className="who">Flow says</span>}
+            {l.text}
           </div>
         ))}
       </div>
