@@ -103,7 +103,10 @@ PAN_FPS_JS = """async ([ms]) => {
   const tick = () => { if (!running) return; frames++; requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
   const start = performance.now();
-  window.__panDone = () => { running = false; return frames / ((performance.now() - start) / 1000); };
+  window.__panDone = () => {
+    running = false;
+    return frames / ((performance.now() - start) / 1000);
+  };
   return true;
 }"""
 

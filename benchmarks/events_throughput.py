@@ -34,29 +34,47 @@ from callboard.events.service import EventStreams
 from callboard.events.tables import event_deliveries
 from callboard.runtime.service import Callboard
 
-TYPES = [("com.twilio.studio.flow.execution.started", 2),
-         ("com.twilio.studio.flow.step.ended", 2),
-         ("com.twilio.studio.flow.execution.ended", 2)]
+TYPES = [
+    ("com.twilio.studio.flow.execution.started", 2),
+    ("com.twilio.studio.flow.step.ended", 2),
+    ("com.twilio.studio.flow.execution.ended", 2),
+]
 
 
 def flow_definition() -> dict[str, Any]:
-    trigger = {"name": "Trigger", "type": "trigger", "properties": {"offset": {"x": 0, "y": 0}},
-               "transitions": [{"event": "incomingMessage"}, {"event": "incomingCall"},
-                               {"event": "incomingConversationMessage"},
-                               {"event": "incomingRequest", "next": "vars"},
-                               {"event": "incomingParent"}]}
+    trigger = {
+        "name": "Trigger",
+        "type": "trigger",
+        "properties": {"offset": {"x": 0, "y": 0}},
+        "transitions": [
+            {"event": "incomingMessage"},
+            {"event": "incomingCall"},
+            {"event": "incomingConversationMessage"},
+            {"event": "incomingRequest", "next": "vars"},
+            {"event": "incomingParent"},
+        ],
+    }
     return {
-        "description": "bench", "initial_state": "Trigger",
+        "description": "bench",
+        "initial_state": "Trigger",
         "flags": {"allow_concurrent_calls": True},
         "states": [
             trigger,
-            {"name": "vars", "type": "set-variables",
-             "transitions": [{"event": "next", "next": "say"}],
-             "properties": {"variables": [{"key": "n", "value": "{{flow.data.n}}"}],
-                            "offset": {"x": 0, "y": 0}}},
-            {"name": "say", "type": "send-message",
-             "transitions": [{"event": "sent"}, {"event": "failed"}],
-             "properties": {"body": "Hello {{flow.variables.n}}", "offset": {"x": 0, "y": 0}}},
+            {
+                "name": "vars",
+                "type": "set-variables",
+                "transitions": [{"event": "next", "next": "say"}],
+                "properties": {
+                    "variables": [{"key": "n", "value": "{{flow.data.n}}"}],
+                    "offset": {"x": 0, "y": 0},
+                },
+            },
+            {
+                "name": "say",
+                "type": "send-message",
+                "transitions": [{"event": "sent"}, {"event": "failed"}],
+                "properties": {"body": "Hello {{flow.variables.n}}", "offset": {"x": 0, "y": 0}},
+            },
         ],
     }
 
@@ -70,7 +88,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     receiver.count += body.count(b'"specversion"')
@@ -94,8 +112,9 @@ class Receiver:
 def run_executions(svc: Callboard, account: str, flow: str, n: int, tag: str) -> float:
     start = time.perf_counter()
     for i in range(n):
-        svc.create_execution(account, flow, to=f"+1{tag}{i:07d}", from_="+15550000",
-                             parameters={"n": i})
+        svc.create_execution(
+            account, flow, to=f"+1{tag}{i:07d}", from_="+15550000", parameters={"n": i}
+        )
     return n / (time.perf_counter() - start)
 
 
@@ -105,12 +124,16 @@ def measure_delivery(url: str, events: int, batch: bool) -> float:
         acct = svc.create_account("bench").sid
         streams = EventStreams(svc.db)
         receiver = Receiver()
-        sink = streams.create_sink(acct, description="bench", sink_type="webhook",
-                                   configuration={"destination": receiver.url,
-                                                  "batch_events": batch})
+        sink = streams.create_sink(
+            acct,
+            description="bench",
+            sink_type="webhook",
+            configuration={"destination": receiver.url, "batch_events": batch},
+        )
         streams.create_subscription(acct, description="all", sink_sid=sink.sid, types=TYPES)
-        flow = svc.create_flow(acct, friendly_name="b", status="published",
-                               definition=flow_definition()).sid
+        flow = svc.create_flow(
+            acct, friendly_name="b", status="published", definition=flow_definition()
+        ).sid
         executions = max(1, events // 5)
         run_executions(svc, acct, flow, executions, "7" if batch else "8")
         total = executions * 5
@@ -141,18 +164,21 @@ def measure_recording(url: str, executions: int, mode: str) -> float:
     receiver = None
     try:
         acct = svc.create_account("bench").sid
-        flow = svc.create_flow(acct, friendly_name="b", status="published",
-                               definition=flow_definition()).sid
+        flow = svc.create_flow(
+            acct, friendly_name="b", status="published", definition=flow_definition()
+        ).sid
         if mode == "off":
             runner_module.record_events = lambda *a, **k: 0  # type: ignore[assignment]
         if mode == "subscribed":
             receiver = Receiver()
             streams = EventStreams(svc.db)
-            sink = streams.create_sink(acct, description="bench", sink_type="webhook",
-                                       configuration={"destination": receiver.url,
-                                                      "batch_events": True})
-            streams.create_subscription(acct, description="all", sink_sid=sink.sid,
-                                        types=TYPES)
+            sink = streams.create_sink(
+                acct,
+                description="bench",
+                sink_type="webhook",
+                configuration={"destination": receiver.url, "batch_events": True},
+            )
+            streams.create_subscription(acct, description="all", sink_sid=sink.sid, types=TYPES)
             engine = EventDelivery(svc.db)
             engine.start()
         run_executions(svc, acct, flow, 20, "1")  # warm-up
@@ -185,18 +211,28 @@ def main() -> int:
         print(f"delivery to a local webhook ({args.events} events, {args.runs} runs)")
         for batch in (True, False):
             rates = [measure_delivery(url(), args.events, batch) for _ in range(args.runs)]
-            print(f"  batch_events={str(batch).lower():5}  median {statistics.median(rates):8.0f}"
-                  f" events/s   (min {min(rates):.0f}, max {max(rates):.0f})")
+            print(
+                f"  batch_events={str(batch).lower():5}  median {statistics.median(rates):8.0f}"
+                f" events/s   (min {min(rates):.0f}, max {max(rates):.0f})"
+            )
         print(f"execution throughput ({args.executions} executions of 3 steps, 5 events each)")
         results: dict[str, float] = {}
-        for mode, label in (("off", "recording off (baseline)"),
-                            ("on", "recording, no subscription"),
-                            ("subscribed", "recording + subscription + delivery")):
+        for mode, label in (
+            ("off", "recording off (baseline)"),
+            ("on", "recording, no subscription"),
+            ("subscribed", "recording + subscription + delivery"),
+        ):
             rates = [measure_recording(url(), args.executions, mode) for _ in range(args.runs)]
             results[mode] = statistics.median(rates)
-            cost = "" if mode == "off" else (
-                f"  ({(1 - results[mode] / results['off']) * 100:+.1f}% slower)"
-                if results[mode] < results["off"] else "  (no measurable cost)")
+            cost = (
+                ""
+                if mode == "off"
+                else (
+                    f"  ({(1 - results[mode] / results['off']) * 100:+.1f}% slower)"
+                    if results[mode] < results["off"]
+                    else "  (no measurable cost)"
+                )
+            )
             print(f"  {label:38} median {results[mode]:7.0f} executions/s{cost}")
     return 0
 

@@ -75,9 +75,7 @@ def test_unknown_account_is_a_clear_error(run: CliRunner, args: list[str]) -> No
     assert "Traceback" not in result.output and "no " in result.output
 
 
-def test_bad_database_url_is_a_clear_error(
-    run: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_database_url_is_a_clear_error(run: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLBOARD_DATABASE_URL", "mysql://nobody@nowhere/db")
     result = run.invoke(cli, ["accounts", "list"])
     assert result.exit_code == 2 and "CALLBOARD_DATABASE_URL" in result.output

@@ -79,8 +79,9 @@ class Senders:
     def __init__(self) -> None:
         self.by_sink: dict[str, FakeSender] = {}
 
-    def factory(self, sink_type: str, config: dict[str, Any], token: str,
-                client: httpx.Client) -> FakeSender:
+    def factory(
+        self, sink_type: str, config: dict[str, Any], token: str, client: httpx.Client
+    ) -> FakeSender:
         key = config.get("destination") or config.get("stream") or ""
         return self.by_sink.setdefault(str(key), FakeSender())
 
@@ -91,8 +92,7 @@ class Senders:
 def two_step_flow() -> dict[str, Any]:
     """REST → set-variables → send-message → end (two steps, ends at once)."""
     return flow_definition(
-        widget("first", "set-variables", {"variables": [{"key": "x", "value": "1"}]},
-               next="say"),
+        widget("first", "set-variables", {"variables": [{"key": "x", "value": "1"}]}, next="say"),
         widget("say", "send-message", {"body": "hi"}, sent=None, failed=None),
     )
 
@@ -194,8 +194,8 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            do_POST = _handle  # noqa: N815
-            do_GET = _handle  # noqa: N815
+            do_POST = _handle
+            do_GET = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

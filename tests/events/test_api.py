@@ -17,8 +17,9 @@ from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from tests.events.conftest import two_step_flow
 
-HOOK = json.dumps({"destination": "http://127.0.0.1:9/hook", "method": "POST",
-                   "batch_events": True})
+HOOK = json.dumps(
+    {"destination": "http://127.0.0.1:9/hook", "method": "POST", "batch_events": True}
+)
 STEP = json.dumps({"type": STEP_ENDED, "schema_version": 2})
 ENDED = json.dumps({"type": EXECUTION_ENDED})
 
@@ -54,15 +55,19 @@ def stranger(app_service: Callboard, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def make_sink(api: TestClient, description: str = "My sink") -> dict[str, Any]:
-    r = api.post("/v1/Sinks", data={"Description": description, "SinkType": "webhook",
-                                    "SinkConfiguration": HOOK})
+    r = api.post(
+        "/v1/Sinks",
+        data={"Description": description, "SinkType": "webhook", "SinkConfiguration": HOOK},
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
 def make_subscription(api: TestClient, sink_sid: str) -> dict[str, Any]:
-    r = api.post("/v1/Subscriptions", data={"Description": "Steps", "SinkSid": sink_sid,
-                                            "Types": [STEP, ENDED]})
+    r = api.post(
+        "/v1/Subscriptions",
+        data={"Description": "Steps", "SinkSid": sink_sid, "Types": [STEP, ENDED]},
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -71,13 +76,24 @@ def test_sink_lifecycle_has_twilios_shapes(api: TestClient) -> None:
     sink = make_sink(api)
     sid = sink["sid"]
     assert sid.startswith("DG") and len(sid) == 34
-    assert set(sink) == {"date_created", "date_updated", "description", "sid",
-                         "sink_configuration", "sink_type", "status", "url", "links"}
+    assert set(sink) == {
+        "date_created",
+        "date_updated",
+        "description",
+        "sid",
+        "sink_configuration",
+        "sink_type",
+        "status",
+        "url",
+        "links",
+    }
     assert sink["status"] == "initialized" and sink["sink_type"] == "webhook"
     assert sink["sink_configuration"]["destination"] == "http://127.0.0.1:9/hook"
     assert sink["url"] == f"http://testserver/v1/Sinks/{sid}"
-    assert sink["links"] == {"sink_test": sink["url"] + "/Test",
-                             "sink_validate": sink["url"] + "/Validate"}
+    assert sink["links"] == {
+        "sink_test": sink["url"] + "/Test",
+        "sink_validate": sink["url"] + "/Validate",
+    }
     assert api.get(f"/v1/Sinks/{sid}").json() == sink
     updated = api.post(f"/v1/Sinks/{sid}", data={"Description": "Renamed"}).json()
     assert updated["description"] == "Renamed"
@@ -121,22 +137,30 @@ def test_subscriptions_and_subscribed_events(api: TestClient) -> None:
     types = api.get(f"/v1/Subscriptions/{sid}/SubscribedEvents").json()
     assert types["meta"]["key"] == "types"
     assert {(t["type"], t["schema_version"]) for t in types["types"]} == {
-        (STEP_ENDED, 2), (EXECUTION_ENDED, 2)
+        (STEP_ENDED, 2),
+        (EXECUTION_ENDED, 2),
     }
-    added = api.post(f"/v1/Subscriptions/{sid}/SubscribedEvents",
-                     data={"Type": EXECUTION_STARTED, "SchemaVersion": "1"})
+    added = api.post(
+        f"/v1/Subscriptions/{sid}/SubscribedEvents",
+        data={"Type": EXECUTION_STARTED, "SchemaVersion": "1"},
+    )
     assert added.status_code == 201
     assert added.json() == {
-        "account_sid": sub["account_sid"], "type": EXECUTION_STARTED, "schema_version": 1,
-        "subscription_sid": sid, "url": f"{sub['url']}/SubscribedEvents/{EXECUTION_STARTED}",
+        "account_sid": sub["account_sid"],
+        "type": EXECUTION_STARTED,
+        "schema_version": 1,
+        "subscription_sid": sid,
+        "url": f"{sub['url']}/SubscribedEvents/{EXECUTION_STARTED}",
     }
     one = f"/v1/Subscriptions/{sid}/SubscribedEvents/{EXECUTION_STARTED}"
     assert api.post(one, data={"SchemaVersion": "2"}).json()["schema_version"] == 2
     assert api.get(one).json()["schema_version"] == 2
     assert api.delete(one).status_code == 204
     assert api.get(one).status_code == 404
-    assert api.post(f"/v1/Subscriptions/{sid}", data={"Description": "New"}).json()[
-        "description"] == "New"
+    assert (
+        api.post(f"/v1/Subscriptions/{sid}", data={"Description": "New"}).json()["description"]
+        == "New"
+    )
     assert api.delete(f"/v1/Subscriptions/{sid}").status_code == 204
     assert api.get(f"/v1/Subscriptions/{sid}").status_code == 404
 
@@ -172,18 +196,37 @@ def test_types_catalogue_lists_callboards_event_types(api: TestClient) -> None:
         ("/v1/Sinks", {"SinkType": "webhook", "SinkConfiguration": HOOK}, "Description"),
         ("/v1/Sinks", {"Description": "d", "SinkConfiguration": HOOK}, "SinkType"),
         ("/v1/Sinks", {"Description": "d", "SinkType": "webhook"}, "SinkConfiguration"),
-        ("/v1/Sinks", {"Description": "d", "SinkType": "webhook", "SinkConfiguration": "{"},
-         "not valid JSON"),
-        ("/v1/Sinks", {"Description": "d", "SinkType": "webhook", "SinkConfiguration": "{}"},
-         "destination"),
-        ("/v1/Sinks", {"Description": "d", "SinkType": "kinesis", "SinkConfiguration": "{}"},
-         "not supported"),
-        ("/v1/Subscriptions", {"Description": "d", "SinkSid": "DG" + "0" * 32, "Types": STEP},
-         "SinkSid"),
+        (
+            "/v1/Sinks",
+            {"Description": "d", "SinkType": "webhook", "SinkConfiguration": "{"},
+            "not valid JSON",
+        ),
+        (
+            "/v1/Sinks",
+            {"Description": "d", "SinkType": "webhook", "SinkConfiguration": "{}"},
+            "destination",
+        ),
+        (
+            "/v1/Sinks",
+            {"Description": "d", "SinkType": "kinesis", "SinkConfiguration": "{}"},
+            "not supported",
+        ),
+        (
+            "/v1/Subscriptions",
+            {"Description": "d", "SinkSid": "DG" + "0" * 32, "Types": STEP},
+            "SinkSid",
+        ),
         ("/v1/Subscriptions", {"Description": "d", "SinkSid": "nope", "Types": STEP}, "SinkSid"),
         ("/v1/Subscriptions", {"Description": "d", "SinkSid": "DG" + "0" * 32}, "Types"),
-        ("/v1/Subscriptions", {"Description": "d", "SinkSid": "DG" + "0" * 32,
-                               "Types": '{"type": "com.example.other"}'}, "unknown event type"),
+        (
+            "/v1/Subscriptions",
+            {
+                "Description": "d",
+                "SinkSid": "DG" + "0" * 32,
+                "Types": '{"type": "com.example.other"}',
+            },
+            "unknown event type",
+        ),
     ],
 )
 def test_bad_requests_answer_twilio_400s(
@@ -199,22 +242,33 @@ def test_bad_requests_answer_twilio_400s(
 def test_accounts_are_isolated(api: TestClient, stranger: TestClient) -> None:
     sink = make_sink(api)
     sub = make_subscription(api, sink["sid"])
-    for path in (f"/v1/Sinks/{sink['sid']}", f"/v1/Subscriptions/{sub['sid']}",
-                 f"/v1/Subscriptions/{sub['sid']}/SubscribedEvents",
-                 f"/callboard/v1/Sinks/{sink['sid']}/Failures"):
+    for path in (
+        f"/v1/Sinks/{sink['sid']}",
+        f"/v1/Subscriptions/{sub['sid']}",
+        f"/v1/Subscriptions/{sub['sid']}/SubscribedEvents",
+        f"/callboard/v1/Sinks/{sink['sid']}/Failures",
+    ):
         assert stranger.get(path).status_code == 404, path
     assert stranger.delete(f"/v1/Sinks/{sink['sid']}").status_code == 404
     assert stranger.post(f"/v1/Sinks/{sink['sid']}/Test").status_code == 404
     assert stranger.get("/v1/Sinks").json()["sinks"] == []
     assert stranger.get("/v1/Subscriptions").json()["subscriptions"] == []
-    r = stranger.post("/v1/Subscriptions", data={"Description": "x", "SinkSid": sink["sid"],
-                                                 "Types": STEP})
+    r = stranger.post(
+        "/v1/Subscriptions", data={"Description": "x", "SinkSid": sink["sid"], "Types": STEP}
+    )
     assert r.status_code == 400
     assert api.get(f"/v1/Sinks/{sink['sid']}").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/v1/Sinks", "/v1/Subscriptions", "/v1/Types",
-                                  "/callboard/v1/Sinks/DG" + "0" * 32 + "/Failures"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/Sinks",
+        "/v1/Subscriptions",
+        "/v1/Types",
+        "/callboard/v1/Sinks/DG" + "0" * 32 + "/Failures",
+    ],
+)
 def test_credentials_are_required(api: TestClient, path: str) -> None:
     r = api.get(path, auth=("AC" + "0" * 32, "wrong"))
     assert r.status_code == 401 and r.json()["code"] == 20003
@@ -233,8 +287,9 @@ def test_live_stream_sends_a_flows_events_and_resumes_after_last_event_id(
     api: TestClient, app_service: Callboard
 ) -> None:
     account_sid = api.headers["X-Account"]
-    flow = app_service.create_flow(account_sid, friendly_name="f", status="published",
-                                   definition=two_step_flow())
+    flow = app_service.create_flow(
+        account_sid, friendly_name="f", status="published", definition=two_step_flow()
+    )
     app_service.create_execution(account_sid, flow.sid, to="+15550001", from_="+1555")
     path = f"/callboard/v1/Flows/{flow.sid}/Events/Stream"
 
@@ -256,14 +311,20 @@ def test_live_stream_sends_a_flows_events_and_resumes_after_last_event_id(
         return got
 
     everything = read({}, {"after": "0"}, 5)
-    assert [m["event"] for m in everything] == [EXECUTION_STARTED, STEP_ENDED, STEP_ENDED,
-                                                STEP_ENDED, EXECUTION_ENDED]
+    assert [m["event"] for m in everything] == [
+        EXECUTION_STARTED,
+        STEP_ENDED,
+        STEP_ENDED,
+        STEP_ENDED,
+        EXECUTION_ENDED,
+    ]
     assert all(json.loads(m["data"])["type"] == m["event"] for m in everything)
     ids = [int(m["id"]) for m in everything]
     assert ids == sorted(ids)
     rest = read({"Last-Event-ID": str(ids[2])}, {}, 2)
     assert [int(m["id"]) for m in rest] == ids[3:]
     other = app_service.create_account("x")
-    other_flow = app_service.create_flow(other.sid, friendly_name="f", status="published",
-                                         definition=two_step_flow())
+    other_flow = app_service.create_flow(
+        other.sid, friendly_name="f", status="published", definition=two_step_flow()
+    )
     assert api.get(f"/callboard/v1/Flows/{other_flow.sid}/Events/Stream").status_code == 404

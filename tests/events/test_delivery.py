@@ -22,14 +22,17 @@ ALL = [(EXECUTION_STARTED, 2), (STEP_ENDED, 2), (EXECUTION_ENDED, 2)]
 
 def sink(streams: EventStreams, account: Account, name: str, batch: bool = False) -> Sink:
     return streams.create_sink(
-        account.sid, description=name, sink_type="webhook",
+        account.sid,
+        description=name,
+        sink_type="webhook",
         configuration={"destination": f"http://{name}.test/hook", "batch_events": batch},
     )
 
 
 def run_flow(service: Callboard, account: Account, to: str = "+15550001") -> str:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=two_step_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=two_step_flow()
+    )
     return service.create_execution(account.sid, flow.sid, to=to, from_="+15550002").sid
 
 
@@ -41,7 +44,10 @@ def recorded_ids(service: Callboard, account: Account) -> set[str]:
 
 
 def test_every_event_reaches_a_subscribed_sink(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
     senders: Senders,
 ) -> None:
     s = sink(streams, account, "a")
@@ -64,8 +70,13 @@ def test_every_event_reaches_a_subscribed_sink(
     ],
 )
 def test_subscriptions_filter_by_type(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
-    senders: Senders, types: list[tuple[str, int]], expected: set[str],
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
+    senders: Senders,
+    types: list[tuple[str, int]],
+    expected: set[str],
 ) -> None:
     s = sink(streams, account, "a")
     streams.create_subscription(account.sid, description="some", sink_sid=s.sid, types=types)
@@ -75,8 +86,12 @@ def test_subscriptions_filter_by_type(
 
 
 def test_one_account_never_receives_another_accounts_events(
-    service: Callboard, account: Account, other: Account, streams: EventStreams,
-    delivery: EventDelivery, senders: Senders,
+    service: Callboard,
+    account: Account,
+    other: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
+    senders: Senders,
 ) -> None:
     mine = sink(streams, account, "mine")
     theirs = sink(streams, other, "theirs")
@@ -96,13 +111,17 @@ def test_one_account_never_receives_another_accounts_events(
 
 
 def test_two_subscriptions_to_one_sink_deliver_each_event_once(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
     senders: Senders,
 ) -> None:
     s = sink(streams, account, "a")
     streams.create_subscription(account.sid, description="1", sink_sid=s.sid, types=ALL)
-    streams.create_subscription(account.sid, description="2", sink_sid=s.sid,
-                                types=[(STEP_ENDED, 2)])
+    streams.create_subscription(
+        account.sid, description="2", sink_sid=s.sid, types=[(STEP_ENDED, 2)]
+    )
     run_flow(service, account)
     delivery.run_once()
     ids = [e["id"] for e in senders["http://a.test/hook"].received]
@@ -110,8 +129,12 @@ def test_two_subscriptions_to_one_sink_deliver_each_event_once(
 
 
 def test_a_failing_sink_is_retried_with_backoff_and_gets_everything_after_recovering(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
-    senders: Senders, clock: Clock,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
+    senders: Senders,
+    clock: Clock,
 ) -> None:
     s = sink(streams, account, "a")
     streams.create_subscription(account.sid, description="all", sink_sid=s.sid, types=ALL)
@@ -139,8 +162,12 @@ def test_a_failing_sink_is_retried_with_backoff_and_gets_everything_after_recove
 
 
 def test_after_the_max_retry_age_deliveries_are_recorded_as_failed(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
-    senders: Senders, clock: Clock,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
+    senders: Senders,
+    clock: Clock,
 ) -> None:
     s = sink(streams, account, "a")
     streams.create_subscription(account.sid, description="all", sink_sid=s.sid, types=ALL)
@@ -172,8 +199,12 @@ def test_after_the_max_retry_age_deliveries_are_recorded_as_failed(
 
 
 def test_a_claim_that_is_never_finished_is_delivered_after_the_lease(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
-    senders: Senders, clock: Clock,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
+    senders: Senders,
+    clock: Clock,
 ) -> None:
     """A process that dies mid-send loses nothing: its claims come back."""
     s = sink(streams, account, "a")
@@ -191,7 +222,10 @@ def test_a_claim_that_is_never_finished_is_delivered_after_the_lease(
 
 
 def test_two_workers_never_claim_the_same_delivery(
-    service: Callboard, account: Account, streams: EventStreams, clock: Clock,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    clock: Clock,
     senders: Senders,
 ) -> None:
     s = sink(streams, account, "a")
@@ -214,7 +248,10 @@ def test_two_workers_never_claim_the_same_delivery(
 
 
 def test_deleting_a_sink_drops_its_pending_deliveries(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
     senders: Senders,
 ) -> None:
     s = sink(streams, account, "a")
@@ -227,13 +264,18 @@ def test_deleting_a_sink_drops_its_pending_deliveries(
 
 
 def test_old_dispatched_events_are_pruned_but_not_those_still_needed(
-    service: Callboard, account: Account, streams: EventStreams, delivery: EventDelivery,
-    senders: Senders, clock: Clock,
+    service: Callboard,
+    account: Account,
+    streams: EventStreams,
+    delivery: EventDelivery,
+    senders: Senders,
+    clock: Clock,
 ) -> None:
     s = sink(streams, account, "a")
     senders["http://a.test/hook"].failing = True
-    streams.create_subscription(account.sid, description="steps", sink_sid=s.sid,
-                                types=[(STEP_ENDED, 2)])
+    streams.create_subscription(
+        account.sid, description="steps", sink_sid=s.sid, types=[(STEP_ENDED, 2)]
+    )
     run_flow(service, account)
     delivery.run_once()
     clock.advance(10 * 24 * 3600)

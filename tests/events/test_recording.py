@@ -33,8 +33,9 @@ def steps_of(service: Callboard, account: Account, flow_sid: str, ex_sid: str) -
 def test_an_execution_that_ends_at_once_announces_start_steps_and_end(
     service: Callboard, account: Account
 ) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=two_step_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=two_step_flow()
+    )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     got = recorded(service, ex.sid)
     steps = steps_of(service, account, flow.sid, ex.sid)
@@ -75,14 +76,15 @@ def test_an_execution_that_ends_at_once_announces_start_steps_and_end(
 def test_a_waiting_execution_announces_its_end_when_a_later_event_ends_it(
     service: Callboard, account: Account
 ) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=ask_definition())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=ask_definition()
+    )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     first = recorded(service, ex.sid)
     assert first[0]["type"] == EXECUTION_STARTED
     assert EXECUTION_ENDED not in [e["type"] for e in first]
     service.deliver(ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"}))
-    later = recorded(service, ex.sid)[len(first):]
+    later = recorded(service, ex.sid)[len(first) :]
     assert [e["type"] for e in later][-1] == EXECUTION_ENDED
     assert STEP_ENDED in [e["type"] for e in later]
     assert EXECUTION_STARTED not in [e["type"] for e in later]
@@ -91,8 +93,9 @@ def test_a_waiting_execution_announces_its_end_when_a_later_event_ends_it(
 
 
 def test_ending_by_rest_is_announced_with_its_reason(service: Callboard, account: Account) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=ask_definition())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=ask_definition()
+    )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     service.end_execution(account.sid, flow.sid, ex.sid)
     last = recorded(service, ex.sid)[-1]
@@ -104,8 +107,9 @@ def test_ending_by_rest_is_announced_with_its_reason(service: Callboard, account
 def test_an_event_for_an_ended_execution_announces_nothing(
     service: Callboard, account: Account
 ) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=two_step_flow())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=two_step_flow()
+    )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     before = len(recorded(service))
     result = service.deliver(ex.sid, InboundMessage({"Body": "x"}))
@@ -118,8 +122,9 @@ class Boom(Exception):
 
 
 def test_a_rolled_back_change_is_never_announced(service: Callboard, account: Account) -> None:
-    flow = service.create_flow(account.sid, friendly_name="f", status="published",
-                               definition=ask_definition())
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=ask_definition()
+    )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     before = recorded(service)
     with pytest.raises(Boom), service.db.write() as conn:
@@ -146,8 +151,9 @@ def test_recording_does_not_draw_sids_from_the_environment(
         svc = Callboard.open(f"sqlite:///{tmp_path / name}", env=env)
         try:
             acct = svc.create_account("a")
-            flow = svc.create_flow(acct.sid, friendly_name="f", status="published",
-                                   definition=two_step_flow())
+            flow = svc.create_flow(
+                acct.sid, friendly_name="f", status="published", definition=two_step_flow()
+            )
             ex = svc.create_execution(acct.sid, flow.sid, to="+1", from_="+2")
             steps = svc.list_steps(acct.sid, flow.sid, ex.sid).items
             return [ex.sid, *(s.sid for s in steps), env.sid("XX")]

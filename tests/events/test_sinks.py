@@ -155,8 +155,9 @@ def test_redis_stream_sink_appends_every_event_to_the_stream() -> None:
     redis = redis_or_skip()
     stream = "callboard-test-" + __import__("secrets").token_hex(4)
     try:
-        conf = check_configuration("redis-stream", {"url": REDIS_URL, "stream": stream,
-                                                    "maxlen": 1000})
+        conf = check_configuration(
+            "redis-stream", {"url": REDIS_URL, "stream": stream, "maxlen": 1000}
+        )
         sender = RedisStreamSender(conf)
         events = sample(5)
         sender.send(events)

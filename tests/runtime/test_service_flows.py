@@ -13,7 +13,7 @@ from callboard.runtime.records import (
     NotFound,
 )
 from callboard.runtime.service import Callboard
-from tests.runtime.conftest import flow_definition, send_flow
+from tests.runtime.conftest import send_flow
 
 BROKEN: dict[str, Any] = {"initial_state": "Nowhere", "states": []}
 
@@ -199,7 +199,3 @@ def test_delete_flow_removes_everything(service: Callboard, account: Account) ->
     with service.db.read() as conn:
         for table in (t.flow_revisions, t.executions, t.steps):
             assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
-
-
-def test_flow_definition_helper_is_valid() -> None:
-    assert flow_definition()["initial_state"] == "Trigger"

@@ -162,3 +162,39 @@ def test_database_urls(url: str, expected: str) -> None:
 def test_unsupported_database_is_a_clear_error(url: str) -> None:
     with pytest.raises(DatabaseError):
         Database(url)
+
+
+def test_fast_inserts_store_what_sqlalchemy_would(db_url: str) -> None:
+    """``insert_rows`` (raw driver on SQLite) and SQLAlchemy's insert write the same values,
+    so reads, ordering and keyset comparisons see no difference; errors are SQLAlchemy's."""
+    from datetime import datetime
+
+    from callboard.store.db import insert_rows
+
+    db = Database(db_url)
+    db.migrate()
+    when = datetime(2026, 1, 2, 3, 4, 5)  # no microseconds: the tricky case for text dates
+    row = {
+        "sid": "AC1",
+        "friendly_name": "a",
+        "status": "active",
+        "auth_token": "x",
+        "date_created": when,
+        "date_updated": when.replace(microsecond=7),
+    }
+    try:
+        with db.write() as conn:
+            insert_rows(conn, t.accounts, [row])
+            conn.execute(t.accounts.insert(), [{**row, "sid": "AC2"}])
+        with db.read() as conn:
+            got = conn.execute(select(t.accounts).order_by(t.accounts.c.sid)).all()
+            assert got[0]._mapping["date_created"] == when == got[1]._mapping["date_created"]
+            assert got[0]._mapping["date_updated"] == when.replace(microsecond=7)
+            found = conn.execute(
+                select(t.accounts.c.sid).where(t.accounts.c.date_created == when)
+            ).scalars()
+            assert sorted(found) == ["AC1", "AC2"]
+        with pytest.raises(IntegrityError), db.write() as conn:
+            insert_rows(conn, t.accounts, [row])
+    finally:
+        db.dispose()

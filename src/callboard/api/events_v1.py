@@ -49,7 +49,7 @@ def events_service(request: Request) -> EventStreams:
         service = service_of(request)
         found = EventStreams(service.db, getattr(service, "env", None))
         state.event_streams = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 async def account(request: Request) -> Account:

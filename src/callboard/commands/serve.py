@@ -8,10 +8,10 @@ from typing import NoReturn
 
 import click
 
+from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
-from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.runtime.worker import Worker
 from callboard.store.db import DatabaseError
 
@@ -80,6 +80,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
         _fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     shown = settings.database_url
     try:
         from sqlalchemy.engine import make_url

@@ -42,9 +42,7 @@ def _fail(message: str) -> NoReturn:
 
 
 @click.command("worker", help=HELP, short_help="Run background delivery without the server.")
-@click.option(
-    "--events-only", is_flag=True, help="Only deliver events (no timers or outbox jobs)."
-)
+@click.option("--events-only", is_flag=True, help="Only deliver events (no timers or outbox jobs).")
 def worker(events_only: bool) -> None:
     try:
         settings = Settings.from_env()
@@ -69,8 +67,9 @@ def worker(events_only: bool) -> None:
     if jobs is not None:
         jobs.start()
     delivery.start()
-    click.echo("callboard worker: running" + (" (events only)" if events_only else "")
-               + "; Ctrl+C stops")
+    click.echo(
+        "callboard worker: running" + (" (events only)" if events_only else "") + "; Ctrl+C stops"
+    )
     try:
         while not stop.wait(1.0):
             pass

@@ -99,13 +99,13 @@ class DeliveryConfig:
         retry = number("CALLBOARD_EVENTS_MAX_RETRY_SECONDS", config.max_retry_seconds, 0)
         keep = number("CALLBOARD_EVENTS_RETENTION_SECONDS", config.retention_seconds, 60)
         workers = int(number("CALLBOARD_EVENTS_CONCURRENCY", config.concurrency, 1))
-        return replace(config, max_retry_seconds=retry, retention_seconds=keep,
-                       concurrency=workers)
+        return replace(config, max_retry_seconds=retry, retention_seconds=keep, concurrency=workers)
 
 
 def backoff_seconds(attempts: int, config: DeliveryConfig, rng: random.Random) -> float:
     """Wait after the ``attempts``-th failure: exponential, capped, half jittered."""
-    delay = min(config.max_backoff, config.base_backoff * 2 ** max(0, min(attempts - 1, 30)))
+    exponent = max(0, min(attempts - 1, 30))
+    delay = float(min(config.max_backoff, config.base_backoff * 2.0**exponent))
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
@@ -147,8 +147,10 @@ class EventDelivery:
         self.config = config or DeliveryConfig()
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
-        limits = httpx.Limits(max_connections=self.config.concurrency * 2,
-                              max_keepalive_connections=self.config.concurrency * 2)
+        limits = httpx.Limits(
+            max_connections=self.config.concurrency * 2,
+            max_keepalive_connections=self.config.concurrency * 2,
+        )
         self._own_client = client is None
         self.client = client or httpx.Client(limits=limits)
         self.sender_factory = sender_factory
@@ -222,9 +224,7 @@ class EventDelivery:
                     )
             if deliveries:
                 conn.execute(event_deliveries.insert(), deliveries)
-            conn.execute(
-                update(e).where(e.c.id.in_([r.id for r in rows])).values(dispatched=True)
-            )
+            conn.execute(update(e).where(e.c.id.in_([r.id for r in rows])).values(dispatched=True))
         return len(rows)
 
     # ------------------------------------------------------------------ claiming
@@ -516,5 +516,3 @@ class EventDelivery:
             except Exception:
                 log.exception("event delivery pass failed")
             wakeup.wait(self.config.poll_seconds)
-
-

@@ -96,9 +96,7 @@ def record_events(
     path = f"/v2/Flows/{ex.flow_sid}/Executions/{ex.sid}"
     created = ex.date_created
     initiated_by = ex.initiated_by
-    if (ended and not reason) or (
-        (started or ended) and (created is None or not initiated_by)
-    ):
+    if (ended and not reason) or ((started or ended) and (created is None or not initiated_by)):
         row = conn.execute(
             select(
                 t.executions.c.date_created,

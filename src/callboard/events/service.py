@@ -166,7 +166,7 @@ def parse_type_spec(value: Any) -> tuple[str, int]:
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         raise InvalidParameter(
             "Types",
-            'Invalid parameter Types: each value must be a JSON object like '
+            "Invalid parameter Types: each value must be a JSON object like "
             '{"type": "com.twilio.studio.flow.step.ended", "schema_version": 2}',
         )
     return check_type(value["type"], value.get("schema_version"), "Types")
@@ -184,8 +184,10 @@ def check_type(type_: str, version: Any, param: str = "Type") -> tuple[str, int]
         return type_, known.schema_version
     if isinstance(version, str) and version.strip().isdigit():
         version = int(version)
-    if isinstance(version, bool) or not isinstance(version, int) or not (
-        1 <= version <= known.schema_version
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or not (1 <= version <= known.schema_version)
     ):
         raise InvalidParameter(
             "SchemaVersion",
@@ -223,8 +225,9 @@ class EventStreams:
         text = _description(description)
         config = check_configuration(sink_type, configuration)
         now = self._now()
-        row = {
-            "sid": "DG" + secrets.token_hex(16),
+        sid = "DG" + secrets.token_hex(16)
+        row: dict[str, Any] = {
+            "sid": sid,
             "account_sid": account_sid,
             "description": text,
             "sink_type": sink_type,
@@ -237,7 +240,7 @@ class EventStreams:
         }
         with self.db.write() as conn:
             conn.execute(event_sinks.insert(), [row])
-            return _sink(self._sink_row(conn, account_sid, row["sid"]))
+            return _sink(self._sink_row(conn, account_sid, sid))
 
     def fetch_sink(self, account_sid: str, sid: str) -> Sink:
         with self.db.read() as conn:
@@ -258,8 +261,8 @@ class EventStreams:
         if status is not None:
             if status not in SINK_STATUSES:
                 raise InvalidParameter(
-                    "Status", f"Invalid Status {status!r}: expected one of "
-                    + ", ".join(SINK_STATUSES)
+                    "Status",
+                    f"Invalid Status {status!r}: expected one of " + ", ".join(SINK_STATUSES),
                 )
             query = query.where(s.c.status == status)
         if in_use is not None:
@@ -267,9 +270,15 @@ class EventStreams:
             query = query.where(used if in_use else ~used)
         with self.db.read() as conn:
             return keyset_page(
-                conn, query, kind="sinks", cols=[s.c.date_created, s.c.sid],
-                types=[datetime, str], descending=True, page_size=page_size,
-                page_token=page_token, convert=_sink,
+                conn,
+                query,
+                kind="sinks",
+                cols=[s.c.date_created, s.c.sid],
+                types=[datetime, str],
+                descending=True,
+                page_size=page_size,
+                page_token=page_token,
+                convert=_sink,
             )
 
     def update_sink(self, account_sid: str, sid: str, *, description: str) -> Sink:
@@ -351,7 +360,11 @@ class EventStreams:
             return True
 
     def list_failures(
-        self, account_sid: str, sink_sid: str, *, page_size: int = 50,
+        self,
+        account_sid: str,
+        sink_sid: str,
+        *,
+        page_size: int = 50,
         page_token: str | None = None,
     ) -> Page[Failure]:
         """Deliveries given up on, newest first."""
@@ -360,8 +373,15 @@ class EventStreams:
         with self.db.read() as conn:
             self._sink_row(conn, account_sid, sink_sid)
             return keyset_page(
-                conn, query, kind="failures", cols=[d.c.id], types=[int], descending=True,
-                page_size=page_size, page_token=page_token, convert=_failure,
+                conn,
+                query,
+                kind="failures",
+                cols=[d.c.id],
+                types=[int],
+                descending=True,
+                page_size=page_size,
+                page_token=page_token,
+                convert=_failure,
             )
 
     def pending_count(self, account_sid: str, sink_sid: str) -> int:
@@ -455,9 +475,15 @@ class EventStreams:
             query = query.where(s.c.sink_sid == sink_sid)
         with self.db.read() as conn:
             return keyset_page(
-                conn, query, kind="subscriptions", cols=[s.c.date_created, s.c.sid],
-                types=[datetime, str], descending=True, page_size=page_size,
-                page_token=page_token, convert=_subscription,
+                conn,
+                query,
+                kind="subscriptions",
+                cols=[s.c.date_created, s.c.sid],
+                types=[datetime, str],
+                descending=True,
+                page_size=page_size,
+                page_token=page_token,
+                convert=_subscription,
             )
 
     def update_subscription(
@@ -476,9 +502,7 @@ class EventStreams:
     def delete_subscription(self, account_sid: str, sid: str) -> None:
         with self.db.write() as conn:
             self._subscription_row(conn, account_sid, sid)
-            conn.execute(
-                delete(event_deliveries).where(event_deliveries.c.subscription_sid == sid)
-            )
+            conn.execute(delete(event_deliveries).where(event_deliveries.c.subscription_sid == sid))
             conn.execute(
                 delete(event_subscribed_types).where(
                     event_subscribed_types.c.subscription_sid == sid
@@ -489,7 +513,11 @@ class EventStreams:
     # ------------------------------------------------------------------ subscribed events
 
     def list_subscribed_events(
-        self, account_sid: str, subscription_sid: str, *, page_size: int = 50,
+        self,
+        account_sid: str,
+        subscription_sid: str,
+        *,
+        page_size: int = 50,
         page_token: str | None = None,
     ) -> Page[SubscribedEvent]:
         st = event_subscribed_types
@@ -497,8 +525,14 @@ class EventStreams:
         with self.db.read() as conn:
             self._subscription_row(conn, account_sid, subscription_sid)
             return keyset_page(
-                conn, query, kind="types", cols=[st.c.type], types=[str], descending=False,
-                page_size=page_size, page_token=page_token,
+                conn,
+                query,
+                kind="types",
+                cols=[st.c.type],
+                types=[str],
+                descending=False,
+                page_size=page_size,
+                page_token=page_token,
                 convert=lambda r: SubscribedEvent(
                     r.account_sid, r.subscription_sid, r.type, r.schema_version
                 ),
@@ -580,9 +614,7 @@ class EventStreams:
 
     @staticmethod
     def event_types(schema_id: str | None = None) -> list[EventType]:
-        return [
-            et for et in EVENT_TYPES.values() if schema_id is None or et.schema_id == schema_id
-        ]
+        return [et for et in EVENT_TYPES.values() if schema_id is None or et.schema_id == schema_id]
 
     # ------------------------------------------------------------------ feed (SSE)
 

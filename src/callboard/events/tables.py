@@ -87,7 +87,7 @@ events = Table(
     "events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sid", String(SID), nullable=False, unique=True),  # the CloudEvent id (EZ…)
+    Column("sid", String(SID), nullable=False),  # the CloudEvent id (EZ…, random: no index)
     Column("account_sid", String(SID), nullable=False),
     Column("flow_sid", String(SID), nullable=True),
     Column("execution_sid", String(SID), nullable=True),

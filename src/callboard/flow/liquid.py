@@ -299,7 +299,37 @@ def _quote_keyword_segments(source: str) -> str:
     return _MARKUP.sub(markup, source)
 
 
+MAX_UNCLOSED = 20
+"""python-liquid's lexer scans to the end of the text for every ``{{``/``{%``/``raw``/
+``doc`` opening that is never closed, which is quadratic; templates with more such
+openings than this are not parsed (they are broken, or a denial of service)."""
+_RAW_OPEN = re.compile(r"\{%-?\s*raw\b")
+_DOC_OPEN = re.compile(r"\{%-?\s*doc\b")
+
+
+def unclosed_openings(text: str) -> int:
+    """How many openings have no closing delimiter after them (an upper bound of the
+    lexer's failed scans)."""
+    count = 0
+    for opening, closing in (("{{", "}}"), ("{%", "%}")):
+        end = text.rfind(closing)
+        count += text.count(opening, end + len(closing) if end >= 0 else 0)
+    for pattern, closing in ((_RAW_OPEN, "endraw"), (_DOC_OPEN, "enddoc")):
+        end = text.rfind(closing)
+        start = end + len(closing) if end >= 0 else 0
+        count += sum(1 for _ in pattern.finditer(text, start))
+    return count
+
+
+MAX_TEMPLATE = 64 * 1024
+"""Templates longer than this are refused (Studio renders at most 16 KB anyway)."""
+
+
 def _parse(source: str) -> BoundTemplate:
+    if len(source) > MAX_TEMPLATE:
+        raise TemplateError(f"template is longer than {MAX_TEMPLATE // 1024} KB")
+    if unclosed_openings(source) > MAX_UNCLOSED:
+        raise TemplateError(f"more than {MAX_UNCLOSED} '{{{{' or '{{%' are never closed")
     try:
         return _ENV.from_string(_quote_keyword_segments(source))
     except Exception as exc:

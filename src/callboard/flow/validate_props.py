@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from callboard.flow.liquid import MAX_UNCLOSED, unclosed_openings
+
 if TYPE_CHECKING:
     from callboard.widgets.base import Prop
 
@@ -118,29 +120,9 @@ def _check_template(source: str) -> str | None:
 
 MAX_CHECKED = 64 * 1024
 """Longer Liquid templates are not parsed (Studio renders at most 16 KB anyway)."""
-MAX_UNCLOSED = 20
-"""python-liquid's lexer scans to the end of the text for every ``{{``/``{%``/``raw``/
-``doc`` opening that is never closed, which is quadratic; templates with more such
-openings than this are not parsed (they are broken, or a denial of service)."""
 LIQUID_BUDGET = 10_000_000
 """Characters the Liquid parser may scan per definition (about seconds of work);
 templates past it are not checked (a warning says so)."""
-_RAW_OPEN = re.compile(r"\{%-?\s*raw\b")
-_DOC_OPEN = re.compile(r"\{%-?\s*doc\b")
-
-
-def _unclosed(text: str) -> int:
-    """How many openings have no closing delimiter after them (an upper bound of the
-    lexer's failed scans)."""
-    count = 0
-    for opening, closing in (("{{", "}}"), ("{%", "%}")):
-        end = text.rfind(closing)
-        count += text.count(opening, end + len(closing) if end >= 0 else 0)
-    for pattern, closing in ((_RAW_OPEN, "endraw"), (_DOC_OPEN, "enddoc")):
-        end = text.rfind(closing)
-        start = end + len(closing) if end >= 0 else 0
-        count += sum(1 for _ in pattern.finditer(text, start))
-    return count
 
 
 def liquid_problem(text: str, cache: dict[str, str | None]) -> str | None:
@@ -152,7 +134,7 @@ def liquid_problem(text: str, cache: dict[str, str | None]) -> str | None:
     problem: str | None
     if len(text) > MAX_CHECKED:
         problem = f"longer than {MAX_CHECKED // 1024} KB, not checked"
-    elif _unclosed(text) > MAX_UNCLOSED:
+    elif unclosed_openings(text) > MAX_UNCLOSED:
         problem = f"more than {MAX_UNCLOSED} '{{{{' or '{{%' are never closed"
     else:
         try:
@@ -205,7 +187,7 @@ class PropChecker:
     def liquid(self, path: str, text: str) -> None:
         if not has_liquid(text):
             return
-        unclosed = _unclosed(text) if text not in self.cache else MAX_UNCLOSED + 1
+        unclosed = unclosed_openings(text) if text not in self.cache else MAX_UNCLOSED + 1
         if len(text) <= MAX_CHECKED and unclosed <= MAX_UNCLOSED:
             cost = len(text) * (1 + unclosed)
             if cost > self.budget:

@@ -250,8 +250,15 @@ class Runner:
         if accepted:  # Event Streams: recorded in this same transaction (issue 7)
             ended = state.status == "ended" and ex.status != "ended"
             reason = state.ended_reason or "completed"
-            record_events(conn, ex, batch.steps, started=started, ended=ended,
-                          now=self.env.now(), reason=reason)
+            record_events(
+                conn,
+                ex,
+                batch.steps,
+                started=started,
+                ended=ended,
+                now=self.env.now(),
+                reason=reason,
+            )
         if accepted:
             ex.state = state
             if state.status == "ended" and ex.status != "ended":

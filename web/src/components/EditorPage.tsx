@@ -7,6 +7,7 @@ import type { WidgetSchema } from "../api/types";
 import { toast } from "../lib/toast";
 import { EditorContext, useEditor as useEditorFromContext } from "../state/context";
 import { Editor, type ClipboardFragment } from "../state/editor";
+import { freeSpot } from "../state/layout";
 import { Canvas } from "./Canvas";
 import { ExecutionsPanel } from "./ExecutionsPanel";
 import { Inspector } from "./Inspector";
@@ -104,7 +105,9 @@ function EditorLayout({ schemas }: { schemas: WidgetSchema[] }) {
     const rect = document.querySelector(".canvas")?.getBoundingClientRect();
     const cx = ((rect?.width ?? 800) / 2 - x) / zoom;
     const cy = ((rect?.height ?? 600) / 2 - y) / zoom;
-    ed.addWidget(schema, { x: Math.round(cx - 110), y: Math.round(cy - 40) });
+    const spot = freeSpot(ed.state.nodes, Math.round(cx - 110), Math.round(cy - 40), 260);
+    ed.addWidget(schema, spot);
+    if (spot.y > cy + 120) void rf.setCenter(spot.x + 110, spot.y + 40, { zoom, duration: 200 });
   };
 
   return (

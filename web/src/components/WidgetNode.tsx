@@ -1,4 +1,4 @@
-import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { Handle, Position, useStore as useFlowStore, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import { useStoreSlice } from "../lib/store";
 import { useEditor } from "../state/context";
@@ -6,6 +6,8 @@ import type { WidgetNode as WidgetNodeT } from "../state/graph";
 import { GROUP_COLOR, slotLabel } from "../state/labels";
 import { nodeWidth } from "../state/layout";
 import { duplicateNamesOf, widgetErrors } from "../state/validate";
+
+const zoomedOut = (s: { transform: [number, number, number] }) => s.transform[2] < 0.45;
 
 function WidgetNodeView({ data, selected }: NodeProps<WidgetNodeT>) {
   const editor = useEditor();
@@ -19,6 +21,8 @@ function WidgetNodeView({ data, selected }: NodeProps<WidgetNodeT>) {
     if (h.active === data.name) return "active";
     return h.visited.has(data.name) ? "visited" : "dim";
   });
+  // Zoomed far out, labels are unreadable anyway: skip their text (cheaper to draw).
+  const compact = useFlowStore(zoomedOut);
   const errorList = [
     ...Object.values(clientErrors),
     ...Object.values(serverErrors ?? {}),
@@ -53,7 +57,7 @@ function WidgetNodeView({ data, selected }: NodeProps<WidgetNodeT>) {
       <div className="wnode-slots">
         {data.slots.map((slot) => (
           <div className="slot" key={slot.id} data-event={slot.event}>
-            <span className="slot-label">{slotLabel(slot, schema)}</span>
+            <span className="slot-label">{compact ? "\u00a0" : slotLabel(slot, schema)}</span>
             <Handle
               type="source"
               id={slot.id}

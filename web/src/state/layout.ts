@@ -90,3 +90,17 @@ export function autoLayout(
   }
   return nodes.map((n) => ({ ...n, position: pos.get(n.id) ?? n.position }));
 }
+
+/** The first place at or below (x, y) where a widget of width w overlaps no other. */
+export function freeSpot(nodes: WidgetNode[], x: number, y: number, w: number): { x: number; y: number } {
+  const h = 100;
+  const overlaps = (py: number) =>
+    nodes.some((n) => {
+      const nw = n.measured?.width ?? n.initialWidth ?? 220;
+      const nh = n.measured?.height ?? n.initialHeight ?? 90;
+      return x < n.position.x + nw + 20 && n.position.x < x + w + 20 && py < n.position.y + nh + 20 && n.position.y < py + h + 20;
+    });
+  let py = y;
+  for (let i = 0; i < 60 && overlaps(py); i++) py += 60;
+  return { x, y: py };
+}

@@ -91,7 +91,6 @@ def upgrade() -> None:
         sa.Column("dispatched", sa.Boolean(), nullable=False),
         sa.Column("date_created", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
-        sa.UniqueConstraint("sid", name=op.f("uq_events_sid")),
     )
     op.create_index("ix_events_dispatched_id", "events", ["dispatched", "id"])
     op.create_index("ix_events_flow_id", "events", ["flow_sid", "id"])
