@@ -482,7 +482,7 @@ def render_version(request: Request, schema_id: str, version: int) -> dict[str, 
 
 async def fetch_schema(request: Request) -> Response:
     await account(request)
-    schema_id = str(request.path_params["id"])
+    schema_id = str(request.path_params["Id"])
     latest = _schema_versions(schema_id)
     if not latest:
         raise not_found(request.url.path)
@@ -500,7 +500,7 @@ async def fetch_schema(request: Request) -> Response:
 
 async def list_schema_versions(request: Request) -> Response:
     await account(request)
-    schema_id = str(request.path_params["id"])
+    schema_id = str(request.path_params["Id"])
     latest = _schema_versions(schema_id)
     if not latest:
         raise not_found(request.url.path)
@@ -510,7 +510,7 @@ async def list_schema_versions(request: Request) -> Response:
 
 async def fetch_schema_version(request: Request) -> Response:
     await account(request)
-    schema_id = str(request.path_params["id"])
+    schema_id = str(request.path_params["Id"])
     raw = str(request.path_params["version"])
     latest = _schema_versions(schema_id)
     if not raw.isdigit() or not 1 <= int(raw) <= latest:
@@ -537,7 +537,7 @@ def routes() -> list[Route]:
         ),
         resource("/v1/Types", get=list_types),
         resource("/v1/Types/{type}", get=fetch_type),
-        resource("/v1/Schemas/{id}", get=fetch_schema),
-        resource("/v1/Schemas/{id}/Versions", get=list_schema_versions),
-        resource("/v1/Schemas/{id}/Versions/{version}", get=fetch_schema_version),
+        resource("/v1/Schemas/{Id}", get=fetch_schema),
+        resource("/v1/Schemas/{Id}/Versions", get=list_schema_versions),
+        resource("/v1/Schemas/{Id}/Versions/{version}", get=fetch_schema_version),
     ]

@@ -5,31 +5,12 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from sqlalchemy import (
-    bindparam,
-    delete,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import bindparam, delete, func, select, update
 
-from callboard.runtime.auth import (
-    hash_secret,
-    new_secret,
-    new_token,
-    verify_secret,
-)
+from callboard.runtime.auth import hash_secret, new_secret, new_token, verify_secret
 from callboard.runtime.base import Obj, ServiceBase
-from callboard.runtime.records import (
-    Account,
-    ApiKey,
-    CreatedApiKey,
-    NotFound,
-)
-from callboard.runtime.rows import (
-    account_record,
-    from_db_time,
-)
+from callboard.runtime.records import Account, ApiKey, CreatedApiKey, NotFound
+from callboard.runtime.rows import account_record, from_db_time
 from callboard.store import tables as t
 
 __all__ = ["AccountsMixin"]

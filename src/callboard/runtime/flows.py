@@ -18,14 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    and_,
-    delete,
-    literal_column,
-    select,
-    update,
-)
+from sqlalchemy import Connection, and_, delete, literal_column, select, update
 
 from callboard.runtime.base import FLOW_STATUSES, Obj, ServiceBase
 from callboard.runtime.definitions import validate_definition
@@ -38,13 +31,7 @@ from callboard.runtime.records import (
     Page,
     TestUsers,
 )
-from callboard.runtime.rows import (
-    dumps,
-    flow_record,
-    keyset_page,
-    loads,
-    revision_record,
-)
+from callboard.runtime.rows import dumps, flow_record, keyset_page, loads, revision_record
 from callboard.store import tables as t
 
 __all__ = ["FlowsMixin"]

@@ -20,21 +20,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    delete,
-    func,
-    select,
-)
+from sqlalchemy import Connection, delete, func, select
 
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
 from callboard.engine.io import Event, TimerFired
 from callboard.engine.state import Warning
 from callboard.runtime.accounts import AccountsMixin
-from callboard.runtime.auth import (
-    CredentialCache,
-)
+from callboard.runtime.auth import CredentialCache
 from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.delivery import Runner
 from callboard.runtime.executions import ExecutionsMixin
@@ -61,10 +54,7 @@ from callboard.runtime.records import (
     StepContext,
     TestUsers,
 )
-from callboard.runtime.rows import (
-    from_db_time,
-    to_db_time,
-)
+from callboard.runtime.rows import from_db_time, to_db_time
 from callboard.store import tables as t
 from callboard.store.db import Database
 

@@ -29,7 +29,7 @@ from callboard.widgets.voice_common import (
 class ConnectVirtualAgent(Widget):
     type = "connect-virtual-agent"
     label = "Connect Virtual Agent"
-    group = "Voice"
+    group = "Connect Other Products"
     description = "Connects the caller to a Dialogflow ES virtual agent (legacy)."
     channel = "voice"
     events = (EventSpec("return", "Return"), EventSpec("hangup", "Hang Up"))

@@ -42,8 +42,8 @@ STATUSES = ("completed", "live-agent-handoff", "paused", "failed")
 
 class ConnectVirtualAgentV2(Widget):
     type = "connect-virtual-agent-v2"
-    label = "Connect Virtual Agent"
-    group = "Voice"
+    label = "Connect Virtual Agent (Dialogflow CX)"
+    group = "Connect Other Products"
     description = "Connects the caller to a Dialogflow CX virtual agent."
     channel = "voice"
     events = (

@@ -13,7 +13,7 @@ from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, 
 class SendToAutoPilot(Widget):
     type = "send-to-auto-pilot"
     label = "Send to Autopilot"
-    group = "Retired"
+    group = "Connect Other Products"
     description = "Autopilot was retired by Twilio; Callboard cannot run this widget."
     runnable = False
     events = (

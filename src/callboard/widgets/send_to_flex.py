@@ -37,7 +37,7 @@ VOICE_ATTRIBUTES = '{"type":"inbound","name":"{{trigger.call.From}}"}'
 class SendToFlex(Widget):
     type = "send-to-flex"
     label = "Send to Flex"
-    group = "Voice"
+    group = "Connect Other Products"
     description = "Creates a Flex task for the call through a TaskRouter workflow."
     channel = "any"
     events = (
