@@ -23,8 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from callboard.engine import Bundle, ExecutionState, FlowRef, StepRecord, advance
-from callboard.engine.core import Env
+from callboard.engine.core import Env, advance
 from callboard.engine.io import (
     CancelTimer,
     Effect,
@@ -37,7 +36,7 @@ from callboard.engine.io import (
     StartTimer,
     effect_to_json,
 )
-from callboard.engine.state import Warning
+from callboard.engine.state import Bundle, ExecutionState, FlowRef, StepRecord, Warning
 from callboard.events.recording import record_events
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.definitions import DefinitionCache
