@@ -8,13 +8,13 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from callboard.api import events_stream, events_v1
+from callboard.api import events_catalogue, events_stream, events_v1
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
-    return [*events_v1.routes(), *events_stream.routes()]
+    return [*events_v1.routes(), *events_catalogue.routes(), *events_stream.routes()]
 
 
 def openapi_paths() -> dict[str, Any]:

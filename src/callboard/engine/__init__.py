@@ -11,17 +11,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from callboard.engine.core import ENDED, Env, advance, initial_context
-    from callboard.engine.state import (
-        MAX_CONSECUTIVE,
-        MAX_STEPS,
-        Advance,
-        Bundle,
-        ExecutionState,
-        FlowRef,
-        StepRecord,
-        Warning,
-    )
+    from callboard.engine.core import ENDED as ENDED
+    from callboard.engine.core import Env as Env
+    from callboard.engine.core import advance as advance
+    from callboard.engine.core import initial_context as initial_context
+    from callboard.engine.state import MAX_CONSECUTIVE as MAX_CONSECUTIVE
+    from callboard.engine.state import MAX_STEPS as MAX_STEPS
+    from callboard.engine.state import Advance as Advance
+    from callboard.engine.state import Bundle as Bundle
+    from callboard.engine.state import ExecutionState as ExecutionState
+    from callboard.engine.state import FlowRef as FlowRef
+    from callboard.engine.state import StepRecord as StepRecord
+    from callboard.engine.state import Warning as Warning
 
 _WHERE = {
     "ENDED": "core",

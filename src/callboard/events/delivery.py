@@ -30,13 +30,12 @@ The clock and the random source are injectable (tests run back-off without waiti
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +43,7 @@ import httpx
 from sqlalchemy import and_, delete, exists, select, update
 
 from callboard.events.recording import wakeup
+from callboard.events.settings import DeliveryConfig, _naive, backoff_seconds
 from callboard.events.sinks import DeliveryError, Sender, make_sender
 from callboard.events.tables import (
     event_deliveries,
@@ -60,57 +60,6 @@ __all__ = ["DeliveryConfig", "EventDelivery", "backoff_seconds"]
 log = logging.getLogger("callboard.events")
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryConfig:
-    max_retry_seconds: float = 4 * 3600.0
-    base_backoff: float = 1.0
-    max_backoff: float = 600.0
-    lease_seconds: float = 120.0
-    claim_limit: int = 500
-    per_sink_limit: int = 200
-    fanout_limit: int = 1000
-    concurrency: int = 8
-    poll_seconds: float = 0.25
-    retention_seconds: float = 24 * 3600.0
-    prune_every_seconds: float = 300.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> DeliveryConfig:
-        """``CALLBOARD_EVENTS_MAX_RETRY_SECONDS`` (default 14400),
-        ``CALLBOARD_EVENTS_RETENTION_SECONDS`` (default 86400; how long delivered events
-        stay for live streams), ``CALLBOARD_EVENTS_CONCURRENCY`` (default 8)."""
-        env = os.environ if environ is None else environ
-        config = cls()
-
-        def number(name: str, default: float, low: float) -> float:
-            raw = (env.get(name) or "").strip()
-            if not raw:
-                return default
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ValueError(f"{name}={raw!r}: expected a number of seconds") from None
-            if value < low:
-                raise ValueError(f"{name}={raw!r}: must be at least {low:g}")
-            return value
-
-        retry = number("CALLBOARD_EVENTS_MAX_RETRY_SECONDS", config.max_retry_seconds, 0)
-        keep = number("CALLBOARD_EVENTS_RETENTION_SECONDS", config.retention_seconds, 60)
-        workers = int(number("CALLBOARD_EVENTS_CONCURRENCY", config.concurrency, 1))
-        return replace(config, max_retry_seconds=retry, retention_seconds=keep, concurrency=workers)
-
-
-def backoff_seconds(attempts: int, config: DeliveryConfig, rng: random.Random) -> float:
-    """Wait after the ``attempts``-th failure: exponential, capped, half jittered."""
-    exponent = max(0, min(attempts - 1, 30))
-    delay = float(min(config.max_backoff, config.base_backoff * 2.0**exponent))
-    return delay / 2 + rng.uniform(0, delay / 2)
-
-
-def _naive(when: datetime) -> datetime:
-    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(slots=True)
@@ -297,6 +246,10 @@ class EventDelivery:
         """Send one sink's claimed deliveries; returns ``(delivered, failed attempts)``."""
         info = self._sink_info(sink_sid)
         if info is None:  # deleted meanwhile (its deliveries went with it)
+            with self._senders_lock:
+                gone = self._senders.pop(sink_sid, None)
+            if gone is not None:
+                gone[1].close()
             return 0, 0
         try:
             sender = self._sender(info)
@@ -433,6 +386,23 @@ class EventDelivery:
             )
         return int(gone.rowcount or 0)
 
+    def _drop_stale_senders(self) -> None:
+        """Close the cached senders (Redis connections) of deleted sinks."""
+        with self._senders_lock:
+            cached = list(self._senders)
+        if not cached:
+            return
+        with self.db.read() as conn:
+            alive = set(
+                conn.execute(
+                    select(event_sinks.c.sid).where(event_sinks.c.sid.in_(cached))
+                ).scalars()
+            )
+        with self._senders_lock:
+            for sid in cached:
+                if sid not in alive and sid in self._senders:
+                    self._senders.pop(sid)[1].close()
+
     # ------------------------------------------------------------------ running
     def run_once(self) -> int:
         """Fan out, then claim and send until nothing is due (synchronously). Returns
@@ -480,16 +450,19 @@ class EventDelivery:
         finally:
             wakeup.set()  # the loop may claim this sink again
 
-    def _pass(self) -> None:
+    def _pass(self) -> bool:
+        """One round; True when it found a full batch (more work is likely waiting)."""
+        busy = False
         while self.fan_out() >= self.config.fanout_limit and not self._stop.is_set():
-            pass
+            busy = True
         for sid, fut in list(self._inflight.items()):
             if fut.done():
                 del self._inflight[sid]
         free = self.config.concurrency - len(self._inflight)
         if free <= 0 or self._pool is None:
-            return
+            return busy
         groups = self.claim(exclude=set(self._inflight))
+        busy = busy or any(len(g) >= self.config.per_sink_limit for g in groups.values())
         extra: list[int] = []
         for sink_sid, claimed in groups.items():
             if free <= 0:
@@ -507,12 +480,21 @@ class EventDelivery:
         if time.monotonic() - self._last_prune > self.config.prune_every_seconds:
             self._last_prune = time.monotonic()
             self.prune()
+            self._drop_stale_senders()
+        return busy
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             wakeup.clear()
+            began = time.monotonic()
+            busy = False
             try:
-                self._pass()
+                busy = self._pass()
             except Exception:
                 log.exception("event delivery pass failed")
+            # Coalesce: unless a backlog is being worked through, at most one pass per
+            # min_interval, so that one pass carries many executions' events.
+            rest = self.config.min_interval - (time.monotonic() - began)
+            if rest > 0 and not busy:
+                self._stop.wait(rest)
             wakeup.wait(self.config.poll_seconds)

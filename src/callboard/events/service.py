@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, exists, func, select, update
@@ -20,7 +19,22 @@ from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
 from callboard.events.envelope import EVENT_TYPES, EventType, sink_test_event
 from callboard.events.recording import event_row, wakeup
+from callboard.events.records import (
+    SINK_STATUSES,
+    Failure,
+    Sink,
+    StoredEvent,
+    SubscribedEvent,
+    Subscription,
+    _description,
+    _failure,
+    _naive,
+    _sink,
+    check_type,
+    parse_type_spec,
+)
 from callboard.events.sinks import check_configuration
+from callboard.events.subscriptions import SubscriptionsMixin
 from callboard.events.tables import (
     event_deliveries,
     event_sinks,
@@ -41,163 +55,12 @@ __all__ = [
     "StoredEvent",
     "SubscribedEvent",
     "Subscription",
+    "check_type",
+    "parse_type_spec",
 ]
 
-SINK_STATUSES = ("initialized", "validating", "active", "failed")
 
-
-@dataclass(frozen=True, slots=True)
-class Sink:
-    sid: str
-    account_sid: str
-    description: str
-    sink_type: str
-    sink_configuration: dict[str, Any]
-    status: str
-    date_created: datetime
-    date_updated: datetime | None
-    last_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    sid: str
-    account_sid: str
-    sink_sid: str
-    description: str
-    date_created: datetime
-    date_updated: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubscribedEvent:
-    account_sid: str
-    subscription_sid: str
-    type: str
-    schema_version: int
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    id: int
-    sink_sid: str
-    subscription_sid: str | None
-    event_sid: str
-    type: str
-    attempts: int
-    last_error: str | None
-    last_status_code: int | None
-    date_created: datetime
-    date_failed: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    id: int
-    sid: str
-    type: str
-    payload: str  # the CloudEvent JSON text
-
-
-def _aware(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _naive(when: datetime) -> datetime:
-    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
-
-
-def _sink(row: Any) -> Sink:
-    return Sink(
-        sid=row.sid,
-        account_sid=row.account_sid,
-        description=row.description,
-        sink_type=row.sink_type,
-        sink_configuration=json.loads(row.configuration),
-        status=row.status,
-        date_created=_aware(row.date_created) or row.date_created,
-        date_updated=_aware(row.date_updated),
-        last_error=row.last_error,
-    )
-
-
-def _subscription(row: Any) -> Subscription:
-    return Subscription(
-        sid=row.sid,
-        account_sid=row.account_sid,
-        sink_sid=row.sink_sid,
-        description=row.description,
-        date_created=_aware(row.date_created) or row.date_created,
-        date_updated=_aware(row.date_updated),
-    )
-
-
-def _failure(row: Any) -> Failure:
-    return Failure(
-        id=row.id,
-        sink_sid=row.sink_sid,
-        subscription_sid=row.subscription_sid,
-        event_sid=row.event_sid,
-        type=row.type,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        last_status_code=row.last_status_code,
-        date_created=_aware(row.date_created) or row.date_created,
-        date_failed=_aware(row.date_updated),
-    )
-
-
-def _description(value: str | None, what: str = "Description") -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidParameter(what, f"Missing required parameter {what} in the post body")
-    if len(text) > 255:
-        raise InvalidParameter(what, f"{what} must be at most 255 characters")
-    return text
-
-
-def parse_type_spec(value: Any) -> tuple[str, int]:
-    """One ``Types`` entry (decoded JSON ``{"type": ..., "schema_version": n}``, or a
-    plain type name) → ``(type, schema_version)``; unknown types are refused."""
-    if isinstance(value, str):
-        value = {"type": value}
-    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        raise InvalidParameter(
-            "Types",
-            "Invalid parameter Types: each value must be a JSON object like "
-            '{"type": "com.twilio.studio.flow.step.ended", "schema_version": 2}',
-        )
-    return check_type(value["type"], value.get("schema_version"), "Types")
-
-
-def check_type(type_: str, version: Any, param: str = "Type") -> tuple[str, int]:
-    known = EVENT_TYPES.get(type_)
-    if known is None:
-        raise InvalidParameter(
-            param,
-            f"Invalid parameter {param}: unknown event type {type_!r}; "
-            f"Callboard emits {', '.join(EVENT_TYPES)}",
-        )
-    if version is None or version == "":
-        return type_, known.schema_version
-    if isinstance(version, str) and version.strip().isdigit():
-        version = int(version)
-    if (
-        isinstance(version, bool)
-        or not isinstance(version, int)
-        or not (1 <= version <= known.schema_version)
-    ):
-        raise InvalidParameter(
-            "SchemaVersion",
-            f"Invalid SchemaVersion {version!r} for {type_}: "
-            f"versions 1 to {known.schema_version} exist",
-        )
-    return type_, version
-
-
-class EventStreams:
+class EventStreams(SubscriptionsMixin):
     """Sinks, subscriptions and the event feed. Thread-safe (no state of its own)."""
 
     def __init__(self, db: Database, env: Env | None = None) -> None:
@@ -395,220 +258,6 @@ class EventStreams:
                     )
                 ).scalar_one()
             )
-
-    # ------------------------------------------------------------------ subscriptions
-
-    def _subscription_row(self, conn: Connection, account_sid: str, sid: str) -> Any:
-        row = conn.execute(
-            select(event_subscriptions).where(
-                event_subscriptions.c.sid == sid, event_subscriptions.c.account_sid == account_sid
-            )
-        ).first()
-        if row is None:
-            raise NotFound("Subscription", sid)
-        return row
-
-    def create_subscription(
-        self,
-        account_sid: str,
-        *,
-        description: str,
-        sink_sid: str,
-        types: list[tuple[str, int]],
-    ) -> Subscription:
-        text = _description(description)
-        if not types:
-            raise InvalidParameter("Types", "Missing required parameter Types in the post body")
-        chosen = dict(types)  # a repeated type keeps its last version
-        now = self._now()
-        sid = "DF" + secrets.token_hex(16)
-        with self.db.write() as conn:
-            found = conn.execute(
-                select(event_sinks.c.sid).where(
-                    event_sinks.c.sid == sink_sid, event_sinks.c.account_sid == account_sid
-                )
-            ).first()
-            if found is None:
-                raise InvalidParameter("SinkSid", f"Invalid SinkSid: sink {sink_sid} not found")
-            conn.execute(
-                event_subscriptions.insert(),
-                [
-                    {
-                        "sid": sid,
-                        "account_sid": account_sid,
-                        "sink_sid": sink_sid,
-                        "description": text,
-                        "date_created": now,
-                        "date_updated": now,
-                    }
-                ],
-            )
-            conn.execute(
-                event_subscribed_types.insert(),
-                [
-                    {
-                        "subscription_sid": sid,
-                        "type": typ,
-                        "account_sid": account_sid,
-                        "schema_version": version,
-                    }
-                    for typ, version in chosen.items()
-                ],
-            )
-            return _subscription(self._subscription_row(conn, account_sid, sid))
-
-    def fetch_subscription(self, account_sid: str, sid: str) -> Subscription:
-        with self.db.read() as conn:
-            return _subscription(self._subscription_row(conn, account_sid, sid))
-
-    def list_subscriptions(
-        self,
-        account_sid: str,
-        *,
-        sink_sid: str | None = None,
-        page_size: int = 50,
-        page_token: str | None = None,
-    ) -> Page[Subscription]:
-        s = event_subscriptions
-        query = select(s).where(s.c.account_sid == account_sid)
-        if sink_sid is not None:
-            query = query.where(s.c.sink_sid == sink_sid)
-        with self.db.read() as conn:
-            return keyset_page(
-                conn,
-                query,
-                kind="subscriptions",
-                cols=[s.c.date_created, s.c.sid],
-                types=[datetime, str],
-                descending=True,
-                page_size=page_size,
-                page_token=page_token,
-                convert=_subscription,
-            )
-
-    def update_subscription(
-        self, account_sid: str, sid: str, *, description: str | None
-    ) -> Subscription:
-        with self.db.write() as conn:
-            self._subscription_row(conn, account_sid, sid)
-            values: dict[str, Any] = {"date_updated": self._now()}
-            if description is not None:
-                values["description"] = _description(description)
-            conn.execute(
-                update(event_subscriptions).where(event_subscriptions.c.sid == sid).values(values)
-            )
-            return _subscription(self._subscription_row(conn, account_sid, sid))
-
-    def delete_subscription(self, account_sid: str, sid: str) -> None:
-        with self.db.write() as conn:
-            self._subscription_row(conn, account_sid, sid)
-            conn.execute(delete(event_deliveries).where(event_deliveries.c.subscription_sid == sid))
-            conn.execute(
-                delete(event_subscribed_types).where(
-                    event_subscribed_types.c.subscription_sid == sid
-                )
-            )
-            conn.execute(delete(event_subscriptions).where(event_subscriptions.c.sid == sid))
-
-    # ------------------------------------------------------------------ subscribed events
-
-    def list_subscribed_events(
-        self,
-        account_sid: str,
-        subscription_sid: str,
-        *,
-        page_size: int = 50,
-        page_token: str | None = None,
-    ) -> Page[SubscribedEvent]:
-        st = event_subscribed_types
-        query = select(st).where(st.c.subscription_sid == subscription_sid)
-        with self.db.read() as conn:
-            self._subscription_row(conn, account_sid, subscription_sid)
-            return keyset_page(
-                conn,
-                query,
-                kind="types",
-                cols=[st.c.type],
-                types=[str],
-                descending=False,
-                page_size=page_size,
-                page_token=page_token,
-                convert=lambda r: SubscribedEvent(
-                    r.account_sid, r.subscription_sid, r.type, r.schema_version
-                ),
-            )
-
-    def _subscribed_row(self, conn: Connection, subscription_sid: str, type_: str) -> Any:
-        return conn.execute(
-            select(event_subscribed_types).where(
-                event_subscribed_types.c.subscription_sid == subscription_sid,
-                event_subscribed_types.c.type == type_,
-            )
-        ).first()
-
-    def fetch_subscribed_event(
-        self, account_sid: str, subscription_sid: str, type_: str
-    ) -> SubscribedEvent:
-        with self.db.read() as conn:
-            self._subscription_row(conn, account_sid, subscription_sid)
-            row = self._subscribed_row(conn, subscription_sid, type_)
-        if row is None:
-            raise NotFound("Subscribed event", type_)
-        return SubscribedEvent(account_sid, subscription_sid, row.type, row.schema_version)
-
-    def put_subscribed_event(
-        self,
-        account_sid: str,
-        subscription_sid: str,
-        type_: str,
-        schema_version: Any = None,
-        *,
-        must_exist: bool = False,
-    ) -> tuple[SubscribedEvent, bool]:
-        """Add (or, with ``must_exist``, only update) a type; returns it and whether it
-        was created."""
-        typ, version = check_type(type_, schema_version)
-        with self.db.write() as conn:
-            self._subscription_row(conn, account_sid, subscription_sid)
-            row = self._subscribed_row(conn, subscription_sid, typ)
-            if row is None:
-                if must_exist:
-                    raise NotFound("Subscribed event", type_)
-                conn.execute(
-                    event_subscribed_types.insert(),
-                    [
-                        {
-                            "subscription_sid": subscription_sid,
-                            "type": typ,
-                            "account_sid": account_sid,
-                            "schema_version": version,
-                        }
-                    ],
-                )
-            elif schema_version is not None:
-                conn.execute(
-                    update(event_subscribed_types)
-                    .where(
-                        event_subscribed_types.c.subscription_sid == subscription_sid,
-                        event_subscribed_types.c.type == typ,
-                    )
-                    .values(schema_version=version)
-                )
-            else:
-                version = row.schema_version
-        return SubscribedEvent(account_sid, subscription_sid, typ, version), row is None
-
-    def delete_subscribed_event(self, account_sid: str, subscription_sid: str, type_: str) -> None:
-        with self.db.write() as conn:
-            self._subscription_row(conn, account_sid, subscription_sid)
-            gone = conn.execute(
-                delete(event_subscribed_types).where(
-                    event_subscribed_types.c.subscription_sid == subscription_sid,
-                    event_subscribed_types.c.type == type_,
-                )
-            )
-        if gone.rowcount == 0:
-            raise NotFound("Subscribed event", type_)
 
     # ------------------------------------------------------------------ catalogue
 

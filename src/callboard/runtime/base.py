@@ -45,9 +45,15 @@ class ServiceBase:
         return row
 
     def _notify(self, result: DeliveryResult | None = None) -> None:
-        """Wake the worker when there is work for it now."""
+        """Wake the worker when there is work for it now: outbox jobs, or a timer due
+        sooner than the worker's longest sleep (it sleeps until the next due timer)."""
         if result is None or result.outbox_jobs:
             self.wakeup.set()
+        elif result.timer_due is not None:
+            from callboard.runtime.timers import MAX_SLEEP_SECONDS
+
+            if (result.timer_due - self.env.now()).total_seconds() < MAX_SLEEP_SECONDS:
+                self.wakeup.set()
 
 
 class Obj:
@@ -58,7 +64,11 @@ class Obj:
 
 
 def delete_executions(conn: Connection, sids: list[str]) -> None:
+    """Delete executions with their steps, timers, outbox jobs, notifications and
+    processed webhook requests (messages stay, detached: they are the channel's log)."""
     conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.notifications).where(t.notifications.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.processed_requests).where(t.processed_requests.c.execution_sid.in_(sids)))
     conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(sids)))
     conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(sids)))
     conn.execute(

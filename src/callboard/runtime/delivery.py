@@ -274,6 +274,9 @@ class Runner:
             messages=batch.messages,
             warnings=batch.warnings,
             outbox_jobs=len(batch.outbox),
+            timer_due=min((d for d in batch.timers.values() if d is not None), default=None)
+            if state.status != "ended"
+            else None,
         )
 
     def _step_row(self, ex: ExecRow, step: StepRecord, seq: int) -> dict[str, Any]:

@@ -131,61 +131,89 @@ class ExecutionsMixin(ServiceBase):
             raise InvalidParameter("Parameters", "Parameters must be a JSON object")
         if trigger not in TRIGGER_EVENTS:
             raise InvalidParameter("Trigger", f"unknown trigger event {trigger!r}")
-        sid = self.env.sid("FN")
         try:
             with self.db.write() as conn:
-                flow = conn.execute(
-                    _FLOW_TO_RUN, {"flow_sid": flow_sid, "account_sid": account_sid}
-                ).first()
-                if flow is None:
-                    raise NotFound("Flow", flow_sid)
-                test_user = contact in (loads(flow.test_users) or [])
-                if test_user:
-                    revision, valid = flow.latest_revision, flow.latest_valid
-                else:
-                    revision, valid = flow.latest_published, flow.published_valid
-                if revision is None:
-                    raise NotRunnable(
-                        f"Flow {flow_sid} has no published revision: publish it, or add "
-                        f"{contact} to its test users to run the latest draft"
-                    )
-                if not valid:
-                    raise NotRunnable(
-                        f"Flow {flow_sid} revision {revision} is not a valid flow definition"
-                    )
-                ex = ExecRow(
-                    sid=sid,
-                    account_sid=account_sid,
-                    flow_sid=flow_sid,
-                    flow_version=revision,
+                ex, result = self._start_in(
+                    conn,
+                    account_sid,
+                    flow_sid,
+                    trigger=trigger,
                     contact=contact,
                     flow_address=flow_address,
-                    status="active",
-                    test_user=test_user,
-                    state=None,
-                    new=True,
+                    data=data,
+                    parameters=parameters,
+                    initiated_by=initiated_by,
                     exclusive=exclusive,
-                    initiated_by=initiated_by or self.env.sid("RQ"),
-                    date_created=self.env.now(),
                 )
-                start = Start(
-                    trigger=trigger,
-                    execution_sid=sid,
-                    flow_sid=flow_sid,
-                    contact_address=contact,
-                    flow_address=flow_address,
-                    data=dict(data or {}),
-                    parameters=dict(parameters or {}),
-                )
-                # No look-up of the (flow, contact) slot first: the unique index refuses a
-                # second active execution, and the IntegrityError below says which.
-                result = self.runner.run(conn, ex, start)
         except IntegrityError:
             with self.db.read() as conn:
                 self._check_slot(conn, flow_sid, contact)
             raise
         self._notify(result)
         return ex.record(), result
+
+    def _start_in(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        *,
+        trigger: str,
+        contact: str,
+        flow_address: str,
+        data: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        initiated_by: str | None = None,
+        exclusive: bool = True,
+    ) -> tuple[ExecRow, DeliveryResult]:
+        """Start an execution on an open write connection (checked arguments). The
+        caller owns the transaction; a second active execution for the (flow, contact)
+        raises IntegrityError (the unique index)."""
+        sid = self.env.sid("FN")
+        flow = conn.execute(
+            _FLOW_TO_RUN, {"flow_sid": flow_sid, "account_sid": account_sid}
+        ).first()
+        if flow is None:
+            raise NotFound("Flow", flow_sid)
+        test_user = contact in (loads(flow.test_users) or [])
+        if test_user:
+            revision, valid = flow.latest_revision, flow.latest_valid
+        else:
+            revision, valid = flow.latest_published, flow.published_valid
+        if revision is None:
+            raise NotRunnable(
+                f"Flow {flow_sid} has no published revision: publish it, or add "
+                f"{contact} to its test users to run the latest draft"
+            )
+        if not valid:
+            raise NotRunnable(f"Flow {flow_sid} revision {revision} is not a valid flow definition")
+        ex = ExecRow(
+            sid=sid,
+            account_sid=account_sid,
+            flow_sid=flow_sid,
+            flow_version=revision,
+            contact=contact,
+            flow_address=flow_address,
+            status="active",
+            test_user=test_user,
+            state=None,
+            new=True,
+            exclusive=exclusive,
+            initiated_by=initiated_by or self.env.sid("RQ"),
+            date_created=self.env.now(),
+        )
+        start = Start(
+            trigger=trigger,
+            execution_sid=sid,
+            flow_sid=flow_sid,
+            contact_address=contact,
+            flow_address=flow_address,
+            data=dict(data or {}),
+            parameters=dict(parameters or {}),
+        )
+        # No look-up of the (flow, contact) slot first: the unique index refuses a
+        # second active execution, and the caller's IntegrityError handler says which.
+        return ex, self.runner.run(conn, ex, start)
 
     def _check_slot(self, conn: Connection, flow_sid: str, contact: str) -> None:
         active = conn.execute(

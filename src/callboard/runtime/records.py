@@ -323,3 +323,4 @@ class DeliveryResult:
     messages: list[Message] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)
+    timer_due: datetime | None = None  # the earliest timer this delivery started (issue 5)

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection
 
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
-from callboard.engine.io import Event, TimerFired
+from callboard.engine.io import Event
 from callboard.engine.state import Warning
 from callboard.runtime.accounts import AccountsMixin
 from callboard.runtime.auth import CredentialCache
@@ -32,6 +32,7 @@ from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.delivery import Runner
 from callboard.runtime.executions import ExecutionsMixin
 from callboard.runtime.flows import FlowsMixin
+from callboard.runtime.inbound import InboundMixin, InboundResult, Notification
 from callboard.runtime.providers import MessageProvider, SimulatorProvider
 from callboard.runtime.records import (
     Account,
@@ -54,8 +55,7 @@ from callboard.runtime.records import (
     StepContext,
     TestUsers,
 )
-from callboard.runtime.rows import from_db_time, to_db_time
-from callboard.store import tables as t
+from callboard.runtime.timers import fire_due_timers, next_timer_due
 from callboard.store.db import Database
 
 __all__ = [
@@ -69,11 +69,13 @@ __all__ = [
     "ExecutionContext",
     "Flow",
     "FlowRevision",
+    "InboundResult",
     "InvalidDefinition",
     "InvalidParameter",
     "Message",
     "NotFound",
     "NotRunnable",
+    "Notification",
     "Page",
     "ServiceError",
     "Step",
@@ -82,7 +84,7 @@ __all__ = [
 ]
 
 
-class Callboard(AccountsMixin, FlowsMixin, ExecutionsMixin):
+class Callboard(AccountsMixin, FlowsMixin, ExecutionsMixin, InboundMixin):
     """The service object. Build it with :meth:`open` (URL → migrated database)."""
 
     def __init__(
@@ -151,35 +153,16 @@ class Callboard(AccountsMixin, FlowsMixin, ExecutionsMixin):
             )
         return self.runner.run(conn, ex, event)
 
-    def fire_due_timers(self, now: datetime | None = None, limit: int = 100) -> int:
+    def fire_due_timers(self, now: datetime | None = None, limit: int = 500) -> int:
         """Deliver :class:`~callboard.engine.io.TimerFired` for every timer due at
-        ``now`` (default: the env's clock). Returns how many fired. Each timer is
-        deleted in the same transaction as its delivery."""
-        when = to_db_time(now or self.env.now())
-        with self.db.read() as conn:
-            due = conn.execute(
-                select(t.timers.c.id, t.timers.c.execution_sid, t.timers.c.token)
-                .where(t.timers.c.due_at <= when)
-                .order_by(t.timers.c.due_at, t.timers.c.id)
-                .limit(limit)
-            ).all()
-        fired = 0
-        for timer in due:
-            with self.db.write() as conn:
-                gone = conn.execute(delete(t.timers).where(t.timers.c.id == timer.id))
-                if gone.rowcount == 0:
-                    continue  # cancelled or fired by someone else meanwhile
-                self._deliver_in(conn, timer.execution_sid, TimerFired(timer.token))
-            fired += 1
-        if fired:
-            self._notify()
-        return fired
+        ``now`` (default: the env's clock), up to ``limit``. Returns how many fired.
+        Each timer is deleted in the same transaction as its delivery; see
+        :mod:`callboard.runtime.timers`."""
+        return fire_due_timers(self, now, limit=limit)
 
     def next_timer_due(self) -> datetime | None:
         """When the earliest timer is due (None when there is none)."""
-        with self.db.read() as conn:
-            value = conn.execute(select(func.min(t.timers.c.due_at))).scalar_one_or_none()
-        return from_db_time(value)
+        return next_timer_due(self)
 
     def run_outbox(self, limit: int = 16) -> int:
         """Perform pending outbox jobs and deliver their results. Returns how many ran.

@@ -5,6 +5,12 @@
 * ``CALLBOARD_DATA_DIR`` — the data folder (default ``./data``); holds ``callboard.db``.
 * ``CALLBOARD_PUBLIC_URL`` — the externally visible base URL (``https://cb.example.com``);
   default: taken from each request (``X-Forwarded-Proto`` / ``X-Forwarded-Host`` / ``Host``).
+* ``CALLBOARD_RETENTION_DAYS_AFTER_END`` — delete an execution and its steps this many
+  days after it ended (default 30; Studio's documented rule).
+* ``CALLBOARD_STUCK_EXECUTION_DAYS`` — an execution not ended this many days after it was
+  created is ended and deleted (default 60).
+* ``CALLBOARD_RETENTION_INTERVAL_SECONDS`` — how often the server and ``callboard worker``
+  run retention (default 3600; 0 turns the background job off).
 """
 
 from __future__ import annotations
@@ -13,11 +19,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from callboard.runtime.retention import RetentionPolicy
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Settings", "SettingsError"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+DEFAULT_RETENTION_DAYS_AFTER_END = 30.0
+DEFAULT_STUCK_EXECUTION_DAYS = 60.0
+DEFAULT_RETENTION_INTERVAL = 3600.0
 
 
 class SettingsError(ValueError):
@@ -31,6 +44,9 @@ class Settings:
     public_url: str | None = None
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    retention_days_after_end: float = DEFAULT_RETENTION_DAYS_AFTER_END
+    stuck_execution_days: float = DEFAULT_STUCK_EXECUTION_DAYS
+    retention_interval: float = DEFAULT_RETENTION_INTERVAL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,4 +65,36 @@ class Settings:
             raise SettingsError(
                 f"CALLBOARD_PUBLIC_URL={public!r}: expected an http:// or https:// URL"
             )
-        return cls(database_url=url, data_dir=data_dir, public_url=public)
+        return cls(
+            database_url=url,
+            data_dir=data_dir,
+            public_url=public,
+            retention_days_after_end=_number(
+                env, "CALLBOARD_RETENTION_DAYS_AFTER_END", DEFAULT_RETENTION_DAYS_AFTER_END
+            ),
+            stuck_execution_days=_number(
+                env, "CALLBOARD_STUCK_EXECUTION_DAYS", DEFAULT_STUCK_EXECUTION_DAYS
+            ),
+            retention_interval=_number(
+                env, "CALLBOARD_RETENTION_INTERVAL_SECONDS", DEFAULT_RETENTION_INTERVAL, zero=True
+            ),
+        )
+
+    def retention_policy(self) -> RetentionPolicy:
+        from callboard.runtime.retention import RetentionPolicy
+
+        return RetentionPolicy(self.retention_days_after_end, self.stuck_execution_days)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, zero: bool = False) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 or (zero and value == 0)) or value != value or value == float("inf"):
+        wanted = "a number of 0 or more" if zero else "a positive number"
+        raise SettingsError(f"{name}={text!r}: expected {wanted}")
+    return value

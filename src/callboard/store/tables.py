@@ -32,6 +32,7 @@ __all__ = [
     "flows",
     "messages",
     "metadata",
+    "notifications",
     "outbox",
     "processed_requests",
     "steps",
@@ -128,6 +129,7 @@ executions = Table(
     Index("ux_executions_active", "flow_sid", "active_contact", unique=True),
     Index("ix_executions_flow_created", "flow_sid", "date_created", "sid"),
     Index("ix_executions_status_created", "status", "date_created"),
+    Index("ix_executions_status_ended", "status", "ended_at"),  # retention (0200)
 )
 
 steps = Table(
@@ -218,9 +220,29 @@ messages = Table(
 processed_requests = Table(
     "processed_requests",
     metadata,
-    Column("key", String(255), primary_key=True),  # e.g. "sms:SM…" (webhook idempotency)
+    Column("key", String(255), primary_key=True),  # e.g. "sms:AC…:SM…" (webhook idempotency)
     Column("account_sid", String(SID), nullable=True),
     Column("result", Text, nullable=True),  # JSON: what was answered
     Column("date_created", DateTime, nullable=False),
+    Column("execution_sid", String(SID), nullable=True),  # the execution it went to (0200)
     Index("ix_processed_requests_created", "date_created"),
+    Index("ix_processed_requests_execution", "execution_sid"),
+)
+
+# Warnings that belong to no step (0200): an inbound message ignored with 81002 because
+# the execution's current widget does not wait for one, an event after the end...
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column("flow_sid", String(SID), nullable=True),
+    Column("execution_sid", String(SID), nullable=True),
+    Column("code", Integer, nullable=False),
+    Column("level", String(16), nullable=False),  # warning | error
+    Column("message", Text, nullable=False),
+    Column("request_key", String(255), nullable=True),  # the processed_requests key
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_notifications_account_created", "account_sid", "date_created"),
+    Index("ix_notifications_execution", "execution_sid"),
 )

@@ -1,0 +1,250 @@
+"""Subscriptions and their subscribed event types (mixed into
+:class:`callboard.events.service.EventStreams`)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from callboard.events.records import (
+    SubscribedEvent,
+    Subscription,
+    _description,
+    _subscription,
+    check_type,
+)
+from callboard.events.tables import (
+    event_deliveries,
+    event_sinks,
+    event_subscribed_types,
+    event_subscriptions,
+)
+from callboard.runtime.records import InvalidParameter, NotFound, Page
+from callboard.runtime.rows import keyset_page
+from callboard.store.db import Database
+
+__all__ = ["SubscriptionsMixin"]
+
+
+class SubscriptionsMixin:
+    db: Database
+
+    def _now(self) -> datetime:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def _subscription_row(self, conn: Connection, account_sid: str, sid: str) -> Any:
+        row = conn.execute(
+            select(event_subscriptions).where(
+                event_subscriptions.c.sid == sid, event_subscriptions.c.account_sid == account_sid
+            )
+        ).first()
+        if row is None:
+            raise NotFound("Subscription", sid)
+        return row
+
+    def create_subscription(
+        self,
+        account_sid: str,
+        *,
+        description: str,
+        sink_sid: str,
+        types: list[tuple[str, int]],
+    ) -> Subscription:
+        text = _description(description)
+        if not types:
+            raise InvalidParameter("Types", "Missing required parameter Types in the post body")
+        chosen = dict(types)  # a repeated type keeps its last version
+        now = self._now()
+        sid = "DF" + secrets.token_hex(16)
+        with self.db.write() as conn:
+            found = conn.execute(
+                select(event_sinks.c.sid).where(
+                    event_sinks.c.sid == sink_sid, event_sinks.c.account_sid == account_sid
+                )
+            ).first()
+            if found is None:
+                raise InvalidParameter("SinkSid", f"Invalid SinkSid: sink {sink_sid} not found")
+            conn.execute(
+                event_subscriptions.insert(),
+                [
+                    {
+                        "sid": sid,
+                        "account_sid": account_sid,
+                        "sink_sid": sink_sid,
+                        "description": text,
+                        "date_created": now,
+                        "date_updated": now,
+                    }
+                ],
+            )
+            conn.execute(
+                event_subscribed_types.insert(),
+                [
+                    {
+                        "subscription_sid": sid,
+                        "type": typ,
+                        "account_sid": account_sid,
+                        "schema_version": version,
+                    }
+                    for typ, version in chosen.items()
+                ],
+            )
+            return _subscription(self._subscription_row(conn, account_sid, sid))
+
+    def fetch_subscription(self, account_sid: str, sid: str) -> Subscription:
+        with self.db.read() as conn:
+            return _subscription(self._subscription_row(conn, account_sid, sid))
+
+    def list_subscriptions(
+        self,
+        account_sid: str,
+        *,
+        sink_sid: str | None = None,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[Subscription]:
+        s = event_subscriptions
+        query = select(s).where(s.c.account_sid == account_sid)
+        if sink_sid is not None:
+            query = query.where(s.c.sink_sid == sink_sid)
+        with self.db.read() as conn:
+            return keyset_page(
+                conn,
+                query,
+                kind="subscriptions",
+                cols=[s.c.date_created, s.c.sid],
+                types=[datetime, str],
+                descending=True,
+                page_size=page_size,
+                page_token=page_token,
+                convert=_subscription,
+            )
+
+    def update_subscription(
+        self, account_sid: str, sid: str, *, description: str | None
+    ) -> Subscription:
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, sid)
+            values: dict[str, Any] = {"date_updated": self._now()}
+            if description is not None:
+                values["description"] = _description(description)
+            conn.execute(
+                update(event_subscriptions).where(event_subscriptions.c.sid == sid).values(values)
+            )
+            return _subscription(self._subscription_row(conn, account_sid, sid))
+
+    def delete_subscription(self, account_sid: str, sid: str) -> None:
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, sid)
+            conn.execute(delete(event_deliveries).where(event_deliveries.c.subscription_sid == sid))
+            conn.execute(
+                delete(event_subscribed_types).where(
+                    event_subscribed_types.c.subscription_sid == sid
+                )
+            )
+            conn.execute(delete(event_subscriptions).where(event_subscriptions.c.sid == sid))
+
+    # ------------------------------------------------------------------ subscribed events
+
+    def list_subscribed_events(
+        self,
+        account_sid: str,
+        subscription_sid: str,
+        *,
+        page_size: int = 50,
+        page_token: str | None = None,
+    ) -> Page[SubscribedEvent]:
+        st = event_subscribed_types
+        query = select(st).where(st.c.subscription_sid == subscription_sid)
+        with self.db.read() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            return keyset_page(
+                conn,
+                query,
+                kind="types",
+                cols=[st.c.type],
+                types=[str],
+                descending=False,
+                page_size=page_size,
+                page_token=page_token,
+                convert=lambda r: SubscribedEvent(
+                    r.account_sid, r.subscription_sid, r.type, r.schema_version
+                ),
+            )
+
+    def _subscribed_row(self, conn: Connection, subscription_sid: str, type_: str) -> Any:
+        return conn.execute(
+            select(event_subscribed_types).where(
+                event_subscribed_types.c.subscription_sid == subscription_sid,
+                event_subscribed_types.c.type == type_,
+            )
+        ).first()
+
+    def fetch_subscribed_event(
+        self, account_sid: str, subscription_sid: str, type_: str
+    ) -> SubscribedEvent:
+        with self.db.read() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            row = self._subscribed_row(conn, subscription_sid, type_)
+        if row is None:
+            raise NotFound("Subscribed event", type_)
+        return SubscribedEvent(account_sid, subscription_sid, row.type, row.schema_version)
+
+    def put_subscribed_event(
+        self,
+        account_sid: str,
+        subscription_sid: str,
+        type_: str,
+        schema_version: Any = None,
+        *,
+        must_exist: bool = False,
+    ) -> tuple[SubscribedEvent, bool]:
+        """Add (or, with ``must_exist``, only update) a type; returns it and whether it
+        was created."""
+        typ, version = check_type(type_, schema_version)
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            row = self._subscribed_row(conn, subscription_sid, typ)
+            if row is None:
+                if must_exist:
+                    raise NotFound("Subscribed event", type_)
+                conn.execute(
+                    event_subscribed_types.insert(),
+                    [
+                        {
+                            "subscription_sid": subscription_sid,
+                            "type": typ,
+                            "account_sid": account_sid,
+                            "schema_version": version,
+                        }
+                    ],
+                )
+            elif schema_version is not None:
+                conn.execute(
+                    update(event_subscribed_types)
+                    .where(
+                        event_subscribed_types.c.subscription_sid == subscription_sid,
+                        event_subscribed_types.c.type == typ,
+                    )
+                    .values(schema_version=version)
+                )
+            else:
+                version = row.schema_version
+        return SubscribedEvent(account_sid, subscription_sid, typ, version), row is None
+
+    def delete_subscribed_event(self, account_sid: str, subscription_sid: str, type_: str) -> None:
+        with self.db.write() as conn:
+            self._subscription_row(conn, account_sid, subscription_sid)
+            gone = conn.execute(
+                delete(event_subscribed_types).where(
+                    event_subscribed_types.c.subscription_sid == subscription_sid,
+                    event_subscribed_types.c.type == type_,
+                )
+            )
+        if gone.rowcount == 0:
+            raise NotFound("Subscribed event", type_)

@@ -1,0 +1,169 @@
+"""Durable timers: the scheduler that fires them.
+
+Every widget wait with a deadline (Send & Wait For Reply's timeout, the TwiML Redirect
+return, call ring timeouts...) is a row in ``timers`` — ``(execution_sid, token,
+due_at)`` — written in the transaction that starts the wait, so it survives restarts
+and crashes. :func:`fire_due_timers` fires the ones that are due:
+
+1. a cheap read finds up to ``limit`` due timers (``ix_timers_due``: an index range
+   scan, O(log n + due) however many timers are pending);
+2. they are fired in batches, one write transaction per batch. For each timer the
+   execution row is locked first (PostgreSQL: ``FOR UPDATE SKIP LOCKED`` — a timer
+   whose execution another process is working on is left for the next pass, so
+   several schedulers never wait on each other; SQLite: one writer anyway), the timer
+   row is deleted (0 rows → it was cancelled or fired meanwhile: nothing happens) and
+   :class:`~callboard.engine.io.TimerFired` is delivered — deletion and delivery commit
+   together, in a SAVEPOINT so one broken execution does not hold back the others;
+3. the engine ignores a fire whose token no longer names the current wait (late,
+   duplicate or superseded timers change nothing).
+
+Lock order is always *execution, then its timers* (the same as event delivery), so the
+scheduler and webhooks cannot deadlock on PostgreSQL.
+
+:func:`sleep_seconds` tells the worker how long to sleep: until the next due timer,
+never more than :data:`MAX_SLEEP_SECONDS`; a delivery that starts a nearer timer wakes
+the worker at once (``Callboard._notify``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, delete, func, select
+
+from callboard.engine.io import EndExecution, TimerFired
+from callboard.runtime.rows import from_db_time, to_db_time
+from callboard.store import tables as t
+
+if TYPE_CHECKING:
+    from callboard.runtime.service import Callboard
+
+__all__ = [
+    "BATCH_SIZE",
+    "MAX_SLEEP_SECONDS",
+    "FiredTimer",
+    "fire_due_timers",
+    "next_timer_due",
+    "sleep_seconds",
+]
+
+log = logging.getLogger("callboard.timers")
+
+MAX_SLEEP_SECONDS = 0.2
+MIN_SLEEP_SECONDS = 0.002
+BATCH_SIZE = 25  # timers per write transaction (SQLite's writer lock is held that long)
+
+
+@dataclass(frozen=True, slots=True)
+class FiredTimer:
+    """One timer handled by :func:`fire_due_timers` (for observers and benchmarks)."""
+
+    execution_sid: str
+    token: str
+    due_at: datetime  # aware UTC
+    committed_at: datetime  # aware UTC wall-clock time of the commit
+    accepted: bool  # False: a stale fire the engine ignored
+
+
+Observer = Callable[[FiredTimer], None]
+
+
+def next_timer_due(service: Callboard) -> datetime | None:
+    """When the earliest pending timer is due (None when there is none); one index probe."""
+    with service.db.read() as conn:
+        value = conn.execute(select(func.min(t.timers.c.due_at))).scalar_one_or_none()
+    return from_db_time(value)
+
+
+def sleep_seconds(service: Callboard, now: datetime | None = None) -> float:
+    """How long the worker may sleep: until the next timer, at most MAX_SLEEP_SECONDS."""
+    due = next_timer_due(service)
+    if due is None:
+        return MAX_SLEEP_SECONDS
+    wait = (due - (now or service.env.now())).total_seconds()
+    return max(MIN_SLEEP_SECONDS, min(MAX_SLEEP_SECONDS, wait))
+
+
+def fire_due_timers(
+    service: Callboard,
+    now: datetime | None = None,
+    *,
+    limit: int = 500,
+    batch_size: int = BATCH_SIZE,
+    observer: Observer | None = None,
+) -> int:
+    """Fire up to ``limit`` timers due at ``now`` (default: the service's clock).
+    Returns how many were fired (stale fires included: their rows are gone too)."""
+    db = service.db
+    when = to_db_time(now or service.env.now())
+    tm = t.timers
+    with db.read() as conn:
+        due = conn.execute(
+            select(tm.c.id, tm.c.execution_sid, tm.c.token, tm.c.due_at)
+            .where(tm.c.due_at <= when)
+            .order_by(tm.c.due_at)
+            .limit(limit)
+        ).all()
+    fired = 0
+    for start in range(0, len(due), batch_size):
+        chunk = due[start : start + batch_size]
+        done: list[tuple[str, str, datetime, bool]] = []
+        with db.write() as conn:
+            for timer in chunk:
+                if db.for_update():
+                    locked = conn.execute(
+                        select(t.executions.c.sid)
+                        .where(t.executions.c.sid == timer.execution_sid)
+                        .with_for_update(skip_locked=True)
+                    ).first()
+                    if locked is None:  # busy elsewhere (or deleted): next pass
+                        continue
+                accepted = _fire_one(service, conn, timer.id, timer.execution_sid, timer.token)
+                if accepted is not None:
+                    done.append((timer.execution_sid, timer.token, timer.due_at, accepted))
+        committed = datetime.now(UTC)
+        fired += len(done)
+        if observer is not None:
+            for sid, token, due_at, accepted in done:
+                observer(FiredTimer(sid, token, _aware(due_at), committed, accepted))
+    if fired:
+        service._notify()
+    return fired
+
+
+def _fire_one(
+    service: Callboard, conn: Connection, timer_id: int, sid: str, token: str
+) -> bool | None:
+    """Delete the timer and deliver TimerFired, in a SAVEPOINT. None: already gone."""
+    savepoint = conn.begin_nested()
+    try:
+        gone = conn.execute(delete(t.timers).where(t.timers.c.id == timer_id))
+        if gone.rowcount == 0:
+            savepoint.commit()
+            return None
+        result = service._deliver_in(conn, sid, TimerFired(token))
+        savepoint.commit()
+        return result.accepted
+    except Exception:
+        savepoint.rollback()
+        log.exception("timer %s of execution %s failed; ending the execution", token, sid)
+    # A timer whose delivery keeps failing must not fire forever, nor leave the
+    # execution waiting for ever: drop it and end the execution as failed.
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(delete(t.timers).where(t.timers.c.id == timer_id))
+        service._deliver_in(conn, sid, EndExecution("failed"))
+        savepoint.commit()
+    except Exception:
+        savepoint.rollback()
+        log.exception("could not end execution %s; dropping its timer %s", sid, token)
+        conn.execute(delete(t.timers).where(t.timers.c.id == timer_id))
+    return False
+
+
+def _aware(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -1,0 +1,215 @@
+"""Inbound webhooks through the service: processed once, bursts, 81002 notifications."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from callboard.engine.io import CallEvent, InboundMessage
+from callboard.runtime.inbound import EMPTY_TWIML, InboundResult
+from callboard.runtime.records import Account, InvalidParameter, NotFound
+from callboard.runtime.service import Callboard
+from callboard.store import tables as t
+from tests.runtime.conftest import ask_flow, flow_definition, widget
+
+
+def _count(service: Callboard, table: Any, **where: Any) -> int:
+    query = select(func.count()).select_from(table)
+    for name, value in where.items():
+        query = query.where(table.c[name] == value)
+    with service.db.read() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def _sms(sid: str, body: str, contact: str = "+15550001") -> dict[str, str]:
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC",
+        "From": contact,
+        "To": "+15559999",
+        "Body": body,
+        "NumMedia": "0",
+    }
+
+
+def _flow(service: Callboard, account: Account, definition: dict[str, Any]) -> str:
+    return service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=definition
+    ).sid
+
+
+def ask_then_lookup() -> dict[str, Any]:
+    """Ask (consumes one reply) → an HTTP request the execution then waits on."""
+    return flow_definition(
+        widget(
+            "first",
+            "send-and-wait-for-reply",
+            {"body": "Name?", "timeout": "3600"},
+            incomingMessage="lookup",
+            timeout=None,
+            deliveryFailure=None,
+        ),
+        widget(
+            "lookup",
+            "make-http-request",
+            {"method": "GET", "url": "https://example.test/x"},
+            success=None,
+            failed=None,
+        ),
+    )
+
+
+def test_a_message_starts_an_execution_and_a_reply_continues_it(
+    service: Callboard, account: Account
+) -> None:
+    flow_sid = _flow(service, account, ask_flow())
+    first = service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi"))
+    assert first.started and first.accepted and not first.duplicate
+    assert first.twiml == EMPTY_TWIML and first.status == "active"
+    ex = service.fetch_execution(account.sid, flow_sid, first.execution_sid or "")
+    assert ex.initiated_by == "SM1"
+    assert ex.context["trigger"]["message"]["Body"] == "hi"
+    reply = service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))
+    assert (reply.execution_sid, reply.started, reply.accepted) == (ex.sid, False, True)
+    assert reply.status == "ended"
+    assert [m.body for m in service.list_messages(account.sid)] == ["What is your name?", "Thanks Ada"]
+
+
+def test_a_retried_webhook_is_processed_once_and_gets_the_same_answer(
+    service: Callboard, account: Account
+) -> None:
+    flow_sid = _flow(service, account, ask_flow())
+    first = service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi"))
+    again = service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi"))
+    assert again.duplicate and again.execution_sid == first.execution_sid
+    assert again.to_json() == first.to_json()
+    assert _count(service, t.executions) == 1
+    reply = service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))
+    retried = service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))
+    assert retried.duplicate and retried.to_json() == reply.to_json()
+    assert _count(service, t.executions) == 1  # not a second conversation
+    steps = service.list_steps(account.sid, flow_sid, first.execution_sid or "").items
+    assert [s.name for s in steps] == ["incomingMessage", "incomingMessage", "sent"]
+
+
+def test_a_message_the_execution_does_not_wait_for_is_recorded_as_81002(
+    service: Callboard, account: Account
+) -> None:
+    flow_sid = _flow(service, account, ask_then_lookup())
+    start = service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi"))
+    service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))  # consumed
+    ignored = service.inbound_message(account.sid, flow_sid, _sms("SM3", "hello?"))
+    assert ignored.execution_sid == start.execution_sid
+    assert not ignored.accepted and ignored.warnings[0]["code"] == 81002
+    (note,) = service.list_notifications(account.sid, execution_sid=start.execution_sid)
+    assert (note.code, note.level, note.flow_sid) == (81002, "warning", flow_sid)
+    assert note.request_key == f"msg:{account.sid}:SM3"
+    assert service.inbound_message(account.sid, flow_sid, _sms("SM3", "hello?")).duplicate
+    assert len(service.list_notifications(account.sid)) == 1  # the retry adds nothing
+
+
+def test_inbound_errors_record_nothing(service: Callboard, account: Account, other: Account) -> None:
+    flow_sid = _flow(service, account, ask_flow())
+    with pytest.raises(NotFound):
+        service.inbound_message(other.sid, flow_sid, _sms("SM1", "hi"))
+    with pytest.raises(InvalidParameter):
+        service.inbound_message(account.sid, flow_sid, {"MessageSid": "SM1", "To": "+1"})
+    assert _count(service, t.processed_requests) == 0
+    assert service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi")).started
+
+
+@pytest.mark.parametrize("duplicates", [False, True])
+def test_a_burst_from_one_new_contact_starts_exactly_one_execution(
+    service: Callboard, account: Account, duplicates: bool
+) -> None:
+    """50 simultaneous messages: one starts the execution, one is the reply it waits
+    for, the other 48 are recorded as 81002. With each message sent twice (Twilio
+    retrying while the first is processed), every duplicate is recognised."""
+    flow_sid = _flow(service, account, ask_then_lookup())
+    sids = [f"SM{i:032d}" for i in range(50)]
+    requests = sids + sids if duplicates else sids
+    results: list[InboundResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(requests))
+    lock = threading.Lock()
+
+    def send(sid: str) -> None:
+        try:
+            barrier.wait(30)
+            result = service.inbound_message(account.sid, flow_sid, _sms(sid, sid))
+            with lock:
+                results.append(result)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(sid,)) for sid in requests]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not errors, errors
+    assert _count(service, t.executions) == 1
+    (ex_sid,) = {r.execution_sid for r in results}
+    fresh = [r for r in results if not r.duplicate]
+    assert len(fresh) == 50 and len(results) - len(fresh) == (50 if duplicates else 0)
+    assert sum(r.started for r in fresh) == 1
+    consumed = [r for r in fresh if r.accepted and not r.started]
+    ignored = [r for r in fresh if not r.accepted]
+    assert (len(consumed), len(ignored)) == (1, 48)
+    assert _count(service, t.notifications, code=81002, execution_sid=ex_sid) == 48
+    assert _count(service, t.processed_requests) == 50
+    steps = service.list_steps(account.sid, flow_sid, ex_sid).items
+    assert [s.seq for s in steps] == [1, 2]
+
+
+def test_concurrent_events_for_one_execution_never_interleave(
+    service: Callboard, account: Account
+) -> None:
+    """Events for one execution are serialised (row lock / one writer): 20 replies at
+    once to a chain of waits give consecutive steps and no lost update."""
+    chain = [
+        widget(
+            "first" if i == 0 else f"ask{i}",
+            "send-and-wait-for-reply",
+            {"body": f"Q{i}", "timeout": "3600"},
+            incomingMessage=f"ask{i + 1}" if i < 19 else None,
+            timeout=None,
+            deliveryFailure=None,
+        )
+        for i in range(20)
+    ]
+    flow_sid = _flow(service, account, flow_definition(*chain))
+    ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
+    threads = [
+        threading.Thread(
+            target=service.deliver, args=(ex.sid, InboundMessage({"Body": str(i)}))
+        )
+        for i in range(20)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    done = service.fetch_execution(account.sid, flow_sid, ex.sid)
+    assert done.status == "ended"
+    steps = service.list_steps(account.sid, flow_sid, ex.sid).items
+    assert [s.seq for s in steps] == list(range(1, 22))
+    assert len({done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}) == 20
+
+
+def test_a_repeated_call_back_is_answered_from_the_record(
+    service: Callboard, account: Account
+) -> None:
+    flow_sid = _flow(service, account, ask_flow())
+    ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
+    event = CallEvent("t-none", "gather", {"Digits": "1"})
+    first = service.call_event(account.sid, ex.sid, "CA1", event)
+    again = service.call_event(account.sid, ex.sid, "CA1", event)
+    assert not first.accepted and again.duplicate and again.twiml == first.twiml
+    assert len(service.list_notifications(account.sid, execution_sid=ex.sid)) == 1
+    with pytest.raises(NotFound):
+        service.call_event(account.sid, "FN" + "0" * 32, "CA2", event)
