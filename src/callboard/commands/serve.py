@@ -27,8 +27,16 @@ Environment:
   CALLBOARD_PUBLIC_URL    the externally visible base URL, e.g. https://cb.example.com
                           (default: taken from each request, honouring
                           X-Forwarded-Proto / X-Forwarded-Host)
+  CALLBOARD_RETENTION_DAYS_AFTER_END  delete executions this many days after
+                          they end (default 30)
+  CALLBOARD_STUCK_EXECUTION_DAYS      end and delete executions still active this
+                          many days after they start (default 60)
+  CALLBOARD_RETENTION_INTERVAL_SECONDS  how often retention runs (default 3600;
+                          0 = never in this process)
 
-The database schema is created or upgraded on start. On an empty database the first
+Durable timers, outbox jobs and retention run inside the server (and in any
+`callboard worker` sharing the database). The database schema is created or
+upgraded on start. On an empty database the first
 start creates an account and prints its Account SID and Auth Token.
 """
 
@@ -99,7 +107,12 @@ def serve(host: str, port: int, access_log: bool) -> None:
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
     app = create_app(service, settings)
-    worker = Worker(service)
+    # issue 5: durable timers, outbox jobs and hourly retention run in-process
+    worker = Worker(
+        service,
+        retention=settings.retention_policy(),
+        retention_interval=settings.retention_interval,
+    )
     worker.start()
     try:  # issue 7: Event Streams delivery
         events = EventDelivery(service.db, config=DeliveryConfig.from_env())

@@ -19,7 +19,8 @@ from callboard.store.db import DatabaseError
 __all__ = ["COMMANDS", "worker"]
 
 HELP = """Run Callboard's background work without the HTTP server: Event Streams delivery
-(webhook and Redis Streams sinks, retries), due timers and outbox jobs.
+(webhook and Redis Streams sinks, retries), durable timers (widget timeouts), outbox
+jobs (HTTP requests, sends; retried with back-off) and hourly data retention.
 
 Run it next to `callboard serve` (which does the same work in-process) to add delivery
 capacity, or on another machine sharing the same PostgreSQL database. Several workers
@@ -28,6 +29,9 @@ can run at once; deliveries are claimed so each is sent by one of them at a time
 \b
 Environment:
   CALLBOARD_DATABASE_URL              as for `callboard serve`
+  CALLBOARD_RETENTION_DAYS_AFTER_END  delete executions N days after they end (30)
+  CALLBOARD_STUCK_EXECUTION_DAYS      end and delete ones active after N days (60)
+  CALLBOARD_RETENTION_INTERVAL_SECONDS  how often retention runs (3600; 0 = never)
   CALLBOARD_EVENTS_MAX_RETRY_SECONDS  give up on an event after this long (default 14400)
   CALLBOARD_EVENTS_RETENTION_SECONDS  keep delivered events this long (default 86400)
   CALLBOARD_EVENTS_CONCURRENCY        sinks sent to at once (default 8)
@@ -46,6 +50,7 @@ def _fail(message: str) -> NoReturn:
 def worker(events_only: bool) -> None:
     try:
         settings = Settings.from_env()
+        settings.retention_policy()
         config = DeliveryConfig.from_env()
     except (SettingsError, ValueError) as exc:
         _fail(str(exc))
@@ -62,7 +67,15 @@ def worker(events_only: bool) -> None:
 
     signal.signal(signal.SIGTERM, _signal)
     signal.signal(signal.SIGINT, _signal)
-    jobs = None if events_only else Worker(service)
+    jobs = (
+        None
+        if events_only
+        else Worker(
+            service,
+            retention=settings.retention_policy(),
+            retention_interval=settings.retention_interval,
+        )
+    )
     delivery = EventDelivery(service.db, config=config)
     if jobs is not None:
         jobs.start()

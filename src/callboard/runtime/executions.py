@@ -95,6 +95,9 @@ class ExecutionsMixin(ServiceBase):
             trigger="incomingRequest",
             contact=to,
             flow_address=from_,
+            # trigger.request: the request's addresses (as Studio's REST trigger shows
+            # them) and its parameters (added by the engine).
+            data={"to": to, "from": from_},
             parameters=parameters,
             initiated_by=self.env.sid("RQ"),
         )

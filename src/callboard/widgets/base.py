@@ -240,6 +240,7 @@ class Widget(ABC):
             "group": cls.group,
             "description": cls.description,
             "channel": cls.channel,
+            "runnable": cls.runnable,
             "events": [{"name": e.name, "label": e.label} for e in cls.events],
             "repeatable_events": list(cls.repeatable_events),
             "properties": [p.to_json() for p in cls.props],

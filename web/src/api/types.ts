@@ -118,6 +118,8 @@ export interface WidgetSchema {
   group: string;
   description: string;
   channel: "any" | "voice" | "messaging";
+  /** false: Callboard loads and keeps the widget but cannot run it (not offered in the library). */
+  runnable?: boolean;
   events: { name: string; label: string }[];
   repeatable_events: string[];
   properties: PropSchema[];

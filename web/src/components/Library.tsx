@@ -20,7 +20,7 @@ export function Library({ schemas, onAdd }: { schemas: WidgetSchema[]; onAdd: (t
     const q = query.trim().toLowerCase();
     const byGroup = new Map<string, WidgetSchema[]>();
     for (const s of schemas) {
-      if (s.type === "trigger") continue;
+      if (s.type === "trigger" || s.runnable === false) continue;
       if (q && !s.label.toLowerCase().includes(q) && !s.type.includes(q)) continue;
       const list = byGroup.get(s.group);
       if (list) list.push(s);
