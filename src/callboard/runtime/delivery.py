@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +34,9 @@ from callboard.engine.io import (
     PlaceCall,
     Respond,
     SendMessage,
+    StartRecording,
     StartTimer,
+    StopRecording,
     effect_to_json,
 )
 from callboard.engine.state import Bundle, ExecutionState, FlowRef, StepRecord, Warning
@@ -121,6 +124,9 @@ class Runner:
         self.provider = provider
         self.definitions = definitions
         self.for_update = for_update
+        # Called after every run, in its transaction (issue 4: the voice channel keeps
+        # the TwiML a call execution answered): hook(conn, execution, result).
+        self.hooks: list[Callable[[Connection, ExecRow, DeliveryResult], None]] = []
 
     # ------------------------------------------------------------------ loading
     def load(self, conn: Connection, execution_sid: str) -> ExecRow:
@@ -264,7 +270,7 @@ class Runner:
                 ex.status = "ended"
                 ex.ended_at = self.env.now()
             ex.date_updated = self.env.now()
-        return DeliveryResult(
+        result = DeliveryResult(
             execution_sid=ex.sid,
             accepted=bool(accepted),
             status="ended" if state.status == "ended" else "active",
@@ -278,6 +284,9 @@ class Runner:
             if state.status != "ended"
             else None,
         )
+        for hook in self.hooks:
+            hook(conn, ex, result)
+        return result
 
     def _step_row(self, ex: ExecRow, step: StepRecord, seq: int) -> dict[str, Any]:
         return {
@@ -305,24 +314,31 @@ class Runner:
                 message = OutboundMessage(
                     ex.account_sid, ex.flow_sid, ex.sid, effect, self.env.sid("SM"), now
                 )
-                if self.provider.in_transaction:
+                inline = self._inline(conn, ex.account_sid)
+                if inline:
                     events.append(self.provider.send_in_transaction(message))
                     batch.message_rows.append(message_row(message, "sent"))
                 else:
                     batch.outbox.append(self._job(ex, effect, now, {"sid": message.sid}))
                     batch.message_rows.append(message_row(message, "queued"))
-                batch.messages.append(
-                    _message(message, "sent" if self.provider.in_transaction else "queued")
-                )
+                batch.messages.append(_message(message, "sent" if inline else "queued"))
             elif isinstance(effect, StartTimer):
                 batch.timers[effect.token] = effect.due
             elif isinstance(effect, CancelTimer):
                 batch.timers[effect.token] = None
             elif isinstance(effect, Respond):
                 batch.responses.append(effect)
-            elif isinstance(effect, HttpRequest | PlaceCall):
+            elif isinstance(effect, HttpRequest | PlaceCall | StartRecording | StopRecording):
                 batch.outbox.append(self._job(ex, effect, now))
         return events
+
+    def _inline(self, conn: Connection, account_sid: str) -> bool:
+        """Whether the account's provider sends inside the transaction (issue 4: a
+        provider may decide per account, with ``in_transaction_for(conn, account_sid)``)."""
+        decide = getattr(self.provider, "in_transaction_for", None)
+        if callable(decide):
+            return bool(decide(conn, account_sid))
+        return self.provider.in_transaction
 
     def _job(
         self, ex: ExecRow, effect: Effect, now: datetime, extra: dict[str, Any] | None = None

@@ -65,6 +65,7 @@ def message_row(message: OutboundMessage, status: str) -> dict[str, Any]:
         "media_urls": dumps(list(effect.media_urls)),
         "status": status,
         "date_created": to_db_time(message.now),
+        "token": effect.token,
     }
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 __all__ = [
     "accounts",
     "api_keys",
+    "calls",
     "executions",
     "flow_revisions",
     "flows",
@@ -59,6 +60,10 @@ accounts = Table(
     Column("auth_token", String(64), nullable=False),
     Column("date_created", DateTime, nullable=False),
     Column("date_updated", DateTime, nullable=False),
+    # issue 4: the Twilio account this account's channel uses (NULL: the server-wide
+    # default, else the simulator channel)
+    Column("twilio_account_sid", String(SID), nullable=True),
+    Column("twilio_auth_token", String(128), nullable=True),
 )
 
 api_keys = Table(
@@ -213,8 +218,36 @@ messages = Table(
     Column("media_urls", Text, nullable=False, default="[]"),
     Column("status", String(16), nullable=False),
     Column("date_created", DateTime, nullable=False),
+    Column("token", String(64), nullable=True),  # the widget wait that sent it (0300)
+    Column("error_code", String(16), nullable=True),  # from a status call-back (0300)
     Index("ix_messages_account_created", "account_sid", "date_created"),
     Index("ix_messages_execution", "execution_sid"),
+)
+
+# Voice calls (issue 4): the calls executions drive, inbound (the Flow webhook) and
+# outbound (Make Outgoing Call), on Twilio or on the simulator channel. ``twiml`` is the
+# last TwiML document the flow answered for the call (``twiml_seq`` counts them);
+# ``sim_state`` is the simulator's own state of the call (what it waits on).
+calls = Table(
+    "calls",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column("flow_sid", String(SID), nullable=True),
+    Column("execution_sid", String(SID), nullable=True),
+    Column("token", String(64), nullable=True),  # Make Outgoing Call's wait
+    Column("channel", String(16), nullable=False),  # twilio | simulator
+    Column("direction", String(16), nullable=False),  # inbound | outbound-api
+    Column("to_address", String(320), nullable=False),
+    Column("from_address", String(320), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("twiml", Text, nullable=True),
+    Column("twiml_seq", Integer, nullable=False, default=0),
+    Column("sim_state", Text, nullable=True),
+    Column("date_created", DateTime, nullable=False),
+    Column("date_updated", DateTime, nullable=True),
+    Index("ix_calls_execution", "execution_sid"),
+    Index("ix_calls_account_created", "account_sid", "date_created"),
 )
 
 processed_requests = Table(
