@@ -26,9 +26,7 @@ def _sms(sid: str) -> dict[str, str]:
 def test_ignored_messages_are_listed_for_their_account_only(
     client: TestClient, service: Callboard, account: Account, anon: TestClient
 ) -> None:
-    flow = service.create_flow(
-        account.sid, friendly_name="f", status="published", definition=HOLD
-    )
+    flow = service.create_flow(account.sid, friendly_name="f", status="published", definition=HOLD)
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15559999")
     result = service.inbound_message(account.sid, flow.sid, _sms("SM1"))
     assert result.execution_sid == ex.sid and not result.accepted

@@ -31,8 +31,12 @@ def _old_data(tmp_path: Path) -> None:
     )
     try:
         account = svc.create_account("a")
-        send = svc.create_flow(account.sid, friendly_name="s", status="published", definition=send_flow())
-        ask = svc.create_flow(account.sid, friendly_name="a", status="published", definition=ask_flow())
+        send = svc.create_flow(
+            account.sid, friendly_name="s", status="published", definition=send_flow()
+        )
+        ask = svc.create_flow(
+            account.sid, friendly_name="a", status="published", definition=ask_flow()
+        )
         for i in range(3):
             svc.create_execution(account.sid, send.sid, to=f"+1{i}", from_="+2")
         svc.create_execution(account.sid, ask.sid, to="+19", from_="+2")

@@ -24,7 +24,9 @@ def test_a_one_second_timeout_fires_end_to_end(kind: str, tmp_path: Path) -> Non
         try:
             with httpx.Client(base_url=server.url, auth=(account_sid, token), timeout=30) as c:
                 flow = create_flow(c, ask_definition(timeout="1"))
-                created = c.post(f"/v2/Flows/{flow}/Executions", data={"To": "+1555", "From": "+1666"})
+                created = c.post(
+                    f"/v2/Flows/{flow}/Executions", data={"To": "+1555", "From": "+1666"}
+                )
                 assert created.status_code == 201, created.text
                 ex = created.json()["sid"]
                 steps_url = f"/v2/Flows/{flow}/Executions/{ex}/Steps"

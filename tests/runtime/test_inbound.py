@@ -76,7 +76,10 @@ def test_a_message_starts_an_execution_and_a_reply_continues_it(
     reply = service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))
     assert (reply.execution_sid, reply.started, reply.accepted) == (ex.sid, False, True)
     assert reply.status == "ended"
-    assert [m.body for m in service.list_messages(account.sid)] == ["What is your name?", "Thanks Ada"]
+    assert [m.body for m in service.list_messages(account.sid)] == [
+        "What is your name?",
+        "Thanks Ada",
+    ]
 
 
 def test_a_retried_webhook_is_processed_once_and_gets_the_same_answer(
@@ -112,7 +115,9 @@ def test_a_message_the_execution_does_not_wait_for_is_recorded_as_81002(
     assert len(service.list_notifications(account.sid)) == 1  # the retry adds nothing
 
 
-def test_inbound_errors_record_nothing(service: Callboard, account: Account, other: Account) -> None:
+def test_inbound_errors_record_nothing(
+    service: Callboard, account: Account, other: Account
+) -> None:
     flow_sid = _flow(service, account, ask_flow())
     with pytest.raises(NotFound):
         service.inbound_message(other.sid, flow_sid, _sms("SM1", "hi"))
@@ -185,9 +190,7 @@ def test_concurrent_events_for_one_execution_never_interleave(
     flow_sid = _flow(service, account, flow_definition(*chain))
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     threads = [
-        threading.Thread(
-            target=service.deliver, args=(ex.sid, InboundMessage({"Body": str(i)}))
-        )
+        threading.Thread(target=service.deliver, args=(ex.sid, InboundMessage({"Body": str(i)})))
         for i in range(20)
     ]
     for th in threads:
@@ -198,7 +201,9 @@ def test_concurrent_events_for_one_execution_never_interleave(
     assert done.status == "ended"
     steps = service.list_steps(account.sid, flow_sid, ex.sid).items
     assert [s.seq for s in steps] == list(range(1, 22))
-    assert len({done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}) == 20
+    assert (
+        len({done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}) == 20
+    )
 
 
 def test_a_repeated_call_back_is_answered_from_the_record(

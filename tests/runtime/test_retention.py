@@ -57,7 +57,9 @@ def test_ended_executions_are_deleted_30_days_after_they_ended(
         left = set(conn.execute(select(t.executions.c.sid)).scalars())
         keys = set(conn.execute(select(t.processed_requests.c.key)).scalars())
         orphan_steps = conn.execute(
-            select(func.count()).select_from(t.steps).where(t.steps.c.execution_sid == first.execution_sid)
+            select(func.count())
+            .select_from(t.steps)
+            .where(t.steps.c.execution_sid == first.execution_sid)
         ).scalar_one()
         detached = conn.execute(
             select(func.count()).select_from(t.messages).where(t.messages.c.execution_sid.is_(None))

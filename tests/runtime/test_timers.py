@@ -24,7 +24,9 @@ def _count(service: Callboard, table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def _ask(service: Callboard, account: Account, n: int = 1, timeout: str = "600") -> tuple[str, list[str]]:
+def _ask(
+    service: Callboard, account: Account, n: int = 1, timeout: str = "600"
+) -> tuple[str, list[str]]:
     flow = service.create_flow(
         account.sid, friendly_name="ask", status="published", definition=ask_flow(timeout)
     )
