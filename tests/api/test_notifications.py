@@ -8,7 +8,6 @@ from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from tests.api.conftest import definition
 
-
 HOLD = definition(
     {
         "name": "hold",

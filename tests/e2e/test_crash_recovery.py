@@ -1,7 +1,8 @@
 """Crash safety with real processes: 1,000 conversations in flight, SIGKILL, restart.
 
-A real ``callboard serve`` runs a Send & Wait For Reply flow (3-second timeout). 1,000
-executions are created over REST; half the contacts reply. The server is killed with
+A real ``callboard serve`` runs a Send & Wait For Reply flow (a 1-second timeout for
+the contacts who never answer, an hour for the others). 1,000 executions are created
+over REST; half the contacts reply. The server is killed with
 SIGKILL while timers are firing and replies are arriving, replies keep arriving while it
 is down (another Callboard process on the same database takes them, as a second server
 behind a load balancer would), Twilio retries some webhooks, and the server starts again.
@@ -28,7 +29,7 @@ from tests.e2e.server import database
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 N = 1000
-TIMEOUT_SECONDS = 3
+TIMEOUT_SECONDS = 1
 
 
 def _contact(i: int) -> str:
@@ -55,7 +56,7 @@ def test_sigkill_mid_flight_loses_and_repeats_nothing(kind: str, tmp_path: Path)
         try:
             with httpx.Client(base_url=server.url, auth=(account_sid, token), timeout=60) as client:
                 # Contacts who answer talk to a flow that waits an hour; the others to
-                # one that times out after 3 s (their timers fire across the crash).
+                # one that times out after 1 s (their timers fire across the crash).
                 patient = create_flow(client, ask_definition(timeout="3600"))
                 hasty = create_flow(client, ask_definition(timeout=str(TIMEOUT_SECONDS)))
                 sids: dict[int, str] = {}
@@ -71,15 +72,25 @@ def test_sigkill_mid_flight_loses_and_repeats_nothing(kind: str, tmp_path: Path)
                         sids[i] = r.json()["sid"]
 
                 repliers = {i for i in range(N) if i % 2 == 0}
+                order = sorted(repliers)
+                first, second = order[: len(order) // 2], order[len(order) // 2 :]
                 with ThreadPoolExecutor(8) as pool:
-                    list(pool.map(create, sorted(range(N), key=lambda i: i % 2)))
+                    list(pool.map(create, order))
+                    # The first replies arrive while the hasty conversations start and
+                    # their timeouts begin to fire...
+                    replying = pool.submit(
+                        lambda: [
+                            side.inbound_message(account_sid, patient, _reply(i))
+                            for i in first[: len(first) // 2]
+                        ]
+                    )
+                    list(pool.map(create, [i for i in range(N) if i not in repliers]))
+                    replying.result()
             assert len(sids) == N
-            order = sorted(repliers)
-            first, second = order[: len(order) // 2], order[len(order) // 2 :]
-            # Replies arrive while the server is firing timeouts; mid-way it is killed.
-            for i in first[: len(first) // 2]:
-                side.inbound_message(account_sid, patient, _reply(i))
-            server.kill()
+            server.kill()  # ...and the server dies at once, with timers pending
+            with side.db.read() as conn:
+                pending = conn.execute(select(func.count()).select_from(t.timers)).scalar_one()
+            print(f"killed with {pending} timer(s) pending")
             for i in first[len(first) // 2 :]:
                 side.inbound_message(account_sid, patient, _reply(i))
             server.start()  # the same database, a new process

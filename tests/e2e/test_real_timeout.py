@@ -34,7 +34,7 @@ def test_a_one_second_timeout_fires_end_to_end(kind: str, tmp_path: Path) -> Non
                 deadline = time.monotonic() + 30  # generous: only the order is asserted
                 while time.monotonic() < deadline:
                     steps = c.get(steps_url).json()["steps"]
-                    names = sorted((s["name"] for s in steps))
+                    names = sorted(s["name"] for s in steps)
                     if "timeout" in names:
                         break
                     time.sleep(0.1)

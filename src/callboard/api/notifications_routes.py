@@ -86,6 +86,7 @@ def openapi_paths() -> dict[str, Any]:
     return {
         "/callboard/v1/Notifications": {
             "get": {
+                "operationId": "ListNotifications",
                 "tags": ["Callboard"],
                 "summary": "Step-less warnings (e.g. 81002: an inbound message ignored)",
                 "description": (

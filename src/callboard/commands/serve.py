@@ -106,6 +106,19 @@ def serve(host: str, port: int, access_log: bool) -> None:
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
+    from callboard.channels.config import ChannelConfig
+    from callboard.channels.webhooks import install
+
+    try:  # issue 4: Twilio / simulator channels, webhook signatures
+        channels = install(service, ChannelConfig.from_env())
+    except ValueError as exc:
+        _fail(str(exc))
+    if channels.config.skip_signature_check:
+        click.echo(
+            "callboard: WARNING: CALLBOARD_SKIP_SIGNATURE_CHECK is on: webhooks are accepted "
+            "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
+            err=True,
+        )
     app = create_app(service, settings)
     # issue 5: durable timers, outbox jobs and hourly retention run in-process
     worker = Worker(

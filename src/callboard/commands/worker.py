@@ -58,7 +58,10 @@ def worker(events_only: bool) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         service = Callboard.open(settings.database_url)
-    except DatabaseError as exc:
+        from callboard.channels.webhooks import install
+
+        install(service)  # issue 4: sends through Twilio for accounts that have it
+    except (DatabaseError, ValueError) as exc:
         _fail(str(exc))
     stop = threading.Event()
 

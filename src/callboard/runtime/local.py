@@ -13,8 +13,10 @@ the contact or a timer) or ends:
   size cap enforced while streaming). The transport is injectable;
 * :class:`~callboard.engine.io.StartTimer` / :class:`~callboard.engine.io.CancelTimer` —
   kept in a list of pending timers; :meth:`LocalRunner.fire_timeout` fires the earliest;
-* :class:`~callboard.engine.io.Respond` / :class:`~callboard.engine.io.PlaceCall` — voice
-  is not supported here: ``on_notice`` says so and the execution is ended.
+* :class:`~callboard.engine.io.Respond` — handed to ``on_respond`` when given (``callboard
+  call`` plays the TwiML with :mod:`callboard.channels.call_driver`); otherwise, like
+  :class:`~callboard.engine.io.PlaceCall`, voice is not supported: ``on_notice`` says so
+  and the execution is ended.
 """
 
 from __future__ import annotations
@@ -323,6 +325,7 @@ class LocalRunner:
         mocks: MockTable | None = None,
         transport: httpx.BaseTransport | None = None,
         account_sid: str | None = None,
+        on_respond: Callable[[Respond], None] | None = None,
     ) -> None:
         self.bundle = bundle
         self.env: Env = env if env is not None else SystemEnv()
@@ -332,6 +335,7 @@ class LocalRunner:
         self.on_step = on_step
         self.on_warning = on_warning
         self.on_notice = on_notice
+        self.on_respond = on_respond  # voice (callboard call): gets the TwiML answers
         self.mocks = mocks
         self._transport = transport
         self._client: httpx.Client | None = None
@@ -405,6 +409,13 @@ class LocalRunner:
         if self.active:
             return self._feed(InboundMessage(params))
         return self._start("incomingMessage", data=params)
+
+    def start_call(self, params: Mapping[str, Any]) -> list[Advance]:
+        """An incoming call (``incomingCall``, ``trigger.call`` = ``params``): the TwiML
+        answers go to ``on_respond``."""
+        if self.active:
+            self.end("ended")
+        return self._start("incomingCall", data=dict(params))
 
     def start_request(self, parameters: Mapping[str, Any] | None = None) -> list[Advance]:
         """Start an execution as the REST API does (``incomingRequest``, ``Parameters``)."""
@@ -502,6 +513,8 @@ class LocalRunner:
                 self.timers.append(PendingTimer(effect.token, effect.due))
             elif isinstance(effect, CancelTimer):
                 self.timers = [t for t in self.timers if t.token != effect.token]
+            elif isinstance(effect, Respond) and self.on_respond is not None:
+                self.on_respond(effect)
             elif isinstance(effect, Respond | PlaceCall):
                 widget = self.state.waiting.widget if self.state and self.state.waiting else "?"
                 what = "answer a call with TwiML" if isinstance(effect, Respond) else "place a call"

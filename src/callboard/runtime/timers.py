@@ -7,10 +7,11 @@ and crashes. :func:`fire_due_timers` fires the ones that are due:
 
 1. a cheap read finds up to ``limit`` due timers (``ix_timers_due``: an index range
    scan, O(log n + due) however many timers are pending);
-2. they are fired in batches, one write transaction per batch. For each timer the
-   execution row is locked first (PostgreSQL: ``FOR UPDATE SKIP LOCKED`` — a timer
-   whose execution another process is working on is left for the next pass, so
-   several schedulers never wait on each other; SQLite: one writer anyway), the timer
+2. they are fired in batches, one write transaction per batch (on PostgreSQL up to
+   :data:`FIRE_THREADS` batches at once). The batch's execution rows are locked first
+   (PostgreSQL: ``FOR UPDATE SKIP LOCKED`` — a timer whose execution another process
+   or thread is working on is left for the next pass, so several schedulers never
+   wait on each other; SQLite: one writer anyway); for each timer the
    row is deleted (0 rows → it was cancelled or fired meanwhile: nothing happens) and
    :class:`~callboard.engine.io.TimerFired` is delivered — deletion and delivery commit
    together, in a SAVEPOINT so one broken execution does not hold back the others;
@@ -28,10 +29,11 @@ the worker at once (``Callboard._notify``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, select
 
@@ -46,6 +48,7 @@ __all__ = [
     "BATCH_SIZE",
     "MAX_SLEEP_SECONDS",
     "FiredTimer",
+    "Observer",
     "fire_due_timers",
     "next_timer_due",
     "sleep_seconds",
@@ -56,6 +59,7 @@ log = logging.getLogger("callboard.timers")
 MAX_SLEEP_SECONDS = 0.2
 MIN_SLEEP_SECONDS = 0.002
 BATCH_SIZE = 25  # timers per write transaction (SQLite's writer lock is held that long)
+FIRE_THREADS = 4  # PostgreSQL: batches fired in parallel by one scheduler
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,31 +112,44 @@ def fire_due_timers(
             .order_by(tm.c.due_at)
             .limit(limit)
         ).all()
-    fired = 0
-    for start in range(0, len(due), batch_size):
-        chunk = due[start : start + batch_size]
-        done: list[tuple[str, str, datetime, bool]] = []
-        with db.write() as conn:
-            for timer in chunk:
-                if db.for_update():
-                    locked = conn.execute(
-                        select(t.executions.c.sid)
-                        .where(t.executions.c.sid == timer.execution_sid)
-                        .with_for_update(skip_locked=True)
-                    ).first()
-                    if locked is None:  # busy elsewhere (or deleted): next pass
-                        continue
-                accepted = _fire_one(service, conn, timer.id, timer.execution_sid, timer.token)
-                if accepted is not None:
-                    done.append((timer.execution_sid, timer.token, timer.due_at, accepted))
-        committed = datetime.now(UTC)
-        fired += len(done)
-        if observer is not None:
-            for sid, token, due_at, accepted in done:
-                observer(FiredTimer(sid, token, _aware(due_at), committed, accepted))
+    chunks = [due[i : i + batch_size] for i in range(0, len(due), batch_size)]
+    parallel = 1 if db.is_sqlite else min(FIRE_THREADS, len(chunks))
+    if parallel <= 1:
+        fired = sum(_fire_chunk(service, chunk, observer) for chunk in chunks)
+    else:  # PostgreSQL: batches in parallel (row locks keep each execution to one)
+        with ThreadPoolExecutor(parallel, thread_name_prefix="callboard-timers") as pool:
+            fired = sum(pool.map(lambda chunk: _fire_chunk(service, chunk, observer), chunks))
     if fired:
         service._notify()
     return fired
+
+
+def _fire_chunk(service: Callboard, chunk: Sequence[Any], observer: Observer | None) -> int:
+    """Fire one batch of timers in one write transaction; returns how many fired."""
+    db = service.db
+    done: list[tuple[str, str, datetime, bool]] = []
+    with db.write() as conn:
+        if db.for_update():  # busy elsewhere (or deleted): left for the next pass
+            wanted = sorted({timer.execution_sid for timer in chunk})
+            locked = set(
+                conn.execute(
+                    select(t.executions.c.sid)
+                    .where(t.executions.c.sid.in_(wanted))
+                    .order_by(t.executions.c.sid)
+                    .with_for_update(skip_locked=True)
+                ).scalars()
+            )
+        for timer in chunk:
+            if db.for_update() and timer.execution_sid not in locked:
+                continue
+            accepted = _fire_one(service, conn, timer.id, timer.execution_sid, timer.token)
+            if accepted is not None:
+                done.append((timer.execution_sid, timer.token, timer.due_at, accepted))
+    committed = datetime.now(UTC)
+    if observer is not None:
+        for sid, token, due_at, accepted in done:
+            observer(FiredTimer(sid, token, _aware(due_at), committed, accepted))
+    return len(done)
 
 
 def _fire_one(

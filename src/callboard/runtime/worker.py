@@ -44,7 +44,7 @@ from callboard.runtime.local import http_result
 from callboard.runtime.providers import OutboundMessage
 from callboard.runtime.retention import RetentionJob, RetentionPolicy
 from callboard.runtime.rows import loads, to_db_time
-from callboard.runtime.timers import fire_due_timers, sleep_seconds
+from callboard.runtime.timers import Observer, fire_due_timers, sleep_seconds
 from callboard.store import tables as t
 
 if TYPE_CHECKING:
@@ -255,9 +255,11 @@ class Worker:
         *,
         retention: RetentionPolicy | None = None,
         retention_interval: float = 3600.0,
+        timer_observer: Observer | None = None,
     ) -> None:
         self.service = service
         self.poll = poll
+        self.timer_observer = timer_observer  # sees every fired timer (benchmarks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._retention = (
@@ -287,7 +289,7 @@ class Worker:
         """One pass: due timers, then the outbox until it is empty. Returns the work done."""
         done = 0
         while True:  # a burst of due timers: keep firing before anything else
-            n = fire_due_timers(self.service)
+            n = fire_due_timers(self.service, observer=self.timer_observer)
             done += n
             if n == 0 or self._stop.is_set():
                 break

@@ -1,0 +1,150 @@
+"""The Flow webhook: ``POST``/``GET /v1/Accounts/{AccountSid}/Flows/{FlowSid}``.
+
+This is ``Flow.webhook_url``: point a Twilio number's "A message comes in", "A call comes
+in" and "Call status changes" at it. Callboard's own voice call-backs (Gather/Dial/Record
+actions, redirects, status call-backs) come back to the same URL with ``FlowEvent`` in the
+query; :mod:`callboard.channels.webhooks` says what each request does.
+
+Every request must carry a valid ``X-Twilio-Signature`` (:mod:`callboard.api.signatures`):
+otherwise 403, and nothing is processed. No HTTP Basic auth here. The answer is TwiML
+(``text/xml``): ``<Response/>`` for messages and status call-backs, the flow's TwiML for
+calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from callboard.api.common import call, service_of
+from callboard.api.errors import not_found
+from callboard.api.forms import MAX_BODY_BYTES
+from callboard.api.signatures import (
+    SIGNATURE_HEADER,
+    forbidden,
+    public_request_url,
+    valid_signature,
+)
+from callboard.api.urls import base_url
+from callboard.channels.webhooks import Channels, install
+
+__all__ = ["channels_of", "openapi_paths", "routes"]
+
+log = logging.getLogger("callboard.webhooks")
+
+_AC = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_FW = re.compile(r"^FW[0-9a-fA-F]{32}$")
+
+
+def channels_of(request: Request) -> Channels:
+    service = service_of(request)
+    found = getattr(service, "channels", None)
+    return found if isinstance(found, Channels) else install(service)
+
+
+async def _pairs(request: Request) -> list[tuple[str, str]]:
+    if request.method != "POST":
+        return []
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise forbidden()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("", "application/x-www-form-urlencoded"):
+        return []
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+async def flow_webhook(request: Request) -> Response:
+    account_sid = request.path_params["AccountSid"]
+    flow_sid = request.path_params["FlowSid"]
+    if not _AC.match(account_sid) or not _FW.match(flow_sid):
+        raise not_found(request.url.path)
+    channels = channels_of(request)
+    pairs = await _pairs(request)
+    if not channels.config.skip_signature_check:
+        key = await run_in_threadpool(channels.signing_key, account_sid)
+        url = public_request_url(request)
+        if key is None or not valid_signature(
+            url, pairs, request.headers.get(SIGNATURE_HEADER), key
+        ):
+            log.warning("webhook %s refused: bad or missing %s", url, SIGNATURE_HEADER)
+            raise forbidden()
+    if not channels.config.public_url:
+        channels.router.learnt_base = base_url(request)
+    params: dict[str, str] = dict(request.query_params)
+    params.update(dict(pairs))  # the body wins over the query (last value of a name)
+    answer = await call(request, channels.flow_webhook, account_sid, flow_sid, params)
+    return Response(answer.body, status_code=answer.status, media_type="text/xml")
+
+
+def routes() -> list[Route]:
+    return [
+        Route(
+            "/v1/Accounts/{AccountSid}/Flows/{FlowSid}",
+            flow_webhook,
+            methods=["GET", "POST"],
+        )
+    ]
+
+
+def openapi_paths() -> dict[str, Any]:
+    params = [
+        {"name": "AccountSid", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "FlowSid", "in": "path", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "FlowEvent",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": ["callback", "return"]},
+            "description": "Absent for Twilio's inbound message/call webhooks; `callback` for "
+            "Callboard's own voice call-backs; `return` when a TwiML Redirect comes back.",
+        },
+        {
+            "name": "X-Twilio-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+    ]
+    op = {
+        "tags": ["Webhooks"],
+        "summary": "The Flow webhook (Flow.webhook_url)",
+        "description": "Twilio's inbound message (MessageSid, From, To, Body, NumMedia, "
+        "MediaUrl{N}...) and call (CallSid, From, To, CallStatus...) webhooks, call status "
+        "call-backs and Callboard's voice call-backs. Signed with X-Twilio-Signature "
+        "(403 otherwise). Answers TwiML. See docs/channels.md.",
+        "security": [],
+        "parameters": params,
+        "responses": {
+            "200": {
+                "description": "TwiML",
+                "content": {"text/xml": {"schema": {"type": "string"}}},
+            },
+            "403": {"description": "Bad or missing X-Twilio-Signature; nothing was processed"},
+            "404": {"description": "No such flow in the account"},
+        },
+    }
+    post = {
+        **op,
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            }
+        },
+    }
+    return {
+        "/v1/Accounts/{AccountSid}/Flows/{FlowSid}": {
+            "get": {**op, "operationId": "FlowWebhookGet"},
+            "post": {**post, "operationId": "FlowWebhookPost"},
+        }
+    }

@@ -1,0 +1,348 @@
+"""The simulator channel: talk to a flow without Twilio.
+
+Accounts with no Twilio credentials are on this channel: what their flows send is kept in
+the database (``messages``, ``calls``) with SIDs, and this module lets a client play the
+contact (the API is :mod:`callboard.api.simulator_routes`, documented in
+``docs/simulator.md``; the editor's simulator drawer uses it):
+
+* :meth:`Simulator.send_message` — an inbound SMS from a contact, run as a **test user**
+  (the flow's latest revision, saved or published);
+* :meth:`Simulator.list_messages` — the conversation (inbound and outbound) of a contact;
+* :meth:`Simulator.start_call` / :meth:`Simulator.call_input` — a voice call: the server
+  plays Twilio's part with :class:`~callboard.channels.call_driver.CallDriver` (following
+  redirects and call-backs itself) and answers what the caller heard, up to the next
+  ``<Gather>``/``<Record>`` or the end of the call. Calls a flow places (Make Outgoing
+  Call) ring until a client answers them (``Answer=true``) or gives their fate
+  (``CallStatus=busy|no-answer|failed``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from xml.sax.saxutils import escape
+
+import httpx
+from sqlalchemy import Connection, or_, select, update
+
+from callboard.channels.call_driver import CallDriver, CallError, Heard
+from callboard.channels.router import flow_webhook_url
+from callboard.engine.io import InboundMessage
+from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
+from callboard.runtime.records import InvalidParameter, NotFound
+from callboard.runtime.rows import dumps, from_db_time, loads, to_db_time
+from callboard.store import tables as t
+from callboard.store.db import insert_rows
+
+if TYPE_CHECKING:
+    from callboard.channels.webhooks import Channels
+
+__all__ = ["SIM_BASE", "Simulator"]
+
+SIM_BASE = "http://simulator.callboard"  # the base URL simulated calls resolve against
+
+
+def _iso(value: Any) -> str | None:
+    when = from_db_time(value)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None
+
+
+class Simulator:
+    def __init__(self, channels: Channels) -> None:
+        self.channels = channels
+        self.service = channels.service
+
+    # ------------------------------------------------------------------ messages
+    def send_message(
+        self, account_sid: str, flow_sid: str, from_: str, to: str, body: str
+    ) -> dict[str, Any]:
+        from_, to = from_.strip(), to.strip()
+        if not from_:
+            raise InvalidParameter("From", "Missing required parameter From")
+        if not to:
+            raise InvalidParameter("To", "Missing required parameter To")
+        svc = self.service
+        with svc.db.read() as conn:
+            svc._flow_row(conn, account_sid, flow_sid)
+        sid = svc.env.sid("SM")
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": account_sid,
+            "From": from_,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        now = to_db_time(svc.env.now())
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            e = t.executions
+            active = conn.execute(
+                select(e.c.sid).where(e.c.flow_sid == flow_sid, e.c.active_contact == from_)
+            ).scalar_one_or_none()
+            accepted = True
+            if active is not None:
+                execution_sid = str(active)
+                accepted = svc._deliver_in(conn, execution_sid, InboundMessage(params)).accepted
+                if not accepted:
+                    self.channels._warn(conn, account_sid, flow_sid, execution_sid, "message")
+            else:
+                ex, _ = svc._start_in(
+                    conn,
+                    account_sid,
+                    flow_sid,
+                    trigger="incomingMessage",
+                    contact=from_,
+                    flow_address=to,
+                    data=params,
+                    initiated_by=sid,
+                    test_user=True,
+                )
+                execution_sid = ex.sid
+            row = {
+                "sid": sid,
+                "account_sid": account_sid,
+                "execution_sid": execution_sid,
+                "flow_sid": flow_sid,
+                "direction": "inbound",
+                "to_address": to,
+                "from_address": from_,
+                "body": body,
+                "media_urls": "[]",
+                "status": "received",
+                "date_created": now,
+                "token": None,
+                "error_code": None,
+            }
+            insert_rows(conn, t.messages, [row])
+            out = _message_json(row)
+            out["execution_sid"], out["accepted"] = execution_sid, accepted
+            return out, execution_sid
+
+        answer, _ = svc.idempotent(f"msg:{account_sid}:{sid}", account_sid, work)
+        return answer
+
+    def list_messages(
+        self, account_sid: str, flow_sid: str, contact: str, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        m = t.messages
+        query = select(m).where(m.c.account_sid == account_sid, m.c.flow_sid == flow_sid)
+        if contact:
+            query = query.where(or_(m.c.from_address == contact, m.c.to_address == contact))
+        query = query.order_by(m.c.date_created.desc(), m.c.sid.desc()).limit(limit)
+        with self.service.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [_message_json(dict(r._mapping)) for r in reversed(rows)]
+
+    # ------------------------------------------------------------------ calls
+    def start_call(self, account_sid: str, flow_sid: str, from_: str, to: str) -> dict[str, Any]:
+        """A simulated inbound call from ``from_`` to the flow's number ``to``."""
+        svc = self.service
+        call_sid = svc.env.sid("CA")
+        url = flow_webhook_url(SIM_BASE, account_sid, flow_sid)
+        driver = self._driver(
+            account_sid, call_sid, from_ or DEFAULT_CONTACT, to or DEFAULT_FLOW_ADDRESS, url
+        )
+        params = {**driver.base, "CallStatus": "ringing"}
+        answer = self.channels.incoming_call(
+            account_sid, flow_sid, params, test_user=True, channel="simulator"
+        )
+        heard = driver.play(answer.body, url)
+        return self._save(account_sid, call_sid, driver, heard)
+
+    def list_calls(self, account_sid: str, flow_sid: str, contact: str) -> list[dict[str, Any]]:
+        c = t.calls
+        query = select(c).where(c.c.account_sid == account_sid, c.c.flow_sid == flow_sid)
+        if contact:
+            query = query.where(or_(c.c.from_address == contact, c.c.to_address == contact))
+        with self.service.db.read() as conn:
+            rows = conn.execute(query.order_by(c.c.date_created.desc()).limit(100)).all()
+        return [_call_json(dict(r._mapping)) for r in rows]
+
+    def call_input(
+        self,
+        account_sid: str,
+        call_sid: str,
+        *,
+        digits: str | None = None,
+        speech: str | None = None,
+        recording: str | None = None,
+        hangup: bool = False,
+        answer: bool = False,
+        call_status: str | None = None,
+    ) -> dict[str, Any]:
+        with self.service.db.read() as conn:
+            row = conn.execute(
+                select(t.calls).where(
+                    t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
+                )
+            ).first()
+        if row is None:
+            raise NotFound("Call", call_sid)
+        state = loads(row.sim_state) if row.sim_state else None
+        url = flow_webhook_url(SIM_BASE, account_sid, row.flow_sid or "")
+        if state is None:  # a call the flow placed, still ringing
+            if row.direction != "outbound-api" or row.status not in ("queued", "ringing"):
+                raise InvalidParameter("CallSid", f"call {call_sid} is not a simulated call")
+            query = {
+                "FlowEvent": "callback",
+                "ExecutionSid": row.execution_sid or "",
+                "Token": row.token or "",
+            }
+            status_url = f"{url}?{urlencode({**query, 'Callback': 'status'})}"
+            driver = self._driver(
+                account_sid,
+                call_sid,
+                row.to_address,
+                row.from_address,
+                status_url,
+                direction="outbound-api",
+            )
+            driver.base.update(From=row.from_address, To=row.to_address)
+            if call_status and call_status != "in-progress":
+                driver.status = call_status
+                self._fetch(account_sid)(
+                    status_url, "POST", {**driver.base, "CallStatus": call_status}
+                )
+                return self._save(account_sid, call_sid, driver, [Heard("hangup", call_status)])
+            if not answer:
+                raise InvalidParameter("Answer", "the call is ringing: answer it with Answer=true")
+            heard = driver.answer(f"{url}?{urlencode({**query, 'Callback': 'answered'})}")
+            return self._save(account_sid, call_sid, driver, heard)
+        driver = self._driver(account_sid, call_sid, "", "", None).load(state)
+        try:
+            if hangup:
+                heard = driver.hangup()
+            elif driver.ended:
+                heard = [Heard("hangup", "the call has ended")]
+            elif driver.waiting is not None and type(driver.waiting).__name__ == "Record":
+                heard = driver.record(recording or speech or digits)
+            else:
+                heard = driver.gather(digits or None, speech or None)
+        except CallError as exc:
+            raise InvalidParameter("Digits", str(exc)) from None
+        return self._save(account_sid, call_sid, driver, heard)
+
+    # ------------------------------------------------------------------ plumbing
+    def _driver(
+        self,
+        account_sid: str,
+        call_sid: str,
+        from_: str,
+        to: str,
+        status_url: str | None,
+        direction: str = "inbound",
+    ) -> CallDriver:
+        return CallDriver(
+            self._fetch(account_sid),
+            call_sid=call_sid,
+            account_sid=account_sid,
+            from_=from_,
+            to=to,
+            direction=direction,
+            status_url=status_url,
+        )
+
+    def _fetch(self, account_sid: str) -> Any:
+        prefix = f"{SIM_BASE}/v1/Accounts/{account_sid}/Flows/"
+
+        def fetch(url: str, method: str, params: dict[str, str]) -> str:
+            if url.startswith(prefix):
+                parts = urlsplit(url)
+                flow_sid = parts.path.rsplit("/", 1)[-1]
+                merged = dict(parse_qsl(parts.query, keep_blank_values=True))
+                merged.update(params)
+                return self.channels.flow_webhook(account_sid, flow_sid, merged).body
+            with httpx.Client(follow_redirects=True, timeout=10.0) as client:
+                if method == "GET":
+                    response = client.get(url, params=params)
+                else:
+                    response = client.post(url, data=params)
+            if response.status_code >= 400:
+                raise CallError(f"{method} {url} answered {response.status_code}")
+            return response.text
+
+        return fetch
+
+    def _save(
+        self, account_sid: str, call_sid: str, driver: CallDriver, heard: list[Heard]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "sim_state": dumps(driver.to_json()),
+            "date_updated": to_db_time(self.service.env.now()),
+        }
+        if driver.ended:
+            values["status"] = driver.status
+        with self.service.db.write() as conn:
+            conn.execute(update(t.calls).where(t.calls.c.sid == call_sid).values(values))
+            row = conn.execute(select(t.calls).where(t.calls.c.sid == call_sid)).first()
+        out: dict[str, Any] = (
+            _call_json(dict(row._mapping)) if row is not None else {"call_sid": call_sid}
+        )
+        waiting = driver.waiting
+        out.update(
+            status=driver.status,
+            twiml=heard_twiml(heard),
+            actions=[h.to_json() for h in heard],
+            waiting_for=type(waiting).__name__.lower() if waiting is not None else None,
+        )
+        return out
+
+
+def heard_twiml(heard: list[Heard]) -> str:
+    """What the caller heard, as one TwiML document (the editor renders it)."""
+    parts: list[str] = []
+    for h in heard:
+        text = escape(h.text)
+        if h.kind == "say":
+            parts.append(f"<Say>{text}</Say>")
+        elif h.kind == "play":
+            parts.append(f"<Play>{text}</Play>")
+        elif h.kind == "pause":
+            parts.append('<Pause length="1" />')
+        elif h.kind == "gather":
+            parts.append(f'<Gather input="{escape(h.text)}" />')
+        elif h.kind == "record":
+            parts.append("<Record />")
+        elif h.kind == "hangup":
+            parts.append("<Hangup />")
+        elif h.kind in ("dial", "enqueue", "pay", "connect"):
+            tag = h.kind.capitalize()
+            parts.append(f"<{tag}>{text}</{tag}>")
+    return '<?xml version="1.0" encoding="UTF-8"?><Response>' + "".join(parts) + "</Response>"
+
+
+def _message_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sid": row["sid"],
+        "account_sid": row["account_sid"],
+        "flow_sid": row.get("flow_sid"),
+        "execution_sid": row.get("execution_sid"),
+        "direction": row["direction"],
+        "from": row["from_address"],
+        "to": row["to_address"],
+        "body": row["body"],
+        "media_urls": loads(row.get("media_urls")) or [],
+        "status": row["status"],
+        "date_created": _iso(row["date_created"]),
+    }
+
+
+def _call_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "call_sid": row["sid"],
+        "account_sid": row["account_sid"],
+        "flow_sid": row.get("flow_sid"),
+        "execution_sid": row.get("execution_sid"),
+        "direction": row["direction"],
+        "from": row["from_address"],
+        "to": row["to_address"],
+        "status": row["status"],
+        "channel": row["channel"],
+        "date_created": _iso(row["date_created"]),
+    }

@@ -1,0 +1,173 @@
+"""The Twilio channel: messages through the Messages API, calls through the Calls API,
+with the twilio helper library (``twilio.rest.Client``).
+
+The REST base URL is Twilio's own unless ``CALLBOARD_TWILIO_API_URL`` says otherwise
+(``client.api.base_url`` is overridden, so tests can stand in for Twilio). Every call
+here does network I/O: the worker runs them from the outbox, never inside a database
+transaction. A 4xx answer from Twilio is final (the widget takes its failure event with
+``ErrorCode``/``ErrorMessage``); a 5xx or a network error raises
+:class:`~callboard.runtime.worker.TransientJobError` and the job is retried.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from twilio.base.exceptions import TwilioException, TwilioRestException  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+
+from callboard.runtime.worker import TransientJobError
+
+__all__ = ["TwilioChannel", "TwilioError", "resource"]
+
+
+class TwilioError(Exception):
+    """Twilio refused the request (4xx): final."""
+
+    def __init__(self, status: int, code: int | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "Status": "failed",
+            "ErrorCode": self.code,
+            "ErrorMessage": self.message,
+            "error": f"Twilio answered {self.status}: {self.message}",
+        }
+
+
+def _camel(name: str) -> str:
+    if name == "uri":
+        return "Uri"
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def resource(instance: Any) -> dict[str, Any]:
+    """A twilio-python instance as Twilio's JSON names (``Sid``, ``Status``, ``NumSegments``...)."""
+    out: dict[str, Any] = {}
+    for key, value in vars(instance).items():
+        if key.startswith("_") or callable(value):
+            continue
+        if isinstance(value, datetime):
+            value = format_datetime(value, usegmt=True) if value.tzinfo else value.isoformat()
+        elif hasattr(value, "value") and not isinstance(value, str | int | float | bool):
+            value = value.value  # enums
+        elif not isinstance(value, str | int | float | bool | list | dict | type(None)):
+            value = str(value)
+        out[_camel(key)] = value
+    if "Status" in out and out["Status"] is not None:
+        out["Status"] = str(out["Status"])
+    return out
+
+
+class TwilioChannel:
+    """One Twilio account's REST client."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_url: str | None = None) -> None:
+        self.account_sid = account_sid
+        self.client = Client(account_sid, auth_token)
+        if api_url:
+            self.client.api.base_url = api_url.rstrip("/")
+
+    def _do(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TwilioRestException as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise TransientJobError(f"{what}: Twilio answered {exc.status}") from None
+            raise TwilioError(exc.status, exc.code, str(exc.msg)) from None
+        except TwilioException as exc:
+            raise TransientJobError(f"{what}: {exc}") from None
+        except OSError as exc:
+            raise TransientJobError(f"{what}: {exc}") from None
+
+    def send_message(
+        self,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        media_urls: list[str] | None = None,
+        status_callback: str | None = None,
+        content_sid: str = "",
+        content_variables: str = "",
+        shorten_urls: bool = False,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"to": to}
+        if from_.startswith("MG"):
+            kwargs["messaging_service_sid"] = from_
+        elif from_:
+            kwargs["from_"] = from_
+        if content_sid:
+            kwargs["content_sid"] = content_sid
+            if content_variables:
+                kwargs["content_variables"] = content_variables
+        else:
+            kwargs["body"] = body
+        if media_urls:
+            kwargs["media_url"] = list(media_urls)
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        if shorten_urls:
+            kwargs["shorten_urls"] = True
+        return resource(self._do("send a message", self.client.messages.create, **kwargs))
+
+    def place_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str | None,
+        options: dict[str, Any],
+    ) -> dict[str, Any]:
+        names = {
+            "Timeout": "timeout",
+            "Record": "record",
+            "RecordingChannels": "recording_channels",
+            "RecordingStatusCallback": "recording_status_callback",
+            "Trim": "trim",
+            "MachineDetection": "machine_detection",
+            "MachineDetectionTimeout": "machine_detection_timeout",
+            "MachineDetectionSpeechThreshold": "machine_detection_speech_threshold",
+            "MachineDetectionSpeechEndThreshold": "machine_detection_speech_end_threshold",
+            "MachineDetectionSilenceTimeout": "machine_detection_silence_timeout",
+            "SendDigits": "send_digits",
+            "SipAuthUsername": "sip_auth_username",
+            "SipAuthPassword": "sip_auth_password",
+            "StatusCallbackEvent": "status_callback_event",
+        }
+        kwargs: dict[str, Any] = {"to": to, "from_": from_, "url": url, "method": "POST"}
+        for key, value in options.items():
+            if key in names and value is not None:
+                kwargs[names[key]] = value
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+            kwargs["status_callback_method"] = "POST"
+        else:
+            kwargs.pop("status_callback_event", None)
+        return resource(self._do("place a call", self.client.calls.create, **kwargs))
+
+    def start_recording(self, call_sid: str, options: dict[str, Any]) -> dict[str, Any]:
+        names = {
+            "RecordingStatusCallback": "recording_status_callback",
+            "RecordingStatusCallbackMethod": "recording_status_callback_method",
+            "RecordingStatusCallbackEvent": "recording_status_callback_event",
+            "RecordingChannels": "recording_channels",
+            "Trim": "trim",
+        }
+        kwargs = {names[k]: v for k, v in options.items() if k in names and v is not None}
+        recordings = self.client.calls(call_sid).recordings
+        return resource(self._do("start a recording", recordings.create, **kwargs))
+
+    def stop_recording(self, call_sid: str) -> dict[str, Any]:
+        current = self.client.calls(call_sid).recordings("Twilio.CURRENT")
+        return resource(self._do("stop a recording", current.update, status="stopped"))
+
+    def hang_up(self, call_sid: str) -> None:
+        self._do("hang up", self.client.calls(call_sid).update, status="completed")

@@ -1,0 +1,515 @@
+"""The Flow webhook's logic: inbound messages and calls, voice call-backs, status call-backs.
+
+:class:`Channels` is installed on the service by :func:`install` (``callboard serve`` and
+``callboard worker`` do it): it makes :class:`~callboard.channels.router.ChannelRouter` the
+message provider, registers the outbox handlers for calls and recordings, and a runner
+hook that keeps, for each call, the last TwiML its execution answered (``calls.twiml``).
+
+:meth:`Channels.flow_webhook` takes the parameters of one request to
+``/v1/Accounts/{AC}/Flows/{FW}`` (query and form merged; the signature was checked by
+the HTTP layer) and dispatches on ``FlowEvent``:
+
+* absent — an inbound message (``MessageSid``/``Body``): to the contact's active
+  execution, else a new one on ``incomingMessage``; an inbound call (``CallSid``): a new
+  execution on ``incomingCall`` (one per call when ``flags.allow_concurrent_calls``, else
+  one per contact: a second call while one is active is refused with 81002 and a
+  ``<Hangup/>``); a call status call-back (``CallStatus`` final, or ``CallbackSource``
+  ``call-progress-events``): the caller hung up;
+* ``callback`` — Callboard's own call-back URLs (``ExecutionSid``, ``Token``, ``Callback``
+  = ``gather``/``dial``/``record``/``answered``/``status``/``message-status``/``poll``...);
+* ``return`` — a TwiML Redirect coming back (to the call's, or the contact's, execution).
+
+Every request that changes something runs once (``processed_requests``): a retried or
+repeated request gets the first answer. A call-back whose token is stale changes nothing
+and is answered with the TwiML the execution currently waits on (``<Hangup/>`` when the
+execution has ended). When the flow has nothing to say yet (a Make HTTP Request between
+two voice widgets runs in the worker), the answer waits up to :data:`WAIT_SECONDS` for it,
+then holds the call with ``<Pause/>`` and a ``<Redirect>`` that polls again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, func, select, update
+
+from callboard.channels.config import ChannelConfig
+from callboard.channels.router import ChannelRouter
+from callboard.engine.io import CallEvent, EndExecution, MessageStatus
+from callboard.runtime.delivery import ExecRow
+from callboard.runtime.inbound import EMPTY_TWIML
+from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
+from callboard.runtime.rows import loads, to_db_time
+from callboard.store import tables as t
+from callboard.store.db import insert_rows
+
+if TYPE_CHECKING:
+    from callboard.runtime.service import Callboard
+
+__all__ = ["HANGUP_TWIML", "TERMINAL", "Answer", "Channels", "install"]
+
+HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
+TERMINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+WAIT_SECONDS = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    body: str
+    execution_sid: str | None = None
+    status: int = 200
+
+
+def install(service: Callboard, config: ChannelConfig | None = None) -> Channels:
+    """Install the channels on ``service`` (once); returns them."""
+    existing = getattr(service, "channels", None)
+    if isinstance(existing, Channels):
+        return existing
+    channels = Channels(service, config or ChannelConfig.from_env())
+    service.provider = channels.router
+    service.runner.provider = channels.router
+    service.runner.hooks.append(channels._hook)
+    service.outbox_handlers.update(channels.router.handlers())
+    service.channels = channels  # type: ignore[attr-defined]
+    return channels
+
+
+class Channels:
+    def __init__(self, service: Callboard, config: ChannelConfig) -> None:
+        self.service = service
+        self.config = config
+        self.router = ChannelRouter(service, config)
+        self.wait_seconds = WAIT_SECONDS
+
+    # ------------------------------------------------------------------ keys
+    def signing_key(self, account_sid: str) -> str | None:
+        """The Auth Token webhooks for ``account_sid`` are signed with: its Twilio
+        account's, else (simulator channel) the Callboard account's own."""
+        creds = self.router.read_credentials(account_sid)
+        if creds is not None:
+            return creds[1]
+        try:
+            return self.service.fetch_account(account_sid).auth_token
+        except NotFound:
+            return None
+
+    # ------------------------------------------------------------------ dispatch
+    def flow_webhook(
+        self, account_sid: str, flow_sid: str, params: dict[str, str], *, test_user: bool = False
+    ) -> Answer:
+        with self.service.db.read() as conn:
+            self.service._flow_row(conn, account_sid, flow_sid)  # NotFound
+        event = params.get("FlowEvent", "")
+        if event == "callback":
+            return self._callback(account_sid, flow_sid, params)
+        if event == "return":
+            return self._return(account_sid, flow_sid, params)
+        if event:
+            raise InvalidParameter("FlowEvent", f"unknown FlowEvent {event!r}")
+        if params.get("CallSid") and not params.get("MessageSid"):
+            status = params.get("CallStatus", "")
+            if status in TERMINAL or params.get("CallbackSource") == "call-progress-events":
+                return self._call_status(account_sid, params, None, None)
+            return self.incoming_call(account_sid, flow_sid, params, test_user=test_user)
+        if params.get("MessageStatus") and "Body" not in params:
+            return self._message_status(account_sid, params, None, None)
+        if params.get("MessageSid") or params.get("SmsSid") or "Body" in params:
+            result = self.service.inbound_message(account_sid, flow_sid, params)
+            return Answer(result.twiml, result.execution_sid)
+        raise InvalidParameter(
+            "CallSid", "not a Twilio message or call webhook (no MessageSid, CallSid or Body)"
+        )
+
+    # ------------------------------------------------------------------ calls
+    def incoming_call(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: dict[str, str],
+        *,
+        test_user: bool = False,
+        channel: str = "twilio",
+    ) -> Answer:
+        call_sid = params.get("CallSid", "")
+        contact = (params.get("From") or "").strip()
+        address = (params.get("To") or "").strip()
+        if not contact or not address:
+            raise InvalidParameter("From", "an incoming call needs From and To")
+        svc = self.service
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            exclusive = not self._concurrent(conn, account_sid, flow_sid, contact, test_user)
+            if exclusive:
+                active = conn.execute(
+                    select(t.executions.c.sid).where(
+                        t.executions.c.flow_sid == flow_sid,
+                        t.executions.c.active_contact == contact,
+                    )
+                ).scalar_one_or_none()
+                if active is not None:
+                    self._warn(conn, account_sid, flow_sid, active, f"call {call_sid}")
+                    return {"twiml": HANGUP_TWIML, "execution_sid": active}, active
+            ex, result = svc._start_in(
+                conn,
+                account_sid,
+                flow_sid,
+                trigger="incomingCall",
+                contact=contact,
+                flow_address=address,
+                data=dict(params),
+                initiated_by=call_sid,
+                exclusive=exclusive,
+                test_user=test_user,
+            )
+            twiml = _twiml_of(result)
+            now = to_db_time(svc.env.now())
+            insert_rows(
+                conn,
+                t.calls,
+                [
+                    {
+                        "sid": call_sid,
+                        "account_sid": account_sid,
+                        "flow_sid": flow_sid,
+                        "execution_sid": ex.sid,
+                        "token": None,
+                        "channel": channel,
+                        "direction": "inbound",
+                        "to_address": address,
+                        "from_address": contact,
+                        "status": "in-progress",
+                        "twiml": twiml,
+                        "twiml_seq": 1 if twiml else 0,
+                        "sim_state": None,
+                        "date_created": now,
+                        "date_updated": now,
+                    }
+                ],
+            )
+            return {"twiml": twiml, "execution_sid": ex.sid, "seq": 0}, ex.sid
+
+        answer, _ = svc.idempotent(f"call:{account_sid}:{call_sid}:start", account_sid, work)
+        return self._finish(answer)
+
+    def _concurrent(
+        self, conn: Connection, account_sid: str, flow_sid: str, contact: str, test_user: bool
+    ) -> bool:
+        row = self.service._flow_row(conn, account_sid, flow_sid)
+        test = test_user or contact in (loads(row.test_users) or [])
+        revision = row.latest_revision if test else row.latest_published
+        if revision is None:
+            return True
+        try:
+            return self.service.runner.definition(conn, flow_sid, revision).allow_concurrent_calls
+        except Exception:  # an unreadable revision: _start_in says why
+            return True
+
+    def _callback(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> Answer:
+        name = params.get("Callback", "")
+        execution_sid = params.get("ExecutionSid", "")
+        token = params.get("Token", "")
+        if not name or not execution_sid:
+            raise InvalidParameter("Callback", "a call-back needs Callback and ExecutionSid")
+        with self.service.db.read() as conn:
+            self._owned(conn, account_sid, flow_sid, execution_sid)
+        if name == "poll":
+            seq = int(params.get("Seq") or 0) if (params.get("Seq") or "").isdigit() else 0
+            return self._finish({"twiml": None, "execution_sid": execution_sid, "seq": seq})
+        if name == "message-status":
+            return self._message_status(account_sid, params, execution_sid, token)
+        if name == "status":
+            return self._call_status(account_sid, params, execution_sid, token)
+        call_sid = params.get("CallSid", "")
+        event = CallEvent(token, name, dict(params))
+        key = f"call:{account_sid}:{call_sid or execution_sid}:{token}:{name}"
+        svc = self.service
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            ex = svc.runner.load(conn, execution_sid)
+            if _ended(ex):
+                return {"twiml": HANGUP_TWIML, "execution_sid": execution_sid}, execution_sid
+            result = svc._deliver_in(conn, execution_sid, event)
+            if name == "answered" and call_sid:
+                self._call_row(conn, call_sid, status="in-progress")
+            return self._answer(conn, account_sid, flow_sid, ex, result), execution_sid
+
+        answer, _ = svc.idempotent(key, account_sid, work)
+        return self._finish(answer)
+
+    def _return(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> Answer:
+        call_sid = params.get("CallSid", "")
+        svc = self.service
+        with svc.db.read() as conn:
+            execution_sid = self._execution_for(conn, account_sid, flow_sid, params)
+            if execution_sid is None:
+                return Answer(HANGUP_TWIML if call_sid else EMPTY_TWIML)
+            ex = svc.runner.load(conn, execution_sid)
+        waiting = ex.state.waiting if ex.state is not None else None
+        token = waiting.token if waiting is not None else ""
+        what = call_sid or params.get("MessageSid") or params.get("From", "")
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            ex = svc.runner.load(conn, execution_sid)
+            if _ended(ex):
+                body = HANGUP_TWIML if call_sid else EMPTY_TWIML
+                return {"twiml": body, "execution_sid": execution_sid}, execution_sid
+            result = svc._deliver_in(conn, execution_sid, CallEvent(token, "return", params))
+            return self._answer(conn, account_sid, flow_sid, ex, result), execution_sid
+
+        answer, _ = svc.idempotent(f"ret:{account_sid}:{what}:{token}", account_sid, work)
+        return self._finish(answer)
+
+    def _execution_for(
+        self, conn: Connection, account_sid: str, flow_sid: str, params: dict[str, str]
+    ) -> str | None:
+        call_sid = params.get("CallSid", "")
+        if call_sid:
+            sid = conn.execute(
+                select(t.calls.c.execution_sid).where(
+                    t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
+                )
+            ).scalar_one_or_none()
+            return str(sid) if sid else None
+        contact = params.get("From", "")
+        sid = conn.execute(
+            select(t.executions.c.sid).where(
+                t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
+            )
+        ).scalar_one_or_none()
+        return str(sid) if sid else None
+
+    def _call_status(
+        self,
+        account_sid: str,
+        params: dict[str, str],
+        execution_sid: str | None,
+        token: str | None,
+    ) -> Answer:
+        call_sid = params.get("CallSid", "")
+        status = params.get("CallStatus", "")
+        svc = self.service
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            sid = execution_sid
+            if sid is None:
+                sid = conn.execute(
+                    select(t.calls.c.execution_sid).where(
+                        t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
+                    )
+                ).scalar_one_or_none()
+            if call_sid and status:
+                self._call_row(conn, call_sid, status=status)
+            if not sid:
+                return {"twiml": EMPTY_TWIML}, None
+            ex = svc.runner.load(conn, sid)
+            if _ended(ex):
+                return {"twiml": EMPTY_TWIML, "execution_sid": sid}, sid
+            accepted = False
+            if token:
+                accepted = svc._deliver_in(conn, sid, CallEvent(token, "status", params)).accepted
+            if status in TERMINAL and not accepted:
+                ex = svc.runner.load(conn, sid)
+                waiting = ex.state.waiting if ex.state is not None else None
+                done = False
+                if waiting is not None:
+                    event = CallEvent(waiting.token, "hangup", params)
+                    done = svc._deliver_in(conn, sid, event).accepted
+                if not done:
+                    svc._deliver_in(conn, sid, EndExecution("hangup"))
+            return {"twiml": EMPTY_TWIML, "execution_sid": sid}, sid
+
+        key = f"call:{account_sid}:{call_sid or execution_sid}:status:{token or ''}:{status}"
+        answer, _ = svc.idempotent(key, account_sid, work)
+        return Answer(EMPTY_TWIML, answer.get("execution_sid"))
+
+    # ------------------------------------------------------------------ messages
+    def _message_status(
+        self,
+        account_sid: str,
+        params: dict[str, str],
+        execution_sid: str | None,
+        token: str | None,
+    ) -> Answer:
+        sid = params.get("MessageSid") or params.get("SmsSid") or ""
+        status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+        svc = self.service
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            m = t.messages
+            ex_sid, tok = execution_sid, token
+            if sid:
+                row = conn.execute(
+                    select(m.c.execution_sid, m.c.token).where(
+                        m.c.sid == sid, m.c.account_sid == account_sid
+                    )
+                ).first()
+                if row is not None:
+                    ex_sid, tok = ex_sid or row.execution_sid, tok or row.token
+                    values: dict[str, Any] = {"status": status or "unknown"}
+                    if params.get("ErrorCode"):
+                        values["error_code"] = str(params["ErrorCode"])[:16]
+                    conn.execute(update(m).where(m.c.sid == sid).values(values))
+            if ex_sid and tok and status:
+                ex = svc.runner.load(conn, ex_sid)
+                if not _ended(ex):
+                    svc._deliver_in(conn, ex_sid, MessageStatus(tok, status, dict(params)))
+            return {"twiml": EMPTY_TWIML, "execution_sid": ex_sid}, ex_sid
+
+        key = f"msgstatus:{account_sid}:{sid or execution_sid}:{token or ''}:{status}"
+        answer, _ = svc.idempotent(key, account_sid, work)
+        return Answer(EMPTY_TWIML, answer.get("execution_sid"))
+
+    # ------------------------------------------------------------------ answers
+    def _answer(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        ex: ExecRow,
+        result: DeliveryResult,
+    ) -> dict[str, Any]:
+        if not result.accepted:  # stale or repeated: change nothing, repeat the current
+            self._warn(conn, account_sid, flow_sid, ex.sid, "call-back", result)
+            twiml = self._current(conn, ex.sid)
+            return {"twiml": twiml or EMPTY_TWIML, "execution_sid": ex.sid}
+        twiml = _twiml_of(result)
+        if twiml is not None:
+            return {"twiml": twiml, "execution_sid": ex.sid}
+        return {"twiml": None, "execution_sid": ex.sid, "seq": self._seq(conn, ex.sid)}
+
+    def _finish(self, answer: dict[str, Any]) -> Answer:
+        execution_sid = answer.get("execution_sid")
+        if answer.get("twiml"):
+            return Answer(str(answer["twiml"]), execution_sid)
+        if not execution_sid:
+            return Answer(EMPTY_TWIML)
+        return Answer(self._await(str(execution_sid), int(answer.get("seq") or 0)), execution_sid)
+
+    def _await(self, execution_sid: str, seq: int) -> str:
+        """The TwiML the execution answers after ``seq`` (the worker may be running a
+        job first), or a hold that polls again."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            with self.service.db.read() as conn:
+                row = conn.execute(
+                    select(t.executions.c.status).where(t.executions.c.sid == execution_sid)
+                ).first()
+                if row is None or row.status == "ended":
+                    later = self._latest(conn, execution_sid, seq)
+                    return later or HANGUP_TWIML
+                later = self._latest(conn, execution_sid, seq)
+            if later:
+                return later
+            if time.monotonic() >= deadline:
+                break
+            self.service.wakeup.set()
+            time.sleep(0.05)
+        query = urlencode(
+            {
+                "FlowEvent": "callback",
+                "ExecutionSid": execution_sid,
+                "Callback": "poll",
+                "Seq": str(seq),
+            }
+        ).replace("&", "&amp;")
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?><Response><Pause length="1" />'
+            f'<Redirect method="POST">?{query}</Redirect></Response>'
+        )
+
+    def _latest(self, conn: Connection, execution_sid: str, seq: int) -> str | None:
+        row = conn.execute(
+            select(t.calls.c.twiml, t.calls.c.twiml_seq)
+            .where(t.calls.c.execution_sid == execution_sid)
+            .order_by(t.calls.c.twiml_seq.desc())
+            .limit(1)
+        ).first()
+        if row is not None and row.twiml and int(row.twiml_seq) > seq:
+            return str(row.twiml)
+        return None
+
+    def _seq(self, conn: Connection, execution_sid: str) -> int:
+        value = conn.execute(
+            select(func.max(t.calls.c.twiml_seq)).where(t.calls.c.execution_sid == execution_sid)
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+    def _current(self, conn: Connection, execution_sid: str) -> str | None:
+        return self._latest(conn, execution_sid, -1)
+
+    def _hook(self, conn: Connection, ex: ExecRow, result: DeliveryResult) -> None:
+        """Runner hook: remember the TwiML a call execution answered."""
+        if not result.responses:
+            return
+        conn.execute(
+            update(t.calls)
+            .where(t.calls.c.execution_sid == ex.sid)
+            .values(
+                twiml=result.responses[-1].twiml,
+                twiml_seq=t.calls.c.twiml_seq + 1,
+                date_updated=to_db_time(self.service.env.now()),
+            )
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _owned(self, conn: Connection, account_sid: str, flow_sid: str, execution_sid: str) -> None:
+        found = conn.execute(
+            select(t.executions.c.sid).where(
+                t.executions.c.sid == execution_sid,
+                t.executions.c.account_sid == account_sid,
+                t.executions.c.flow_sid == flow_sid,
+            )
+        ).first()
+        if found is None:
+            raise NotFound("Execution", execution_sid)
+
+    def _call_row(self, conn: Connection, call_sid: str, **values: Any) -> None:
+        values["date_updated"] = to_db_time(self.service.env.now())
+        conn.execute(update(t.calls).where(t.calls.c.sid == call_sid).values(values))
+
+    def _warn(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        execution_sid: str,
+        what: str,
+        result: DeliveryResult | None = None,
+    ) -> None:
+        warnings = result.warnings if result is not None else []
+        message = (
+            warnings[0].message
+            if warnings
+            else f"Unexpected event ({what}): execution {execution_sid} is active for this contact"
+        )
+        insert_rows(
+            conn,
+            t.notifications,
+            [
+                {
+                    "account_sid": account_sid,
+                    "flow_sid": flow_sid,
+                    "execution_sid": execution_sid,
+                    "code": warnings[0].code if warnings else 81002,
+                    "level": "warning",
+                    "message": message,
+                    "request_key": None,
+                    "date_created": to_db_time(self.service.env.now()),
+                }
+            ],
+        )
+
+
+def _ended(ex: ExecRow) -> bool:
+    return ex.status == "ended" or ex.state is None or ex.state.status == "ended"
+
+
+def _twiml_of(result: DeliveryResult) -> str | None:
+    if result.responses:
+        return result.responses[-1].twiml
+    if result.status == "ended":
+        return HANGUP_TWIML
+    return None

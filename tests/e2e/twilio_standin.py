@@ -1,0 +1,114 @@
+"""A local stand-in for Twilio's REST API (Messages and Calls), for end-to-end tests.
+
+``callboard serve`` is pointed at it with ``CALLBOARD_TWILIO_API_URL``. It records every
+request (``requests``: ``(path, form)``), answers like Twilio (201 with the resource's
+JSON; a ``To`` of :data:`BAD_NUMBER` gets Twilio's 400 / 21211), and serves external
+TwiML at ``/twiml/...`` (what a TwiML Redirect widget points at).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BAD_NUMBER = "+15005550001"
+
+
+class StandIn:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.twiml: dict[str, Callable[[dict[str, str]], str]] = {}
+        self.lock = threading.Lock()
+        self.url = ""
+
+    def sent(self, kind: str = "Messages") -> list[dict[str, str]]:
+        with self.lock:
+            return [form for path, form in self.requests if path.endswith(f"/{kind}.json")]
+
+    def answer(self, path: str, form: dict[str, str]) -> tuple[int, str, str]:
+        with self.lock:
+            self.requests.append((path, form))
+        if path.startswith("/twiml/"):
+            make = self.twiml.get(path)
+            if make is None:
+                return 404, "text/plain", "no such TwiML"
+            return 200, "text/xml", make(form)
+        parts = path.strip("/").split("/")
+        if len(parts) != 4 or parts[0] != "2010-04-01" or parts[1] != "Accounts":
+            return 404, "application/json", json.dumps({"code": 20404, "status": 404})
+        account, kind = parts[2], parts[3]
+        if form.get("To") == BAD_NUMBER:
+            body = {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}
+            return 400, "application/json", json.dumps(body)
+        now = formatdate(usegmt=True)
+        prefix = "SM" if kind == "Messages.json" else "CA"
+        sid = prefix + secrets.token_hex(16)
+        resource: dict[str, Any] = {
+            "sid": sid,
+            "account_sid": account,
+            "to": form.get("To"),
+            "from": form.get("From") or form.get("MessagingServiceSid"),
+            "status": "queued",
+            "date_created": now,
+            "date_updated": now,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{account}/{kind[:-5]}/{sid}.json",
+        }
+        if kind == "Messages.json":
+            resource.update(
+                body=form.get("Body", ""),
+                num_segments="1",
+                num_media=str(len([k for k in form if k == "MediaUrl"])),
+                direction="outbound-api",
+                error_code=None,
+                error_message=None,
+                price=None,
+                price_unit="USD",
+            )
+        elif kind == "Calls.json":
+            resource.update(direction="outbound-api", parent_call_sid=None)
+        else:
+            return 404, "application/json", json.dumps({"code": 20404, "status": 404})
+        return 201, "application/json", json.dumps(resource)
+
+
+@contextmanager
+def twilio_standin() -> Iterator[StandIn]:
+    standin = StandIn()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            path, _, query = self.path.partition("?")
+            form = dict(parse_qsl(raw or query, keep_blank_values=True))
+            status, ctype, body = standin.answer(path, form)
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = _reply
+        do_GET = _reply
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield standin
+    finally:
+        server.shutdown()
+        server.server_close()
