@@ -126,13 +126,23 @@ async def call_input(request: Request) -> Response:
     return json_response(body)
 
 
+async def messages(request: Request) -> Response:
+    if request.method == "POST":
+        return await send_message(request)
+    return await list_messages(request)
+
+
+async def calls(request: Request) -> Response:
+    if request.method == "POST":
+        return await start_call(request)
+    return await list_calls(request)
+
+
 def routes() -> list[Route]:
     base = "/callboard/v1/Simulator"
     return [
-        Route(f"{base}/Messages", send_message, methods=["POST"]),
-        Route(f"{base}/Messages", list_messages, methods=["GET"]),
-        Route(f"{base}/Calls", start_call, methods=["POST"]),
-        Route(f"{base}/Calls", list_calls, methods=["GET"]),
+        Route(f"{base}/Messages", messages, methods=["GET", "POST"]),
+        Route(f"{base}/Calls", calls, methods=["GET", "POST"]),
         Route(f"{base}/Calls/{{CallSid}}/Input", call_input, methods=["POST"]),
     ]
 

@@ -14,7 +14,9 @@ class Trigger(Widget):
     type = "trigger"
     label = "Trigger"
     group = "Flow Control"
-    description = "Starts the flow on an incoming message, call, conversation, REST request or parent flow."
+    description = (
+        "Starts the flow on an incoming message, call, conversation, REST request or parent flow."
+    )
     events = (
         EventSpec("incomingMessage", "Incoming Message"),
         EventSpec("incomingCall", "Incoming Call"),
