@@ -87,7 +87,11 @@ def _cli(*args: str) -> list[str]:
 
 
 @contextmanager
-def running_server(database_url: str, tmp: Path, **extra_env: str) -> Iterator[Server]:
+def running_server(
+    database_url: str, tmp: Path, *, public_url: bool = False, **extra_env: str
+) -> Iterator[Server]:
+    """``public_url=True`` sets ``CALLBOARD_PUBLIC_URL`` to the server's own address (so
+    the call-back URLs it gives Twilio are known before any webhook arrives)."""
     env = {
         **os.environ,
         "CALLBOARD_DATABASE_URL": database_url,
@@ -107,6 +111,8 @@ def running_server(database_url: str, tmp: Path, **extra_env: str) -> Iterator[S
     assert created.returncode == 0, created.stderr
     account = json.loads(created.stdout)
     port = free_port()
+    if public_url:
+        env["CALLBOARD_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     log = (tmp / f"server-{port}.log").open("w")
     proc = subprocess.Popen(
         _cli("serve", "--host", "127.0.0.1", "--port", str(port)),

@@ -18,7 +18,7 @@ import pytest
 
 from callboard.api.signatures import sign
 from callboard.channels.call_driver import CallDriver
-from tests.e2e.server import Server, running_server
+from tests.e2e.server import Server, database, running_server
 from tests.e2e.twilio_standin import BAD_NUMBER, StandIn, twilio_standin
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -157,22 +157,37 @@ def ivr_flow(redirect_url: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here runs against a server on SQLite, then on a fresh PostgreSQL
+    database (skipped when 127.0.0.1:5432 is unreachable; a failure under CI=true)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def standin() -> Iterator[StandIn]:
-    with twilio_standin() as s:
+def standin(db_kind: str) -> Iterator[StandIn]:
+    with twilio_standin() as s:  # one per database: what it recorded is that server's
         yield s
 
 
 @pytest.fixture(scope="module")
-def server(standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("channels")
-    with running_server(
-        f"sqlite:///{tmp / 'e2e.db'}",
-        tmp,
-        CALLBOARD_TWILIO_ACCOUNT_SID=TWILIO_SID,
-        CALLBOARD_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-        CALLBOARD_TWILIO_API_URL=standin.url,
-    ) as s:
+def server(
+    db_kind: str, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp(f"channels-{db_kind}")
+    with (
+        database(db_kind, tmp) as url,
+        running_server(
+            url,
+            tmp,
+            public_url=True,
+            CALLBOARD_TWILIO_ACCOUNT_SID=TWILIO_SID,
+            CALLBOARD_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            CALLBOARD_TWILIO_API_URL=standin.url,
+        ) as s,
+    ):
         yield s
 
 

@@ -187,6 +187,7 @@ def _finish(service: Callboard, job: dict[str, Any], event: Event | None) -> Non
     """Mark the job done and deliver its result, in one transaction."""
     now = to_db_time(service.env.now())
     with service.db.write() as conn:
+        _lock_execution(service, conn, job)
         mine = conn.execute(
             update(t.outbox).where(_ours(job)).values(status="done", date_updated=now)
         )
@@ -214,6 +215,7 @@ def _give_up(service: Callboard, job: dict[str, Any], error: str) -> None:
     """The job failed for good: mark it and give the widget its failure event."""
     now = to_db_time(service.env.now())
     with service.db.write() as conn:
+        _lock_execution(service, conn, job)
         mine = conn.execute(
             update(t.outbox)
             .where(_ours(job))
@@ -228,6 +230,17 @@ def _give_up(service: Callboard, job: dict[str, Any], error: str) -> None:
         )
         _deliver(service, conn, job, event)
     service.wakeup.set()
+
+
+def _lock_execution(service: Callboard, conn: Connection, job: dict[str, Any]) -> None:
+    """PostgreSQL: lock the job's execution first — the same order (execution, then its
+    rows) as event delivery and retention, so they cannot deadlock."""
+    if job.get("execution_sid") and service.db.for_update():
+        conn.execute(
+            select(t.executions.c.sid)
+            .where(t.executions.c.sid == job["execution_sid"])
+            .with_for_update()
+        )
 
 
 def _deliver(

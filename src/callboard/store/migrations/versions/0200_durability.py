@@ -42,9 +42,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_executions_status_ended", ["status", "ended_at"], unique=False)
     with op.batch_alter_table("processed_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("execution_sid", sa.String(length=34), nullable=True))
-        batch_op.create_index(
-            "ix_processed_requests_execution", ["execution_sid"], unique=False
-        )
+        batch_op.create_index("ix_processed_requests_execution", ["execution_sid"], unique=False)
 
 
 def downgrade() -> None:
