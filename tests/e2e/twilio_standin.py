@@ -2,8 +2,9 @@
 
 ``callboard serve`` is pointed at it with ``CALLBOARD_TWILIO_API_URL``. It records every
 request (``requests``: ``(path, form)``), answers like Twilio (201 with the resource's
-JSON; a ``To`` of :data:`BAD_NUMBER` gets Twilio's 400 / 21211), and serves external
-TwiML at ``/twiml/...`` (what a TwiML Redirect widget points at).
+JSON; a ``To`` of :data:`BAD_NUMBER` gets Twilio's 400 / 21211; an update of a call,
+``POST .../Calls/CA….json`` such as ``Status=completed``, 200 with the call), and serves
+external TwiML at ``/twiml/...`` (what a TwiML Redirect widget points at).
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ class StandIn:
         with self.lock:
             return [form for path, form in self.requests if path.endswith(f"/{kind}.json")]
 
+    def call_updates(self) -> list[tuple[str, dict[str, str]]]:
+        """``(CallSid, form)`` of every update of a call (the Calls API's ``POST
+        /2010-04-01/Accounts/AC…/Calls/CA….json``), oldest first."""
+        with self.lock:
+            found = []
+            for path, form in self.requests:
+                parts = path.strip("/").split("/")
+                if len(parts) == 5 and parts[3] == "Calls" and parts[4].endswith(".json"):
+                    found.append((parts[4][: -len(".json")], form))
+            return found
+
     def answer(self, path: str, form: dict[str, str]) -> tuple[int, str, str]:
         with self.lock:
             self.requests.append((path, form))
@@ -41,6 +53,17 @@ class StandIn:
                 return 404, "text/plain", "no such TwiML"
             return 200, "text/xml", make(form)
         parts = path.strip("/").split("/")
+        if len(parts) == 5 and parts[:2] == ["2010-04-01", "Accounts"] and parts[3] == "Calls":
+            sid = parts[4].removesuffix(".json")
+            call = {
+                "sid": sid,
+                "account_sid": parts[2],
+                "status": form.get("Status") or "in-progress",
+                "date_updated": formatdate(usegmt=True),
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{parts[2]}/Calls/{sid}.json",
+            }
+            return 200, "application/json", json.dumps(call)
         if len(parts) != 4 or parts[0] != "2010-04-01" or parts[1] != "Accounts":
             return 404, "application/json", json.dumps({"code": 20404, "status": 404})
         account, kind = parts[2], parts[3]

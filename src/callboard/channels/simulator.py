@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import Connection, or_, select, update
 
 from callboard.channels.call_driver import CallDriver, CallError, Heard
+from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
 from callboard.engine.io import InboundMessage
 from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
@@ -186,6 +187,11 @@ class Simulator:
             raise NotFound("Call", call_sid)
         state = loads(row.sim_state) if row.sim_state else None
         url = flow_webhook_url(SIM_BASE, account_sid, row.flow_sid or "")
+        if state is None and row.direction == "outbound-api" and row.status in ENDED:
+            out = _call_json(dict(row._mapping))  # e.g. its execution ended meanwhile
+            hung_up = [Heard("hangup", "the call has ended")]
+            out.update(twiml=heard_twiml(hung_up), actions=[h.to_json() for h in hung_up])
+            return {**out, "waiting_for": None}
         if state is None:  # a call the flow placed, still ringing
             if row.direction != "outbound-api" or row.status not in ("queued", "ringing"):
                 raise InvalidParameter("CallSid", f"call {call_sid} is not a simulated call")

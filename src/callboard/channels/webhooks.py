@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, func, select, update
 
 from callboard.channels.config import ChannelConfig
+from callboard.channels.hangup import HANG_UP_JOB, answering, hang_up_job, hang_up_live_calls
 from callboard.channels.router import ChannelRouter
 from callboard.engine.io import CallEvent, EndExecution, MessageStatus
 from callboard.runtime.delivery import ExecRow
@@ -73,6 +74,7 @@ def install(service: Callboard, config: ChannelConfig | None = None) -> Channels
     service.runner.provider = channels.router
     service.runner.hooks.append(channels._hook)
     service.outbox_handlers.update(channels.router.handlers())
+    service.outbox_handlers[HANG_UP_JOB] = hang_up_job(channels.router)
     service.channels = channels  # type: ignore[attr-defined]
     return channels
 
@@ -99,6 +101,12 @@ class Channels:
     # ------------------------------------------------------------------ dispatch
     def flow_webhook(
         self, account_sid: str, flow_sid: str, params: dict[str, str], *, test_user: bool = False
+    ) -> Answer:
+        with answering(params.get("CallSid")):
+            return self._dispatch(account_sid, flow_sid, params, test_user)
+
+    def _dispatch(
+        self, account_sid: str, flow_sid: str, params: dict[str, str], test_user: bool
     ) -> Answer:
         with self.service.db.read() as conn:
             self.service._flow_row(conn, account_sid, flow_sid)  # NotFound
@@ -191,7 +199,8 @@ class Channels:
             )
             return {"twiml": twiml, "execution_sid": ex.sid, "seq": 0}, ex.sid
 
-        answer, _ = svc.idempotent(f"call:{account_sid}:{call_sid}:start", account_sid, work)
+        with answering(call_sid):
+            answer, _ = svc.idempotent(f"call:{account_sid}:{call_sid}:start", account_sid, work)
         return self._finish(answer)
 
     def _concurrent(
@@ -441,7 +450,10 @@ class Channels:
         return self._latest(conn, execution_sid, -1)
 
     def _hook(self, conn: Connection, ex: ExecRow, result: DeliveryResult) -> None:
-        """Runner hook: remember the TwiML a call execution answered."""
+        """Runner hook: remember the TwiML a call execution answered; when the execution
+        has just ended, hang up its calls (but the one whose webhook is being answered)."""
+        if result.accepted and result.status == "ended":
+            hang_up_live_calls(conn, self.service, self.router, ex.sid)
         if not result.responses:
             return
         conn.execute(
