@@ -43,11 +43,14 @@ def test_every_widget_type_has_a_form_with_every_property(
     open_flow(page, server, sid)
     library = page.get_by_label("Widget Library")
     groups = library.locator(".library-group h4").all_text_contents()
-    published = {t["group"] for t in types if t["type"] != "trigger"}
+    # Widgets Callboard cannot run (runnable false) are kept in flows but not offered.
+    offered = [t for t in types if t["type"] != "trigger" and t.get("runnable", True)]
+    published = {t["group"] for t in offered}
     assert {g.strip() for g in groups} == published
-    for schema in types:
-        if schema["type"] == "trigger":
-            continue
+    hidden = [t["type"] for t in types if not t.get("runnable", True)]
+    for kind in hidden:
+        expect(library.locator(f'.library-item[data-type="{kind}"]')).to_have_count(0)
+    for schema in offered:
         page.locator(".react-flow__pane").click(position={"x": 5, "y": 5})
         library.locator(f'.library-item[data-type="{schema["type"]}"]').dblclick()
         inspector = page.get_by_label("Inspector")

@@ -1,16 +1,18 @@
-"""The simulator drawer: chat with a flow over SMS, call it with keypad and speech, while
-the canvas highlights the active widget. Needs the simulator channel routes
-(/callboard/v1/Simulator/...); skipped on a server without them."""
+"""The simulator drawer against the real simulator channel (/callboard/v1/Simulator/...):
+chat with a draft as a test user, call it with the keypad, hang up; the canvas highlights
+the active widget from the flow's live event stream, or by polling when the stream fails.
+Skipped on a server without the simulator routes."""
 
 from __future__ import annotations
 
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from tests.browser.helpers import login, node, open_flow
 from tests.browser.test_flows_page import small_flow
@@ -28,10 +30,10 @@ def simulator(api: httpx.Client) -> None:
         pytest.skip("this server has no simulator channel (/callboard/v1/Simulator)")
 
 
-def _published(api: httpx.Client, name: str, definition: dict[str, Any]) -> str:
+def _flow(api: httpx.Client, name: str, definition: dict[str, Any], status: str = "draft") -> str:
     r = api.post(
         "/v2/Flows",
-        data={"FriendlyName": name, "Status": "published", "Definition": json.dumps(definition)},
+        data={"FriendlyName": name, "Status": status, "Definition": json.dumps(definition)},
     )
     assert r.status_code == 201, r.text
     sid: str = r.json()["sid"]
@@ -39,6 +41,7 @@ def _published(api: httpx.Client, name: str, definition: dict[str, Any]) -> str:
 
 
 def voice_flow() -> dict[str, Any]:
+    """Trigger -> welcome (Say/Play) -> menu (Gather) -> thanks (Say/Play)."""
     return {
         "description": "Voice menu",
         "states": [
@@ -47,12 +50,18 @@ def voice_flow() -> dict[str, Any]:
                 "type": "trigger",
                 "transitions": [
                     {"event": "incomingMessage"},
-                    {"event": "incomingCall", "next": "menu"},
+                    {"event": "incomingCall", "next": "welcome"},
                     {"event": "incomingConversationMessage"},
                     {"event": "incomingRequest"},
                     {"event": "incomingParent"},
                 ],
                 "properties": {"offset": {"x": 0, "y": 0}},
+            },
+            {
+                "name": "welcome",
+                "type": "say-play",
+                "transitions": [{"event": "audioComplete", "next": "menu"}],
+                "properties": {"say": "Welcome to Callboard", "offset": {"x": 0, "y": 200}},
             },
             {
                 "name": "menu",
@@ -65,7 +74,7 @@ def voice_flow() -> dict[str, Any]:
                 "properties": {
                     "say": "Press 1 or say something",
                     "timeout": 5,
-                    "offset": {"x": 0, "y": 250},
+                    "offset": {"x": 0, "y": 400},
                 },
             },
             {
@@ -74,7 +83,7 @@ def voice_flow() -> dict[str, Any]:
                 "transitions": [{"event": "audioComplete"}],
                 "properties": {
                     "say": "You chose {{widgets.menu.Digits}}{{widgets.menu.SpeechResult}}",
-                    "offset": {"x": 0, "y": 500},
+                    "offset": {"x": 0, "y": 650},
                 },
             },
         ],
@@ -83,99 +92,211 @@ def voice_flow() -> dict[str, Any]:
     }
 
 
-def test_chat_with_the_flow_and_see_the_active_widget(
+def _hl(page: Page, name: str, pattern: str) -> None:
+    expect(node(page, name).locator(".wnode")).to_have_class(re.compile(pattern))
+
+
+def _execution_polls(requests: list[Request], sid: str) -> int:
+    """Requests for the list of the flow's executions (what the old 1 s polling sent)."""
+    return sum(1 for r in requests if urlparse(r.url).path == f"/v2/Flows/{sid}/Executions")
+
+
+def test_chat_with_a_draft_as_a_test_user_highlighted_live(
     page: Page, server: Server, api: httpx.Client, simulator: None, shot: Any
 ) -> None:
-    sid = _published(api, "Sim chat", small_flow())
+    """Send & Wait For Reply -> reply -> Split -> Send Message, on a draft (never
+    published): the canvas follows the execution from the event stream."""
+    sid = _flow(api, "Sim chat", small_flow())
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r))
     login(page, server)
     open_flow(page, server, sid)
     page.get_by_role("button", name="Simulator").click()
+    drawer = page.get_by_label("Simulator")
+    expect(drawer.locator(".live-badge")).to_have_text("Live")
     page.get_by_label("Message").fill("hi")
     page.get_by_role("button", name="Send").click()
     log = page.get_by_label("Conversation")
+    expect(log.locator(".bubble.me", has_text="hi")).to_be_visible()
     expect(log.locator(".bubble.flow", has_text="Yes or no?")).to_be_visible()
-    expect(node(page, "ask").locator(".wnode")).to_have_class(re.compile("hl-active"))
+    _hl(page, "ask", "hl-active")
+    _hl(page, "Trigger", "hl-visited")
+    _hl(page, "bye", "hl-dim")
     shot(page, "waiting")
     page.get_by_label("Message").fill("yes")
     page.get_by_role("button", name="Send").click()
     expect(log.locator(".bubble.flow", has_text="Bye")).to_be_visible()
-    expect(node(page, "bye").locator(".wnode")).to_have_class(re.compile("hl-(visited|active)"))
+    _hl(page, "check", "hl-visited")
+    _hl(page, "bye", "hl-visited")  # the execution ended: nothing is active any more
+    expect(page.locator(".wnode.hl-active")).to_have_count(0)
     shot(page, "done")
+    # The highlight came from the stream, not from polling the executions every second.
+    page.wait_for_timeout(2500)
+    assert _execution_polls(requests, sid) <= 2, [r.url for r in requests]
+    messages = api.get(
+        "/callboard/v1/Simulator/Messages", params={"FlowSid": sid, "Contact": "+15550100001"}
+    ).json()["messages"]
+    assert [m["body"] for m in messages] == ["hi", "Yes or no?", "yes", "Bye"]
 
 
-def test_call_the_flow_with_keypad_and_speech(
+def test_highlight_falls_back_to_polling_when_the_stream_fails(
     page: Page, server: Server, api: httpx.Client, simulator: None, shot: Any
 ) -> None:
-    sid = _published(api, "Sim call", voice_flow())
+    sid = _flow(api, "Sim fallback", small_flow())
+    page.route("**/Events/Stream*", lambda route: route.abort())
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r))
+    login(page, server)
+    open_flow(page, server, sid)
+    page.get_by_role("button", name="Simulator").click()
+    expect(page.get_by_label("Simulator").locator(".live-badge")).to_contain_text("polling")
+    page.get_by_label("Message").fill("hello")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_label("Conversation").locator(".bubble.flow")).to_have_text(["Yes or no?"])
+    _hl(page, "ask", "hl-active")
+    page.get_by_label("Message").fill("no")
+    page.get_by_role("button", name="Send").click()
+    _hl(page, "bye", "hl-visited")
+    expect(page.locator(".wnode.hl-active")).to_have_count(0)
+    assert _execution_polls(requests, sid) >= 2
+    shot(page, "polling")
+
+
+def test_call_through_say_play_and_gather_with_keypad_digits(
+    page: Page, server: Server, api: httpx.Client, simulator: None, shot: Any
+) -> None:
+    sid = _flow(api, "Sim call", voice_flow())
     login(page, server)
     open_flow(page, server, sid)
     page.get_by_role("button", name="Simulator").click()
     page.get_by_role("tab", name="Voice call").click()
     page.get_by_role("button", name="Call the flow").click()
     transcript = page.get_by_label("Call transcript")
-    expect(transcript).to_contain_text("Press 1 or say something")
-    expect(node(page, "menu").locator(".wnode")).to_have_class(re.compile("hl-active"))
-    page.get_by_label("Keypad").get_by_role("button", name="1", exact=True).click()
+    expect(transcript.locator(".call-line.say")).to_have_text(
+        ["Flow saysWelcome to Callboard", "Flow saysPress 1 or say something"]
+    )
+    expect(transcript).to_contain_text("Waiting for keys or speech")
+    _hl(page, "menu", "hl-active")
+    _hl(page, "welcome", "hl-visited")
+    shot(page, "gather")
+    keypad = page.get_by_label("Keypad")
+    keypad.get_by_role("button", name="1", exact=True).click()
+    expect(page.get_by_label("Digits")).to_have_value("1")
     page.get_by_role("button", name="Send digits").click()
+    expect(transcript).to_contain_text("You pressed 1")
     expect(transcript).to_contain_text("You chose 1")
-    shot(page, "call")
+    expect(transcript.locator(".call-line.hangup")).to_have_count(1)
+    expect(page.get_by_role("button", name="Call again")).to_be_visible()
+    expect(keypad).to_have_count(0)
+    _hl(page, "thanks", "hl-visited")
+    expect(page.locator(".wnode.hl-active")).to_have_count(0)
+    shot(page, "ended")
+    calls = api.get(
+        "/callboard/v1/Simulator/Calls", params={"FlowSid": sid, "Contact": "+15550100001"}
+    ).json()["calls"]
+    assert [c["status"] for c in calls] == ["completed"]
 
 
-def test_drawer_speaks_the_planned_simulator_api(
+def test_hang_up_ends_the_call_on_the_server(
+    page: Page, server: Server, api: httpx.Client, simulator: None, shot: Any
+) -> None:
+    sid = _flow(api, "Sim hang-up", voice_flow())
+    login(page, server)
+    open_flow(page, server, sid)
+    page.get_by_role("button", name="Simulator").click()
+    page.get_by_role("tab", name="Voice call").click()
+    page.get_by_label("Test user number").fill("+15550100009")
+    page.get_by_role("button", name="Call the flow").click()
+    transcript = page.get_by_label("Call transcript")
+    expect(transcript).to_contain_text("Press 1 or say something")
+    _hl(page, "menu", "hl-active")
+    page.get_by_role("button", name="Hang up").click()
+    expect(transcript).to_contain_text("You hung up")
+    expect(page.get_by_role("button", name="Call again")).to_be_visible()
+    expect(page.locator(".wnode.hl-active")).to_have_count(0)
+    shot(page, "hung-up")
+    calls = api.get(
+        "/callboard/v1/Simulator/Calls", params={"FlowSid": sid, "Contact": "+15550100009"}
+    ).json()["calls"]
+    assert [c["status"] for c in calls] == ["completed"]
+    execution = calls[0]["execution_sid"]
+    assert api.get(f"/v2/Flows/{sid}/Executions/{execution}").json()["status"] == "ended"
+
+
+def test_drawer_requests_and_rendering_of_the_simulator_api(
     page: Page, server: Server, api: httpx.Client, shot: Any
 ) -> None:
-    """The drawer's requests and rendering, against a stand-in for the simulator routes
-    (intercepted in the browser), so the UI is checked even before the server has them."""
-    sid = _published(api, "Sim contract", small_flow())
+    """The drawer's requests and how it renders answers (actions, waiting_for, status), with
+    the simulator routes answered in the browser: form fields, record, silence, hang-up."""
+    sid = _flow(api, "Sim contract", small_flow())
     sent: list[dict[str, list[str]]] = []
-    conversation: list[dict[str, str]] = []
+    conversation: list[dict[str, Any]] = []
 
     def messages(route: Any) -> None:
-        from urllib.parse import parse_qs, urlparse
-
         request = route.request
         if request.method == "POST":
             form = parse_qs(request.post_data or "")
             sent.append(form)
-            conversation.append(
-                {
-                    "sid": f"SM{len(conversation)}",
-                    "direction": "inbound",
-                    "from": form["From"][0],
-                    "to": form["To"][0],
-                    "body": form["Body"][0],
-                    "date_created": "2026-01-01T00:00:00Z",
-                }
-            )
-            conversation.append(
-                {
-                    "sid": f"SM{len(conversation)}",
-                    "direction": "outbound-api",
-                    "from": form["To"][0],
-                    "to": form["From"][0],
-                    "body": f"echo {form['Body'][0]}",
-                    "date_created": "2026-01-01T00:00:01Z",
-                }
-            )
+            text = form["Body"][0]
+            for direction, body in (("inbound", text), ("outbound-api", f"echo {text}")):
+                conversation.append(
+                    {
+                        "sid": f"SM{len(conversation)}",
+                        "direction": direction,
+                        "from": form["From"][0],
+                        "to": form["To"][0],
+                        "body": body,
+                        "status": "received",
+                        "date_created": "2026-01-01T00:00:00Z",
+                    }
+                )
             route.fulfill(status=201, json=conversation[-2])
         else:
-            query = parse_qs(urlparse(request.url).query)
-            assert query["FlowSid"] == [sid]
+            assert parse_qs(urlparse(request.url).query)["FlowSid"] == [sid]
             route.fulfill(json={"messages": conversation})
 
     inputs: list[dict[str, list[str]]] = []
+    answers = [
+        # After the first input: a Record.
+        {
+            "actions": [{"kind": "say", "text": "Leave a message"}, {"kind": "record", "text": ""}],
+            "waiting_for": "record",
+            "status": "in-progress",
+        },
+        # After the recording: a Gather again.
+        {
+            "actions": [{"kind": "gather", "text": "dtmf"}],
+            "waiting_for": "gather",
+            "status": "in-progress",
+        },
+        # After the silence: still at the Gather. Then the hang-up ends the call.
+        {
+            "actions": [
+                {"kind": "say", "text": "Still there?"},
+                {"kind": "gather", "text": "dtmf"},
+            ],
+            "waiting_for": "gather",
+            "status": "in-progress",
+        },
+        {"actions": [], "waiting_for": None, "status": "completed"},
+    ]
 
     def calls(route: Any) -> None:
-        from urllib.parse import parse_qs
-
         form = parse_qs(route.request.post_data or "")
         if route.request.url.endswith("/Input"):
             inputs.append(form)
-            twiml = "<Response><Say>Got it</Say><Hangup/></Response>"
+            body = answers[len(inputs) - 1]
         else:
             assert form["FlowSid"] == [sid]
-            twiml = '<Response><Gather input="dtmf speech"><Say>Press 1</Say></Gather></Response>'
-        route.fulfill(json={"call_sid": "CA" + "1" * 32, "twiml": twiml})
+            body = {
+                "actions": [
+                    {"kind": "say", "text": "Press 1"},
+                    {"kind": "gather", "text": "dtmf speech"},
+                ],
+                "waiting_for": "gather",
+                "status": "in-progress",
+            }
+        route.fulfill(json={"call_sid": "CA" + "1" * 32, "twiml": "<Response/>", **body})
 
     page.route("**/callboard/v1/Simulator/Messages*", messages)
     page.route("**/callboard/v1/Simulator/Calls**", calls)
@@ -195,11 +316,19 @@ def test_drawer_speaks_the_planned_simulator_api(
     page.get_by_role("button", name="Call the flow").click()
     transcript = page.get_by_label("Call transcript")
     expect(transcript).to_contain_text("Press 1")
-    expect(transcript).to_contain_text("Waiting for dtmf or speech")
-    page.get_by_label("Keypad").get_by_role("button", name="4", exact=True).click()
-    page.get_by_label("Keypad").get_by_role("button", name="2", exact=True).click()
+    expect(transcript).to_contain_text("Waiting for keys or speech")
+    keypad = page.get_by_label("Keypad")
+    keypad.get_by_role("button", name="4", exact=True).click()
+    keypad.get_by_role("button", name="2", exact=True).click()
     page.get_by_role("button", name="Send digits").click()
-    expect(transcript).to_contain_text("Got it")
-    expect(transcript).to_contain_text("The flow hung up")
-    assert inputs == [{"Digits": ["42"]}]
+    expect(transcript).to_contain_text("Leave a message")
+    expect(keypad).to_have_count(0)  # a Record takes no keys
+    page.get_by_role("button", name="Leave a message").click()
+    expect(transcript).to_contain_text("Waiting for keys")
+    page.get_by_role("button", name="Stay silent").click()
+    expect(transcript).to_contain_text("Still there?")
+    page.get_by_role("button", name="Hang up").click()
+    expect(transcript).to_contain_text("The call ended")
+    expect(page.get_by_role("button", name="Call again")).to_be_visible()
+    assert inputs == [{"Digits": ["42"]}, {"Recording": ["true"]}, {}, {"Hangup": ["true"]}]
     shot(page, "call")

@@ -17,7 +17,7 @@ from callboard.channels.webhooks import install
 from callboard.cli import cli
 from callboard.runtime.service import Callboard
 from callboard.runtime.worker import Worker
-from tests.browser.test_simulator import voice_flow
+from tests.channels.test_hangup import voice_flow
 from tests.e2e.test_channels import SMS_FLOW, state, trigger
 
 

@@ -3,7 +3,8 @@
 ``callboard serve`` is pointed at it with ``CALLBOARD_TWILIO_API_URL``. It records every
 request (``requests``: ``(path, form)``), answers like Twilio (201 with the resource's
 JSON; a ``To`` of :data:`BAD_NUMBER` gets Twilio's 400 / 21211; an update of a call,
-``POST .../Calls/CA….json`` such as ``Status=completed``, 200 with the call), and serves
+``POST .../Calls/CA….json`` such as ``Status=completed``, 200 with the call; a call's
+recording, ``POST .../Calls/CA…/Recordings.json``, 201), and serves
 external TwiML at ``/twiml/...`` (what a TwiML Redirect widget points at).
 """
 
@@ -25,6 +26,7 @@ BAD_NUMBER = "+15005550001"
 class StandIn:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.resources: list[tuple[str, str, dict[str, str]]] = []  # (kind, sid, form)
         self.twiml: dict[str, Callable[[dict[str, str]], str]] = {}
         self.lock = threading.Lock()
         self.url = ""
@@ -32,6 +34,11 @@ class StandIn:
     def sent(self, kind: str = "Messages") -> list[dict[str, str]]:
         with self.lock:
             return [form for path, form in self.requests if path.endswith(f"/{kind}.json")]
+
+    def created(self, kind: str = "Calls") -> list[tuple[str, dict[str, str]]]:
+        """``(sid, form)`` of every resource created (``Calls``, ``Messages``), oldest first."""
+        with self.lock:
+            return [(sid, form) for k, sid, form in self.resources if k == kind]
 
     def call_updates(self) -> list[tuple[str, dict[str, str]]]:
         """``(CallSid, form)`` of every update of a call (the Calls API's ``POST
@@ -64,6 +71,17 @@ class StandIn:
                 "uri": f"/2010-04-01/Accounts/{parts[2]}/Calls/{sid}.json",
             }
             return 200, "application/json", json.dumps(call)
+        if (
+            parts[:2] == ["2010-04-01", "Accounts"]
+            and parts[3:4] == ["Calls"]
+            and parts[5:] == ["Recordings.json"]
+        ):  # Call Recording: start recording a call
+            sid = "RE" + secrets.token_hex(16)
+            with self.lock:
+                self.resources.append(("Recordings", sid, form))
+            recording = {"sid": sid, "account_sid": parts[2], "call_sid": parts[4]}
+            recording.update(status="in-progress", channels=2, source="StartCallRecordingAPI")
+            return 201, "application/json", json.dumps(recording)
         if len(parts) != 4 or parts[0] != "2010-04-01" or parts[1] != "Accounts":
             return 404, "application/json", json.dumps({"code": 20404, "status": 404})
         account, kind = parts[2], parts[3]
@@ -99,6 +117,8 @@ class StandIn:
             resource.update(direction="outbound-api", parent_call_sid=None)
         else:
             return 404, "application/json", json.dumps({"code": 20404, "status": 404})
+        with self.lock:
+            self.resources.append((kind[: -len(".json")], sid, form))
         return 201, "application/json", json.dumps(resource)
 
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from callboard.api.common import iso, json_response, resource
 from callboard.api.errors import bad_request, not_found
-from callboard.api.events_v1 import account
+from callboard.api.events_common import account
 from callboard.api.paging import page_body, parse_page_params
 from callboard.api.urls import base_url
 from callboard.events.envelope import CATALOGUE_DATE, EVENT_TYPES, EventType

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.api.openapi import (
+from callboard.api.openapi_schema import (
     _DATE,
     _LINKS,
     _PAGING,

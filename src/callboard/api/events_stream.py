@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from callboard.api.common import call, iso, json_response
 from callboard.api.errors import bad_request
-from callboard.api.events_v1 import account, events_service, sid_param
+from callboard.api.events_common import account, events_service, sid_param
 from callboard.api.paging import page_body, parse_page_params
 from callboard.events.service import EventStreams, Failure
 

@@ -10,7 +10,9 @@ in the delivery transaction) ends them:
 * a call on the **twilio** channel gets an outbox job (``hang_up_call``): the worker
   updates the call through the Calls API with ``Status=completed`` after the commit,
   retried like every job (:func:`hang_up_job`). A 4xx from Twilio (the call has ended
-  already) is final and changes nothing;
+  already) is final and changes nothing. The job belongs to no execution (its
+  ``execution_sid`` is NULL; the payload names the call, account and execution), so
+  retention deleting a stuck execution right after ending it does not take the job away;
 * a call on the **simulator** channel (or of an account without Twilio credentials) is
   marked ``completed`` at once (its simulated caller then hears that the call ended).
 
@@ -81,11 +83,17 @@ def hang_up_live_calls(
         on_twilio = row.channel != "simulator" and router.credentials(conn, row.account_sid)
         if on_twilio:
             jobs.append(
-                {
-                    "execution_sid": execution_sid,
+                {  # not tied to the execution: retention may delete it at once
+                    "execution_sid": None,
                     "kind": HANG_UP_JOB,
                     "token": "",
-                    "payload": dumps({"call_sid": row.sid}),
+                    "payload": dumps(
+                        {
+                            "call_sid": row.sid,
+                            "account_sid": row.account_sid,
+                            "execution_sid": execution_sid,
+                        }
+                    ),
                     "status": "pending",
                     "attempts": 0,
                     "available_at": to_db_time(now),
@@ -108,8 +116,9 @@ def hang_up_job(router: ChannelRouter) -> Callable[[Callboard, dict[str, Any]], 
     """The outbox handler of ``hang_up_call`` jobs (no transaction open)."""
 
     def handle(service: Callboard, job: dict[str, Any]) -> Event | None:
-        call_sid = str((loads(job["payload"]) or {}).get("call_sid") or "")
-        creds = router.read_credentials(str(job.get("account_sid") or ""))
+        payload = loads(job["payload"]) or {}
+        call_sid = str(payload.get("call_sid") or "")
+        creds = router.read_credentials(str(payload.get("account_sid") or ""))
         if not call_sid or creds is None:  # credentials removed meanwhile: nothing to call
             return None
         try:  # TransientJobError (5xx, network) propagates: the job is retried

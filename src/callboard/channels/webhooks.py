@@ -309,11 +309,16 @@ class Channels:
                         t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
                     )
                 ).scalar_one_or_none()
+            ex = None
+            if sid:  # lock the execution before the call's row, as a delivery does (PG)
+                try:
+                    ex = svc.runner.load(conn, sid)
+                except NotFound:  # deleted by retention; the call row outlives it
+                    sid = None
             if call_sid and status:
                 self._call_row(conn, call_sid, status=status)
-            if not sid:
+            if not sid or ex is None:
                 return {"twiml": EMPTY_TWIML}, None
-            ex = svc.runner.load(conn, sid)
             if _ended(ex):
                 return {"twiml": EMPTY_TWIML, "execution_sid": sid}, sid
             accepted = False

@@ -72,7 +72,10 @@ def purge_command(dry_run: bool, batch_size: int, quiet: bool) -> None:
         _fail(str(exc))
     try:
         service = Callboard.open(settings.database_url)
-    except DatabaseError as exc:
+        from callboard.channels.webhooks import install
+
+        install(service)  # issue 4: a stuck execution's live calls are hung up (via the worker)
+    except (DatabaseError, ValueError) as exc:
         _fail(str(exc))
     try:
         click.echo(

@@ -25,6 +25,9 @@ One :class:`EventDelivery` runs in ``callboard serve`` and in ``callboard worker
 Memory is bounded by the claim size; nothing is queued in memory between passes.
 Executions never wait for any of this: recording is one INSERT in their transaction.
 The clock and the random source are injectable (tests run back-off without waiting).
+
+Steps 1, 2 and 4 (the ``event_deliveries`` queue) are in
+:mod:`callboard.events.delivery_queue`; this module sends (step 3) and runs the loop.
 """
 
 from __future__ import annotations
@@ -36,38 +39,23 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import select
 
+from callboard.events.delivery_queue import Claimed, Clock, DeliveryQueue
 from callboard.events.recording import wakeup
-from callboard.events.settings import DeliveryConfig, _naive, backoff_seconds
+from callboard.events.settings import DeliveryConfig, backoff_seconds
 from callboard.events.sinks import DeliveryError, Sender, make_sender
-from callboard.events.tables import (
-    event_deliveries,
-    event_sinks,
-    event_subscribed_types,
-    event_subscriptions,
-    events,
-)
+from callboard.events.tables import event_sinks
 from callboard.store import tables as t
 from callboard.store.db import Database
 
 __all__ = ["DeliveryConfig", "EventDelivery", "backoff_seconds"]
 
 log = logging.getLogger("callboard.events")
-
-Clock = Callable[[], datetime]
-
-
-@dataclass(slots=True)
-class _Claimed:
-    id: int
-    attempts: int
-    date_created: datetime
-    payload: str
 
 
 @dataclass(slots=True)
@@ -78,7 +66,7 @@ class _SinkInfo:
     auth_token: str
 
 
-class EventDelivery:
+class EventDelivery(DeliveryQueue):
     """The delivery engine over ``db``. :meth:`run_once` for tests; :meth:`start` for
     the background loop."""
 
@@ -110,104 +98,6 @@ class EventDelivery:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._last_prune = 0.0
-
-    def now(self) -> datetime:
-        return _naive(self.clock())
-
-    # ------------------------------------------------------------------ fan-out
-    def fan_out(self) -> int:
-        """Dispatch up to ``fanout_limit`` recorded events; returns how many."""
-        e = events
-        with self.db.read() as conn:
-            waiting = conn.execute(
-                select(e.c.id).where(e.c.dispatched == False).limit(1)  # noqa: E712
-            ).first()
-        if waiting is None:
-            return 0
-        with self.db.write() as conn:
-            q = (
-                select(e.c.id, e.c.sid, e.c.account_sid, e.c.type, e.c.date_created)
-                .where(e.c.dispatched == False)  # noqa: E712
-                .order_by(e.c.id)
-                .limit(self.config.fanout_limit)
-            )
-            if self.db.for_update():
-                q = q.with_for_update(skip_locked=True)
-            rows = conn.execute(q).all()
-            if not rows:
-                return 0
-            accounts = {r.account_sid for r in rows}
-            types = {r.type for r in rows}
-            st, s = event_subscribed_types, event_subscriptions
-            subs = conn.execute(
-                select(st.c.account_sid, st.c.type, s.c.sid, s.c.sink_sid, s.c.date_created)
-                .join(s, s.c.sid == st.c.subscription_sid)
-                .where(st.c.account_sid.in_(accounts), st.c.type.in_(types))
-            ).all()
-            by_key: dict[tuple[str, str], list[tuple[str, str, datetime]]] = {}
-            for sub in subs:
-                by_key.setdefault((sub.account_sid, sub.type), []).append(
-                    (sub.sid, sub.sink_sid, sub.date_created)
-                )
-            now = self.now()
-            deliveries: list[dict[str, Any]] = []
-            for r in rows:
-                seen: set[str] = set()
-                for sub_sid, sink_sid, since in by_key.get((r.account_sid, r.type), ()):
-                    if sink_sid in seen or since > r.date_created:
-                        continue  # one delivery per sink; none before the subscription
-                    seen.add(sink_sid)
-                    deliveries.append(
-                        {
-                            "account_sid": r.account_sid,
-                            "sink_sid": sink_sid,
-                            "subscription_sid": sub_sid,
-                            "event_id": r.id,
-                            "event_sid": r.sid,
-                            "type": r.type,
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "date_created": now,
-                        }
-                    )
-            if deliveries:
-                conn.execute(event_deliveries.insert(), deliveries)
-            conn.execute(update(e).where(e.c.id.in_([r.id for r in rows])).values(dispatched=True))
-        return len(rows)
-
-    # ------------------------------------------------------------------ claiming
-    def claim(self, exclude: set[str] | None = None) -> dict[str, list[_Claimed]]:
-        """Claim due deliveries, grouped by sink (at most ``per_sink_limit`` each)."""
-        d = event_deliveries
-        now = self.now()
-        due = and_(d.c.status == "pending", d.c.next_attempt_at <= now)
-        if exclude:
-            due = and_(due, d.c.sink_sid.not_in(list(exclude)))
-        with self.db.read() as conn:
-            if conn.execute(select(d.c.id).where(due).limit(1)).first() is None:
-                return {}
-        with self.db.write() as conn:
-            q = (
-                select(d.c.id, d.c.sink_sid, d.c.attempts, d.c.date_created, events.c.payload)
-                .join(events, events.c.id == d.c.event_id)
-                .where(due)
-                .order_by(d.c.next_attempt_at, d.c.id)
-                .limit(self.config.claim_limit)
-            )
-            if self.db.for_update():
-                q = q.with_for_update(skip_locked=True, of=d)
-            rows = conn.execute(q).all()
-            groups: dict[str, list[_Claimed]] = {}
-            for r in rows:
-                group = groups.setdefault(r.sink_sid, [])
-                if len(group) < self.config.per_sink_limit:
-                    group.append(_Claimed(r.id, r.attempts, r.date_created, r.payload))
-            ids = [c.id for g in groups.values() for c in g]
-            if ids:
-                lease = now + timedelta(seconds=self.config.lease_seconds)
-                conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
-        return groups
 
     # ------------------------------------------------------------------ sending
     def _sink_info(self, sink_sid: str) -> _SinkInfo | None:
@@ -242,7 +132,7 @@ class EventDelivery:
             self._senders[info.sid] = (key, sender)
             return sender
 
-    def deliver_sink(self, sink_sid: str, claimed: list[_Claimed]) -> tuple[int, int]:
+    def deliver_sink(self, sink_sid: str, claimed: list[Claimed]) -> tuple[int, int]:
         """Send one sink's claimed deliveries; returns ``(delivered, failed attempts)``."""
         info = self._sink_info(sink_sid)
         if info is None:  # deleted meanwhile (its deliveries went with it)
@@ -278,113 +168,6 @@ class EventDelivery:
             done.extend(c.id for c in chunk)
         self._record_success(sink_sid, done)
         return len(done), 0
-
-    def _record_success(self, sink_sid: str, ids: list[int]) -> None:
-        if not ids:
-            return
-        d = event_deliveries
-        with self.db.write() as conn:
-            conn.execute(delete(d).where(d.c.id.in_(ids)))
-            conn.execute(
-                update(event_sinks)
-                .where(
-                    event_sinks.c.sid == sink_sid,
-                    event_sinks.c.status.in_(("initialized", "failed")),
-                )
-                .values(status="active", last_error=None, date_updated=self.now())
-            )
-
-    def _record_failure(
-        self,
-        sink_sid: str,
-        attempted: list[_Claimed],
-        untried: list[_Claimed],
-        error: str,
-        status_code: int | None,
-    ) -> None:
-        d = event_deliveries
-        now = self.now()
-        cutoff = now - timedelta(seconds=self.config.max_retry_seconds)
-        attempts = max(c.attempts for c in attempted) + 1
-        retry_at = now + timedelta(seconds=backoff_seconds(attempts, self.config, self.rng))
-        error = error[:2000]
-        with self.db.write() as conn:
-            expired = [c.id for c in attempted if c.date_created <= cutoff]
-            live = [c.id for c in attempted if c.date_created > cutoff]
-            if live:
-                conn.execute(
-                    update(d)
-                    .where(d.c.id.in_(live))
-                    .values(
-                        attempts=d.c.attempts + 1,
-                        last_error=error,
-                        last_status_code=status_code,
-                        next_attempt_at=retry_at,
-                        date_updated=now,
-                    )
-                )
-            if untried:
-                conn.execute(
-                    update(d)
-                    .where(d.c.id.in_([c.id for c in untried]))
-                    .values(next_attempt_at=retry_at)
-                )
-            # Circuit breaker: the sink's other due deliveries wait with these.
-            conn.execute(
-                update(d)
-                .where(
-                    d.c.sink_sid == sink_sid,
-                    d.c.status == "pending",
-                    d.c.next_attempt_at < retry_at,
-                    d.c.date_created > cutoff,
-                )
-                .values(next_attempt_at=retry_at)
-            )
-            sink_values: dict[str, Any] = {"last_error": error, "date_updated": now}
-            if expired:
-                conn.execute(
-                    update(d)
-                    .where(d.c.id.in_(expired))
-                    .values(
-                        status="failed",
-                        attempts=d.c.attempts + 1,
-                        last_error=error,
-                        last_status_code=status_code,
-                        date_updated=now,
-                    )
-                )
-                # The sink still fails: every other expired delivery of it fails too.
-                conn.execute(
-                    update(d)
-                    .where(
-                        d.c.sink_sid == sink_sid,
-                        d.c.status == "pending",
-                        d.c.date_created <= cutoff,
-                    )
-                    .values(status="failed", last_error=error, date_updated=now)
-                )
-                sink_values["status"] = "failed"
-                log.warning("sink %s: gave up on %d event(s): %s", sink_sid, len(expired), error)
-            conn.execute(
-                update(event_sinks).where(event_sinks.c.sid == sink_sid).values(sink_values)
-            )
-
-    # ------------------------------------------------------------------ pruning
-    def prune(self) -> int:
-        """Delete dispatched events older than the retention that no delivery needs."""
-        cutoff = self.now() - timedelta(
-            seconds=max(self.config.retention_seconds, self.config.max_retry_seconds)
-        )
-        e, d = events, event_deliveries
-        with self.db.write() as conn:
-            gone = conn.execute(
-                delete(e).where(
-                    e.c.dispatched == True,  # noqa: E712
-                    e.c.date_created < cutoff,
-                    ~exists().where(d.c.event_id == e.c.id),
-                )
-            )
-        return int(gone.rowcount or 0)
 
     def _drop_stale_senders(self) -> None:
         """Close the cached senders (Redis connections) of deleted sinks."""
@@ -442,7 +225,7 @@ class EventDelivery:
         if self._own_client:
             self.client.close()
 
-    def _task(self, sink_sid: str, claimed: list[_Claimed]) -> None:
+    def _task(self, sink_sid: str, claimed: list[Claimed]) -> None:
         try:
             self.deliver_sink(sink_sid, claimed)
         except Exception:
@@ -471,12 +254,7 @@ class EventDelivery:
             self._inflight[sink_sid] = self._pool.submit(self._task, sink_sid, claimed)
             free -= 1
         if extra:  # more sinks than free workers: release them for the next pass
-            with self.db.write() as conn:
-                conn.execute(
-                    update(event_deliveries)
-                    .where(event_deliveries.c.id.in_(extra))
-                    .values(next_attempt_at=self.now())
-                )
+            self._release(extra)
         if time.monotonic() - self._last_prune > self.config.prune_every_seconds:
             self._last_prune = time.monotonic()
             self.prune()

@@ -41,52 +41,59 @@ Studio's rules and how Callboard applies them:
 * **Caching**: compiled templates (and parse errors) are kept in the ``cache`` dict the
   caller passes -- one per flow revision -- under the key :data:`CACHE_KEY`, keyed by
   source, so every template is parsed once per revision.
+
+Studio's dialect (JSON output, ``to_json``, keyword keys, the limits, error messages) is
+in :mod:`callboard.flow.liquid_dialect`; this module holds the clock and time zone (the
+``date`` filter), parsing, the fast path and the cache, and the API.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as date_parser  # type: ignore[import-untyped]
 from liquid import Environment
-from liquid.builtin.output import Output, OutputNode
-from liquid.context import RenderContext
-from liquid.exceptions import (
-    LiquidError,
-    LocalNamespaceLimitError,
-    LoopIterationLimitError,
-    OutputStreamLimitError,
-    TemplateNotFoundError,
-)
+from liquid.exceptions import OutputStreamLimitError
 from liquid.filter import liquid_filter
 from liquid.stringify import to_liquid_string
 from liquid.template import BoundTemplate
 from liquid.undefined import is_undefined
 
+from callboard.flow.liquid_dialect import (
+    KEYWORDS,
+    LOOP_LIMIT,
+    MAX_TEMPLATE,
+    MAX_UNCLOSED,
+    OUTPUT_LIMIT,
+    StudioEnvironment,
+    StudioOutput,
+    TemplateError,
+    dumps,
+    error_message,
+    quote_keyword_segments,
+    to_json,
+    unclosed_openings,
+)
+
 __all__ = [
     "CACHE_KEY",
     "LOOP_LIMIT",
+    "MAX_TEMPLATE",
+    "MAX_UNCLOSED",
     "OUTPUT_LIMIT",
     "TIMEZONE",
     "TemplateError",
     "check_template",
     "render_template",
     "set_timezone",
+    "unclosed_openings",
 ]
-
-OUTPUT_LIMIT = 16 * 1024
-"""Maximum size of one rendered template, in bytes of UTF-8 (Studio: 16 KB)."""
-
-LOOP_LIMIT = 15
-"""Maximum loop iterations (Studio: 15), nested loops multiplied."""
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 
@@ -97,10 +104,6 @@ CACHE_KEY = "liquid"
 """Key of the compiled-template table inside a revision's ``caches`` dict."""
 
 MAX_CACHED = 20_000  # templates per revision; beyond that, parse without caching
-
-
-class TemplateError(Exception):
-    """A template that cannot be parsed or rendered (Studio warning 81018)."""
 
 
 def set_timezone(name: str) -> None:
@@ -117,39 +120,10 @@ def _zone(name: str) -> tzinfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-# --------------------------------------------------------------------------- environment
+# --------------------------------------------------------------------------- dates
 
 _NOW: ContextVar[datetime | None] = ContextVar("callboard_liquid_now", default=None)
 _TZ: ContextVar[tzinfo | None] = ContextVar("callboard_liquid_tz", default=None)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        f = float(value)
-        return int(f) if f.is_integer() else f
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, tuple | set | frozenset | range):
-        return list(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    if is_undefined(value):
-        return None
-    return str(value)
-
-
-def _dumps(value: Any) -> str:
-    if is_undefined(value):
-        return "null"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "null"
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-
-
-@liquid_filter
-def _to_json(value: Any) -> str:
-    """Studio's ``to_json``: the value as compact JSON."""
-    return _dumps(value)
 
 
 def _current_tz() -> tzinfo:
@@ -204,32 +178,10 @@ def _to_datetime(value: Any) -> datetime | None:
     return None
 
 
-class _StudioOutputNode(OutputNode):
-    """``{{ }}`` that writes objects as JSON instead of a Python repr."""
-
-    __slots__ = ()
-
-    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
-        value = self.expression.evaluate(context)
-        if isinstance(value, Mapping) and not is_undefined(value):
-            return buffer.write(_dumps(value))
-        return buffer.write(to_liquid_string(value, False))
-
-
-class _StudioOutput(Output):
-    node_class = _StudioOutputNode
-
-
-class _StudioEnvironment(Environment):
-    loop_iteration_limit = LOOP_LIMIT
-    output_stream_limit = OUTPUT_LIMIT
-    local_namespace_limit = 1024 * 1024  # bytes held by {% assign %}/{% capture %}
-
-
 def _make_env() -> Environment:
-    env = _StudioEnvironment(strict_filters=True)
-    env.add_tag(_StudioOutput)
-    env.add_filter("to_json", _to_json)
+    env = StudioEnvironment(strict_filters=True)
+    env.add_tag(StudioOutput)
+    env.add_filter("to_json", to_json)
     env.add_filter("date", _date)
     return env
 
@@ -240,104 +192,19 @@ _ENV = _make_env()
 # --------------------------------------------------------------------------- API
 
 
-def _message(exc: BaseException) -> str:
-    """A one-line description of a python-liquid error."""
-    if isinstance(exc, TemplateError):
-        return str(exc)
-    if isinstance(exc, LoopIterationLimitError):
-        text = f"a loop would run more than {LOOP_LIMIT} iterations (Studio's limit)"
-    elif isinstance(exc, OutputStreamLimitError):
-        text = f"the rendered text is larger than {OUTPUT_LIMIT // 1024} KB (Studio's limit)"
-    elif isinstance(exc, TemplateNotFoundError):
-        text = f"there is no template named {exc.message!s} (render/include are not available)"
-    elif isinstance(exc, LocalNamespaceLimitError):
-        text = "assigned variables are too large"
-    elif isinstance(exc, LiquidError):
-        text = str(exc.message or type(exc).__name__)
-        if isinstance(exc.__cause__, Exception) and text == "unexpected liquid parsing error":
-            text = f"{text}: {exc.__cause__}"
-    elif isinstance(exc, RecursionError):
-        text = "the template is nested too deeply"
-    else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    text = " ".join(text.split())
-    if isinstance(exc, LiquidError):
-        try:
-            where = exc.context()
-        except Exception:
-            where = None
-        if where is not None:
-            text = f"{text} (line {where[0]}, column {where[1] + 1})"
-    return text
-
-
-# python-liquid reserves its keywords even after a dot, so ``{{widgets.http.parsed.limit}}``
-# would be a syntax error; Studio (like Shopify Liquid) reads it as a key. Such segments are
-# rewritten to bracket form (``parsed["limit"]``) in tags and outputs before parsing.
-_KEYWORDS = (
-    "true|false|nil|null|empty|blank|and|or|contains|not|in|offset|limit|reversed|cols|"
-    "continue|with|for|as|if|else|required"
-)
-_KEYWORD_SEGMENT = re.compile(rf"(?<=[\w\]?-])\.({_KEYWORDS})(?![\w?-])")
-_MARKUP = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
-_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
-
-
-def _quote_keyword_segments(source: str) -> str:
-    if _KEYWORD_SEGMENT.search(source) is None:
-        return source
-
-    def markup(m: re.Match[str]) -> str:
-        text = m.group()
-        if not text.startswith(("{{", "{%")) or re.match(r"\{%-?\s*raw\b", text):
-            return text
-        parts = _QUOTED.split(text)  # odd indexes are string literals
-        for i in range(0, len(parts), 2):
-            parts[i] = _KEYWORD_SEGMENT.sub(r'["\1"]', parts[i])
-        return "".join(parts)
-
-    return _MARKUP.sub(markup, source)
-
-
-MAX_UNCLOSED = 20
-"""python-liquid's lexer scans to the end of the text for every ``{{``/``{%``/``raw``/
-``doc`` opening that is never closed, which is quadratic; templates with more such
-openings than this are not parsed (they are broken, or a denial of service)."""
-_RAW_OPEN = re.compile(r"\{%-?\s*raw\b")
-_DOC_OPEN = re.compile(r"\{%-?\s*doc\b")
-
-
-def unclosed_openings(text: str) -> int:
-    """How many openings have no closing delimiter after them (an upper bound of the
-    lexer's failed scans)."""
-    count = 0
-    for opening, closing in (("{{", "}}"), ("{%", "%}")):
-        end = text.rfind(closing)
-        count += text.count(opening, end + len(closing) if end >= 0 else 0)
-    for pattern, closing in ((_RAW_OPEN, "endraw"), (_DOC_OPEN, "enddoc")):
-        end = text.rfind(closing)
-        start = end + len(closing) if end >= 0 else 0
-        count += sum(1 for _ in pattern.finditer(text, start))
-    return count
-
-
-MAX_TEMPLATE = 64 * 1024
-"""Templates longer than this are refused (Studio renders at most 16 KB anyway)."""
-
-
 def _parse(source: str) -> BoundTemplate:
     if len(source) > MAX_TEMPLATE:
         raise TemplateError(f"template is longer than {MAX_TEMPLATE // 1024} KB")
     if unclosed_openings(source) > MAX_UNCLOSED:
         raise TemplateError(f"more than {MAX_UNCLOSED} '{{{{' or '{{%' are never closed")
     try:
-        return _ENV.from_string(_quote_keyword_segments(source))
+        return _ENV.from_string(quote_keyword_segments(source))
     except Exception as exc:
-        raise TemplateError(_message(exc)) from None
+        raise TemplateError(error_message(exc)) from None
 
 
 _SIMPLE = re.compile(r"\{\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\s*\}\}")
-_NOT_SIMPLE = frozenset({"size", "first", "last", *_KEYWORDS.split("|")})
+_NOT_SIMPLE = frozenset({"size", "first", "last", *KEYWORDS.split("|")})
 
 
 class _Lookup:
@@ -357,9 +224,9 @@ class _Lookup:
             value = value.get(key)
             if value is None:
                 return ""
-        text = _dumps(value) if isinstance(value, Mapping) else to_liquid_string(value, False)
+        text = dumps(value) if isinstance(value, Mapping) else to_liquid_string(value, False)
         if len(text) * 4 > OUTPUT_LIMIT and len(text.encode("utf-8")) > OUTPUT_LIMIT:
-            raise TemplateError(_message(OutputStreamLimitError("", token=None)))
+            raise TemplateError(error_message(OutputStreamLimitError("", token=None)))
         return text
 
 
@@ -425,7 +292,7 @@ def render_template(
     except TemplateError:
         raise
     except Exception as exc:  # every failure becomes a TemplateError
-        raise TemplateError(_message(exc)) from None
+        raise TemplateError(error_message(exc)) from None
 
 
 def check_template(source: str) -> str | None:

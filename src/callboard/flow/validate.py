@@ -16,6 +16,9 @@ Studio's behaviour is not documented are in ``docs/validation.md``.
 Property checks are driven by each widget module's declared ``props`` (see
 :class:`callboard.widgets.base.Prop`); widget-specific rules come from
 ``Widget.extra_checks``. Unknown properties are not problems: they are kept for export.
+This module checks the top level and each state; transitions and Split Based On's
+conditions are checked by :mod:`callboard.flow.validate_transitions`, property values by
+:mod:`callboard.flow.validate_props`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from callboard.flow.validate_props import (
     show,
     type_message,
 )
+from callboard.flow.validate_transitions import FALLBACK_OPERATORS, TransitionChecker
 
 if TYPE_CHECKING:
     from callboard.widgets.base import Widget
@@ -54,13 +58,10 @@ __all__ = [
 SCHEMA_URL = "https://schemas.twilio.com/studio/draft/2019-09/flow-definition"
 MAX_STATES = 1000
 STATE_KEYS = ("name", "type", "transitions", "properties")
-TRANSITION_KEYS = frozenset({"event", "next", "conditions"})
-CONDITION_KEYS = ("friendly_name", "arguments", "type", "value")
 TOP_LEVEL_KEYS = frozenset({"description", "states", "initial_state", "flags", "$schema"})
 NAME_RULE = "^[A-Za-z][A-Za-z0-9_-]*$"
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _FLOW_SID = re.compile(r"FW[0-9a-fA-F]{32}")
-DANGLING = "Transition references a widget that doesn't exist"
 
 STUDIO_TYPES = (
     "add-member-to-chat-channel", "add-twiml-redirect", "capture-payments", "connect-call-to",
@@ -74,14 +75,6 @@ STUDIO_TYPES = (
 )  # fmt: skip
 """Widget types Studio knows (its schema's list plus newer widgets): a type here that
 Callboard has no module for is "not supported"; any other is not a widget type at all."""
-
-FALLBACK_OPERATORS = (
-    "equal_to", "not_equal_to", "matches_any_of", "does_not_match_any_of", "is_blank",
-    "is_not_blank", "regex", "contains", "does_not_contain", "starts_with",
-    "does_not_start_with", "less_than", "greater_than", "is_before_time", "is_after_time",
-    "is_before_date", "is_after_date",
-)  # fmt: skip
-"""Split Based On's 17 operators, used if :mod:`callboard.flow.conditions` is missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,25 +122,6 @@ def validate_flow(data: Any) -> ValidationReport:
     return ValidationReport(errors=v.errors, warnings=v.warnings)
 
 
-def _operators() -> tuple[str, ...]:
-    try:
-        from callboard.flow.conditions import OPERATORS
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return FALLBACK_OPERATORS
-    return tuple(OPERATORS)
-
-
-def _check_value(operator: str, value: str) -> str | None:
-    try:
-        from callboard.flow.conditions import check_value
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return check_value(operator, value)
-    except Exception:  # an unknown operator (reported separately) or a checker bug
-        return None
-
-
 def _registry() -> ModuleType:
     # The engine package imports widgets.base and widgets.base imports engine.io: load the
     # engine first so that importing the widgets from here cannot hit that import cycle.
@@ -172,7 +146,7 @@ class _Validator:
         self.warnings: list[Problem] = []
         self._seen: set[tuple[bool, str, str]] = set()
         self.props = PropChecker(self.error, self.warn, {})
-        self.operators = _operators()
+        self.transitions = TransitionChecker(self.error, self.warn, self.props)
 
     def error(self, path: str, message: str) -> None:
         if (True, path, message) not in self._seen:
@@ -320,7 +294,7 @@ class _Validator:
         if widget is not None and isinstance(properties, Mapping):
             self._properties(sp, widget, properties)
         if "transitions" in state:
-            self._transitions(sp, state["transitions"], widget, names)
+            self.transitions.check(sp, state["transitions"], widget, names)
 
     def _type(self, sp: str, state: Mapping[str, Any]) -> Widget | None:
         if "type" not in state:
@@ -361,105 +335,3 @@ class _Validator:
         sid = properties.get("flow_sid")
         if isinstance(sid, str) and (has_liquid(sid) or not _FLOW_SID.fullmatch(sid.strip())):
             self.error(f"{pp}/flow_sid", "must be a valid, non-liquid flow sid")
-
-    # ------------------------------------------------------------------ transitions
-
-    def _transitions(
-        self, sp: str, transitions: Any, widget: Widget | None, names: dict[str, int]
-    ) -> None:
-        if not isinstance(transitions, list):
-            self.error(f"{sp}/transitions", type_message(transitions, "array"))
-            return
-        events = [e.name for e in widget.events] if widget is not None else None
-        repeatable = widget.repeatable_events if widget is not None else ()
-        first: dict[str, int] = {}
-        for j, t in enumerate(transitions):
-            tp = f"{sp}/transitions/{j}"
-            if not isinstance(t, Mapping):
-                self.error(tp, type_message(t, "object"))
-                continue
-            event = t.get("event")
-            if "event" not in t:
-                self.error(f"{tp}/event", REQUIRED)
-            elif not isinstance(event, str):
-                self.error(f"{tp}/event", type_message(event, "string"))
-            elif events is not None and event not in events and event not in repeatable:
-                self.error(f"{tp}/event", enumeration(events))
-            elif event not in repeatable:
-                if event in first:
-                    self.error(
-                        f"{tp}/event",
-                        f"duplicate transition for event {show(event)} "
-                        f"(first at {sp}/transitions/{first[event]})",
-                    )
-                else:
-                    first[event] = j
-            self._next(tp, t, names)
-            if isinstance(event, str) and event in repeatable:
-                if "conditions" not in t:
-                    self.error(f"{tp}/conditions", REQUIRED)
-                else:
-                    self._conditions(f"{tp}/conditions", t["conditions"])
-            elif "conditions" in t and widget is not None:
-                self.warn(f"{tp}/conditions", "conditions are ignored on this transition")
-            for key in t:
-                if key not in TRANSITION_KEYS:
-                    self.warn(pointer(tp, key), "is not a transition key; kept but ignored")
-
-    def _next(self, tp: str, t: Mapping[str, Any], names: dict[str, int]) -> None:
-        if "next" not in t:
-            return
-        nxt = t["next"]
-        if nxt is None:
-            self.warn(f"{tp}/next", "null found, string expected; treated as not connected")
-        elif not isinstance(nxt, str):
-            self.error(f"{tp}/next", type_message(nxt, "string"))
-        elif nxt != "" and nxt not in names:
-            self.error(f"{tp}/next", DANGLING)
-
-    def _conditions(self, cp: str, conditions: Any) -> None:
-        if not isinstance(conditions, list):
-            self.error(cp, type_message(conditions, "array"))
-            return
-        if not conditions:
-            self.warn(cp, "a transition without conditions never matches")
-        for k, cond in enumerate(conditions):
-            path = f"{cp}/{k}"
-            if not isinstance(cond, Mapping):
-                self.error(path, type_message(cond, "object"))
-                continue
-            for key in CONDITION_KEYS:
-                if key not in cond:
-                    self.error(f"{path}/{key}", REQUIRED)
-            name = cond.get("friendly_name")
-            if "friendly_name" in cond and not isinstance(name, str):
-                self.error(f"{path}/friendly_name", type_message(name, "string"))
-            self._arguments(f"{path}/arguments", cond)
-            operator = cond.get("type")
-            if "type" in cond and not isinstance(operator, str):
-                self.error(f"{path}/type", type_message(operator, "string"))
-                operator = None
-            elif isinstance(operator, str) and operator not in self.operators:
-                self.error(f"{path}/type", enumeration(self.operators))
-                operator = None
-            value = cond.get("value")
-            if "value" in cond and not isinstance(value, str):
-                self.error(f"{path}/value", type_message(value, "string"))
-            elif isinstance(value, str):
-                self.props.liquid(f"{path}/value", value)
-                problem = _check_value(operator, value) if operator else None
-                if problem is not None:
-                    self.warn(f"{path}/value", f"{problem}; the condition never matches")
-
-    def _arguments(self, path: str, cond: Mapping[str, Any]) -> None:
-        if "arguments" not in cond:
-            return
-        arguments = cond["arguments"]
-        if not isinstance(arguments, list):
-            self.error(path, type_message(arguments, "array"))
-            return
-        for a, argument in enumerate(arguments):
-            if isinstance(argument, str):
-                self.props.liquid(f"{path}/{a}", argument)
-            else:
-                self.error(f"{path}/{a}", type_message(argument, "string"))

@@ -206,9 +206,17 @@ def _stuck_batch(
 
 
 def _prune_orphans(service: Callboard, policy: RetentionPolicy, now: datetime) -> None:
-    """Processed webhook requests and notifications that belong to no execution."""
+    """Processed webhook requests, notifications and finished outbox jobs (e.g. a call
+    hang-up, issue 4) that belong to no execution."""
     cutoff = policy.ended_before(now)
     with service.db.write() as conn:
+        conn.execute(
+            delete(t.outbox).where(
+                t.outbox.c.execution_sid.is_(None),
+                t.outbox.c.status.in_(("done", "failed")),
+                t.outbox.c.date_created <= cutoff,
+            )
+        )
         conn.execute(
             delete(t.processed_requests).where(
                 t.processed_requests.c.execution_sid.is_(None),

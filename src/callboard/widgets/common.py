@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from callboard.engine.io import SendMessage
 from callboard.widgets.base import Run
 
-__all__ = ["key_values", "message_effect"]
+__all__ = ["key_value_items", "key_values", "message_effect"]
 
 
-def key_values(run: Run, name: str) -> dict[str, str]:
-    """Render a ``[{key, value}]`` property into a dict (Liquid in values only)."""
-    out: dict[str, str] = {}
+def key_value_items(run: Run, name: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """``(index, key, item)`` for each ``{key, value}`` item of a ``[{key, value}]``
+    property that has a key (anything else in the list is skipped)."""
     items: Any = run.prop(name) or []
     if not isinstance(items, list):
-        return out
+        return
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         key = item.get("key")
         if key is None or key == "":
             continue
+        yield i, str(key), item
+
+
+def key_values(run: Run, name: str) -> dict[str, str]:
+    """Render a ``[{key, value}]`` property into a dict (Liquid in values only)."""
+    out: dict[str, str] = {}
+    for i, key, item in key_value_items(run, name):
         value = item.get("value")
         text = value if isinstance(value, str) else ("" if value is None else str(value))
-        out[str(key)] = run.render_text(text, f"properties.{name}.{i}.value")
+        out[key] = run.render_text(text, f"properties.{name}.{i}.value")
     return out
 
 

@@ -35,6 +35,14 @@ def queue_event(params: dict[str, object]) -> str:
     return QUEUE_EVENTS.get(str(params.get("QueueResult") or ""), "callComplete")
 
 
+def enqueue_result(event: Event) -> Done | None:
+    """The outcome of the ``<Enqueue>`` action call-back (Enqueue Call, Send to Flex)."""
+    if isinstance(event, CallEvent) and event.name == "enqueue":
+        variables = call_params(event.params)
+        return Done(queue_event(variables), variables=variables)
+    return None
+
+
 class EnqueueCall(Widget):
     type = "enqueue-call"
     label = "Enqueue Call"
@@ -92,10 +100,7 @@ class EnqueueCall(Widget):
         return respond(response, token)
 
     def resume(self, run: Run, event: Event) -> Outcome | None:
-        if isinstance(event, CallEvent) and event.name == "enqueue":
-            variables = call_params(event.params)
-            return Done(queue_event(variables), variables=variables)
-        return None
+        return enqueue_result(event)
 
 
 WIDGET = EnqueueCall()

@@ -17,11 +17,10 @@ Messaging and conversation executions: Callboard does not create Flex tasks for 
 
 from __future__ import annotations
 
-from callboard.engine.io import CallEvent, Event
+from callboard.engine.io import Event
 from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
-from callboard.widgets.enqueue_call import queue_event
+from callboard.widgets.enqueue_call import enqueue_result
 from callboard.widgets.voice_common import (
-    call_params,
     callback_url,
     has_call,
     int_prop,
@@ -86,10 +85,7 @@ class SendToFlex(Widget):
         return respond(response, token)
 
     def resume(self, run: Run, event: Event) -> Outcome | None:
-        if isinstance(event, CallEvent) and event.name == "enqueue":
-            variables = call_params(event.params)
-            return Done(queue_event(variables), variables=variables)
-        return None
+        return enqueue_result(event)
 
 
 WIDGET = SendToFlex()

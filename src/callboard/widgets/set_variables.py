@@ -36,6 +36,7 @@ import re
 from typing import Any
 
 from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.widgets.common import key_value_items
 
 PARSE_WARNING = 81027
 _JSON_TYPES = frozenset({"json", "object"})
@@ -62,16 +63,9 @@ class SetVariables(Widget):
     )
 
     def start(self, run: Run) -> Outcome:
-        items: Any = run.prop("variables") or []
         values: dict[str, Any] = {}
-        if isinstance(items, list):
-            for i, item in enumerate(items):
-                if not isinstance(item, dict):
-                    continue
-                key = item.get("key")
-                if key is None or key == "":
-                    continue
-                values[str(key)] = _value(run, i, str(key), item)
+        for i, key, item in key_value_items(run, "variables"):
+            values[key] = _value(run, i, key, item)
         mirrored = {k: _copy(v) for k, v in values.items()}
         return Done("next", variables=mirrored, flow_variables=values)
 

@@ -7,7 +7,7 @@ export const fetchWidgetTypes = async (): Promise<WidgetSchema[]> =>
   (await request<{ widget_types: WidgetSchema[] }>("GET", "/callboard/v1/WidgetTypes"))
     .widget_types;
 
-// The simulator routes are the channel API of issue 4.
+// The simulator channel (docs/simulator.md).
 export const simSendMessage = (flowSid: string, from: string, to: string, body: string) =>
   request<SimMessage>("POST", "/callboard/v1/Simulator/Messages", {
     form: { FlowSid: flowSid, From: from, To: to, Body: body },
@@ -25,7 +25,20 @@ export const simStartCall = (flowSid: string, from: string, to: string) =>
     form: { FlowSid: flowSid, From: from, To: to },
   });
 
-export const simCallInput = (callSid: string, input: { digits?: string; speech?: string }) =>
+export interface CallInput {
+  digits?: string;
+  speech?: string;
+  recording?: boolean;
+  hangup?: boolean;
+}
+
+/** The caller's next move; nothing at all is silence (a Gather times out). */
+export const simCallInput = (callSid: string, input: CallInput) =>
   request<SimCall>("POST", `/callboard/v1/Simulator/Calls/${callSid}/Input`, {
-    form: { Digits: input.digits, SpeechResult: input.speech },
+    form: {
+      Digits: input.digits,
+      SpeechResult: input.speech,
+      Recording: input.recording ? "true" : undefined,
+      Hangup: input.hangup ? "true" : undefined,
+    },
   });

@@ -39,7 +39,7 @@ export function encodeForm(params: Record<string, FormValue>): URLSearchParams {
   return body;
 }
 
-function authHeader(): Record<string, string> {
+export function authHeader(): Record<string, string> {
   const creds = getCredentials();
   if (!creds) return {};
   const raw = `${creds.username}:${creds.password}`;

@@ -127,20 +127,35 @@ export interface WidgetSchema {
   operators?: { name: string; label: string }[];
 }
 
-// ---- Simulator (planned Callboard API, issue 4) -------------------------------------
+// ---- Simulator channel (docs/simulator.md) -----------------------------------------
 
 export interface SimMessage {
   sid: string;
-  direction: string;
+  execution_sid?: string | null;
+  flow_sid?: string | null;
+  direction: string; // "inbound" (the test user) or "outbound-api" (the flow)
   from: string;
   to: string;
   body: string;
+  media_urls?: string[];
+  status?: string;
   date_created: string;
+}
+
+/** One thing the caller heard or that happened on the call. */
+export interface SimCallAction {
+  kind: string; // say, play, pause, gather, record, dial, enqueue, pay, connect, stream, hangup, reject, note
+  text: string;
+  data?: Record<string, unknown>;
 }
 
 export interface SimCall {
   call_sid: string;
+  execution_sid?: string | null;
+  status?: string; // in-progress, completed, ...
+  /** What the caller heard since the last input, as one TwiML document. */
   twiml: string;
-  status?: string;
+  actions?: SimCallAction[];
+  waiting_for?: "gather" | "record" | null;
   [key: string]: unknown;
 }

@@ -8,6 +8,7 @@ import { toast } from "../lib/toast";
 import { EditorContext, useEditor as useEditorFromContext } from "../state/context";
 import { Editor, type ClipboardFragment } from "../state/editor";
 import { freeSpot } from "../state/layout";
+import { LiveContext, LiveEvents } from "../state/live";
 import { Canvas } from "./Canvas";
 import { ExecutionsPanel } from "./ExecutionsPanel";
 import { Inspector } from "./Inspector";
@@ -23,6 +24,8 @@ const isTyping = (t: EventTarget | null) =>
 
 export function EditorPage({ sid, schemas }: { sid: string; schemas: WidgetSchema[] }) {
   const editor = useMemo(() => new Editor(new Map(schemas.map((s) => [s.type, s]))), [schemas]);
+  const live = useMemo(() => new LiveEvents(sid), [sid]);
+  useEffect(() => () => live.close(), [live]);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState("");
 
@@ -44,9 +47,11 @@ export function EditorPage({ sid, schemas }: { sid: string; schemas: WidgetSchem
   if (!loaded) return <div className="loading">Loading flow…</div>;
   return (
     <EditorContext.Provider value={editor}>
-      <ReactFlowProvider>
-        <EditorLayout schemas={schemas} />
-      </ReactFlowProvider>
+      <LiveContext.Provider value={live}>
+        <ReactFlowProvider>
+          <EditorLayout schemas={schemas} />
+        </ReactFlowProvider>
+      </LiveContext.Provider>
     </EditorContext.Provider>
   );
 }

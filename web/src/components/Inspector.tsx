@@ -1,6 +1,6 @@
 // The right-hand panel: a form for the selected widget, generated from its schema.
 
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useStoreSlice } from "../lib/store";
 import { useEditor } from "../state/context";
 import type { WidgetData, WidgetNode } from "../state/graph";
@@ -72,6 +72,12 @@ function WidgetForm({ node }: { node: WidgetNode }) {
   const targets = useMemo(() => parseNamesKey(namesKey), [namesKey]);
   const edges = useStoreSlice(editor.store, (s) => s.edges);
   const [nameDraft, setNameDraft] = useState(node.data.name);
+  const nameInput = useRef<HTMLInputElement>(null);
+  // Undo/redo can change the name under the field: show it unless the user is typing.
+  useEffect(() => {
+    if (document.activeElement !== nameInput.current) setNameDraft(node.data.name);
+  }, [node.data.name]);
+  useEffect(() => () => editor.endRename(), [editor]);
   const errors = { ...widgetErrors(node.data, schema), ...(serverErrors ?? {}) };
   if (duplicate) errors.name = `Another widget is already named ${node.data.name}`;
 
@@ -112,6 +118,7 @@ function WidgetForm({ node }: { node: WidgetNode }) {
           <label htmlFor="widget-name">Widget name</label>
           <input
             id="widget-name"
+            ref={nameInput}
             value={nameDraft}
             disabled={node.data.type === "trigger"}
             className={errors.name ? "invalid" : ""}
@@ -119,6 +126,8 @@ function WidgetForm({ node }: { node: WidgetNode }) {
               setNameDraft(e.target.value);
               editor.rename(node.id, e.target.value);
             }}
+            onBlur={() => editor.endRename()}
+            title="Renaming also updates the Liquid references to this widget (widgets.name.…)"
           />
           {errors.name && <div className="error-text" role="alert">{errors.name}</div>}
         </div>

@@ -1,53 +1,111 @@
-// The simulator drawer: chat with the draft over SMS, or place a simulated call, while
-// the canvas highlights the widget the execution is at.
-// Uses Callboard's simulator channel API (/callboard/v1/Simulator/...).
+// The simulator drawer: chat with the latest saved revision over SMS as a test user, or
+// place a simulated call, while the canvas highlights the widget the execution is at.
+// Uses Callboard's simulator channel API (/callboard/v1/Simulator/..., docs/simulator.md)
+// and follows the execution on the flow's live event stream (polling while it is down).
 
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api/client";
-import { simCallInput, simListMessages, simSendMessage, simStartCall } from "../api/callboard";
+import { simCallInput, simListMessages, simSendMessage, simStartCall, type CallInput } from "../api/callboard";
 import { listExecutions, listSteps } from "../api/studio";
-import type { SimMessage } from "../api/types";
+import type { SimCall, SimMessage, Step } from "../api/types";
 import { useStoreSlice } from "../lib/store";
 import { toast } from "../lib/toast";
-import { describeTwiml, type CallLine } from "../lib/twiml";
+import { describeActions, describeTwiml, type CallLine } from "../lib/twiml";
 import { useEditor } from "../state/context";
+import { EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED, useFlowEvents, usePollingFallback, type LiveStatus } from "../state/live";
 import { pathHighlight } from "../state/path";
+import { mergeSteps, stepFromEvent, withStep } from "../state/trace";
+import { LiveBadge } from "./ExecutionsPanel";
 
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
 function explain(e: unknown): string {
-  if (e instanceof ApiError && e.status === 404)
+  if (e instanceof ApiError && e.status === 404 && /Simulator/.test(e.message))
     return "This server has no simulator channel (/callboard/v1/Simulator).";
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Polls the newest execution for `contact` and highlights where it is. */
-function useLiveHighlight(flowSid: string | undefined, contact: string, running: boolean) {
+interface Trace {
+  sid: string;
+  steps: Step[];
+  active: boolean;
+}
+
+/** Follows the contact's newest execution (live events; REST on (re)connect and while the
+ * stream is down) and, once `running`, highlights where it is on the canvas. */
+function useContactTrace(flowSid: string, contact: string, running: boolean, onAny: () => void) {
   const editor = useEditor();
-  useEffect(() => {
-    if (!flowSid || !running) return;
-    let stop = false;
-    const tick = async () => {
-      try {
-        const page = await listExecutions(flowSid, {});
-        const x = page.items.find((e) => e.contact_channel_address === contact);
-        if (x && !stop) {
-          const steps = await listSteps(flowSid, x.sid);
-          const s = editor.state;
-          if (!stop) editor.setHighlight(pathHighlight(steps, s.nodes, s.edges, x.status === "active"));
-        }
-      } catch {
-        /* keep polling */
+  const [trace, setTrace] = useState<Trace | null>(null);
+  const others = useRef(new Set<string>());
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const resync = useCallback(async () => {
+    try {
+      const page = await listExecutions(flowSid, {});
+      const x = page.items.find((e) => e.contact_channel_address === contact);
+      if (!x) return;
+      const steps = await listSteps(flowSid, x.sid);
+      setTrace((old) =>
+        old && old.sid === x.sid
+          ? { sid: x.sid, steps: mergeSteps(steps, old.steps), active: old.active && x.status === "active" }
+          : { sid: x.sid, steps, active: x.status === "active" },
+      );
+    } catch {
+      /* the next event or poll tries again */
+    }
+  }, [flowSid, contact]);
+
+  const resyncSoon = () => {
+    if (pending.current) return;
+    pending.current = setTimeout(() => {
+      pending.current = null;
+      void resync();
+    }, 250);
+  };
+
+  const live = useFlowEvents({
+    onResync: () => void resync(),
+    onEvent: (ev) => {
+      onAny();
+      const sid = String(ev.data.execution_sid ?? "");
+      if (ev.type === EXECUTION_STARTED) {
+        if (ev.data.contact_channel_address === contact) setTrace({ sid, steps: [], active: true });
+        else others.current.add(sid);
+      } else if (ev.type === STEP_ENDED) {
+        const step = stepFromEvent(ev);
+        if (!step) return;
+        setTrace((t) => {
+          if (t && t.sid === sid) return { ...t, steps: withStep(t.steps, step) };
+          if (!others.current.has(sid)) resyncSoon(); // an execution we know nothing about
+          return t;
+        });
+      } else if (ev.type === EXECUTION_ENDED) {
+        setTrace((t) => (t && t.sid === sid ? { ...t, active: false } : t));
       }
-    };
-    void tick();
-    const timer = setInterval(() => void tick(), 1000);
+    },
+  });
+  usePollingFallback(live, running, () => void resync());
+
+  // Another test user: start over (the stream's first opening loads the trace itself).
+  const liveNow = useRef(live);
+  liveNow.current = live;
+  useEffect(() => {
+    setTrace(null);
+    others.current.clear();
+    if (liveNow.current === "live") void resync();
     return () => {
-      stop = true;
-      clearInterval(timer);
+      if (pending.current) clearTimeout(pending.current);
+      pending.current = null;
     };
-  }, [flowSid, contact, running, editor]);
+  }, [resync]);
+
+  useEffect(() => {
+    if (!running || !trace) return;
+    const s = editor.state;
+    editor.setHighlight(pathHighlight(trace.steps, s.nodes, s.edges, trace.active));
+  }, [trace, running, editor]);
   useEffect(() => () => editor.setHighlight(null), [editor]);
+  return { trace, live };
 }
 
 export function Simulator({ onClose }: { onClose: () => void }) {
@@ -58,18 +116,23 @@ export function Simulator({ onClose }: { onClose: () => void }) {
   const [from, setFrom] = useState("+15550100001");
   const [to, setTo] = useState("+15550100000");
   const [running, setRunning] = useState(false);
-  useLiveHighlight(flow?.sid, from, running);
+  const [activity, setActivity] = useState(0);
+  const onAny = useCallback(() => setActivity((n) => n + 1), []);
+  const { live } = useContactTrace(flow?.sid ?? "", from, running && !!flow, onAny);
+  const start = useCallback(() => setRunning(true), []);
 
   return (
     <aside className="side-panel simulator" aria-label="Simulator">
       <div className="panel-head">
         <h3>Simulator</h3>
+        <LiveBadge status={live} />
         <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
           ×
         </button>
       </div>
       <p className="muted small">
-        Talks to the latest saved revision as a test user{dirty ? " — you have unsaved changes: save first" : ""}.
+        Talks to the latest saved revision (draft or published) as a test user
+        {dirty ? " — you have unsaved changes: save first" : ""}.
       </p>
       <div className="tabs" role="tablist">
         <button type="button" role="tab" aria-selected={mode === "sms"} className={mode === "sms" ? "on" : ""} onClick={() => setMode("sms")}>
@@ -89,34 +152,58 @@ export function Simulator({ onClose }: { onClose: () => void }) {
           <input aria-label="Flow number" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
       </div>
-      {flow && mode === "sms" && <SmsChat flowSid={flow.sid} from={from} to={to} onActivity={() => setRunning(true)} />}
-      {flow && mode === "call" && <CallPad flowSid={flow.sid} from={from} to={to} onActivity={() => setRunning(true)} />}
+      {flow && mode === "sms" && <SmsChat flowSid={flow.sid} from={from} to={to} live={live} activity={activity} onActivity={start} />}
+      {flow && mode === "call" && <CallPad flowSid={flow.sid} from={from} to={to} onActivity={start} />}
     </aside>
   );
 }
 
-function SmsChat({ flowSid, from, to, onActivity }: { flowSid: string; from: string; to: string; onActivity: () => void }) {
+function SmsChat({
+  flowSid,
+  from,
+  to,
+  live,
+  activity,
+  onActivity,
+}: {
+  flowSid: string;
+  from: string;
+  to: string;
+  live: LiveStatus;
+  activity: number;
+  onActivity: () => void;
+}) {
   const [messages, setMessages] = useState<SimMessage[]>([]);
   const [text, setText] = useState("");
   const [error, setError] = useState("");
   const bottom = useRef<HTMLDivElement>(null);
+  const stopped = useRef(false);
+
+  const refresh = useCallback(() => {
+    simListMessages(flowSid, from)
+      .then((m) => {
+        if (stopped.current) return;
+        setMessages(m);
+        setError("");
+      })
+      .catch((e) => !stopped.current && setError(explain(e)));
+  }, [flowSid, from]);
 
   useEffect(() => {
-    let stop = false;
-    const tick = () =>
-      simListMessages(flowSid, from)
-        .then((m) => {
-          if (!stop) setMessages(m);
-          setError("");
-        })
-        .catch((e) => !stop && setError(explain(e)));
-    tick();
-    const timer = setInterval(tick, 1000);
+    stopped.current = false;
+    refresh();
     return () => {
-      stop = true;
-      clearInterval(timer);
+      stopped.current = true;
     };
-  }, [flowSid, from]);
+  }, [refresh]);
+  // Events of the flow (a step ended, an execution ended) usually mean new messages.
+  useEffect(() => {
+    if (activity === 0) return;
+    const timer = setTimeout(refresh, 60);
+    return () => clearTimeout(timer);
+  }, [activity, refresh]);
+  usePollingFallback(live, true, refresh, 1000);
+  usePollingFallback("down", live === "live", refresh, 5000); // belt and braces
 
   useEffect(() => {
     bottom.current?.scrollIntoView({ block: "end" });
@@ -128,8 +215,9 @@ function SmsChat({ flowSid, from, to, onActivity }: { flowSid: string; from: str
     setText("");
     onActivity();
     try {
-      await simSendMessage(flowSid, from, to, body);
-      setMessages(await simListMessages(flowSid, from));
+      const sent = await simSendMessage(flowSid, from, to, body);
+      setMessages((m) => (m.some((x) => x.sid === sent.sid) ? m : [...m, sent]));
+      refresh();
     } catch (e) {
       toast(explain(e), "error");
     }
@@ -140,8 +228,13 @@ function SmsChat({ flowSid, from, to, onActivity }: { flowSid: string; from: str
       <div className="chat-log" aria-label="Conversation">
         {messages.length === 0 && !error && <div className="muted small">Send a message to start an execution.</div>}
         {messages.map((m) => (
-          <div key={m.sid} className={`bubble ${m.direction.startsWith("inbound") ? "me" : "flow"}`}>
+          <div key={m.sid} className={`bubble ${m.direction.startsWith("inbound") ? "me" : "flow"}`} data-sid={m.sid}>
             {m.body}
+            {m.media_urls?.map((u) => (
+              <a key={u} className="media" href={u} target="_blank" rel="noreferrer">
+                {u}
+              </a>
+            ))}
           </div>
         ))}
         <div ref={bottom} />
@@ -163,45 +256,64 @@ function SmsChat({ flowSid, from, to, onActivity }: { flowSid: string; from: str
   );
 }
 
+type Line = CallLine & { you?: boolean };
+
 function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: string; to: string; onActivity: () => void }) {
-  const [callSid, setCallSid] = useState<string | null>(null);
-  const [lines, setLines] = useState<(CallLine & { you?: boolean })[]>([]);
+  const [call, setCall] = useState<SimCall | null>(null);
+  const [lines, setLines] = useState<Line[]>([]);
   const [digits, setDigits] = useState("");
   const [speech, setSpeech] = useState("");
+  const [busy, setBusy] = useState(false);
+  const log = useRef<HTMLDivElement>(null);
+  const ongoing = call !== null && !ended(call);
 
-  const hear = (twiml: string) => {
-    const heard = describeTwiml(twiml);
-    setLines((l) => [...l, ...heard]);
-    if (heard.some((h) => h.kind === "hangup") || !heard.some((h) => h.kind === "gather")) {
-      if (heard.some((h) => h.kind === "hangup")) setCallSid(null);
-    }
+  useEffect(() => {
+    log.current?.lastElementChild?.scrollIntoView({ block: "end" });
+  }, [lines.length]);
+
+  const hear = (res: SimCall) => {
+    const heard = res.actions ? describeActions(res.actions) : describeTwiml(res.twiml);
+    const done = ended(res);
+    setLines((l) => [
+      ...l,
+      ...heard,
+      ...(done && !heard.some((h) => h.kind === "hangup") ? [{ kind: "hangup" as const, text: "The call ended" }] : []),
+    ]);
+    setCall(res);
   };
 
-  const call = async () => {
+  const place = async () => {
     onActivity();
+    setCall(null);
     setLines([{ kind: "other", text: `Calling ${to}…` }]);
+    setBusy(true);
     try {
-      const res = await simStartCall(flowSid, from, to);
-      setCallSid(res.call_sid);
-      hear(res.twiml);
+      hear(await simStartCall(flowSid, from, to));
     } catch (e) {
-      setLines((l) => [...l, { kind: "other", text: explain(e) }]);
+      setLines((l) => [...l, { kind: "hangup", text: explain(e) }]);
+    } finally {
+      setBusy(false);
     }
   };
 
-  const input = async (payload: { digits?: string; speech?: string }) => {
-    if (!callSid) return;
-    setLines((l) => [...l, { kind: "other", text: payload.digits ? `You pressed ${payload.digits}` : `You said “${payload.speech}”`, you: true }]);
+  const send = async (input: CallInput, said: string) => {
+    if (!call) return;
+    setLines((l) => [...l, { kind: "other", text: said, you: true }]);
+    setBusy(true);
     try {
-      hear((await simCallInput(callSid, payload)).twiml);
+      hear(await simCallInput(call.call_sid, input));
     } catch (e) {
       toast(explain(e), "error");
+    } finally {
+      setBusy(false);
     }
   };
+
+  const waiting = call?.waiting_for ?? (lines.some((l) => l.kind === "gather") ? "gather" : null);
 
   return (
     <div className="call">
-      <div className="call-log" aria-label="Call transcript">
+      <div className="call-log" aria-label="Call transcript" ref={log}>
         {lines.map((l, i) => (
           <div key={i} className={`call-line ${l.kind}${l.you ? " you" : ""}`}>
             {l.kind === "say" && <span className="who">Flow says</span>}
@@ -209,43 +321,72 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
           </div>
         ))}
       </div>
-      {!callSid ? (
-        <button type="button" className="btn primary" onClick={() => void call()}>
-          Call the flow
+      {!ongoing ? (
+        <button type="button" className="btn primary" disabled={busy} onClick={() => void place()}>
+          {call ? "Call again" : "Call the flow"}
         </button>
       ) : (
         <>
-          <div className="keypad" aria-label="Keypad">
-            {KEYS.map((k) => (
-              <button type="button" key={k} onClick={() => setDigits((d) => d + k)}>
-                {k}
+          {waiting !== "record" && (
+            <>
+              <div className="keypad" aria-label="Keypad">
+                {KEYS.map((k) => (
+                  <button type="button" key={k} onClick={() => setDigits((d) => d + k)}>
+                    {k}
+                  </button>
+                ))}
+              </div>
+              <div className="chat-input">
+                <input aria-label="Digits" value={digits} onChange={(e) => setDigits(e.target.value)} placeholder="Digits" />
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={!digits || busy}
+                  onClick={() => {
+                    void send({ digits }, `You pressed ${digits}`);
+                    setDigits("");
+                  }}
+                >
+                  Send digits
+                </button>
+              </div>
+              <form
+                className="chat-input"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (speech.trim()) void send({ speech: speech.trim() }, `You said “${speech.trim()}”`);
+                  setSpeech("");
+                }}
+              >
+                <input aria-label="Speech" value={speech} onChange={(e) => setSpeech(e.target.value)} placeholder="Say something" />
+                <button type="submit" className="btn" disabled={busy}>
+                  Say
+                </button>
+              </form>
+            </>
+          )}
+          <div className="call-actions">
+            {waiting === "record" ? (
+              <button type="button" className="btn" disabled={busy} onClick={() => void send({ recording: true }, "You left a message")}>
+                Leave a message
               </button>
-            ))}
-          </div>
-          <div className="chat-input">
-            <input aria-label="Digits" value={digits} onChange={(e) => setDigits(e.target.value)} placeholder="Digits" />
-            <button type="button" className="btn" disabled={!digits} onClick={() => { void input({ digits }); setDigits(""); }}>
-              Send digits
+            ) : (
+              <button type="button" className="btn" disabled={busy} title="Let the Gather time out" onClick={() => void send({}, "You stayed silent")}>
+                Stay silent
+              </button>
+            )}
+            <button type="button" className="btn danger" disabled={busy} onClick={() => void send({ hangup: true }, "You hung up")}>
+              Hang up
             </button>
           </div>
-          <form
-            className="chat-input"
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (speech.trim()) void input({ speech: speech.trim() });
-              setSpeech("");
-            }}
-          >
-            <input aria-label="Speech" value={speech} onChange={(e) => setSpeech(e.target.value)} placeholder="Say something" />
-            <button type="submit" className="btn">
-              Say
-            </button>
-          </form>
-          <button type="button" className="btn danger" onClick={() => { setCallSid(null); setLines((l) => [...l, { kind: "hangup", text: "You hung up" }]); }}>
-            Hang up
-          </button>
         </>
       )}
     </div>
   );
+}
+
+function ended(call: SimCall): boolean {
+  if (call.status) return !["in-progress", "ringing", "queued"].includes(call.status);
+  if (call.actions) return !call.waiting_for;
+  return !/<Gather|<Record/.test(call.twiml);
 }

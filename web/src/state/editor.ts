@@ -26,6 +26,9 @@ import { estimatedGeometry, withoutEstimates } from "./geometry";
 import { autoLayout } from "./layout";
 import { mapServerErrors, type FieldErrors } from "./validate";
 import { issuesOf } from "./issues";
+import { renameReferences } from "./references";
+
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 interface Snapshot {
   nodes: WidgetNode[];
@@ -80,6 +83,9 @@ export class Editor {
   schemas: SchemaMap;
   private lastKey = "";
   private lastAt = 0;
+  /** The widget being renamed and the name its references use now (see rename()). */
+  private renaming: { id: string; origin: string | null; refs: string | null; session: number } | null = null;
+  private renameSessions = 0;
 
   constructor(schemas: SchemaMap) {
     this.schemas = schemas;
@@ -155,10 +161,10 @@ export class Editor {
   // ---- history -----------------------------------------------------------------------
 
   /** Apply a document change, recording an undo step (coalesced for the same key). */
-  commit(patch: Partial<Snapshot>, coalesceKey = ""): void {
+  commit(patch: Partial<Snapshot>, coalesceKey = "", coalesceMs = 1500): void {
     const s = this.state;
     const now = Date.now();
-    const coalesce = coalesceKey !== "" && coalesceKey === this.lastKey && now - this.lastAt < 1500;
+    const coalesce = coalesceKey !== "" && coalesceKey === this.lastKey && now - this.lastAt < coalesceMs;
     this.lastKey = coalesceKey;
     this.lastAt = now;
     const past = coalesce
@@ -177,6 +183,7 @@ export class Editor {
     const prev = s.past[s.past.length - 1];
     if (!prev) return;
     this.lastKey = "";
+    this.renaming = null;
     this.store.set({
       ...prev,
       past: s.past.slice(0, -1),
@@ -190,6 +197,7 @@ export class Editor {
     const next = s.future[0];
     if (!next) return;
     this.lastKey = "";
+    this.renaming = null;
     this.store.set({
       ...next,
       past: [...s.past, { nodes: s.nodes, edges: s.edges, meta: s.meta }],
@@ -292,8 +300,51 @@ export class Editor {
     );
   }
 
+  /**
+   * Renames a widget and rewrites the Liquid references to it in every widget
+   * (`widgets.old.` -> `widgets.new.`), as one undoable change per editing session
+   * (keystrokes until endRename(), e.g. the name field losing focus).
+   * References follow only to a valid name no other widget has; while the name typed is
+   * invalid or taken they point at the name the session started from (kept in the
+   * widget's `refName`, so a later rename takes them along).
+   */
   rename(id: string, name: string): void {
-    this.updateData(id, (d) => ({ ...d, name }), `${id}:name`);
+    const s = this.state;
+    const node = s.nodes.find((n) => n.id === id);
+    if (!node) return;
+    const takenByOther = (x: string) => s.nodes.some((n) => n.id !== id && n.data.name === x);
+    if (this.renaming?.id !== id) {
+      const origin = node.data.refName ?? node.data.name;
+      const ok = !!origin && !takenByOther(origin);
+      this.renaming = { id, origin: ok ? origin : null, refs: ok ? origin : null, session: ++this.renameSessions };
+    }
+    const session = this.renaming;
+    let nodes = s.nodes;
+    let refName: string | undefined;
+    if (session.origin !== null && session.refs !== null) {
+      const target = NAME_RE.test(name) && !takenByOther(name) ? name : session.origin;
+      if (target !== session.refs) {
+        const from = session.refs;
+        nodes = nodes.map((n) => {
+          const data = renameReferences(n.data, from, target);
+          return data === n.data ? n : { ...n, data };
+        });
+        session.refs = target;
+      }
+      if (target !== name) refName = target;
+    }
+    nodes = nodes.map((n) => {
+      if (n.id !== id) return n;
+      const { refName: _old, ...data } = n.data;
+      void _old;
+      return { ...n, data: refName === undefined ? { ...data, name } : { ...data, name, refName } };
+    });
+    this.commit({ nodes }, `${id}:name:${session.session}`, Infinity);
+  }
+
+  /** Ends a rename session (the next rename is a new undo step). */
+  endRename(): void {
+    this.renaming = null;
   }
 
   setSlots(id: string, slots: Slot[]): void {

@@ -20,6 +20,9 @@ export interface WidgetData extends Record<string, unknown> {
   type: string;
   properties: Record<string, unknown>; // without offset
   slots: Slot[];
+  /** Editor-only: the name Liquid references to this widget use while its own name is
+   * invalid or taken (see Editor.rename). Not exported. */
+  refName?: string;
 }
 
 export type WidgetNode = Node<WidgetData, "widget">;

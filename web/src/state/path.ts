@@ -4,13 +4,14 @@ import type { Step } from "../api/types";
 import type { Highlight } from "./editor";
 import { edgeId, type FlowEdge, type WidgetNode } from "./graph";
 
+/** `steps` in the order they ran (the REST API lists them so). */
 export function pathHighlight(
   steps: Step[],
   nodes: WidgetNode[],
   edges: FlowEdge[],
   active: boolean,
 ): Highlight {
-  const ordered = [...steps].sort((a, b) => a.date_created.localeCompare(b.date_created));
+  const ordered = steps;
   const byName = new Map(nodes.map((n) => [n.data.name, n]));
   const edgeSet = new Set(edges.map((e) => e.id));
   const visited = new Set<string>();

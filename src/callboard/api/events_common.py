@@ -1,0 +1,93 @@
+"""What the Event Streams v1 routes share: the :class:`EventStreams` service of the app,
+the authenticated account (these routes check HTTP Basic themselves), SID path
+parameters and Twilio-paged responses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from callboard.api.auth import parse_basic
+from callboard.api.common import json_response, service_of
+from callboard.api.errors import ApiError, not_found
+from callboard.api.paging import page_body, parse_page_params
+from callboard.events.service import EventStreams
+from callboard.runtime.records import Account, Page
+
+__all__ = ["SID", "account", "events_service", "page_response", "sid_param"]
+
+SID = {p: re.compile(rf"^{p}[0-9a-fA-F]{{32}}$") for p in ("DG", "DF", "FW")}
+"""Patterns of the SIDs in Events paths and parameters, by prefix."""
+
+
+def events_service(request: Request) -> EventStreams:
+    state = request.app.state
+    found = getattr(state, "event_streams", None)
+    if found is None:
+        service = service_of(request)
+        found = EventStreams(service.db, getattr(service, "env", None))
+        state.event_streams = found
+    return found
+
+
+async def account(request: Request) -> Account:
+    """The authenticated account (the auth middleware's, or HTTP Basic checked here:
+    ``/v1/`` is shared with unauthenticated Twilio webhooks, so these routes check
+    credentials themselves)."""
+    found = request.scope.get("callboard.account")
+    if isinstance(found, Account):
+        return found
+    header = request.headers.get("authorization")
+    message = "Authentication Error - No credentials provided"
+    if header is not None:
+        creds = parse_basic(header)
+        message = "Authentication Error - invalid credentials"
+        if creds is not None:
+            acct = await run_in_threadpool(service_of(request).authenticate, *creds)
+            if isinstance(acct, Account):
+                request.scope["callboard.account"] = acct
+                request.scope["callboard.credential"] = creds[0]
+                return acct
+            message = "Authentication Error - invalid username"
+    headers = {}
+    if "x-requested-with" not in request.headers:
+        headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
+    raise ApiError(
+        401,
+        message,
+        20003,
+        headers=headers,
+        extra={"detail": "Your AccountSid or AuthToken was incorrect."},
+    )
+
+
+def sid_param(request: Request, name: str, prefix: str) -> str:
+    value = request.path_params.get(name, "")
+    if not isinstance(value, str) or not SID[prefix].match(value):
+        raise not_found(request.url.path)
+    return value
+
+
+def page_response(
+    request: Request,
+    key: str,
+    page: Page[Any],
+    items: list[dict[str, Any]],
+    filters: list[tuple[str, str]] | None = None,
+) -> Response:
+    params = parse_page_params(request)
+    return json_response(
+        page_body(
+            request,
+            key,
+            items,
+            params,
+            next_token=page.next_token,
+            previous_token=page.previous_token,
+            filters=filters or [],
+        )
+    )

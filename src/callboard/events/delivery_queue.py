@@ -1,0 +1,264 @@
+"""The ``event_deliveries`` queue behind :class:`callboard.events.delivery.EventDelivery`
+(mixed into it): fan-out of recorded events to their sinks, claiming due deliveries
+under a lease, and recording results (deleting what was delivered; retries with back-off;
+giving up after ``max_retry_seconds``), and pruning. See that module for the whole cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, select, update
+
+from callboard.events.settings import DeliveryConfig, _naive, backoff_seconds
+from callboard.events.tables import (
+    event_deliveries,
+    event_sinks,
+    event_subscribed_types,
+    event_subscriptions,
+    events,
+)
+from callboard.store.db import Database
+
+__all__ = ["Claimed", "Clock", "DeliveryQueue"]
+
+log = logging.getLogger("callboard.events")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(slots=True)
+class Claimed:
+    id: int
+    attempts: int
+    date_created: datetime
+    payload: str
+
+
+class DeliveryQueue:
+    """Database side of event delivery, over ``db`` with ``config``, ``clock`` and
+    ``rng`` (the back-off jitter)."""
+
+    db: Database
+    config: DeliveryConfig
+    clock: Clock
+    rng: random.Random
+
+    def now(self) -> datetime:
+        return _naive(self.clock())
+
+    # ------------------------------------------------------------------ fan-out
+    def fan_out(self) -> int:
+        """Dispatch up to ``fanout_limit`` recorded events; returns how many."""
+        e = events
+        with self.db.read() as conn:
+            waiting = conn.execute(
+                select(e.c.id).where(e.c.dispatched == False).limit(1)  # noqa: E712
+            ).first()
+        if waiting is None:
+            return 0
+        with self.db.write() as conn:
+            q = (
+                select(e.c.id, e.c.sid, e.c.account_sid, e.c.type, e.c.date_created)
+                .where(e.c.dispatched == False)  # noqa: E712
+                .order_by(e.c.id)
+                .limit(self.config.fanout_limit)
+            )
+            if self.db.for_update():
+                q = q.with_for_update(skip_locked=True)
+            rows = conn.execute(q).all()
+            if not rows:
+                return 0
+            accounts = {r.account_sid for r in rows}
+            types = {r.type for r in rows}
+            st, s = event_subscribed_types, event_subscriptions
+            subs = conn.execute(
+                select(st.c.account_sid, st.c.type, s.c.sid, s.c.sink_sid, s.c.date_created)
+                .join(s, s.c.sid == st.c.subscription_sid)
+                .where(st.c.account_sid.in_(accounts), st.c.type.in_(types))
+            ).all()
+            by_key: dict[tuple[str, str], list[tuple[str, str, datetime]]] = {}
+            for sub in subs:
+                by_key.setdefault((sub.account_sid, sub.type), []).append(
+                    (sub.sid, sub.sink_sid, sub.date_created)
+                )
+            now = self.now()
+            deliveries: list[dict[str, Any]] = []
+            for r in rows:
+                seen: set[str] = set()
+                for sub_sid, sink_sid, since in by_key.get((r.account_sid, r.type), ()):
+                    if sink_sid in seen or since > r.date_created:
+                        continue  # one delivery per sink; none before the subscription
+                    seen.add(sink_sid)
+                    deliveries.append(
+                        {
+                            "account_sid": r.account_sid,
+                            "sink_sid": sink_sid,
+                            "subscription_sid": sub_sid,
+                            "event_id": r.id,
+                            "event_sid": r.sid,
+                            "type": r.type,
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "date_created": now,
+                        }
+                    )
+            if deliveries:
+                conn.execute(event_deliveries.insert(), deliveries)
+            conn.execute(update(e).where(e.c.id.in_([r.id for r in rows])).values(dispatched=True))
+        return len(rows)
+
+    # ------------------------------------------------------------------ claiming
+    def claim(self, exclude: set[str] | None = None) -> dict[str, list[Claimed]]:
+        """Claim due deliveries, grouped by sink (at most ``per_sink_limit`` each)."""
+        d = event_deliveries
+        now = self.now()
+        due = and_(d.c.status == "pending", d.c.next_attempt_at <= now)
+        if exclude:
+            due = and_(due, d.c.sink_sid.not_in(list(exclude)))
+        with self.db.read() as conn:
+            if conn.execute(select(d.c.id).where(due).limit(1)).first() is None:
+                return {}
+        with self.db.write() as conn:
+            q = (
+                select(d.c.id, d.c.sink_sid, d.c.attempts, d.c.date_created, events.c.payload)
+                .join(events, events.c.id == d.c.event_id)
+                .where(due)
+                .order_by(d.c.next_attempt_at, d.c.id)
+                .limit(self.config.claim_limit)
+            )
+            if self.db.for_update():
+                q = q.with_for_update(skip_locked=True, of=d)
+            rows = conn.execute(q).all()
+            groups: dict[str, list[Claimed]] = {}
+            for r in rows:
+                group = groups.setdefault(r.sink_sid, [])
+                if len(group) < self.config.per_sink_limit:
+                    group.append(Claimed(r.id, r.attempts, r.date_created, r.payload))
+            ids = [c.id for g in groups.values() for c in g]
+            if ids:
+                lease = now + timedelta(seconds=self.config.lease_seconds)
+                conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
+        return groups
+
+    def _record_success(self, sink_sid: str, ids: list[int]) -> None:
+        if not ids:
+            return
+        d = event_deliveries
+        with self.db.write() as conn:
+            conn.execute(delete(d).where(d.c.id.in_(ids)))
+            conn.execute(
+                update(event_sinks)
+                .where(
+                    event_sinks.c.sid == sink_sid,
+                    event_sinks.c.status.in_(("initialized", "failed")),
+                )
+                .values(status="active", last_error=None, date_updated=self.now())
+            )
+
+    def _record_failure(
+        self,
+        sink_sid: str,
+        attempted: list[Claimed],
+        untried: list[Claimed],
+        error: str,
+        status_code: int | None,
+    ) -> None:
+        d = event_deliveries
+        now = self.now()
+        cutoff = now - timedelta(seconds=self.config.max_retry_seconds)
+        attempts = max(c.attempts for c in attempted) + 1
+        retry_at = now + timedelta(seconds=backoff_seconds(attempts, self.config, self.rng))
+        error = error[:2000]
+        with self.db.write() as conn:
+            expired = [c.id for c in attempted if c.date_created <= cutoff]
+            live = [c.id for c in attempted if c.date_created > cutoff]
+            if live:
+                conn.execute(
+                    update(d)
+                    .where(d.c.id.in_(live))
+                    .values(
+                        attempts=d.c.attempts + 1,
+                        last_error=error,
+                        last_status_code=status_code,
+                        next_attempt_at=retry_at,
+                        date_updated=now,
+                    )
+                )
+            if untried:
+                conn.execute(
+                    update(d)
+                    .where(d.c.id.in_([c.id for c in untried]))
+                    .values(next_attempt_at=retry_at)
+                )
+            # Circuit breaker: the sink's other due deliveries wait with these.
+            conn.execute(
+                update(d)
+                .where(
+                    d.c.sink_sid == sink_sid,
+                    d.c.status == "pending",
+                    d.c.next_attempt_at < retry_at,
+                    d.c.date_created > cutoff,
+                )
+                .values(next_attempt_at=retry_at)
+            )
+            sink_values: dict[str, Any] = {"last_error": error, "date_updated": now}
+            if expired:
+                conn.execute(
+                    update(d)
+                    .where(d.c.id.in_(expired))
+                    .values(
+                        status="failed",
+                        attempts=d.c.attempts + 1,
+                        last_error=error,
+                        last_status_code=status_code,
+                        date_updated=now,
+                    )
+                )
+                # The sink still fails: every other expired delivery of it fails too.
+                conn.execute(
+                    update(d)
+                    .where(
+                        d.c.sink_sid == sink_sid,
+                        d.c.status == "pending",
+                        d.c.date_created <= cutoff,
+                    )
+                    .values(status="failed", last_error=error, date_updated=now)
+                )
+                sink_values["status"] = "failed"
+                log.warning("sink %s: gave up on %d event(s): %s", sink_sid, len(expired), error)
+            conn.execute(
+                update(event_sinks).where(event_sinks.c.sid == sink_sid).values(sink_values)
+            )
+
+    # ------------------------------------------------------------------ pruning
+    def prune(self) -> int:
+        """Delete dispatched events older than the retention that no delivery needs."""
+        cutoff = self.now() - timedelta(
+            seconds=max(self.config.retention_seconds, self.config.max_retry_seconds)
+        )
+        e, d = events, event_deliveries
+        with self.db.write() as conn:
+            gone = conn.execute(
+                delete(e).where(
+                    e.c.dispatched == True,  # noqa: E712
+                    e.c.date_created < cutoff,
+                    ~exists().where(d.c.event_id == e.c.id),
+                )
+            )
+        return int(gone.rowcount or 0)
+
+    def _release(self, ids: list[int]) -> None:
+        """Make claimed deliveries due again now (claimed, but not sent this pass)."""
+        with self.db.write() as conn:
+            conn.execute(
+                update(event_deliveries)
+                .where(event_deliveries.c.id.in_(ids))
+                .values(next_attempt_at=self.now())
+            )
