@@ -8,7 +8,7 @@ Measures, in Debian's headless chromium driven by Playwright against a real
 * **frame rate while panning** -- requestAnimationFrame callbacks counted while the mouse
   drags the canvas for ~2 s, at the opening zoom and zoomed out to 25 %;
 * **rename keystroke** -- typing in the Inspector's name field of a widget that ~200
-  split widgets refer to (``{{widgets.w2.body}}`` in their input and condition): each
+  split widgets refer to (``{{widgets.w0.body}}`` in their input and condition): each
   keystroke renames it and rewrites every reference; time from the input event until the
   second animation frame after it (bar: under 100 ms).
 
@@ -36,7 +36,7 @@ from tests.e2e.server import running_server  # noqa: E402
 
 TTI_BAR_MS = 2000.0
 RENAME_BAR_MS = 100.0
-REFERENCED = "w2"  # a send-message widget that every split refers to
+REFERENCED = "w0"  # on screen at the opening view; every split refers to it
 COLUMNS = 25
 
 

@@ -270,7 +270,7 @@ class Runner:
                 ex.status = "ended"
                 ex.ended_at = self.env.now()
             ex.date_updated = self.env.now()
-        result = DeliveryResult(
+        delivered = DeliveryResult(
             execution_sid=ex.sid,
             accepted=bool(accepted),
             status="ended" if state.status == "ended" else "active",
@@ -285,8 +285,8 @@ class Runner:
             else None,
         )
         for hook in self.hooks:
-            hook(conn, ex, result)
-        return result
+            hook(conn, ex, delivered)
+        return delivered
 
     def _step_row(self, ex: ExecRow, step: StepRecord, seq: int) -> dict[str, Any]:
         return {

@@ -117,7 +117,19 @@ class InboundMixin(ServiceBase):
         ) -> DeliveryResult: ...
 
         def _start_in(
-            self, conn: Connection, account_sid: str, flow_sid: str, **kwargs: Any
+            self,
+            conn: Connection,
+            account_sid: str,
+            flow_sid: str,
+            *,
+            trigger: str,
+            contact: str,
+            flow_address: str,
+            data: dict[str, Any] | None = None,
+            parameters: dict[str, Any] | None = None,
+            initiated_by: str | None = None,
+            exclusive: bool = True,
+            test_user: bool = False,
         ) -> tuple[ExecRow, DeliveryResult]: ...
 
     # ------------------------------------------------------------------ primitive
