@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import login, node, open_flow
 from tests.browser.test_flows_page import small_flow
@@ -144,31 +149,67 @@ def _sse(position: int, event: str) -> str:
     return f"id: {position}\r\nevent: com.twilio.studio.flow.execution.started\r\n{data}\r\n"
 
 
+@contextmanager
+def chunked_stream(chunks: list[str]) -> Iterator[str]:
+    """A one-shot HTTP server that streams ``chunks`` (flushed one by one, a little apart)
+    as text/event-stream, then closes the connection; yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            for chunk in chunks:
+                self.wfile.write(chunk.encode())
+                self.wfile.flush()
+                time.sleep(0.05)
+            self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/stream"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_stream_is_parsed_resumed_after_the_last_id_and_deduplicated(
     page: Page, server: Server, api: httpx.Client, shot: Any
 ) -> None:
-    """The first connection (answered here) sends a keep-alive comment, a retry: field and
-    the same CloudEvent twice (CRLF lines, multi-line data), then ends; the editor must
+    """The first connection (a stand-in server) sends a keep-alive comment, a retry: field
+    and the same CloudEvent twice (CRLF lines, multi-line data), in chunks cut anywhere
+    (between CR and LF, inside a field, before the blank line), then ends; the editor must
     reconnect with Last-Event-ID of the last message and show the execution once."""
     sid = _flow(api, "Live resume", "draft")
     seen: list[dict[str, str]] = []
     page.on("request", lambda r: seen.append(r.headers) if "/Events/Stream" in r.url else None)
+    event = _cloud_event("EZ" + "1" * 32, "+15550100041")
+    body = ": keepalive\r\nretry: 300\r\n\r\n" + _sse(1, event) + _sse(2, event)
+    cuts = sorted({7, 15, 16, body.index("\r\n", 40) + 1, len(body) // 2, len(body) - 1})
+    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    assert any(c.endswith("\r") for c in chunks)
 
-    def stream(route: Route) -> None:
-        event = _cloud_event("EZ" + "1" * 32, "+15550100041")
-        body = ": keepalive\r\nretry: 300\r\n\r\n" + _sse(1, event) + _sse(2, event)
-        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body)
-
-    # Only the first connection is answered here; the reconnection goes to the server,
-    # which resumes after id 2 (every event of this new flow comes later).
-    page.route("**/Events/Stream*", stream, times=1)
     login(page, server)
     open_flow(page, server, sid)
-    page.get_by_role("button", name="Executions").click()
-    panel = page.get_by_label("Executions")
-    item = panel.locator(f'.exec-item[data-sid="{FAKE_FN}"]')
-    expect(item).to_have_count(1)
-    expect(item).to_contain_text("+15550100041")
+    with chunked_stream(chunks) as url:
+        # Only the first connection goes to the stand-in; the reconnection goes to the
+        # server, which resumes after id 2 (every event of this new flow comes later).
+        page.route("**/Events/Stream*", lambda route: route.continue_(url=url), times=1)
+        page.get_by_role("button", name="Executions").click()
+        panel = page.get_by_label("Executions")
+        item = panel.locator(f'.exec-item[data-sid="{FAKE_FN}"]')
+        expect(item).to_have_count(1)
+        expect(item).to_contain_text("+15550100041")
+        for _ in range(100):  # the stand-in ends: the editor reconnects
+            if len(seen) >= 2:
+                break
+            page.wait_for_timeout(100)
     expect(panel.locator(".live-badge")).to_have_text("Live")
     assert len(seen) >= 2
     assert "last-event-id" not in seen[0]

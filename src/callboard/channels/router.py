@@ -21,7 +21,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from callboard.channels.config import ChannelConfig
 from callboard.channels.twilio_provider import TwilioChannel, TwilioError
@@ -46,6 +46,13 @@ __all__ = ["ChannelRouter", "flow_webhook_url", "set_twilio_credentials"]
 
 log = logging.getLogger("callboard.channels")
 
+# Every message an execution sends asks for the account's credentials: built once
+# (and on SQLite sent to the driver as it is, SQLAlchemy's overhead being most of its cost).
+_CREDENTIALS = select(t.accounts.c.twilio_account_sid, t.accounts.c.twilio_auth_token).where(
+    t.accounts.c.sid == bindparam("sid")
+)
+_CREDENTIALS_SQL = "SELECT twilio_account_sid, twilio_auth_token FROM accounts WHERE sid = ?"
+
 
 def flow_webhook_url(base: str, account_sid: str, flow_sid: str, **query: str) -> str:
     url = f"{base.rstrip('/')}/v1/Accounts/{quote(account_sid)}/Flows/{quote(flow_sid)}"
@@ -64,11 +71,13 @@ class ChannelRouter:
 
     # ------------------------------------------------------------------ accounts
     def credentials(self, conn: Connection, account_sid: str) -> tuple[str, str] | None:
-        row = conn.execute(
-            select(t.accounts.c.twilio_account_sid, t.accounts.c.twilio_auth_token).where(
-                t.accounts.c.sid == account_sid
-            )
-        ).first()
+        if conn.dialect.name == "sqlite":  # straight to the driver: two TEXT columns
+            driver = conn.connection.driver_connection
+            row = driver.execute(_CREDENTIALS_SQL, (account_sid,)).fetchone()  # type: ignore[union-attr]
+            if row is not None and row[0] and row[1]:
+                return str(row[0]), str(row[1])
+            return self.config.default_credentials
+        row = conn.execute(_CREDENTIALS, {"sid": account_sid}).first()
         if row is not None and row.twilio_account_sid and row.twilio_auth_token:
             return str(row.twilio_account_sid), str(row.twilio_auth_token)
         return self.config.default_credentials

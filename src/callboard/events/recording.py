@@ -27,6 +27,7 @@ from callboard.events.envelope import (
 )
 from callboard.events.tables import events
 from callboard.store import tables as t
+from callboard.store.db import insert_rows
 
 __all__ = ["ExecutionLike", "event_row", "record_events", "wakeup"]
 
@@ -149,6 +150,6 @@ def record_events(
     if ended:
         ev = cloud_event(EXECUTION_ENDED, path, execution_data("ended"), now)
         out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
-    conn.execute(events.insert(), out)
+    insert_rows(conn, events, out)  # the driver's executemany on SQLite (same stored values)
     wakeup.set()
     return len(out)

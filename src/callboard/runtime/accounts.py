@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
 
@@ -16,6 +17,24 @@ from callboard.store import tables as t
 __all__ = ["AccountsMixin"]
 
 _ACCOUNT = select(t.accounts).where(t.accounts.c.sid == bindparam("sid"))
+_ACCOUNT_SQL = (
+    "SELECT sid, friendly_name, status, auth_token, date_created, date_updated "
+    "FROM accounts WHERE sid = ?"
+)
+
+
+class _AccountRow(NamedTuple):
+    sid: str
+    friendly_name: str
+    status: str
+    auth_token: str
+    date_created: datetime
+    date_updated: datetime
+
+
+def _db_time(value: Any) -> datetime:
+    """A DateTime column as SQLAlchemy's SQLite type stores it (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 class AccountsMixin(ServiceBase):
@@ -106,6 +125,22 @@ class AccountsMixin(ServiceBase):
             raise NotFound("API key", key_sid)
         self.credentials.clear()
 
+    def _account_row(self, sid: str) -> Any:
+        """The account's row, read fresh on every request (a rotated token or a closed
+        account is refused at once, whichever process changed it). On SQLite the one
+        statement goes straight to the driver, outside a transaction (a single SELECT is
+        consistent on its own): SQLAlchemy's execution overhead was most of its cost."""
+        if not self.db.is_sqlite:
+            with self.db.read() as conn:
+                return conn.execute(_ACCOUNT, {"sid": sid}).first()
+        with self.db.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            found = driver.execute(_ACCOUNT_SQL, (sid,)).fetchone()  # type: ignore[union-attr]
+        if found is None:
+            return None
+        sid_, name, status, token, created, updated = found
+        return _AccountRow(sid_, name, status, token, _db_time(created), _db_time(updated))
+
     def authenticate(self, username: str, password: str) -> Account | None:
         """HTTP Basic credentials → the account, or None. ``username`` is an Account SID
         (password = Auth Token) or an API Key SID (password = its secret). Fast after the
@@ -113,8 +148,7 @@ class AccountsMixin(ServiceBase):
         if not username or not password or len(username) != 34 or len(password) > 256:
             return None
         if username.startswith("AC"):
-            with self.db.read() as conn:
-                row = conn.execute(_ACCOUNT, {"sid": username}).first()
+            row = self._account_row(username)
             if row is None or row.status != "active":
                 return None
             if not hmac.compare_digest(row.auth_token.encode(), password.encode()):

@@ -12,7 +12,9 @@ export interface SseMessage {
 
 /** Incremental parser: feed() text as it arrives, get the complete messages. */
 export class SseParser {
+  /** The id to resume after: set when a message (blank line) completes, as in HTML. */
   lastEventId = "";
+  private idBuffer: string | null = null;
   retry: number | null = null;
   private buffer = "";
   private data: string[] = [];
@@ -47,6 +49,8 @@ export class SseParser {
 
   private line(line: string): SseMessage | null {
     if (line === "") {
+      if (this.idBuffer !== null) this.lastEventId = this.idBuffer;
+      this.idBuffer = null;
       const data = this.data;
       const event = this.event;
       this.data = [];
@@ -61,7 +65,7 @@ export class SseParser {
     if (value.startsWith(" ")) value = value.slice(1);
     if (field === "data") this.data.push(value);
     else if (field === "event") this.event = value;
-    else if (field === "id" && !value.includes("\0")) this.lastEventId = value;
+    else if (field === "id" && !value.includes("\0")) this.idBuffer = value;
     else if (field === "retry" && /^\d+$/.test(value)) this.retry = Number(value);
     return null;
   }
@@ -78,6 +82,8 @@ export interface StreamOptions {
   /** First and smallest wait before reconnecting (ms); the server's retry: overrides. */
   minDelay?: number;
   maxDelay?: number;
+  /** Reconnect when nothing (not even a keep-alive comment) came for this long (ms). */
+  idleTimeout?: number;
 }
 
 export interface StreamHandle {
@@ -88,6 +94,7 @@ export interface StreamHandle {
 /** Opens `url` as an event stream until close(); reconnects when it ends or fails. */
 export function openEventStream(url: string, options: StreamOptions): StreamHandle {
   const maxDelay = options.maxDelay ?? 30_000;
+  const idleTimeout = options.idleTimeout ?? 45_000; // the server sends a comment every 15 s
   let closed = false;
   let lastEventId = "";
   let controller: AbortController | null = null;
@@ -127,8 +134,21 @@ export function openEventStream(url: string, options: StreamOptions): StreamHand
         const parser = new SseParser();
         parser.lastEventId = lastEventId;
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        const ctrl = controller;
+        let idle: ReturnType<typeof setTimeout> | undefined;
+        const watch = () => {
+          clearTimeout(idle);
+          idle = setTimeout(() => ctrl.abort(), idleTimeout);
+        };
         for (;;) {
-          const { value, done } = await reader.read();
+          watch();
+          let chunk: ReadableStreamReadResult<string>;
+          try {
+            chunk = await reader.read();
+          } finally {
+            clearTimeout(idle);
+          }
+          const { value, done } = chunk;
           const messages = parser.feed(value ?? "", done);
           if (parser.retry !== null) minDelay = parser.retry;
           for (const m of messages) {
