@@ -39,7 +39,7 @@ def test_a_hanging_sink_does_not_hold_up_executions(tmp_path: Path) -> None:
     class Hanging(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            release.wait(30)
+            release.wait(120)
             arrived.append(body)
             self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -51,7 +51,10 @@ def test_a_hanging_sink_does_not_hold_up_executions(tmp_path: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     svc = Callboard.open(f"sqlite:///{tmp_path / 'cb.db'}")
-    engine = EventDelivery(svc.db, config=DeliveryConfig(poll_seconds=0.05))
+    # Short backoff: under load the hanging sends time out (5 s) and are retried; once
+    # released, the retries must come quickly for the test to stay fast and stable.
+    config = DeliveryConfig(poll_seconds=0.05, base_backoff=0.1, max_backoff=1.0)
+    engine = EventDelivery(svc.db, config=config)
     try:
         acct = svc.create_account("a").sid
         streams = EventStreams(svc.db)
