@@ -5,18 +5,16 @@ parameters and Twilio-paged responses."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
 
 from callboard.api.auth import parse_basic
-from callboard.api.common import json_response, service_of
+from callboard.api.common import service_of
 from callboard.api.errors import ApiError, not_found
-from callboard.api.paging import page_body, parse_page_params
+from callboard.api.paging import page_response
 from callboard.events.service import EventStreams
-from callboard.runtime.records import Account, Page
+from callboard.runtime.records import Account
 
 __all__ = ["SID", "account", "events_service", "page_response", "sid_param"]
 
@@ -70,24 +68,3 @@ def sid_param(request: Request, name: str, prefix: str) -> str:
     if not isinstance(value, str) or not SID[prefix].match(value):
         raise not_found(request.url.path)
     return value
-
-
-def page_response(
-    request: Request,
-    key: str,
-    page: Page[Any],
-    items: list[dict[str, Any]],
-    filters: list[tuple[str, str]] | None = None,
-) -> Response:
-    params = parse_page_params(request)
-    return json_response(
-        page_body(
-            request,
-            key,
-            items,
-            params,
-            next_token=page.next_token,
-            previous_token=page.previous_token,
-            filters=filters or [],
-        )
-    )

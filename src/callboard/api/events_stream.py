@@ -29,7 +29,7 @@ from starlette.routing import Route
 from callboard.api.common import call, iso, json_response
 from callboard.api.errors import bad_request
 from callboard.api.events_common import account, events_service, sid_param
-from callboard.api.paging import page_body, parse_page_params
+from callboard.api.paging import page_response, parse_page_params
 from callboard.events.service import EventStreams, Failure
 
 __all__ = ["routes"]
@@ -127,16 +127,7 @@ async def failures(request: Request) -> Response:
         page_token=params.token,
     )
     items = [render_failure(f) for f in page.items]
-    return json_response(
-        page_body(
-            request,
-            "failures",
-            items,
-            params,
-            next_token=page.next_token,
-            previous_token=page.previous_token,
-        )
-    )
+    return page_response(request, "failures", page, items, params=params)
 
 
 async def deliveries(request: Request) -> Response:

@@ -20,11 +20,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
+from starlette.responses import Response
 
+from callboard.api.common import json_response
 from callboard.api.errors import bad_request
 from callboard.api.urls import base_url
+from callboard.runtime.records import Page
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PageParams", "page_body", "parse_page_params"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "PageParams",
+    "page_body",
+    "page_response",
+    "parse_page_params",
+]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -110,3 +120,27 @@ def page_body(
         "key": key,
     }
     return {"meta": meta, key: items}
+
+
+def page_response(
+    request: Request,
+    key: str,
+    page: Page[Any],
+    items: list[dict[str, Any]],
+    filters: Sequence[tuple[str, str]] = (),
+    params: PageParams | None = None,
+) -> Response:
+    """A list answer: ``page`` rendered as ``items`` under ``key``, with ``meta``."""
+    if params is None:
+        params = parse_page_params(request)
+    return json_response(
+        page_body(
+            request,
+            key,
+            items,
+            params,
+            next_token=page.next_token,
+            previous_token=page.previous_token,
+            filters=filters,
+        )
+    )

@@ -20,7 +20,7 @@ from callboard.api.common import (
 )
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import read_form
-from callboard.api.paging import page_body, parse_page_params
+from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
 from callboard.runtime.records import Execution, Step
 
@@ -142,17 +142,7 @@ async def list_executions(request: Request) -> Response:
         page_token=params.token,
     )
     items = [render_execution(request, e) for e in page.items]
-    return json_response(
-        page_body(
-            request,
-            "executions",
-            items,
-            params,
-            next_token=page.next_token,
-            previous_token=page.previous_token,
-            filters=filters,
-        )
-    )
+    return page_response(request, "executions", page, items, filters=filters, params=params)
 
 
 async def create_execution(request: Request) -> Response:
@@ -232,16 +222,7 @@ async def list_steps(request: Request) -> Response:
         page_token=params.token,
     )
     items = [render_step(request, s) for s in page.items]
-    return json_response(
-        page_body(
-            request,
-            "steps",
-            items,
-            params,
-            next_token=page.next_token,
-            previous_token=page.previous_token,
-        )
-    )
+    return page_response(request, "steps", page, items, params=params)
 
 
 async def fetch_step(request: Request) -> Response:

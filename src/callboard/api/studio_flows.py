@@ -25,7 +25,7 @@ from callboard.api.common import (
 )
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
-from callboard.api.paging import page_body, parse_page_params
+from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
 
@@ -138,16 +138,7 @@ async def list_flows(request: Request) -> Response:
         page_token=params.token,
     )
     items = [render_flow(request, f) for f in page.items]
-    return json_response(
-        page_body(
-            request,
-            "flows",
-            items,
-            params,
-            next_token=page.next_token,
-            previous_token=page.previous_token,
-        )
-    )
+    return page_response(request, "flows", page, items, params=params)
 
 
 async def create_flow(request: Request) -> Response:
@@ -216,16 +207,7 @@ async def list_revisions(request: Request) -> Response:
         page_token=params.token,
     )
     items = [render_revision(request, r) for r in page.items]
-    return json_response(
-        page_body(
-            request,
-            "revisions",
-            items,
-            params,
-            next_token=page.next_token,
-            previous_token=page.previous_token,
-        )
-    )
+    return page_response(request, "revisions", page, items, params=params)
 
 
 async def fetch_revision(request: Request) -> Response:
