@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from callboard.engine.env import FakeEnv
+from callboard.runtime.records import Account
+from callboard.runtime.service import Callboard
+
 POSTGRES_ADMIN = os.environ.get(
     "CALLBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -75,3 +79,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'callboard.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+# The service on a fresh database (both back ends through ``db_url``), with a fake clock,
+# and two accounts: the one under test and another, for isolation checks.
+@pytest.fixture
+def env() -> FakeEnv:
+    return FakeEnv()
+
+
+@pytest.fixture
+def service(db_url: str, env: FakeEnv) -> Iterator[Callboard]:
+    svc = Callboard.open(db_url, env=env)
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.fixture
+def account(service: Callboard) -> Account:
+    return service.create_account("Test account")
+
+
+@pytest.fixture
+def other(service: Callboard) -> Account:
+    return service.create_account("Someone else")

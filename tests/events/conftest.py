@@ -17,11 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from callboard.engine.env import FakeEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.service import EventStreams
 from callboard.events.sinks import DeliveryError
-from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from tests.runtime.conftest import flow_definition, widget
 
@@ -101,30 +99,6 @@ def ask_definition() -> dict[str, Any]:
     from tests.runtime.conftest import ask_flow
 
     return ask_flow()
-
-
-@pytest.fixture
-def env() -> FakeEnv:
-    return FakeEnv()
-
-
-@pytest.fixture
-def service(db_url: str, env: FakeEnv) -> Iterator[Callboard]:
-    svc = Callboard.open(db_url, env=env)
-    try:
-        yield svc
-    finally:
-        svc.close()
-
-
-@pytest.fixture
-def account(service: Callboard) -> Account:
-    return service.create_account("Events")
-
-
-@pytest.fixture
-def other(service: Callboard) -> Account:
-    return service.create_account("Someone else")
 
 
 @pytest.fixture

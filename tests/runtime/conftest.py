@@ -4,14 +4,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-from callboard.engine.env import FakeEnv
-from callboard.runtime.records import Account
-from callboard.runtime.service import Callboard
 
 TRIGGER = {
     "name": "Trigger",
@@ -92,27 +85,3 @@ def http_flow(url: str = "https://example.test/api") -> dict[str, Any]:
             failed=None,
         ),
     )
-
-
-@pytest.fixture
-def env() -> FakeEnv:
-    return FakeEnv()
-
-
-@pytest.fixture
-def service(db_url: str, env: FakeEnv) -> Iterator[Callboard]:
-    svc = Callboard.open(db_url, env=env)
-    try:
-        yield svc
-    finally:
-        svc.close()
-
-
-@pytest.fixture
-def account(service: Callboard) -> Account:
-    return service.create_account("Test account")
-
-
-@pytest.fixture
-def other(service: Callboard) -> Account:
-    return service.create_account("Someone else")
