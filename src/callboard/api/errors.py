@@ -18,6 +18,7 @@ Codes (HTTP status → Twilio code):
 * 409 → 20409 conflict (execution already active / already ended)
 * 413 → 20413 request body too large (Callboard's choice; Twilio documents no code)
 * 415 → 20415 unsupported request body type (Callboard's choice)
+* 503 → 20503 the database is busy or unreachable (rolled back; retry; ``Retry-After: 1``)
 * 500 → 20500 internal error (a bug: it is logged with its traceback)
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -133,6 +135,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(ApiError(status, message, headers=dict(exc.headers or {})))
 
 
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    """The database could not be reached or stayed locked: the transaction was rolled
+    back, nothing was changed, and the client may simply retry."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    err = ApiError(503, "The database is busy or unavailable; nothing was changed. Retry.", 20503)
+    err.headers["Retry-After"] = "1"
+    return error_response(err)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(ApiError(500, "Internal server error", 20500))
@@ -142,5 +153,6 @@ def exception_handlers() -> dict[Any, Any]:
     return {
         ApiError: _api_error,
         HTTPException: _http_error,
+        OperationalError: _database_busy,
         Exception: _unexpected,
     }
