@@ -13,9 +13,10 @@ and the state is returned unchanged.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from callboard.engine.context import ENDED, initial_context
+from callboard.engine.env import Env
 from callboard.engine.io import (
     CancelTimer,
     EndExecution,
@@ -24,6 +25,7 @@ from callboard.engine.io import (
     Start,
     StartTimer,
 )
+from callboard.engine.run import WidgetRun
 from callboard.engine.state import (
     MAX_CONSECUTIVE,
     MAX_STEPS,
@@ -44,97 +46,10 @@ from callboard.widgets.base import Done, EnterSubflow, Outcome, Wait, Widget
 
 __all__ = ["ENDED", "Env", "advance", "initial_context"]
 
-ENDED = "Ended"
-
-TRIGGER_KEYS = {
-    "incomingMessage": "message",
-    "incomingCall": "call",
-    "incomingConversationMessage": "conversation",
-    "incomingRequest": "request",
-    "incomingParent": "parent",
-}
-
-
-class Env(Protocol):
-    """What the engine needs from the world: a clock and SIDs."""
-
-    def now(self) -> datetime: ...
-
-    def sid(self, prefix: str) -> str: ...
-
-
-def initial_context(event: Start) -> dict[str, Any]:
-    """The context of a new execution, as Studio lays it out."""
-    key = TRIGGER_KEYS.get(event.trigger, "request")
-    data = copy_json(event.data)
-    if event.trigger == "incomingRequest":
-        data.setdefault("parameters", copy_json(event.parameters))
-    return {
-        "contact": {"channel": {"address": event.contact_address}},
-        "trigger": {key: data},
-        "widgets": {},
-        "flow": {
-            "flow_sid": event.flow_sid,
-            "sid": event.execution_sid,
-            "channel": {"address": event.flow_address},
-            "data": copy_json(event.parameters),
-            "variables": {},
-        },
-    }
-
 
 def advance(bundle: Bundle, state: ExecutionState | None, event: Event, env: Env) -> Advance:
     """Apply one event to an execution. ``state`` is None only for :class:`Start`."""
     return _Machine(bundle, env).run(state, event)
-
-
-class _Run:
-    """The :class:`~callboard.widgets.base.Run` a widget sees."""
-
-    __slots__ = ("_machine", "_widget", "context", "memo", "state")
-
-    def __init__(
-        self, machine: _Machine, widget: Widget, state: State, memo: dict[str, Any]
-    ) -> None:
-        self._machine = machine
-        self._widget = widget
-        self.state = state
-        self.memo = memo
-        self.context: dict[str, Any] = machine.frame.context
-
-    @property
-    def now(self) -> datetime:
-        return self._machine.now
-
-    def prop(self, name: str, default: Any = None) -> Any:
-        value = self.state.properties.get(name)
-        if value is None:
-            spec = self._widget.prop_spec(name)
-            if spec is not None and spec.default is not None:
-                return spec.default
-            return default
-        return value
-
-    def render(self, name: str, default: str = "") -> str:
-        value = self.prop(name, default)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            value = str(value).lower() if isinstance(value, bool) else str(value)
-        return self.render_text(value, f"properties.{name}")
-
-    def render_text(self, template: str, where: str) -> str:
-        return self._machine.render(template, self.context, f"{self.state.name}.{where}")
-
-    def new_token(self) -> str:
-        return self._machine.new_token()
-
-    def warn(self, code: int, message: str) -> None:
-        self._machine.warn(code, message, self.state.name)
-
-    def previous_variables(self) -> Mapping[str, Any]:
-        prev = self.context["widgets"].get(self.state.name)
-        return prev if isinstance(prev, dict) else {}
 
 
 class _Machine:
@@ -223,7 +138,7 @@ class _Machine:
         if node is None or widget is None:
             self.end("failed")
             return self.result()
-        run = _Run(self, widget, node, copy_json(waiting.memo))
+        run = WidgetRun(self, widget, node, copy_json(waiting.memo))
         outcome = widget.resume(run, event)
         if outcome is None:
             self.warnings.clear()
@@ -284,7 +199,7 @@ class _Machine:
             self.step_warnings = []
             memo: dict[str, Any] = {"trigger": self.next_trigger} if self.next_trigger else {}
             self.next_trigger = ""
-            outcome = widget.start(_Run(self, widget, node, memo))
+            outcome = widget.start(WidgetRun(self, widget, node, memo))
             name = self.handle(node, widget, outcome)
 
     def handle(self, node: State, widget: Widget, outcome: Outcome) -> str | None:

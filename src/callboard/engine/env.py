@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-__all__ = ["DEFAULT_FAKE_TIME", "FakeEnv", "SystemEnv"]
+__all__ = ["DEFAULT_FAKE_TIME", "Env", "FakeEnv", "SystemEnv"]
 
 DEFAULT_FAKE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class Env(Protocol):
+    """What the engine needs from the world: a clock and SIDs."""
+
+    def now(self) -> datetime: ...
+
+    def sid(self, prefix: str) -> str: ...
 
 
 class SystemEnv:
