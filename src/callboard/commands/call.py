@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -22,6 +21,7 @@ from callboard.commands.chat import (
     load_mocks,
     load_subflows,
 )
+from callboard.commands.terminal import terminal_session
 from callboard.engine import Bundle, FlowRef, StepRecord
 from callboard.engine.env import SystemEnv
 from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS, LocalRunner
@@ -157,42 +157,33 @@ def call(
     trigger = definition.state(definition.initial_state)
     if trigger is not None and trigger.next_for("incomingCall") is None:
         note("  [note] the Trigger's incomingCall is not connected: the call ends at once")
-    try:
-        with runner:
-            driver.answer(local.url)
-            while not driver.ended:
-                waiting = driver.waiting
-                if waiting is None:
-                    break
-                prompt = "digits or speech> " if isinstance(waiting, Gather) else "record> "
-                if sys.stdin.isatty():
-                    click.echo(prompt, nl=False, err=True)
-                raw = sys.stdin.readline()
-                text = raw.rstrip("\r\n")
-                if raw == "" or text.strip().lower() in ("/hangup", "/quit", "/q"):
-                    driver.hangup()
-                    break
-                try:
-                    if isinstance(waiting, Gather):
-                        stripped = text.strip()
-                        if stripped.lower().startswith("say:"):
-                            driver.gather(speech=stripped[4:].strip() or None)
-                        else:
-                            driver.gather(digits=stripped or None)
+    with terminal_session("call", "call"), runner:
+        driver.answer(local.url)
+        while not driver.ended:
+            waiting = driver.waiting
+            if waiting is None:
+                break
+            prompt = "digits or speech> " if isinstance(waiting, Gather) else "record> "
+            if sys.stdin.isatty():
+                click.echo(prompt, nl=False, err=True)
+            raw = sys.stdin.readline()
+            text = raw.rstrip("\r\n")
+            if raw == "" or text.strip().lower() in ("/hangup", "/quit", "/q"):
+                driver.hangup()
+                break
+            try:
+                if isinstance(waiting, Gather):
+                    stripped = text.strip()
+                    if stripped.lower().startswith("say:"):
+                        driver.gather(speech=stripped[4:].strip() or None)
                     else:
-                        driver.record(text.strip() or None)
-                except CallError as exc:
-                    note(f"  [note] {exc}")
-            if runner.state is not None and runner.state.status == "ended":
-                note(f"  [end] execution ended: {runner.state.ended_reason or 'completed'}")
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # never a traceback for the user
-        _fail(f"internal error while running the call: {type(exc).__name__}: {exc}", 1)
+                        driver.gather(digits=stripped or None)
+                else:
+                    driver.record(text.strip() or None)
+            except CallError as exc:
+                note(f"  [note] {exc}")
+        if runner.state is not None and runner.state.status == "ended":
+            note(f"  [end] execution ended: {runner.state.ended_reason or 'completed'}")
 
 
 COMMANDS = [call]

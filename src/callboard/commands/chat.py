@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import NoReturn
 
 import click
 
+from callboard.commands.terminal import terminal_session
 from callboard.engine import Bundle, FlowRef, StepRecord, Warning
 from callboard.engine.env import SystemEnv
 from callboard.engine.io import SendMessage
@@ -347,33 +347,24 @@ def chat(
         mocks=mocks,
     )
     session = _Session(runner, note)
-    try:
-        with runner:
-            if sys.stdin.isatty() and not quiet:
-                note(
-                    f"Chatting with {flow_file} as {from_} (flow number {to}). "
-                    "Type messages; /timeout fires a timer, /quit leaves."
-                )
-            hint = _trigger_hint(definition, bool(params))
-            if hint:
-                note(f"  [note] {hint}")
-            if params:
-                runner.start_request(rest)
-                session.after_input()
-            while True:
-                raw = sys.stdin.readline()
-                if raw == "":
-                    break
-                if not session.line(raw.rstrip("\r\n")):
-                    break
-    except BrokenPipeError:  # the reader went away (e.g. piped into head)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # never a traceback for the user
-        _fail(f"internal error while running the flow: {type(exc).__name__}: {exc}", 1)
+    with terminal_session("chat", "flow"), runner:
+        if sys.stdin.isatty() and not quiet:
+            note(
+                f"Chatting with {flow_file} as {from_} (flow number {to}). "
+                "Type messages; /timeout fires a timer, /quit leaves."
+            )
+        hint = _trigger_hint(definition, bool(params))
+        if hint:
+            note(f"  [note] {hint}")
+        if params:
+            runner.start_request(rest)
+            session.after_input()
+        while True:
+            raw = sys.stdin.readline()
+            if raw == "":
+                break
+            if not session.line(raw.rstrip("\r\n")):
+                break
 
 
 COMMANDS = [chat]
