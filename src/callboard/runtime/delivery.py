@@ -5,11 +5,12 @@
 1. the execution row is loaded (``SELECT … FOR UPDATE`` on PostgreSQL);
 2. the :class:`~callboard.engine.Bundle` is built: the revision the execution runs plus
    the subflows its Run Subflow widgets name (revision per widget's ``flow_revision``
-   and the test-user rule), parsed definitions coming from a shared LRU;
+   and the test-user rule), parsed definitions coming from a shared LRU
+   (:mod:`callboard.runtime.bundles`);
 3. :func:`callboard.engine.advance` runs; effects are applied: simulator messages are
    stored and their results fed straight back into the engine (loop), timers become
    timer rows, HTTP requests and other network work become outbox rows, ``Respond``
-   is handed back to the caller;
+   is handed back to the caller (:mod:`callboard.runtime.effects`);
 4. the new state, the steps (with their contexts), timers, outbox jobs and the status
    fields are written. An exception anywhere rolls the whole transaction back.
 """
@@ -18,33 +19,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
 from callboard.engine.core import Env, advance
-from callboard.engine.io import (
-    CancelTimer,
-    Effect,
-    EndExecution,
-    Event,
-    HttpRequest,
-    PlaceCall,
-    Respond,
-    SendMessage,
-    StartRecording,
-    StartTimer,
-    StopRecording,
-    effect_to_json,
-)
-from callboard.engine.state import Bundle, ExecutionState, FlowRef, StepRecord, Warning
+from callboard.engine.io import EndExecution, Event
+from callboard.engine.state import Bundle, ExecutionState
 from callboard.events.recording import record_events
 from callboard.flow.model import FlowDefinition
+from callboard.runtime.bundles import load_bundle, load_definition
 from callboard.runtime.definitions import DefinitionCache
-from callboard.runtime.providers import MessageProvider, OutboundMessage, message_row
-from callboard.runtime.records import DeliveryResult, Execution, Message, NotFound
+from callboard.runtime.effects import Batch, apply_effects, step_row
+from callboard.runtime.providers import MessageProvider
+from callboard.runtime.records import DeliveryResult, Execution, NotFound
 from callboard.runtime.rows import dumps, loads, to_db_time
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
@@ -52,7 +42,6 @@ from callboard.store.db import insert_rows
 __all__ = ["MAX_EVENTS_PER_DELIVERY", "ExecRow", "Runner"]
 
 MAX_EVENTS_PER_DELIVERY = 10_000
-LATEST_DRAFT = ("LatestRevision", "LatestDraft", "latest_revision", "latest")
 
 
 @dataclass(slots=True)
@@ -98,17 +87,6 @@ class ExecRow:
             else None,
             waiting_for=waiting.widget if waiting is not None else None,
         )
-
-
-@dataclass(slots=True)
-class _Batch:
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    timers: dict[str, datetime | None] = field(default_factory=dict)  # token → due / cancel
-    outbox: list[dict[str, Any]] = field(default_factory=list)
-    responses: list[Respond] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    message_rows: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
 
 
 class Runner:
@@ -162,68 +140,17 @@ class Runner:
         )
 
     def definition(self, conn: Connection, flow_sid: str, revision: int) -> FlowDefinition:
-        def text() -> str:
-            value = conn.execute(
-                select(t.flow_revisions.c.definition).where(
-                    t.flow_revisions.c.flow_sid == flow_sid,
-                    t.flow_revisions.c.revision == revision,
-                )
-            ).scalar_one_or_none()
-            if value is None:
-                raise NotFound("Flow revision", f"{flow_sid}/{revision}")
-            return str(value)
-
-        return self.definitions.get(flow_sid, revision, text)
+        return load_definition(conn, self.definitions, flow_sid, revision)
 
     def bundle(self, conn: Connection, ex: ExecRow) -> Bundle:
-        main = FlowRef(
-            ex.flow_sid, ex.flow_version, self.definition(conn, ex.flow_sid, ex.flow_version)
-        )
-        wanted: dict[str, str] = {}
-        for state in main.definition.states:
-            if state.type != "run-subflow":
-                continue
-            sid = state.properties.get("flow_sid")
-            if isinstance(sid, str) and sid.startswith("FW") and sid != ex.flow_sid:
-                wanted.setdefault(sid, str(state.properties.get("flow_revision") or ""))
-        if not wanted:
-            return Bundle(main)
-        pinned: dict[str, int] = {}
-        if ex.state is not None:
-            for frame in ex.state.frames[1:]:
-                pinned[frame.flow_sid] = frame.revision
-        rows = conn.execute(
-            select(t.flows.c.sid, t.flows.c.latest_revision, t.flows.c.latest_published).where(
-                t.flows.c.sid.in_(list(wanted)), t.flows.c.account_sid == ex.account_sid
-            )
-        ).all()
-        subflows: dict[str, FlowRef] = {}
-        for row in rows:
-            spec = wanted[row.sid]
-            revision: int | None
-            if row.sid in pinned:
-                revision = pinned[row.sid]
-            elif spec.isdigit():
-                revision = int(spec)
-            elif spec in LATEST_DRAFT and ex.test_user:
-                revision = row.latest_revision
-            else:
-                revision = row.latest_published
-            if revision is None:
-                continue
-            try:
-                definition = self.definition(conn, row.sid, revision)
-            except NotFound:
-                continue
-            subflows[row.sid] = FlowRef(row.sid, revision, definition)
-        return Bundle(main, subflows)
+        return load_bundle(conn, ex, self.definition)
 
     # ------------------------------------------------------------------ running
     def run(self, conn: Connection, ex: ExecRow, event: Event) -> DeliveryResult:
         """Apply ``event`` (and the results of in-transaction effects) and save."""
         bundle = self.bundle(conn, ex)
         started = ex.new  # for the execution.started event (issue 7)
-        batch = _Batch()
+        batch = Batch()
         queue: deque[Event] = deque([event])
         state = ex.state
         accepted: bool | None = None
@@ -246,9 +173,9 @@ class Runner:
                 continue
             state = result.state
             for i, step in enumerate(result.steps):
-                batch.steps.append(self._step_row(ex, step, before + i + 1))
+                batch.steps.append(step_row(ex, step, before + i + 1))
             step_count += len(result.steps)
-            queue.extend(self._effects(conn, ex, result.effects, batch))
+            queue.extend(apply_effects(conn, self.env, self.provider, ex, result.effects, batch))
         if state is None:  # a Start that was refused cannot happen; guard anyway
             raise RuntimeError("the engine returned no state")
         self._save(conn, ex, state, batch, changed=bool(accepted))
@@ -288,75 +215,6 @@ class Runner:
             hook(conn, ex, delivered)
         return delivered
 
-    def _step_row(self, ex: ExecRow, step: StepRecord, seq: int) -> dict[str, Any]:
-        return {
-            "sid": step.sid,
-            "execution_sid": ex.sid,
-            "seq": seq,
-            "name": step.name,
-            "transitioned_from": step.transitioned_from,
-            "transitioned_to": step.transitioned_to,
-            "type": step.type,
-            "subflow_sid": step.flow_sid if step.flow_sid != ex.flow_sid else None,
-            "parent_step_sid": None,
-            "context": dumps(step.context),
-            "warnings": dumps([w.to_json() for w in step.warnings]) if step.warnings else None,
-            "date_created": to_db_time(step.date),
-        }
-
-    def _effects(
-        self, conn: Connection, ex: ExecRow, effects: list[Effect], batch: _Batch
-    ) -> list[Event]:
-        events: list[Event] = []
-        now = self.env.now()
-        for effect in effects:
-            if isinstance(effect, SendMessage):
-                message = OutboundMessage(
-                    ex.account_sid, ex.flow_sid, ex.sid, effect, self.env.sid("SM"), now
-                )
-                inline = self._inline(conn, ex.account_sid)
-                if inline:
-                    events.append(self.provider.send_in_transaction(message))
-                    batch.message_rows.append(message_row(message, "sent"))
-                else:
-                    batch.outbox.append(self._job(ex, effect, now, {"sid": message.sid}))
-                    batch.message_rows.append(message_row(message, "queued"))
-                batch.messages.append(_message(message, "sent" if inline else "queued"))
-            elif isinstance(effect, StartTimer):
-                batch.timers[effect.token] = effect.due
-            elif isinstance(effect, CancelTimer):
-                batch.timers[effect.token] = None
-            elif isinstance(effect, Respond):
-                batch.responses.append(effect)
-            elif isinstance(effect, HttpRequest | PlaceCall | StartRecording | StopRecording):
-                batch.outbox.append(self._job(ex, effect, now))
-        return events
-
-    def _inline(self, conn: Connection, account_sid: str) -> bool:
-        """Whether the account's provider sends inside the transaction (issue 4: a
-        provider may decide per account, with ``in_transaction_for(conn, account_sid)``)."""
-        decide = getattr(self.provider, "in_transaction_for", None)
-        if callable(decide):
-            return bool(decide(conn, account_sid))
-        return self.provider.in_transaction
-
-    def _job(
-        self, ex: ExecRow, effect: Effect, now: datetime, extra: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        payload = effect_to_json(effect)
-        if extra:
-            payload["_meta"] = extra
-        return {
-            "execution_sid": ex.sid,
-            "kind": effect.kind,
-            "token": getattr(effect, "token", ""),
-            "payload": dumps(payload),
-            "status": "pending",
-            "attempts": 0,
-            "available_at": to_db_time(now),
-            "date_created": to_db_time(now),
-        }
-
     # ------------------------------------------------------------------ saving
     def _insert(self, conn: Connection, ex: ExecRow, state: ExecutionState | None = None) -> None:
         now = to_db_time(self.env.now())
@@ -389,7 +247,7 @@ class Runner:
         ex.new = False
 
     def _save(
-        self, conn: Connection, ex: ExecRow, state: ExecutionState, batch: _Batch, changed: bool
+        self, conn: Connection, ex: ExecRow, state: ExecutionState, batch: Batch, changed: bool
     ) -> None:
         was_new = ex.new
         if ex.new:
@@ -435,20 +293,3 @@ class Runner:
                 insert_rows(conn, t.timers, rows)
         if batch.outbox:
             insert_rows(conn, t.outbox, batch.outbox)
-
-
-def _message(message: OutboundMessage, status: str = "sent") -> Message:
-    effect = message.effect
-    return Message(
-        sid=message.sid,
-        account_sid=message.account_sid,
-        execution_sid=message.execution_sid,
-        flow_sid=message.flow_sid,
-        direction="outbound-api",
-        to=effect.to,
-        from_=effect.from_,
-        body=effect.body,
-        media_urls=list(effect.media_urls),
-        status=status,
-        date_created=message.now,
-    )
