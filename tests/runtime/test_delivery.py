@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from callboard.engine.io import InboundMessage, TimerFired
-from callboard.runtime import delivery
+from callboard.runtime import runner
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.service import Callboard
-from callboard.runtime.worker import Worker, run_outbox
+from callboard.runtime.worker import Worker
 from callboard.store import tables as t
 from tests.runtime.conftest import ask_flow, http_flow
 
@@ -96,8 +96,8 @@ def test_http_request_becomes_an_outbox_job_run_after_commit(
         return httpx.Response(201, json={"ok": True})
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        assert run_outbox(service, client=client) == 1
-        assert run_outbox(service, client=client) == 0  # done: not run twice
+        assert service.outbox.run(client=client) == 1
+        assert service.outbox.run(client=client) == 0  # done: not run twice
     assert seen == ["https://example.test/api"]
     ex = service.fetch_execution(account.sid, flow_sid, ex_sid)
     assert ex.status == "ended"
@@ -129,14 +129,14 @@ def test_exception_mid_delivery_leaves_nothing_half_written(
         account.sid, friendly_name="f", status="published", definition=ask_flow()
     )
     calls = {"n": 0}
-    original = delivery.Runner._save
+    original = runner.Runner._save
 
     def explode(self: Any, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         original(self, *args, **kwargs)  # everything written... then a failure
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(delivery.Runner, "_save", explode)
+    monkeypatch.setattr(runner.Runner, "_save", explode)
     with pytest.raises(RuntimeError):
         service.create_execution(account.sid, flow.sid, to="+1", from_="+2")
     assert calls["n"] == 1
@@ -147,7 +147,7 @@ def test_exception_mid_delivery_leaves_nothing_half_written(
     ex = service.create_execution(account.sid, flow.sid, to="+1", from_="+2")
     before = service.fetch_execution(account.sid, flow.sid, ex.sid)
     counts = {tb.name: _count(service, tb) for tb in (t.steps, t.messages, t.timers)}
-    monkeypatch.setattr(delivery.Runner, "_save", explode)
+    monkeypatch.setattr(runner.Runner, "_save", explode)
     with pytest.raises(RuntimeError):
         service.deliver(ex.sid, InboundMessage({"Body": "Ada"}))
     assert service.fetch_execution(account.sid, flow.sid, ex.sid) == before

@@ -15,7 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from callboard.api.errors import ApiError, not_found
+from callboard.api.services import Services
 from callboard.runtime.records import Account, NotFound, ServiceError
+from callboard.runtime.service import Callboard
 
 __all__ = [
     "ResourceRoute",
@@ -26,6 +28,7 @@ __all__ = [
     "path_sid",
     "resource",
     "service_of",
+    "services_of",
 ]
 
 T = TypeVar("T")
@@ -33,8 +36,16 @@ T = TypeVar("T")
 _SID_RE = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}$") for prefix in ("FW", "FN", "FT")}
 
 
-def service_of(request: Request) -> Any:
-    return request.app.state.service
+def services_of(request: Request) -> Services:
+    """The services the app was built over."""
+    found = request.app.state.services
+    assert isinstance(found, Services)
+    return found
+
+
+def service_of(request: Request) -> Callboard:
+    """The runtime service (accounts, flows, executions)."""
+    return services_of(request).callboard
 
 
 def account_of(request: Request) -> Account:

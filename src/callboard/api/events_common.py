@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from callboard.api.auth import parse_basic
-from callboard.api.common import service_of
+from callboard.api.common import service_of, services_of
 from callboard.api.errors import ApiError, not_found
 from callboard.api.paging import page_response
 from callboard.events.service import EventStreams
@@ -23,13 +23,7 @@ SID = {p: re.compile(rf"^{p}[0-9a-fA-F]{{32}}$") for p in ("DG", "DF", "FW")}
 
 
 def events_service(request: Request) -> EventStreams:
-    state = request.app.state
-    found = getattr(state, "event_streams", None)
-    if found is None:
-        service = service_of(request)
-        found = EventStreams(service.db, getattr(service, "env", None))
-        state.event_streams = found
-    return found
+    return services_of(request).events
 
 
 async def account(request: Request) -> Account:

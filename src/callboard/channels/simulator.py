@@ -18,7 +18,7 @@ contact (the API is :mod:`callboard.api.simulator_routes`, documented in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
@@ -28,15 +28,13 @@ from sqlalchemy import Connection, or_, select, update
 from callboard.channels.call_driver import CallDriver, CallError, Heard
 from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
-from callboard.engine.io import InboundMessage
+from callboard.channels.webhooks import Channels
+from callboard.runtime.flows import require_flow
 from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.runtime.records import InvalidParameter, NotFound
-from callboard.runtime.rows import dumps, from_db_time, loads, to_db_time
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
-
-if TYPE_CHECKING:
-    from callboard.channels.webhooks import Channels
+from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
 __all__ = ["SIM_BASE", "Simulator"]
 
@@ -64,7 +62,7 @@ class Simulator:
             raise InvalidParameter("To", "Missing required parameter To")
         svc = self.service
         with svc.db.read() as conn:
-            svc._flow_row(conn, account_sid, flow_sid)
+            require_flow(conn, account_sid, flow_sid)
         sid = svc.env.sid("SM")
         params = {
             "MessageSid": sid,
@@ -82,29 +80,13 @@ class Simulator:
         now = to_db_time(svc.env.now())
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            e = t.executions
-            active = conn.execute(
-                select(e.c.sid).where(e.c.flow_sid == flow_sid, e.c.active_contact == from_)
-            ).scalar_one_or_none()
-            accepted = True
-            if active is not None:
-                execution_sid = str(active)
-                accepted = svc._deliver_in(conn, execution_sid, InboundMessage(params)).accepted
-                if not accepted:
-                    self.channels._warn(conn, account_sid, flow_sid, execution_sid, "message")
-            else:
-                ex, _ = svc._start_in(
-                    conn,
-                    account_sid,
-                    flow_sid,
-                    trigger="incomingMessage",
-                    contact=from_,
-                    flow_address=to,
-                    data=params,
-                    initiated_by=sid,
-                    test_user=True,
-                )
-                execution_sid = ex.sid
+            # the one inbound routing rule; the simulator's contact is a test user
+            routed = svc.inbound.route_message_in(
+                conn, account_sid, flow_sid, from_, to, dict(params), test_user=True
+            )
+            execution_sid, accepted = str(routed.execution_sid), routed.accepted
+            if not accepted:
+                self.channels.voice.warn(conn, account_sid, flow_sid, execution_sid, "message")
             row = {
                 "sid": sid,
                 "account_sid": account_sid,

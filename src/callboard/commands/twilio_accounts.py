@@ -9,8 +9,7 @@ import re
 
 import click
 
-from callboard.channels.router import set_twilio_credentials
-from callboard.commands.accounts import _fail, accounts, open_service
+from callboard.commands.accounts import _fail, accounts, open_services
 
 __all__ = ["COMMANDS", "set_twilio"]
 
@@ -45,12 +44,12 @@ def set_twilio(
             _fail("give --twilio-account-sid and --twilio-auth-token (or --clear)")
         if not _AC.match(sid):
             _fail(f"--twilio-account-sid {sid!r}: expected AC followed by 32 hex digits")
-    service = open_service()
+    services = open_services()
     try:
-        if not set_twilio_credentials(service, account_sid.strip(), sid, token):
+        if not services.channels.router.set_twilio_credentials(account_sid.strip(), sid, token):
             _fail(f"no account {account_sid} (`callboard accounts list` shows them)")
     finally:
-        service.close()
+        services.close()
     if clear:
         click.echo(f"{account_sid}: Twilio credentials removed")
     else:

@@ -47,13 +47,13 @@ from sqlalchemy import select
 
 from callboard.events.delivery_queue import Claimed, Clock, DeliveryQueue
 from callboard.events.recording import wakeup
-from callboard.events.settings import DeliveryConfig, backoff_seconds
+from callboard.events.settings import DeliveryConfig
 from callboard.events.sinks import DeliveryError, Sender, make_sender
 from callboard.events.tables import event_sinks
 from callboard.store import tables as t
 from callboard.store.db import Database
 
-__all__ = ["DeliveryConfig", "EventDelivery", "backoff_seconds"]
+__all__ = ["DeliveryConfig", "EventDelivery"]
 
 log = logging.getLogger("callboard.events")
 

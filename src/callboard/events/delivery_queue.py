@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, select, update
 
-from callboard.events.settings import DeliveryConfig, _naive, backoff_seconds
+from callboard.events.settings import DeliveryConfig
 from callboard.events.tables import (
     event_deliveries,
     event_sinks,
@@ -24,6 +24,8 @@ from callboard.events.tables import (
     events,
 )
 from callboard.store.db import Database
+from callboard.store.queue import backoff_seconds
+from callboard.store.values import to_db_time
 
 __all__ = ["Claimed", "Clock", "DeliveryQueue"]
 
@@ -50,7 +52,7 @@ class DeliveryQueue:
     rng: random.Random
 
     def now(self) -> datetime:
-        return _naive(self.clock())
+        return to_db_time(self.clock())
 
     # ------------------------------------------------------------------ fan-out
     def fan_out(self) -> int:
@@ -174,7 +176,11 @@ class DeliveryQueue:
         now = self.now()
         cutoff = now - timedelta(seconds=self.config.max_retry_seconds)
         attempts = max(c.attempts for c in attempted) + 1
-        retry_at = now + timedelta(seconds=backoff_seconds(attempts, self.config, self.rng))
+        retry_at = now + timedelta(
+            seconds=backoff_seconds(
+                attempts, self.config.base_backoff, self.config.max_backoff, self.rng
+            )
+        )
         error = error[:2000]
         with self.db.write() as conn:
             expired = [c.id for c in attempted if c.date_created <= cutoff]

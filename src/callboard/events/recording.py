@@ -1,6 +1,6 @@
 """Recording events in the transaction of the state change they describe.
 
-:func:`record_events` is called by the runner (:mod:`callboard.runtime.delivery`) on
+:func:`record_events` is called by the runner (:mod:`callboard.runtime.runner`) on
 the open write connection, right after it saved an execution's new state and steps:
 one ``events`` row per CloudEvent, in the same transaction. A rolled-back delivery
 therefore records nothing, and a committed one is always announced. Fan-out to the
@@ -28,6 +28,7 @@ from callboard.events.envelope import (
 from callboard.events.tables import events
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.values import to_db_time
 
 __all__ = ["ExecutionLike", "event_row", "record_events", "wakeup"]
 
@@ -36,7 +37,7 @@ wakeup = threading.Event()
 
 
 class ExecutionLike(Protocol):
-    """What :func:`record_events` reads from the runner's ``ExecRow``."""
+    """What :func:`record_events` reads from the runner's ``LoadedExecution``."""
 
     sid: str
     account_sid: str
@@ -45,12 +46,6 @@ class ExecutionLike(Protocol):
     contact: str
     initiated_by: str
     date_created: datetime | None
-
-
-def _naive(when: datetime) -> datetime:
-    from datetime import UTC
-
-    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
 
 
 def _dumps(value: Any) -> str:
@@ -74,7 +69,7 @@ def event_row(
         "type": event["type"],
         "payload": _dumps(event),
         "dispatched": dispatched,
-        "date_created": _naive(when),
+        "date_created": to_db_time(when),
     }
 
 

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
 
-from callboard.runtime.auth import hash_secret, new_secret, new_token, verify_secret
-from callboard.runtime.base import Obj, ServiceBase
+from callboard.engine.core import Env
+from callboard.runtime.auth import (
+    CredentialCache,
+    hash_secret,
+    new_secret,
+    new_token,
+    verify_secret,
+)
 from callboard.runtime.records import Account, ApiKey, CreatedApiKey, NotFound
-from callboard.runtime.rows import account_record, from_db_time
+from callboard.runtime.rows import account_record
 from callboard.store import tables as t
+from callboard.store.db import Database
+from callboard.store.values import from_db_time, to_db_time
 
-__all__ = ["AccountsMixin"]
+__all__ = ["AccountService"]
 
 _ACCOUNT = select(t.accounts).where(t.accounts.c.sid == bindparam("sid"))
 _ACCOUNT_SQL = (
@@ -37,8 +47,23 @@ def _db_time(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-class AccountsMixin(ServiceBase):
-    # ------------------------------------------------------------------ accounts & auth
+class AccountService:
+    """Accounts, API keys and HTTP Basic authentication."""
+
+    def __init__(self, db: Database, env: Env, credentials: CredentialCache) -> None:
+        self.db = db
+        self.env = env
+        self.credentials = credentials
+        # told when an account's secrets change (the channels' credential cache)
+        self.on_secrets_changed: list[Callable[[str | None], None]] = []
+
+    def _now(self) -> datetime:
+        return to_db_time(self.env.now())
+
+    def _changed(self, account_sid: str | None) -> None:
+        self.credentials.clear()
+        for listener in self.on_secrets_changed:
+            listener(account_sid)
 
     def create_account(self, friendly_name: str | None = None) -> Account:
         sid = self.env.sid("AC")
@@ -53,7 +78,7 @@ class AccountsMixin(ServiceBase):
         }
         with self.db.write() as conn:
             conn.execute(t.accounts.insert(), [row])
-        return account_record(Obj(row))
+        return account_record(SimpleNamespace(**row))
 
     def list_accounts(self) -> list[Account]:
         """Every account, oldest first."""
@@ -85,7 +110,7 @@ class AccountsMixin(ServiceBase):
             if found.rowcount == 0:
                 raise NotFound("Account", account_sid)
             row = conn.execute(select(t.accounts).where(t.accounts.c.sid == account_sid)).one()
-        self.credentials.clear()
+        self._changed(account_sid)
         return account_record(row)
 
     def create_api_key(self, account_sid: str, friendly_name: str | None = None) -> CreatedApiKey:
@@ -103,7 +128,7 @@ class AccountsMixin(ServiceBase):
         }
         with self.db.write() as conn:
             conn.execute(t.api_keys.insert(), [row])
-        return CreatedApiKey(_key_record(Obj(row)), secret)
+        return CreatedApiKey(_key_record(SimpleNamespace(**row)), secret)
 
     def list_api_keys(self, account_sid: str) -> list[ApiKey]:
         with self.db.read() as conn:
@@ -123,7 +148,7 @@ class AccountsMixin(ServiceBase):
             )
         if gone.rowcount == 0:
             raise NotFound("API key", key_sid)
-        self.credentials.clear()
+        self._changed(account_sid)
 
     def _account_row(self, sid: str) -> Any:
         """The account's row, read fresh on every request (a rotated token or a closed

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, literal_column, select, update
 
-from callboard.runtime.base import FLOW_STATUSES, Obj, ServiceBase
-from callboard.runtime.definitions import validate_definition
+from callboard.engine.core import Env
+from callboard.runtime.definitions import DefinitionCache, validate_definition
 from callboard.runtime.records import (
     Flow,
     FlowRevision,
@@ -31,21 +32,33 @@ from callboard.runtime.records import (
     Page,
     TestUsers,
 )
-from callboard.runtime.rows import dumps, flow_record, keyset_page, loads, revision_record
+from callboard.runtime.rows import flow_record, keyset_page, revision_record
 from callboard.store import tables as t
+from callboard.store.db import Database
+from callboard.store.flows import find_flow, revision_row
+from callboard.store.values import dumps, loads, to_db_time
 
-__all__ = ["FlowsMixin"]
+__all__ = ["FLOW_STATUSES", "FlowService", "require_flow"]
+
+FLOW_STATUSES = ("draft", "published")
 
 
-class FlowsMixin(ServiceBase):
-    # ------------------------------------------------------------------ flows
+class FlowService:
+    """Flows, revisions, validation and test users."""
+
+    def __init__(self, db: Database, env: Env, definitions: DefinitionCache) -> None:
+        self.db = db
+        self.env = env
+        self.definitions = definitions
+
+    def _now(self) -> datetime:
+        return to_db_time(self.env.now())
+
+    def _flow_row(self, conn: Connection, account_sid: str, flow_sid: str) -> Any:
+        return require_flow(conn, account_sid, flow_sid)
 
     def _revision_row(self, conn: Connection, flow_sid: str, revision: int) -> Any:
-        return conn.execute(
-            select(t.flow_revisions).where(
-                t.flow_revisions.c.flow_sid == flow_sid, t.flow_revisions.c.revision == revision
-            )
-        ).first()
+        return revision_row(conn, flow_sid, revision)
 
     def _flow(self, conn: Connection, account_sid: str, flow_sid: str) -> Flow:
         flow = self._flow_row(conn, account_sid, flow_sid)
@@ -202,7 +215,7 @@ class FlowsMixin(ServiceBase):
         )
 
         def convert(row: Any) -> Flow:
-            rev = Obj({"status": row.rev_status, "author_sid": row.rev_author_sid})
+            rev = SimpleNamespace(status=row.rev_status, author_sid=row.rev_author_sid)
             return flow_record(row, rev, listed=True)
 
         with self.db.read() as conn:
@@ -354,3 +367,11 @@ def _revision_values(
         "date_created": now,
         "date_updated": None,
     }
+
+
+def require_flow(conn: Connection, account_sid: str, flow_sid: str) -> Any:
+    """The account's flow row; :class:`NotFound` when there is none."""
+    row = find_flow(conn, account_sid, flow_sid)
+    if row is None:
+        raise NotFound("Flow", flow_sid)
+    return row

@@ -25,20 +25,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from callboard.engine.io import CallEvent, Event, InboundMessage
-from callboard.runtime.base import ServiceBase
-from callboard.runtime.delivery import ExecRow
+from callboard.engine.core import Env
+from callboard.engine.io import CallEvent, InboundMessage
+from callboard.runtime.executor import Executor
+from callboard.runtime.flows import require_flow
 from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
-from callboard.runtime.rows import dumps, from_db_time, loads
 from callboard.store import tables as t
-from callboard.store.db import insert_rows
+from callboard.store.db import Database, insert_rows
+from callboard.store.executions import execution_owner_flow
+from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
-__all__ = ["EMPTY_TWIML", "InboundMixin", "InboundResult", "Notification"]
+__all__ = ["EMPTY_TWIML", "InboundResult", "InboundService", "Notification"]
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 RACE_RETRIES = 8
@@ -109,28 +112,17 @@ def _twiml(result: DeliveryResult) -> str:
     return result.responses[-1].twiml if result.responses else EMPTY_TWIML
 
 
-class InboundMixin(ServiceBase):
-    if TYPE_CHECKING:  # provided by Callboard and ExecutionsMixin
+class InboundService:
+    """Inbound webhooks, each processed once: the inbound routing rule for messages,
+    voice call-backs, and the notifications of ignored events."""
 
-        def _deliver_in(
-            self, conn: Connection, execution_sid: str, event: Event
-        ) -> DeliveryResult: ...
+    def __init__(self, db: Database, env: Env, executor: Executor) -> None:
+        self.db = db
+        self.env = env
+        self.executor = executor
 
-        def _start_in(
-            self,
-            conn: Connection,
-            account_sid: str,
-            flow_sid: str,
-            *,
-            trigger: str,
-            contact: str,
-            flow_address: str,
-            data: dict[str, Any] | None = None,
-            parameters: dict[str, Any] | None = None,
-            initiated_by: str | None = None,
-            exclusive: bool = True,
-            test_user: bool = False,
-        ) -> tuple[ExecRow, DeliveryResult]: ...
+    def _now(self) -> datetime:
+        return to_db_time(self.env.now())
 
     # ------------------------------------------------------------------ primitive
 
@@ -168,7 +160,7 @@ class InboundMixin(ServiceBase):
                             }
                         ],
                     )
-                self.wakeup.set()
+                self.executor.wakeup.set()
                 return answer, False
             except (IntegrityError, OperationalError) as exc:  # a concurrent twin won
                 if isinstance(exc, OperationalError) and not _retryable(exc):
@@ -189,7 +181,12 @@ class InboundMixin(ServiceBase):
     # ------------------------------------------------------------------ messages
 
     def inbound_message(
-        self, account_sid: str, flow_sid: str, params: Mapping[str, Any]
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: Mapping[str, Any],
+        *,
+        test_user: bool = False,
     ) -> InboundResult:
         """An incoming message on the Flow webhook, processed once per MessageSid.
 
@@ -201,22 +198,31 @@ class InboundMixin(ServiceBase):
         data = {k: v for k, v in params.items()}
         contact = str(data.get("From") or "").strip()
         flow_address = str(data.get("To") or "").strip()
+        if not contact or not flow_address:
+            with self.db.read() as conn:
+                require_flow(conn, account_sid, flow_sid)
         if not contact:
             raise InvalidParameter("From", "Missing required parameter From")
         if not flow_address:
             raise InvalidParameter("To", "Missing required parameter To")
         sid = str(data.get("MessageSid") or data.get("SmsMessageSid") or data.get("SmsSid") or "")
+        key = f"msg:{account_sid}:{sid}"
+        ran: list[InboundResult] = []
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            result = self._message_in(conn, account_sid, flow_sid, contact, flow_address, data)
-            self._note(conn, account_sid, flow_sid, result, f"msg:{account_sid}:{sid}")
+            ran.clear()
+            result = self.route_message_in(
+                conn, account_sid, flow_sid, contact, flow_address, data, test_user=test_user
+            )
+            self.note_in(conn, account_sid, flow_sid, result, key)
+            ran.append(result)
             return result.to_json(), result.execution_sid
 
         if not sid:  # cannot be deduplicated: process it
             for _ in range(RACE_RETRIES):
                 try:
                     with self.db.write() as conn:
-                        answer, _ = work(conn)
+                        work(conn)
                     break
                 except (IntegrityError, OperationalError) as exc:
                     if isinstance(exc, OperationalError) and not _retryable(exc):
@@ -224,12 +230,12 @@ class InboundMixin(ServiceBase):
                     continue
             else:
                 raise RuntimeError("could not deliver the message (too many concurrent starts)")
-            self.wakeup.set()
-            return InboundResult.from_json(answer, duplicate=False)
-        answer, duplicate = self.idempotent(f"msg:{account_sid}:{sid}", account_sid, work)
-        return InboundResult.from_json(answer, duplicate=duplicate)
+            self.executor.wakeup.set()
+            return ran[-1]
+        answer, duplicate = self.idempotent(key, account_sid, work)
+        return InboundResult.from_json(answer, duplicate=True) if duplicate else ran[-1]
 
-    def _message_in(
+    def route_message_in(
         self,
         conn: Connection,
         account_sid: str,
@@ -237,44 +243,42 @@ class InboundMixin(ServiceBase):
         contact: str,
         flow_address: str,
         data: dict[str, Any],
+        *,
+        test_user: bool = False,
     ) -> InboundResult:
-        e = t.executions
-        query = select(e.c.sid).where(
-            e.c.flow_sid == flow_sid, e.c.active_contact == contact, e.c.account_sid == account_sid
-        )
-        if self.db.for_update():  # PostgreSQL re-checks the row once locked: if it ended
-            query = query.with_for_update()  # meanwhile, the message starts a new one
-        active = conn.execute(query).scalar_one_or_none()
-        if active is not None:
-            result = self._deliver_in(conn, active, InboundMessage(data))
-            return InboundResult(
-                execution_sid=active,
-                started=False,
-                accepted=result.accepted,
-                twiml=_twiml(result),
-                status=result.status,
-                warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
+        """THE inbound routing rule for a message, on an open write connection: to the
+        contact's active execution of the flow (loaded and locked once; a waiting Send &
+        Wait For Reply consumes it, else it is ignored with 81002), else a new execution
+        on ``incomingMessage`` (the latest revision when ``test_user``, else by the
+        flow's test users). A lost race for the (flow, contact) slot raises
+        IntegrityError: the caller retries and the message goes to the winner."""
+        ex = self.executor.runner.load_active(conn, account_sid, flow_sid, contact)
+        if ex is not None:
+            result = self.executor.run_in(conn, ex, InboundMessage(data))
+            started = False
+        else:
+            ex, result = self.executor.start_in(
+                conn,
+                account_sid,
+                flow_sid,
+                trigger="incomingMessage",
+                contact=contact,
+                flow_address=flow_address,
+                data=data,
+                initiated_by=str(data.get("MessageSid") or "") or None,
+                test_user=test_user,
             )
-        ex, result = self._start_in(
-            conn,
-            account_sid,
-            flow_sid,
-            trigger="incomingMessage",
-            contact=contact,
-            flow_address=flow_address,
-            data=data,
-            initiated_by=str(data.get("MessageSid") or "") or None,
-        )
+            started = True
         return InboundResult(
             execution_sid=ex.sid,
-            started=True,
-            accepted=True,
+            started=started,
+            accepted=True if started else result.accepted,
             twiml=_twiml(result),
             status=result.status,
             warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
         )
 
-    def _note(
+    def note_in(
         self,
         conn: Connection,
         account_sid: str,
@@ -311,14 +315,10 @@ class InboundMixin(ServiceBase):
         key = f"call:{account_sid}:{call_sid}:{event.token}:{event.name}"
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            owner = conn.execute(
-                select(t.executions.c.flow_sid).where(
-                    t.executions.c.sid == execution_sid, t.executions.c.account_sid == account_sid
-                )
-            ).scalar_one_or_none()
+            owner = execution_owner_flow(conn, account_sid, execution_sid)
             if owner is None:
                 raise NotFound("Execution", execution_sid)
-            result = self._deliver_in(conn, execution_sid, event)
+            result = self.executor.deliver_in(conn, execution_sid, event)
             out = InboundResult(
                 execution_sid=execution_sid,
                 started=False,
@@ -327,7 +327,7 @@ class InboundMixin(ServiceBase):
                 status=result.status,
                 warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
             )
-            self._note(conn, account_sid, owner, out, key)
+            self.note_in(conn, account_sid, owner, out, key)
             return out.to_json(), execution_sid
 
         answer, duplicate = self.idempotent(key, account_sid, work)

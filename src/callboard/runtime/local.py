@@ -18,8 +18,8 @@ the contact or a timer) or ends:
   :class:`~callboard.engine.io.PlaceCall`, voice is not supported: ``on_notice`` says so
   and the execution is ended.
 
-The HTTP side (mock tables, the real client) lives in :mod:`callboard.runtime.local_http`
-and the message resource in :mod:`callboard.runtime.local_messages`; both are re-exported
+The HTTP side (mock tables, the real client) lives in :mod:`callboard.runtime.http_requests`
+and the message resource in :mod:`callboard.runtime.message_resource`; both are re-exported
 here.
 """
 
@@ -50,8 +50,8 @@ from callboard.engine.io import (
     StartTimer,
     TimerFired,
 )
-from callboard.runtime.local_http import MockError, MockResponse, MockTable, http_result
-from callboard.runtime.local_messages import message_resource, segments
+from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
+from callboard.runtime.message_resource import message_resource, segments
 
 __all__ = [
     "DEFAULT_CONTACT",
@@ -289,7 +289,7 @@ class LocalRunner:
                 )
                 events.append(EffectResult(effect.token, True, data))
             elif isinstance(effect, HttpRequest):
-                events.append(http_result(effect, mocks=self.mocks, client=self._http()))
+                events.append(http_result(effect, mocks=self.mocks, client=self.http_client()))
             elif isinstance(effect, StartTimer):
                 self.timers = [t for t in self.timers if t.token != effect.token]
                 self.timers.append(PendingTimer(effect.token, effect.due))
@@ -307,7 +307,7 @@ class LocalRunner:
                 events.append(EndExecution("failed"))
         return events
 
-    def _http(self) -> httpx.Client | None:
+    def http_client(self) -> httpx.Client | None:
         if self.mocks is not None:
             return None
         if self._client is None:

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from callboard.engine.io import EffectResult, SendMessage
-from callboard.runtime.local import message_resource
-from callboard.runtime.rows import dumps, to_db_time
+from callboard.runtime.message_resource import message_resource
+from callboard.store.values import dumps, to_db_time
 
 __all__ = ["MessageProvider", "OutboundMessage", "SimulatorProvider", "message_row"]
 

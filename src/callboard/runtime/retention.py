@@ -26,17 +26,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 
 from callboard.engine.io import EndExecution
-from callboard.runtime.base import delete_executions
-from callboard.runtime.rows import to_db_time
+from callboard.runtime.executor import Executor
 from callboard.store import tables as t
-
-if TYPE_CHECKING:
-    from callboard.runtime.service import Callboard
+from callboard.store.executions import delete_executions
+from callboard.store.values import to_db_time
 
 __all__ = ["PurgeCounts", "PurgeReport", "RetentionJob", "RetentionPolicy", "count", "purge"]
 
@@ -87,7 +84,7 @@ class PurgeReport:
         return self.expired_deleted + self.stuck_deleted
 
 
-def count(service: Callboard, policy: RetentionPolicy, now: datetime | None = None) -> PurgeCounts:
+def count(service: Executor, policy: RetentionPolicy, now: datetime | None = None) -> PurgeCounts:
     """How many executions a purge at ``now`` would delete (``--dry-run``)."""
     now = now or service.env.now()
     e = t.executions
@@ -106,7 +103,7 @@ def count(service: Callboard, policy: RetentionPolicy, now: datetime | None = No
 
 
 def purge(
-    service: Callboard,
+    service: Executor,
     policy: RetentionPolicy,
     *,
     now: datetime | None = None,
@@ -152,7 +149,7 @@ def purge(
 
 
 def _expired_batch(
-    service: Callboard, policy: RetentionPolicy, now: datetime, batch_size: int
+    service: Executor, policy: RetentionPolicy, now: datetime, batch_size: int
 ) -> int:
     e = t.executions
     query = (
@@ -171,7 +168,7 @@ def _expired_batch(
 
 
 def _stuck_batch(
-    service: Callboard,
+    service: Executor,
     policy: RetentionPolicy,
     now: datetime,
     batch_size: int,
@@ -193,7 +190,7 @@ def _stuck_batch(
         for sid in sids:
             savepoint = conn.begin_nested()
             try:
-                result = service._deliver_in(conn, sid, EndExecution("stuck"))
+                result = service.deliver_in(conn, sid, EndExecution("stuck"))
                 savepoint.commit()
                 ended += int(result.accepted)
             except Exception:
@@ -205,7 +202,7 @@ def _stuck_batch(
     return ended, len(done)
 
 
-def _prune_orphans(service: Callboard, policy: RetentionPolicy, now: datetime) -> None:
+def _prune_orphans(service: Executor, policy: RetentionPolicy, now: datetime) -> None:
     """Processed webhook requests, notifications and finished outbox jobs (e.g. a call
     hang-up, issue 4) that belong to no execution."""
     cutoff = policy.ended_before(now)
@@ -237,7 +234,7 @@ class RetentionJob:
 
     def __init__(
         self,
-        service: Callboard,
+        service: Executor,
         policy: RetentionPolicy,
         *,
         interval: float = 3600.0,

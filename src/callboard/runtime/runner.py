@@ -18,78 +18,43 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection
 
 from callboard.engine.core import Env, advance
 from callboard.engine.io import EndExecution, Event
 from callboard.engine.state import Bundle, ExecutionState
-from callboard.events.recording import record_events
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.bundles import load_bundle, load_definition
 from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.effects import Batch, apply_effects, step_row
+from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.ports import RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider
-from callboard.runtime.records import DeliveryResult, Execution, NotFound
-from callboard.runtime.rows import dumps, loads, to_db_time
+from callboard.runtime.records import DeliveryResult, NotFound
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.executions import (
+    insert_execution,
+    load_active_for_run,
+    load_for_run,
+    update_execution,
+)
+from callboard.store.timers import cancel_timers, insert_timers
+from callboard.store.values import dumps, loads, to_db_time
 
-__all__ = ["MAX_EVENTS_PER_DELIVERY", "ExecRow", "Runner"]
+__all__ = ["MAX_EVENTS_PER_DELIVERY", "Runner"]
 
 MAX_EVENTS_PER_DELIVERY = 10_000
 
 
-@dataclass(slots=True)
-class ExecRow:
-    """The fields of an execution the runner needs."""
-
-    sid: str
-    account_sid: str
-    flow_sid: str
-    flow_version: int
-    contact: str
-    flow_address: str
-    status: str
-    test_user: bool
-    state: ExecutionState | None
-    new: bool = False  # not inserted yet
-    exclusive: bool = True
-    initiated_by: str = ""
-    date_created: datetime | None = None
-    date_updated: datetime | None = None
-    ended_at: datetime | None = None
-
-    def record(self) -> Execution:
-        """The execution as the API shows it (after :meth:`Runner.run`)."""
-        state = self.state
-        waiting = state.waiting if state is not None else None
-        return Execution(
-            sid=self.sid,
-            account_sid=self.account_sid,
-            flow_sid=self.flow_sid,
-            flow_version=self.flow_version,
-            contact_channel_address=self.contact,
-            flow_address=self.flow_address,
-            contact_sid=None,
-            status="ended" if self.status == "ended" else "active",
-            context=state.context if state is not None and state.frames else {},
-            initiated_by=self.initiated_by,
-            date_created=self.date_created or datetime.now(UTC),
-            date_updated=self.date_updated,
-            ended_at=self.ended_at,
-            ended_reason=(state.ended_reason or "completed")
-            if state is not None and self.status == "ended"
-            else None,
-            waiting_for=waiting.widget if waiting is not None else None,
-        )
-
-
 class Runner:
+    """Runs one event (and the results of in-transaction effects) through the engine on
+    an open write connection, and saves what it did. ``recorder`` and ``hooks`` are the
+    ports other packages plug into (see :mod:`callboard.runtime.ports`)."""
+
     def __init__(
         self,
         env: Env,
@@ -97,56 +62,40 @@ class Runner:
         definitions: DefinitionCache,
         *,
         for_update: bool,
+        recorder: RunRecorder | None = None,
+        hooks: Sequence[RunHook] = (),
     ) -> None:
         self.env = env
         self.provider = provider
         self.definitions = definitions
         self.for_update = for_update
-        # Called after every run, in its transaction (issue 4: the voice channel keeps
-        # the TwiML a call execution answered): hook(conn, execution, result).
-        self.hooks: list[Callable[[Connection, ExecRow, DeliveryResult], None]] = []
+        self.recorder = recorder
+        self.hooks: tuple[RunHook, ...] = tuple(hooks)
 
     # ------------------------------------------------------------------ loading
-    def load(self, conn: Connection, execution_sid: str) -> ExecRow:
-        q = select(
-            t.executions.c.sid,
-            t.executions.c.account_sid,
-            t.executions.c.flow_sid,
-            t.executions.c.flow_version,
-            t.executions.c.contact_channel_address,
-            t.executions.c.flow_address,
-            t.executions.c.status,
-            t.executions.c.test_user,
-            t.executions.c.state,
-            t.executions.c.active_contact,
-        ).where(t.executions.c.sid == execution_sid)
-        if self.for_update:
-            q = q.with_for_update()
-        row = conn.execute(q).first()
+    def load(self, conn: Connection, execution_sid: str) -> LoadedExecution:
+        """The execution, locked for this transaction (``FOR UPDATE`` on PostgreSQL;
+        SQLite's writer lock is the transaction's)."""
+        row = load_for_run(conn, execution_sid, lock=self.for_update)
         if row is None:
             raise NotFound("Execution", execution_sid)
-        data = loads(row.state)
-        return ExecRow(
-            sid=row.sid,
-            account_sid=row.account_sid,
-            flow_sid=row.flow_sid,
-            flow_version=row.flow_version,
-            contact=row.contact_channel_address,
-            flow_address=row.flow_address,
-            status=row.status,
-            test_user=bool(row.test_user),
-            state=ExecutionState.from_json(data) if data else None,
-            exclusive=row.active_contact is not None or row.status != "active",
-        )
+        return _loaded(row)
+
+    def load_active(
+        self, conn: Connection, account_sid: str, flow_sid: str, contact: str
+    ) -> LoadedExecution | None:
+        """The execution holding the (flow, contact) slot, locked; None when none does."""
+        row = load_active_for_run(conn, account_sid, flow_sid, contact, lock=self.for_update)
+        return None if row is None else _loaded(row)
 
     def definition(self, conn: Connection, flow_sid: str, revision: int) -> FlowDefinition:
         return load_definition(conn, self.definitions, flow_sid, revision)
 
-    def bundle(self, conn: Connection, ex: ExecRow) -> Bundle:
+    def bundle(self, conn: Connection, ex: LoadedExecution) -> Bundle:
         return load_bundle(conn, ex, self.definition)
 
     # ------------------------------------------------------------------ running
-    def run(self, conn: Connection, ex: ExecRow, event: Event) -> DeliveryResult:
+    def run(self, conn: Connection, ex: LoadedExecution, event: Event) -> DeliveryResult:
         """Apply ``event`` (and the results of in-transaction effects) and save."""
         bundle = self.bundle(conn, ex)
         started = ex.new  # for the execution.started event (issue 7)
@@ -179,10 +128,10 @@ class Runner:
         if state is None:  # a Start that was refused cannot happen; guard anyway
             raise RuntimeError("the engine returned no state")
         self._save(conn, ex, state, batch, changed=bool(accepted))
-        if accepted:  # Event Streams: recorded in this same transaction (issue 7)
+        if accepted and self.recorder is not None:  # Event Streams, in this transaction
             ended = state.status == "ended" and ex.status != "ended"
             reason = state.ended_reason or "completed"
-            record_events(
+            self.recorder(
                 conn,
                 ex,
                 batch.steps,
@@ -212,42 +161,44 @@ class Runner:
             else None,
         )
         for hook in self.hooks:
-            hook(conn, ex, delivered)
+            hook(conn, ex, event, delivered)
         return delivered
 
     # ------------------------------------------------------------------ saving
-    def _insert(self, conn: Connection, ex: ExecRow, state: ExecutionState | None = None) -> None:
+    def _insert(
+        self, conn: Connection, ex: LoadedExecution, state: ExecutionState | None = None
+    ) -> None:
         now = to_db_time(self.env.now())
         ended = state is not None and state.status == "ended"
-        insert_rows(
+        insert_execution(
             conn,
-            t.executions,
-            [
-                {
-                    "sid": ex.sid,
-                    "account_sid": ex.account_sid,
-                    "flow_sid": ex.flow_sid,
-                    "flow_version": ex.flow_version,
-                    "contact_channel_address": ex.contact,
-                    "flow_address": ex.flow_address,
-                    "active_contact": None if ended else (ex.contact if ex.exclusive else ex.sid),
-                    "status": "ended" if ended else "active",
-                    "state": dumps(state.to_json()) if state is not None else "{}",
-                    "initiated_by": ex.initiated_by,
-                    "test_user": ex.test_user,
-                    "date_created": to_db_time(ex.date_created) if ex.date_created else now,
-                    "date_updated": now,
-                    "ended_at": now if ended else None,
-                    "ended_reason": (state.ended_reason or "completed")
-                    if ended and state
-                    else None,
-                }
-            ],
+            {
+                "sid": ex.sid,
+                "account_sid": ex.account_sid,
+                "flow_sid": ex.flow_sid,
+                "flow_version": ex.flow_version,
+                "contact_channel_address": ex.contact,
+                "flow_address": ex.flow_address,
+                "active_contact": None if ended else (ex.contact if ex.exclusive else ex.sid),
+                "status": "ended" if ended else "active",
+                "state": dumps(state.to_json()) if state is not None else "{}",
+                "initiated_by": ex.initiated_by,
+                "test_user": ex.test_user,
+                "date_created": to_db_time(ex.date_created) if ex.date_created else now,
+                "date_updated": now,
+                "ended_at": now if ended else None,
+                "ended_reason": (state.ended_reason or "completed") if ended and state else None,
+            },
         )
         ex.new = False
 
     def _save(
-        self, conn: Connection, ex: ExecRow, state: ExecutionState, batch: Batch, changed: bool
+        self,
+        conn: Connection,
+        ex: LoadedExecution,
+        state: ExecutionState,
+        batch: Batch,
+        changed: bool,
     ) -> None:
         was_new = ex.new
         if ex.new:
@@ -262,22 +213,18 @@ class Runner:
                     ended_at=now,
                     ended_reason=state.ended_reason or "completed",
                 )
-            conn.execute(update(t.executions).where(t.executions.c.sid == ex.sid).values(values))
+            update_execution(conn, ex.sid, values)
         if batch.steps:
             insert_rows(conn, t.steps, batch.steps)
         if batch.message_rows:
             insert_rows(conn, t.messages, batch.message_rows)
         if state.status == "ended":
             if not was_new:
-                conn.execute(delete(t.timers).where(t.timers.c.execution_sid == ex.sid))
+                cancel_timers(conn, ex.sid)
         elif batch.timers:
             tokens = list(batch.timers)
             if not was_new:
-                conn.execute(
-                    delete(t.timers).where(
-                        t.timers.c.execution_sid == ex.sid, t.timers.c.token.in_(tokens)
-                    )
-                )
+                cancel_timers(conn, ex.sid, tokens)
             now = to_db_time(self.env.now())
             rows = [
                 {
@@ -290,6 +237,22 @@ class Runner:
                 if due is not None
             ]
             if rows:
-                insert_rows(conn, t.timers, rows)
+                insert_timers(conn, rows)
         if batch.outbox:
             insert_rows(conn, t.outbox, batch.outbox)
+
+
+def _loaded(row: Any) -> LoadedExecution:
+    data = loads(row.state)
+    return LoadedExecution(
+        sid=row.sid,
+        account_sid=row.account_sid,
+        flow_sid=row.flow_sid,
+        flow_version=row.flow_version,
+        contact=row.contact_channel_address,
+        flow_address=row.flow_address,
+        status=row.status,
+        test_user=bool(row.test_user),
+        state=ExecutionState.from_json(data) if data else None,
+        exclusive=row.active_contact is not None or row.status != "active",
+    )

@@ -1,0 +1,130 @@
+"""The SQL of the ``executions`` table (and the cascade that deletes an execution with
+everything that hangs off it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from callboard.store import tables as t
+from callboard.store.db import insert_rows
+
+__all__ = [
+    "active_execution_sid",
+    "delete_executions",
+    "execution_owner_flow",
+    "execution_status",
+    "find_execution",
+    "insert_execution",
+    "load_active_for_run",
+    "load_for_run",
+    "lock_free_executions",
+    "update_execution",
+]
+
+_e = t.executions
+_FOR_RUN = select(
+    _e.c.sid,
+    _e.c.account_sid,
+    _e.c.flow_sid,
+    _e.c.flow_version,
+    _e.c.contact_channel_address,
+    _e.c.flow_address,
+    _e.c.status,
+    _e.c.test_user,
+    _e.c.state,
+    _e.c.active_contact,
+)
+
+
+def load_for_run(conn: Connection, execution_sid: str, *, lock: bool) -> Any:
+    """The columns the runner needs (``SELECT … FOR UPDATE`` when ``lock``), or None."""
+    q = _FOR_RUN.where(_e.c.sid == execution_sid)
+    if lock:
+        q = q.with_for_update()
+    return conn.execute(q).first()
+
+
+def load_active_for_run(
+    conn: Connection, account_sid: str, flow_sid: str, contact: str, *, lock: bool
+) -> Any:
+    """The run columns of the execution holding the (flow, contact) slot, or None; one
+    statement that also locks it when ``lock`` (PostgreSQL re-checks the slot once the
+    row is locked: if it ended meanwhile, nothing is returned)."""
+    q = _FOR_RUN.where(
+        _e.c.flow_sid == flow_sid, _e.c.active_contact == contact, _e.c.account_sid == account_sid
+    )
+    if lock:
+        q = q.with_for_update()
+    return conn.execute(q).first()
+
+
+def active_execution_sid(
+    conn: Connection, flow_sid: str, contact: str, account_sid: str | None = None
+) -> str | None:
+    """The execution holding the (flow, contact) slot, if any."""
+    q = select(_e.c.sid).where(_e.c.flow_sid == flow_sid, _e.c.active_contact == contact)
+    if account_sid is not None:
+        q = q.where(_e.c.account_sid == account_sid)
+    value = conn.execute(q).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def find_execution(
+    conn: Connection, account_sid: str, flow_sid: str | None, execution_sid: str
+) -> Any:
+    """The execution's row in the account (and flow, when given), or None."""
+    q = select(_e).where(_e.c.sid == execution_sid, _e.c.account_sid == account_sid)
+    if flow_sid is not None:
+        q = q.where(_e.c.flow_sid == flow_sid)
+    return conn.execute(q).first()
+
+
+def execution_owner_flow(conn: Connection, account_sid: str, execution_sid: str) -> str | None:
+    """The flow SID of the account's execution (None: no such execution)."""
+    value = conn.execute(
+        select(_e.c.flow_sid).where(_e.c.sid == execution_sid, _e.c.account_sid == account_sid)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def insert_execution(conn: Connection, row: dict[str, Any]) -> None:
+    insert_rows(conn, _e, [row])
+
+
+def update_execution(conn: Connection, execution_sid: str, values: dict[str, Any]) -> None:
+    conn.execute(update(_e).where(_e.c.sid == execution_sid).values(values))
+
+
+def delete_executions(conn: Connection, sids: list[str]) -> None:
+    """Delete executions with their steps, timers, outbox jobs, notifications and
+    processed webhook requests (messages stay, detached: they are the channel's log)."""
+    conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.notifications).where(t.notifications.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.processed_requests).where(t.processed_requests.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(sids)))
+    conn.execute(
+        update(t.messages).where(t.messages.c.execution_sid.in_(sids)).values(execution_sid=None)
+    )
+    conn.execute(delete(_e).where(_e.c.sid.in_(sids)))
+
+
+def lock_free_executions(conn: Connection, sids: list[str]) -> set[str]:
+    """PostgreSQL: lock those of ``sids`` no other transaction holds (in SID order, so
+    schedulers cannot deadlock); returns the ones locked."""
+    return set(
+        conn.execute(
+            select(_e.c.sid)
+            .where(_e.c.sid.in_(sids))
+            .order_by(_e.c.sid)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+
+
+def execution_status(conn: Connection, execution_sid: str) -> str | None:
+    """``active``/``ended`` (None: no such execution)."""
+    value = conn.execute(select(_e.c.status).where(_e.c.sid == execution_sid)).scalar_one_or_none()
+    return None if value is None else str(value)
