@@ -140,7 +140,7 @@ class Counter:
 
 def engine_of(service: Any) -> Any:
     """The SQLAlchemy engine under the service (whatever the service's shape)."""
-    for path in ("db.engine", "store.db.engine"):
+    for path in ("db.engine", "callboard.db.engine"):
         obj = service
         try:
             for part in path.split("."):
@@ -166,7 +166,7 @@ def measure() -> dict[str, Any]:
         if build_services is not None:
             services = build_services(settings)
             app = create_app(services, settings)
-            service: Any = services
+            service: Any = services.callboard
         else:
             from callboard.runtime.service import Callboard
 

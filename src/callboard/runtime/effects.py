@@ -8,6 +8,7 @@ Nothing is written here; :class:`~callboard.runtime.runner.Runner` saves the bat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,7 +71,7 @@ def apply_effects(
     env: Env,
     provider: MessageProvider,
     ex: LoadedExecution,
-    effects: list[Effect],
+    effects: Sequence[Effect],
     batch: Batch,
 ) -> list[Event]:
     """Add ``effects`` to ``batch``; return the events of in-transaction sends."""

@@ -25,15 +25,14 @@ here.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, Warning, advance
+from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, Warning
 from callboard.engine.env import SystemEnv
 from callboard.engine.io import (
     CancelTimer,
@@ -51,6 +50,7 @@ from callboard.engine.io import (
     TimerFired,
 )
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
+from callboard.runtime.loop import run_until_wait
 from callboard.runtime.message_resource import message_resource, segments
 
 __all__ = [
@@ -67,7 +67,6 @@ __all__ = [
 
 DEFAULT_CONTACT = "+15550001111"
 DEFAULT_FLOW_ADDRESS = "+15550002222"
-MAX_EVENTS_PER_INPUT = 10_000  # guard against a widget that never stops asking
 
 StepCallback = Callable[[StepRecord], None]
 WarningCallback = Callable[[Warning], None]
@@ -246,26 +245,24 @@ class LocalRunner:
         return self._feed(event)
 
     def _feed(self, first: Event) -> list[Advance]:
-        queue: deque[Event] = deque([first])
-        out: list[Advance] = []
-        count = 0
-        while queue:
-            count += 1
-            event = queue.popleft()
-            if count > MAX_EVENTS_PER_INPUT:
-                self._notice(f"stopped after {MAX_EVENTS_PER_INPUT} events without a wait")
-                queue.clear()
-                if not self.active:
-                    break
-                event = EndExecution("failed")
-            result = advance(self.bundle, self.state, event, self.env)
-            out.append(result)
-            self.state = result.state
+        def saw(result: Advance, before: int) -> None:
+            if result.accepted:
+                self.state = result.state
             self._report(result)
-            queue.extend(self._perform(result.effects))
             if result.ended:
                 self.timers.clear()
-        return out
+
+        def perform(state: ExecutionState, effects: Sequence[Effect]) -> list[Event]:
+            return self._perform(effects)
+
+        def capped(limit: int) -> None:
+            self._notice(f"stopped after {limit} events without a wait")
+
+        outcome = run_until_wait(
+            self.bundle, self.state, first, self.env, perform, on_advance=saw, on_capped=capped
+        )
+        self.state = outcome.state
+        return outcome.advances
 
     def _report(self, result: Advance) -> None:
         attached = {id(w) for s in result.steps for w in s.warnings}

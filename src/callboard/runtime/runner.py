@@ -17,20 +17,20 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
-from callboard.engine.core import Env, advance
-from callboard.engine.io import EndExecution, Event
-from callboard.engine.state import Bundle, ExecutionState
+from callboard.engine.core import Env
+from callboard.engine.io import Effect, Event
+from callboard.engine.state import Advance, Bundle, ExecutionState
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.bundles import load_bundle, load_definition
 from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.effects import Batch, apply_effects, step_row
 from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.loop import run_until_wait
 from callboard.runtime.ports import RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider
 from callboard.runtime.records import DeliveryResult, NotFound
@@ -45,9 +45,7 @@ from callboard.store.executions import (
 from callboard.store.timers import cancel_timers, insert_timers
 from callboard.store.values import dumps, loads, to_db_time
 
-__all__ = ["MAX_EVENTS_PER_DELIVERY", "Runner"]
-
-MAX_EVENTS_PER_DELIVERY = 10_000
+__all__ = ["Runner"]
 
 
 class Runner:
@@ -100,31 +98,21 @@ class Runner:
         bundle = self.bundle(conn, ex)
         started = ex.new  # for the execution.started event (issue 7)
         batch = Batch()
-        queue: deque[Event] = deque([event])
-        state = ex.state
-        accepted: bool | None = None
-        step_count = 0
-        count = 0
-        while queue:
-            ev = queue.popleft()
-            count += 1
-            if count > MAX_EVENTS_PER_DELIVERY:
-                queue.clear()
-                if state is None or state.status == "ended":
-                    break
-                ev = EndExecution("failed")
-            before = state.step_count if state is not None else 0
-            result = advance(bundle, state, ev, self.env)
-            if accepted is None:
-                accepted = result.accepted
+        steps = 0
+
+        def saw(result: Advance, before: int) -> None:
+            nonlocal steps
             batch.warnings.extend(result.warnings)
-            if not result.accepted:
-                continue
-            state = result.state
-            for i, step in enumerate(result.steps):
-                batch.steps.append(step_row(ex, step, before + i + 1))
-            step_count += len(result.steps)
-            queue.extend(apply_effects(conn, self.env, self.provider, ex, result.effects, batch))
+            if result.accepted:
+                for i, step in enumerate(result.steps):
+                    batch.steps.append(step_row(ex, step, before + i + 1))
+                steps += len(result.steps)
+
+        def perform(state: ExecutionState, effects: Sequence[Effect]) -> list[Event]:
+            return apply_effects(conn, self.env, self.provider, ex, effects, batch)
+
+        outcome = run_until_wait(bundle, ex.state, event, self.env, perform, on_advance=saw)
+        state, accepted, step_count = outcome.state, outcome.accepted, steps
         if state is None:  # a Start that was refused cannot happen; guard anyway
             raise RuntimeError("the engine returned no state")
         self._save(conn, ex, state, batch, changed=bool(accepted))
