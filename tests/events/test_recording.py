@@ -85,7 +85,7 @@ def test_a_waiting_execution_announces_its_end_when_a_later_event_ends_it(
     first = recorded(service, ex.sid)
     assert first[0]["type"] == EXECUTION_STARTED
     assert EXECUTION_ENDED not in [e["type"] for e in first]
-    service.deliver(ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"}))
+    service.run_event(ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"}))
     later = recorded(service, ex.sid)[len(first) :]
     assert [e["type"] for e in later][-1] == EXECUTION_ENDED
     assert STEP_ENDED in [e["type"] for e in later]
@@ -114,7 +114,7 @@ def test_an_event_for_an_ended_execution_announces_nothing(
     )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     before = len(recorded(service))
-    result = service.deliver(ex.sid, InboundMessage({"Body": "x"}))
+    result = service.run_event(ex.sid, InboundMessage({"Body": "x"}))
     assert not result.accepted
     assert len(recorded(service)) == before
 
@@ -130,7 +130,7 @@ def test_a_rolled_back_change_is_never_announced(service: Callboard, account: Ac
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     before = recorded(service)
     with pytest.raises(Boom), service.db.write() as conn:
-        result = service.executor.deliver_in(
+        result = service.executor.run_event_in(
             conn, ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"})
         )
         assert result.accepted and result.status == "ended"

@@ -190,7 +190,7 @@ def test_concurrent_events_for_one_execution_never_interleave(
     flow_sid = _flow(service, account, flow_definition(*chain))
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     threads = [
-        threading.Thread(target=service.deliver, args=(ex.sid, InboundMessage({"Body": str(i)})))
+        threading.Thread(target=service.run_event, args=(ex.sid, InboundMessage({"Body": str(i)})))
         for i in range(20)
     ]
     for th in threads:

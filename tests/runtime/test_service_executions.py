@@ -255,7 +255,9 @@ def test_concurrent_deliveries_to_one_execution_are_serialised(
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     with ThreadPoolExecutor(4) as pool:
         results = list(
-            pool.map(lambda i: service.deliver(ex.sid, InboundMessage({"Body": f"r{i}"})), range(4))
+            pool.map(
+                lambda i: service.run_event(ex.sid, InboundMessage({"Body": f"r{i}"})), range(4)
+            )
         )
     assert sum(r.accepted for r in results) == 1
     steps = service.list_steps(account.sid, flow_sid, ex.sid).items

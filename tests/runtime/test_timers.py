@@ -14,7 +14,7 @@ from callboard.commands.compose import build_services
 from callboard.engine.env import FakeEnv
 from callboard.engine.io import InboundMessage
 from callboard.runtime import runner, timers
-from callboard.runtime.records import Account, DeliveryResult
+from callboard.runtime.records import Account, RunResult
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
 from callboard.store.values import to_db_time
@@ -83,7 +83,7 @@ def test_a_stale_or_superseded_fire_changes_nothing(
     flow_sid, (ex_sid,) = _ask(service, account)
     with service.db.read() as conn:
         token = conn.execute(select(t.timers.c.token)).scalar_one()
-    service.deliver(ex_sid, InboundMessage({"Body": "Ada"}))  # the reply wins the race
+    service.run_event(ex_sid, InboundMessage({"Body": "Ada"}))  # the reply wins the race
     before = service.list_steps(account.sid, flow_sid, ex_sid).items
     with service.db.write() as conn:  # a fire that was already on its way
         conn.execute(
@@ -138,7 +138,7 @@ def test_a_timer_whose_delivery_fails_ends_its_execution_not_the_others(
     flow_sid, (bad, good) = _ask(service, account, n=2, timeout="5")
     original = runner.Runner.run
 
-    def run(self: Any, conn: Any, ex: Any, event: Any) -> DeliveryResult:
+    def run(self: Any, conn: Any, ex: Any, event: Any) -> RunResult:
         if ex.sid == bad and event.kind == "timer_fired":
             raise RuntimeError("widget bug")
         return original(self, conn, ex, event)
@@ -168,10 +168,10 @@ def test_a_delivery_that_starts_a_near_timer_wakes_the_worker(
     service: Callboard, env: FakeEnv
 ) -> None:
     service.wakeup.clear()
-    far = DeliveryResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=60))
+    far = RunResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=60))
     service.executor.notify(far)
     assert not service.wakeup.is_set()
-    near = DeliveryResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=0.05))
+    near = RunResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=0.05))
     service.executor.notify(near)
     assert service.wakeup.is_set()
 

@@ -32,7 +32,7 @@ from callboard.channels.twilio_provider import TwilioError
 from callboard.engine.io import CallEvent, Event, Start
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.ports import OutboxHandler
-from callboard.runtime.records import DeliveryResult
+from callboard.runtime.records import RunResult
 from callboard.store import tables as t
 from callboard.store.calls import ENDED_CALL_STATUSES, keep_twiml, live_calls, update_call
 from callboard.store.db import insert_rows
@@ -77,7 +77,7 @@ class CallRunHook:
         self.router = router
 
     def __call__(
-        self, conn: Connection, ex: LoadedExecution, event: Event, result: DeliveryResult
+        self, conn: Connection, ex: LoadedExecution, event: Event, result: RunResult
     ) -> None:
         if result.accepted and result.status == "ended":
             hang_up_live_calls(conn, self.router, ex.sid, call_being_answered(event))

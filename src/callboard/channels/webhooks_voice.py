@@ -24,7 +24,7 @@ from callboard.engine.io import CallEvent, EndExecution
 from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.loaded import LoadedExecution
-from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
+from callboard.runtime.records import InvalidParameter, NotFound, RunResult
 from callboard.store import tables as t
 from callboard.store.calls import (
     call_execution,
@@ -193,7 +193,7 @@ class CallWebhooks:
         account_sid: str,
         flow_sid: str,
         ex: LoadedExecution,
-        result: DeliveryResult,
+        result: RunResult,
     ) -> dict[str, Any]:
         if not result.accepted:  # stale or repeated: change nothing, repeat the current
             self.warn(conn, account_sid, flow_sid, ex.sid, "call-back", result)
@@ -263,7 +263,7 @@ class CallWebhooks:
         flow_sid: str,
         execution_sid: str,
         what: str,
-        result: DeliveryResult | None = None,
+        result: RunResult | None = None,
     ) -> None:
         warnings = result.warnings if result is not None else []
         message = (
@@ -293,7 +293,7 @@ def ended(ex: LoadedExecution) -> bool:
     return ex.status == "ended" or ex.state is None or ex.state.status == "ended"
 
 
-def _twiml_of(result: DeliveryResult) -> str | None:
+def _twiml_of(result: RunResult) -> str | None:
     if result.responses:
         return result.responses[-1].twiml
     if result.status == "ended":

@@ -3,7 +3,7 @@ type catalogue, delivery failures, and the per-flow event feed for live streams.
 
 Every method takes the caller's ``account_sid`` first; another account's SIDs answer
 :class:`NotFound`. Errors are :mod:`callboard.runtime.records` errors, so the API maps
-them to Twilio's bodies. Lists page with :func:`callboard.runtime.rows.keyset_page`.
+them to Twilio's bodies. Lists page with :func:`callboard.runtime.reading.keyset_page`.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from callboard.events.tables import (
     event_subscriptions,
     events,
 )
+from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
-from callboard.runtime.rows import keyset_page
 from callboard.store import tables as t
 from callboard.store.db import Database
 from callboard.store.values import to_db_time

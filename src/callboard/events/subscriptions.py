@@ -23,8 +23,8 @@ from callboard.events.tables import (
     event_subscribed_types,
     event_subscriptions,
 )
+from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
-from callboard.runtime.rows import keyset_page
 from callboard.store.db import Database
 from callboard.store.values import to_db_time
 

@@ -18,8 +18,8 @@ from callboard.runtime.auth import (
     new_token,
     verify_secret,
 )
+from callboard.runtime.reading import account_record
 from callboard.runtime.records import Account, ApiKey, CreatedApiKey, NotFound
-from callboard.runtime.rows import account_record
 from callboard.store import tables as t
 from callboard.store.db import Database
 from callboard.store.values import from_db_time, to_db_time

@@ -16,19 +16,19 @@ from sqlalchemy import Connection, select
 from callboard.engine.core import Env
 from callboard.engine.io import EndExecution
 from callboard.runtime.executor import Executor
+from callboard.runtime.reading import execution_record, keyset_page, message_record, step_record
 from callboard.runtime.records import (
     Conflict,
-    DeliveryResult,
     Execution,
     ExecutionContext,
     InvalidParameter,
     Message,
     NotFound,
     Page,
+    RunResult,
     Step,
     StepContext,
 )
-from callboard.runtime.rows import execution_record, keyset_page, message_record, step_record
 from callboard.store import tables as t
 from callboard.store.db import Database
 from callboard.store.executions import (
@@ -93,7 +93,7 @@ class ExecutionService:
         parameters: dict[str, Any] | None = None,
         initiated_by: str | None = None,
         exclusive: bool = True,
-    ) -> tuple[Execution, DeliveryResult]:
+    ) -> tuple[Execution, RunResult]:
         """The general start (``create_execution`` is this with
         ``trigger="incomingRequest"``); see :meth:`Executor.start`."""
         return self.executor.start(

@@ -23,11 +23,11 @@ from callboard.engine.state import Warning
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import (
     Conflict,
-    DeliveryResult,
     Execution,
     InvalidParameter,
     NotFound,
     NotRunnable,
+    RunResult,
     ServiceError,
 )
 from callboard.runtime.runner import Runner
@@ -54,22 +54,22 @@ class Executor:
         return to_db_time(self.env.now())
 
     # ------------------------------------------------------------------ events
-    def deliver(self, execution_sid: str, event: Event) -> DeliveryResult:
+    def run_event(self, execution_sid: str, event: Event) -> RunResult:
         """Run ``event`` through the engine for the execution, in one transaction.
         :class:`NotFound` if the execution does not exist; an ended execution gives
         ``accepted=False`` (81002)."""
         with self.db.write() as conn:
-            result = self.deliver_in(conn, execution_sid, event)
+            result = self.run_event_in(conn, execution_sid, event)
         self.notify(result)
         return result
 
-    def deliver_in(self, conn: Connection, execution_sid: str, event: Event) -> DeliveryResult:
+    def run_event_in(self, conn: Connection, execution_sid: str, event: Event) -> RunResult:
         return self.run_in(conn, self.runner.load(conn, execution_sid), event)
 
-    def run_in(self, conn: Connection, ex: LoadedExecution, event: Event) -> DeliveryResult:
+    def run_in(self, conn: Connection, ex: LoadedExecution, event: Event) -> RunResult:
         """Run ``event`` into an execution already loaded (and locked) on ``conn``."""
         if ex.state is None or ex.status == "ended":
-            return DeliveryResult(
+            return RunResult(
                 ex.sid,
                 False,
                 "ended",
@@ -93,7 +93,7 @@ class Executor:
         parameters: dict[str, Any] | None = None,
         initiated_by: str | None = None,
         exclusive: bool = True,
-    ) -> tuple[Execution, DeliveryResult]:
+    ) -> tuple[Execution, RunResult]:
         """Check the arguments, start the flow on ``trigger`` and run it until it waits
         or ends, in one transaction. ``data`` becomes ``trigger.<kind>``;
         ``exclusive=False`` (concurrent calls) does not claim the one active execution
@@ -153,7 +153,7 @@ class Executor:
         initiated_by: str | None = None,
         exclusive: bool = True,
         test_user: bool = False,
-    ) -> tuple[LoadedExecution, DeliveryResult]:
+    ) -> tuple[LoadedExecution, RunResult]:
         """Start an execution on an open write connection (checked arguments). Which
         revision runs: the latest published one, or the latest one for a contact in the
         flow's test users (``test_user=True``: whatever the list, the simulator
@@ -203,7 +203,7 @@ class Executor:
         return ex, self.runner.run(conn, ex, start)
 
     # ------------------------------------------------------------------ the worker
-    def notify(self, result: DeliveryResult | None = None) -> None:
+    def notify(self, result: RunResult | None = None) -> None:
         """Wake the worker when there is work for it now: outbox jobs, or a timer due
         sooner than the worker's longest sleep (it sleeps until the next due timer)."""
         soon = (

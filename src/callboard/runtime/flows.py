@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, delete, literal_column, select, update
 
 from callboard.engine.core import Env
 from callboard.runtime.definitions import DefinitionCache, validate_definition
+from callboard.runtime.reading import flow_record, keyset_page, revision_record
 from callboard.runtime.records import (
     Flow,
     FlowRevision,
@@ -32,7 +33,6 @@ from callboard.runtime.records import (
     Page,
     TestUsers,
 )
-from callboard.runtime.rows import flow_record, keyset_page, revision_record
 from callboard.store import tables as t
 from callboard.store.db import Database
 from callboard.store.flows import find_flow, revision_row

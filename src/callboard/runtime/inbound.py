@@ -35,7 +35,7 @@ from callboard.engine.core import Env
 from callboard.engine.io import CallEvent, InboundMessage
 from callboard.runtime.executor import Executor
 from callboard.runtime.flows import require_flow
-from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
+from callboard.runtime.records import InvalidParameter, NotFound, RunResult
 from callboard.store import tables as t
 from callboard.store.db import Database, insert_rows
 from callboard.store.executions import execution_owner_flow
@@ -108,7 +108,7 @@ def _retryable(exc: OperationalError) -> bool:
     return code in ("40P01", "40001")
 
 
-def _twiml(result: DeliveryResult) -> str:
+def _twiml(result: RunResult) -> str:
     return result.responses[-1].twiml if result.responses else EMPTY_TWIML
 
 
@@ -229,7 +229,7 @@ class InboundService:
                         raise
                     continue
             else:
-                raise RuntimeError("could not deliver the message (too many concurrent starts)")
+                raise RuntimeError("could not route the message (too many concurrent starts)")
             self.executor.wakeup.set()
             return ran[-1]
         answer, duplicate = self.idempotent(key, account_sid, work)
@@ -318,7 +318,7 @@ class InboundService:
             owner = execution_owner_flow(conn, account_sid, execution_sid)
             if owner is None:
                 raise NotFound("Execution", execution_sid)
-            result = self.executor.deliver_in(conn, execution_sid, event)
+            result = self.executor.run_event_in(conn, execution_sid, event)
             out = InboundResult(
                 execution_sid=execution_sid,
                 started=False,

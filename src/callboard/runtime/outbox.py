@@ -77,12 +77,12 @@ class Outbox:
         self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
 
     def run(self, limit: int = 16, client: httpx.Client | None = None) -> int:
-        """Perform pending outbox jobs and deliver their results. Returns how many ran."""
+        """Perform pending outbox jobs and feed their results back. Returns how many ran."""
         return run_outbox(self, limit, client)
 
 
 def perform_job(outbox: Outbox, job: dict[str, Any], client: httpx.Client | None) -> Event | None:
-    """Do one job (no database transaction open) and return the event to deliver."""
+    """Do one job (no database transaction open) and return the event that carries its result."""
     kind = job["kind"]
     custom = outbox.handlers.get(kind)
     if custom is not None:
@@ -113,7 +113,7 @@ def perform_job(outbox: Outbox, job: dict[str, Any], client: httpx.Client | None
 
 def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = None) -> int:
     """Claim up to ``limit`` due jobs (pending, retry due, or running with an expired
-    lease), perform them and deliver their results. Returns how many were claimed."""
+    lease), perform them and feed their results back. Returns how many were claimed."""
     service = outbox.executor
     db = service.db
     now_aware = service.env.now()
@@ -183,7 +183,7 @@ def _ours(job: dict[str, Any]) -> Any:
 
 
 def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None:
-    """Mark the job done and deliver its result, in one transaction."""
+    """Mark the job done and feed its result back, in one transaction."""
     now = to_db_time(service.env.now())
     with service.db.write() as conn:
         _lock_execution(service, conn, job)
@@ -193,7 +193,7 @@ def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None
         if mine.rowcount == 0:
             log.warning("outbox job %s was taken over by another worker", job["id"])
             return
-        _deliver(service, conn, job, event)
+        _feed_back(service, conn, job, event)
     service.wakeup.set()
 
 
@@ -228,19 +228,21 @@ def _give_up(service: Executor, job: dict[str, Any], error: str) -> None:
             if job.get("token")
             else EndExecution("failed")
         )
-        _deliver(service, conn, job, event)
+        _feed_back(service, conn, job, event)
     service.wakeup.set()
 
 
 def _lock_execution(service: Executor, conn: Connection, job: dict[str, Any]) -> None:
     """PostgreSQL: lock the job's execution first — the same order (execution, then its
-    rows) as event delivery and retention, so they cannot deadlock."""
+    rows) as a run and retention, so they cannot deadlock."""
     if job.get("execution_sid") and service.db.for_update():
         load_for_run(conn, job["execution_sid"], lock=True)
 
 
-def _deliver(service: Executor, conn: Connection, job: dict[str, Any], event: Event | None) -> None:
+def _feed_back(
+    service: Executor, conn: Connection, job: dict[str, Any], event: Event | None
+) -> None:
     if event is None or not job.get("execution_sid"):
         return
     if load_for_run(conn, job["execution_sid"], lock=False) is not None:
-        service.deliver_in(conn, job["execution_sid"], event)
+        service.run_event_in(conn, job["execution_sid"], event)

@@ -7,7 +7,7 @@
   transaction (the voice channel keeps
   the TwiML a call execution answered and hangs up the calls of an ended execution);
 * :data:`OutboxHandler` — performs one outbox job of a kind (``place_call``...) and
-  returns the event that carries its result back (None: nothing to deliver).
+  returns the event that carries its result back (None: nothing to feed back).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from callboard.engine.io import Event
 from callboard.runtime.loaded import LoadedExecution
-from callboard.runtime.records import DeliveryResult
+from callboard.runtime.records import RunResult
 
 __all__ = ["OutboxHandler", "RunHook", "RunRecorder"]
 
@@ -39,5 +39,5 @@ class RunRecorder(Protocol):
     ) -> int: ...
 
 
-RunHook = Callable[[Connection, LoadedExecution, Event, DeliveryResult], None]
+RunHook = Callable[[Connection, LoadedExecution, Event, RunResult], None]
 OutboxHandler = Callable[[dict[str, Any]], Event | None]

@@ -4,7 +4,7 @@ A provider either works *inside* the delivery transaction (no network: the simul
 channel stores the message and answers at once, so the widget goes on in the same
 transaction) or *outside* it (a network provider such as Twilio, issue 4): the
 :class:`~callboard.engine.io.SendMessage` effect then becomes an outbox job, the worker
-calls :meth:`MessageProvider.send` after the commit and delivers the result as an event.
+calls :meth:`MessageProvider.send` after the commit and feeds the result back as an event.
 """
 
 from __future__ import annotations
@@ -82,4 +82,4 @@ class SimulatorProvider:
         return EffectResult(message.effect.token, True, resource)
 
     def send(self, message: OutboundMessage) -> EffectResult:
-        raise NotImplementedError("the simulator sends inside the delivery transaction")
+        raise NotImplementedError("the simulator sends inside the run's transaction")

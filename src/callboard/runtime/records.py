@@ -24,7 +24,6 @@ __all__ = [
     "ApiKey",
     "Conflict",
     "CreatedApiKey",
-    "DeliveryResult",
     "Execution",
     "ExecutionContext",
     "Flow",
@@ -35,6 +34,7 @@ __all__ = [
     "NotFound",
     "NotRunnable",
     "Page",
+    "RunResult",
     "ServiceError",
     "Step",
     "StepContext",
@@ -306,8 +306,8 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryResult:
-    """What delivering one event to an execution did.
+class RunResult:
+    """What running one event into an execution did.
 
     ``accepted`` is False when the engine ignored the event (stale timer, message while
     no widget waits for one, event after the end: warning 81002). ``responses`` are the
@@ -323,4 +323,4 @@ class DeliveryResult:
     messages: list[Message] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)
-    timer_due: datetime | None = None  # the earliest timer this delivery started (issue 5)
+    timer_due: datetime | None = None  # the earliest timer this run started (issue 5)

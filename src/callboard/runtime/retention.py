@@ -190,7 +190,7 @@ def _stuck_batch(
         for sid in sids:
             savepoint = conn.begin_nested()
             try:
-                result = service.deliver_in(conn, sid, EndExecution("stuck"))
+                result = service.run_event_in(conn, sid, EndExecution("stuck"))
                 savepoint.commit()
                 ended += int(result.accepted)
             except Exception:

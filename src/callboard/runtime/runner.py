@@ -1,4 +1,4 @@
-"""The event-delivery core: one event in, the engine run, everything saved in ONE transaction.
+"""The durable runner: one event in, the engine loop run, everything saved in ONE transaction.
 
 :class:`Runner` works on an open write connection (the caller owns the transaction):
 
@@ -33,7 +33,7 @@ from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.loop import run_until_wait
 from callboard.runtime.ports import RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider
-from callboard.runtime.records import DeliveryResult, NotFound
+from callboard.runtime.records import NotFound, RunResult
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 from callboard.store.executions import (
@@ -93,7 +93,7 @@ class Runner:
         return load_bundle(conn, ex, self.definition)
 
     # ------------------------------------------------------------------ running
-    def run(self, conn: Connection, ex: LoadedExecution, event: Event) -> DeliveryResult:
+    def run(self, conn: Connection, ex: LoadedExecution, event: Event) -> RunResult:
         """Apply ``event`` (and the results of in-transaction effects) and save."""
         bundle = self.bundle(conn, ex)
         started = ex.new  # for the execution.started event (issue 7)
@@ -134,7 +134,7 @@ class Runner:
                 ex.status = "ended"
                 ex.ended_at = self.env.now()
             ex.date_updated = self.env.now()
-        delivered = DeliveryResult(
+        delivered = RunResult(
             execution_sid=ex.sid,
             accepted=bool(accepted),
             status="ended" if state.status == "ended" else "active",

@@ -1,4 +1,4 @@
-"""The service layer: accounts, flows, executions and event delivery over the store.
+"""The service layer: accounts, flows, executions and running events, over the store.
 
 :class:`Callboard` is synchronous and thread-safe; the HTTP API calls it from a thread
 pool. Every method that touches a resource takes the caller's ``account_sid`` first: a
@@ -9,7 +9,7 @@ Paging: list methods take ``page_size`` (1–1000) and ``page_token`` (a token f
 previous :class:`Page`'s ``next_token``/``previous_token``; a token the service did not
 make raises ``InvalidParameter("PageToken", ...)``) and return a :class:`Page`.
 
-Event delivery (:meth:`Callboard.deliver`, :class:`~callboard.runtime.executor.Executor`)
+Running an event (:meth:`Callboard.run_event`, :class:`~callboard.runtime.executor.Executor`)
 runs one event through the engine and commits the new state, its steps, timers, outbox
 jobs and simulator messages in ONE transaction.
 """
@@ -37,7 +37,6 @@ from callboard.runtime.records import (
     ApiKey,
     Conflict,
     CreatedApiKey,
-    DeliveryResult,
     Execution,
     ExecutionContext,
     Flow,
@@ -48,6 +47,7 @@ from callboard.runtime.records import (
     NotFound,
     NotRunnable,
     Page,
+    RunResult,
     ServiceError,
     Step,
     StepContext,
@@ -63,7 +63,6 @@ __all__ = [
     "Callboard",
     "Conflict",
     "CreatedApiKey",
-    "DeliveryResult",
     "Execution",
     "ExecutionContext",
     "Flow",
@@ -76,6 +75,7 @@ __all__ = [
     "NotRunnable",
     "Notification",
     "Page",
+    "RunResult",
     "ServiceError",
     "Step",
     "StepContext",
@@ -171,7 +171,7 @@ class Callboard:
         self.inbound_message = inbound.inbound_message
         self.call_event = inbound.call_event
         self.list_notifications = inbound.list_notifications
-        self.deliver = self.executor.deliver
+        self.run_event = self.executor.run_event
         self.run_outbox = self.outbox.run
 
     @classmethod
@@ -199,7 +199,7 @@ class Callboard:
     def fire_due_timers(self, now: datetime | None = None, limit: int = 500) -> int:
         """Deliver :class:`~callboard.engine.io.TimerFired` for every timer due at
         ``now`` (default: the env's clock), up to ``limit``. Returns how many fired.
-        Each timer is deleted in the same transaction as its delivery; see
+        Each timer is deleted in the same transaction as its run; see
         :mod:`callboard.runtime.timers`."""
         return fire_due_timers(self.executor, now, limit=limit)
 

@@ -146,7 +146,7 @@ def _fire_one(
         if delete_timer(conn, timer_id) == 0:
             savepoint.commit()
             return None
-        result = service.deliver_in(conn, sid, TimerFired(token))
+        result = service.run_event_in(conn, sid, TimerFired(token))
         savepoint.commit()
         return result.accepted
     except Exception:
@@ -157,7 +157,7 @@ def _fire_one(
     savepoint = conn.begin_nested()
     try:
         delete_timer(conn, timer_id)
-        service.deliver_in(conn, sid, EndExecution("failed"))
+        service.run_event_in(conn, sid, EndExecution("failed"))
         savepoint.commit()
     except Exception:
         savepoint.rollback()

@@ -4,7 +4,7 @@ One thread per :class:`Worker` (``callboard serve`` starts one; ``callboard work
 runs one without HTTP). Several may share one PostgreSQL database.
 
 * **timers** — :func:`callboard.runtime.timers.fire_due_timers` each pass; the loop
-  sleeps until the next due timer (at most 200 ms), and a delivery that starts a nearer
+  sleeps until the next due timer (at most 200 ms), and a run that starts a nearer
   timer wakes it at once.
 * **outbox** — :class:`callboard.runtime.outbox.Outbox` (leased jobs: HTTP requests,
   network message sends, outbound calls), until it is empty.

@@ -1,4 +1,5 @@
-"""Helpers shared by the service modules: times, JSON columns, rows → records, page tokens."""
+"""Reading rows as records: the converters from table rows to the records the services
+return (:mod:`callboard.runtime.records`), and keyset-paged listings."""
 
 from __future__ import annotations
 
