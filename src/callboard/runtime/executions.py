@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from callboard.engine.core import Env
 from callboard.engine.io import EndExecution
@@ -29,13 +29,15 @@ from callboard.runtime.records import (
     Step,
     StepContext,
 )
-from callboard.store import tables as t
 from callboard.store.db import Database
 from callboard.store.executions import (
     delete_executions,
+    executions_listing,
     find_execution,
 )
 from callboard.store.flows import find_flow
+from callboard.store.messages import latest_messages
+from callboard.store.steps import find_step, steps_listing
 from callboard.store.values import to_db_time
 
 __all__ = ["ExecutionService"]
@@ -129,16 +131,15 @@ class ExecutionService:
     ) -> Page[Execution]:
         """Newest first. ``date_created_from`` inclusive, ``date_created_to`` exclusive
         (aware datetimes); ``status`` ``active``/``ended`` (else InvalidParameter)."""
-        e = t.executions
-        query = select(e).where(e.c.flow_sid == flow_sid, e.c.account_sid == account_sid)
-        if status is not None:
-            if status not in ("active", "ended"):
-                raise InvalidParameter("status", f"status must be active or ended, got {status!r}")
-            query = query.where(e.c.status == status)
-        if date_created_from is not None:
-            query = query.where(e.c.date_created >= to_db_time(date_created_from))
-        if date_created_to is not None:
-            query = query.where(e.c.date_created < to_db_time(date_created_to))
+        if status is not None and status not in ("active", "ended"):
+            raise InvalidParameter("status", f"status must be active or ended, got {status!r}")
+        query, cols = executions_listing(
+            account_sid,
+            flow_sid,
+            status=status,
+            created_from=to_db_time(date_created_from) if date_created_from else None,
+            created_to=to_db_time(date_created_to) if date_created_to else None,
+        )
         with self.db.read() as conn:
             if find_flow(conn, account_sid, flow_sid) is None:
                 raise NotFound("Flow", flow_sid)
@@ -146,7 +147,7 @@ class ExecutionService:
                 conn,
                 query,
                 kind="executions",
-                cols=[e.c.date_created, e.c.sid],
+                cols=cols,
                 types=[datetime, str],
                 descending=True,
                 page_size=page_size,
@@ -194,15 +195,14 @@ class ExecutionService:
         page_token: str | None = None,
     ) -> Page[Step]:
         """Oldest first (the order they ran)."""
-        s = t.steps
-        query = select(s).where(s.c.execution_sid == execution_sid)
+        query, cols = steps_listing(execution_sid)
         with self.db.read() as conn:
             self._execution_exists(conn, account_sid, flow_sid, execution_sid)
             return keyset_page(
                 conn,
                 query,
                 kind="steps",
-                cols=[s.c.seq],
+                cols=cols,
                 types=[int],
                 descending=False,
                 page_size=page_size,
@@ -221,11 +221,7 @@ class ExecutionService:
     ) -> Step:
         with self.db.read() as conn:
             self._execution_exists(conn, account_sid, flow_sid, execution_sid)
-            row = conn.execute(
-                select(t.steps).where(
-                    t.steps.c.sid == step_sid, t.steps.c.execution_sid == execution_sid
-                )
-            ).first()
+            row = find_step(conn, execution_sid, step_sid)
         if row is None:
             raise NotFound("Step", step_sid)
         return step_record(row, account_sid, flow_sid)
@@ -242,11 +238,6 @@ class ExecutionService:
         self, account_sid: str, *, execution_sid: str | None = None, limit: int = 100
     ) -> list[Message]:
         """Simulator-channel messages, oldest first (the last ``limit``)."""
-        m = t.messages
-        query = select(m).where(m.c.account_sid == account_sid)
-        if execution_sid is not None:
-            query = query.where(m.c.execution_sid == execution_sid)
-        query = query.order_by(m.c.date_created.desc(), m.c.sid.desc()).limit(limit)
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
+            rows = latest_messages(conn, account_sid, execution_sid=execution_sid, limit=limit)
         return [message_record(r) for r in reversed(rows)]

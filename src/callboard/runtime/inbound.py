@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from callboard.engine.core import Env
@@ -36,9 +36,10 @@ from callboard.engine.io import CallEvent, InboundMessage
 from callboard.runtime.executor import Executor
 from callboard.runtime.flows import require_flow
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult
-from callboard.store import tables as t
-from callboard.store.db import Database, insert_rows
+from callboard.store.db import Database
 from callboard.store.executions import execution_owner_flow
+from callboard.store.notifications import add_notifications, notifications_of
+from callboard.store.requests import remember_request, stored_answer
 from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
 __all__ = ["EMPTY_TWIML", "InboundResult", "InboundService", "Notification"]
@@ -147,19 +148,8 @@ class InboundService:
                     if stored is not None:
                         return stored, True
                     answer, execution_sid = work(conn)
-                    insert_rows(
-                        conn,
-                        t.processed_requests,
-                        [
-                            {
-                                "key": key,
-                                "account_sid": account_sid,
-                                "result": dumps(answer),
-                                "date_created": self._now(),
-                                "execution_sid": execution_sid,
-                            }
-                        ],
-                    )
+                    text = dumps(answer)
+                    remember_request(conn, key, account_sid, text, execution_sid, self._now())
                 self.executor.wakeup.set()
                 return answer, False
             except (IntegrityError, OperationalError) as exc:  # a concurrent twin won
@@ -170,12 +160,10 @@ class InboundService:
         raise last
 
     def _stored(self, conn: Connection, key: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            select(t.processed_requests.c.result).where(t.processed_requests.c.key == key)
-        ).first()
-        if row is None:
+        text = stored_answer(conn, key)
+        if text is None:
             return None
-        data = loads(row.result)
+        data = loads(text)
         return data if isinstance(data, dict) else {}
 
     # ------------------------------------------------------------------ messages
@@ -302,7 +290,7 @@ class InboundService:
             }
             for w in result.warnings or [{"code": 81002, "message": "Unexpected event ignored"}]
         ]
-        insert_rows(conn, t.notifications, rows)
+        add_notifications(conn, rows)
 
     # ------------------------------------------------------------------ voice
 
@@ -344,15 +332,14 @@ class InboundService:
         limit: int = 100,
     ) -> list[Notification]:
         """Step-less warnings of the account, newest first (at most ``limit``, ≤ 1000)."""
-        n = t.notifications
-        query = select(n).where(n.c.account_sid == account_sid)
-        if execution_sid is not None:
-            query = query.where(n.c.execution_sid == execution_sid)
-        if flow_sid is not None:
-            query = query.where(n.c.flow_sid == flow_sid)
-        query = query.order_by(n.c.id.desc()).limit(max(1, min(limit, 1000)))
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
+            rows = notifications_of(
+                conn,
+                account_sid,
+                execution_sid=execution_sid,
+                flow_sid=flow_sid,
+                limit=max(1, min(limit, 1000)),
+            )
         return [
             Notification(
                 id=r.id,

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection
 
 from callboard.engine.io import (
     EffectResult,
@@ -33,8 +33,8 @@ from callboard.runtime.executor import Executor
 from callboard.runtime.http_requests import http_result
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import MessageProvider, OutboundMessage
-from callboard.store import tables as t
 from callboard.store.executions import load_for_run
+from callboard.store.outbox import any_due, claim_jobs, settle_job
 from callboard.store.queue import backoff_seconds
 from callboard.store.values import loads, to_db_time
 
@@ -118,39 +118,16 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     db = service.db
     now_aware = service.env.now()
     now = to_db_time(now_aware)
-    o, e = t.outbox, t.executions
-    due = or_(o.c.status == "pending", o.c.status == "running")
     with db.read() as conn:  # cheap check first: no write lock when there is nothing
-        pending = conn.execute(select(o.c.id).where(due, o.c.available_at <= now).limit(1)).first()
-    if pending is None:
-        return 0
+        if not any_due(conn, now):
+            return 0
     lease_until = to_db_time(now_aware + timedelta(seconds=LEASE_SECONDS))
     with db.write() as conn:
         # Several workers may share a PostgreSQL database: SKIP LOCKED hands each job to
         # one of them (SQLite has one writer at a time anyway).
-        claim = select(o.c.id).where(due, o.c.available_at <= now).order_by(o.c.id).limit(limit)
-        if db.for_update():
-            claim = claim.with_for_update(skip_locked=True)
-        ids = list(conn.execute(claim).scalars())
-        if not ids:
-            return 0
-        conn.execute(
-            update(o)
-            .where(o.c.id.in_(ids))
-            .values(
-                status="running",
-                attempts=o.c.attempts + 1,
-                available_at=lease_until,
-                date_updated=now,
-            )
-        )
-        rows = conn.execute(
-            select(o, e.c.account_sid, e.c.flow_sid)
-            .join(e, e.c.sid == o.c.execution_sid, isouter=True)
-            .where(o.c.id.in_(ids))
-            .order_by(o.c.id)
-        ).all()
-        jobs = [dict(r._mapping) for r in rows]
+        jobs = claim_jobs(conn, now, lease_until, limit, skip_locked=db.for_update())
+    if not jobs:
+        return 0
     own_client = client is None
     http = client or httpx.Client(follow_redirects=True)
     try:
@@ -176,21 +153,12 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     return len(jobs)
 
 
-def _ours(job: dict[str, Any]) -> Any:
-    """The job row while our lease holds (nobody re-claimed it since)."""
-    o = t.outbox
-    return and_(o.c.id == job["id"], o.c.status == "running", o.c.attempts == job["attempts"])
-
-
 def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None:
     """Mark the job done and feed its result back, in one transaction."""
     now = to_db_time(service.env.now())
     with service.db.write() as conn:
         _lock_execution(service, conn, job)
-        mine = conn.execute(
-            update(t.outbox).where(_ours(job)).values(status="done", date_updated=now)
-        )
-        if mine.rowcount == 0:
+        if not settle_job(conn, job, {"status": "done", "date_updated": now}):
             log.warning("outbox job %s was taken over by another worker", job["id"])
             return
         _feed_back(service, conn, job, event)
@@ -202,13 +170,13 @@ def _retry(service: Executor, job: dict[str, Any], error: str) -> None:
     delay = backoff_seconds(job["attempts"], BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
     later = to_db_time(now + timedelta(seconds=delay))
     with service.db.write() as conn:
-        conn.execute(
-            update(t.outbox)
-            .where(_ours(job))
-            .values(
-                status="pending", available_at=later, last_error=error, date_updated=to_db_time(now)
-            )
-        )
+        values = {
+            "status": "pending",
+            "available_at": later,
+            "last_error": error,
+            "date_updated": to_db_time(now),
+        }
+        settle_job(conn, job, values)
 
 
 def _give_up(service: Executor, job: dict[str, Any], error: str) -> None:
@@ -216,12 +184,8 @@ def _give_up(service: Executor, job: dict[str, Any], error: str) -> None:
     now = to_db_time(service.env.now())
     with service.db.write() as conn:
         _lock_execution(service, conn, job)
-        mine = conn.execute(
-            update(t.outbox)
-            .where(_ours(job))
-            .values(status="failed", last_error=error, date_updated=now)
-        )
-        if mine.rowcount == 0:
+        values = {"status": "failed", "last_error": error, "date_updated": now}
+        if not settle_job(conn, job, values):
             return
         event: Event = (
             EffectResult(job["token"], False, {"error": error})

@@ -34,14 +34,15 @@ from callboard.runtime.loop import run_until_wait
 from callboard.runtime.ports import RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider
 from callboard.runtime.records import NotFound, RunResult
-from callboard.store import tables as t
-from callboard.store.db import insert_rows
 from callboard.store.executions import (
     insert_execution,
     load_active_for_run,
     load_for_run,
     update_execution,
 )
+from callboard.store.messages import insert_messages
+from callboard.store.outbox import insert_jobs
+from callboard.store.steps import insert_steps
 from callboard.store.timers import cancel_timers, insert_timers
 from callboard.store.values import dumps, loads, to_db_time
 
@@ -203,9 +204,9 @@ class Runner:
                 )
             update_execution(conn, ex.sid, values)
         if batch.steps:
-            insert_rows(conn, t.steps, batch.steps)
+            insert_steps(conn, batch.steps)
         if batch.message_rows:
-            insert_rows(conn, t.messages, batch.message_rows)
+            insert_messages(conn, batch.message_rows)
         if state.status == "ended":
             if not was_new:
                 cancel_timers(conn, ex.sid)
@@ -227,7 +228,7 @@ class Runner:
             if rows:
                 insert_timers(conn, rows)
         if batch.outbox:
-            insert_rows(conn, t.outbox, batch.outbox)
+            insert_jobs(conn, batch.outbox)
 
 
 def _loaded(row: Any) -> LoadedExecution:

@@ -3,9 +3,10 @@ everything that hangs off it)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Column, Connection, Select, delete, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
@@ -13,8 +14,10 @@ from callboard.store.db import insert_rows
 __all__ = [
     "active_execution_sid",
     "delete_executions",
+    "delete_flow_executions",
     "execution_owner_flow",
     "execution_status",
+    "executions_listing",
     "find_execution",
     "insert_execution",
     "load_active_for_run",
@@ -128,3 +131,36 @@ def execution_status(conn: Connection, execution_sid: str) -> str | None:
     """``active``/``ended`` (None: no such execution)."""
     value = conn.execute(select(_e.c.status).where(_e.c.sid == execution_sid)).scalar_one_or_none()
     return None if value is None else str(value)
+
+
+def delete_flow_executions(conn: Connection, flow_sid: str) -> None:
+    """Delete a flow's executions with their steps, timers and outbox jobs (messages
+    stay, detached)."""
+    ex = select(_e.c.sid).where(_e.c.flow_sid == flow_sid)
+    conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(ex)))
+    conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(ex)))
+    conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(ex)))
+    conn.execute(
+        update(t.messages).where(t.messages.c.execution_sid.in_(ex)).values(execution_sid=None)
+    )
+    conn.execute(delete(_e).where(_e.c.flow_sid == flow_sid))
+
+
+def executions_listing(
+    account_sid: str,
+    flow_sid: str,
+    *,
+    status: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> tuple[Select[Any], list[Column[Any]]]:
+    """The flow's executions (``status``; created in [from, to), naive UTC), and the
+    columns they are paged by (date created, SID)."""
+    query = select(_e).where(_e.c.flow_sid == flow_sid, _e.c.account_sid == account_sid)
+    if status is not None:
+        query = query.where(_e.c.status == status)
+    if created_from is not None:
+        query = query.where(_e.c.date_created >= created_from)
+    if created_to is not None:
+        query = query.where(_e.c.date_created < created_to)
+    return query, [_e.c.date_created, _e.c.sid]

@@ -6,16 +6,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    literal_column,
+    select,
+    update,
+)
 
 from callboard.store import tables as t
 
 __all__ = [
     "definition_text",
+    "delete_flow_rows",
     "find_flow",
     "flow_revision_numbers",
     "flow_to_run",
+    "flows_listing",
+    "insert_flow",
+    "insert_revision",
     "revision_row",
+    "revisions_listing",
+    "update_flow_row",
+    "update_revision",
 ]
 
 _published = t.flow_revisions.alias("published")
@@ -86,3 +103,48 @@ def flow_revision_numbers(
             t.flows.c.sid.in_(flow_sids), t.flows.c.account_sid == account_sid
         )
     ).all()
+
+
+def insert_flow(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(t.flows.insert(), [row])
+
+
+def insert_revision(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(t.flow_revisions.insert(), [row])
+
+
+def update_flow_row(conn: Connection, flow_sid: str, values: dict[str, Any]) -> None:
+    conn.execute(update(t.flows).where(t.flows.c.sid == flow_sid).values(values))
+
+
+def update_revision(conn: Connection, flow_sid: str, revision: int, values: dict[str, Any]) -> None:
+    r = t.flow_revisions
+    conn.execute(update(r).where(r.c.flow_sid == flow_sid, r.c.revision == revision).values(values))
+
+
+def delete_flow_rows(conn: Connection, flow_sid: str) -> None:
+    """The flow and its revisions (its executions first:
+    :func:`callboard.store.executions.delete_flow_executions`)."""
+    conn.execute(delete(t.flow_revisions).where(t.flow_revisions.c.flow_sid == flow_sid))
+    conn.execute(delete(t.flows).where(t.flows.c.sid == flow_sid))
+
+
+def flows_listing(account_sid: str) -> tuple[Select[Any], list[Column[Any]]]:
+    """The account's flows with their latest revision's status and author, and the
+    columns they are paged by (date created, SID)."""
+    f, r = t.flows, t.flow_revisions
+    query = (
+        select(f, r.c.status.label("rev_status"), r.c.author_sid.label("rev_author_sid"))
+        .join(r, and_(r.c.flow_sid == f.c.sid, r.c.revision == f.c.latest_revision))
+        .where(f.c.account_sid == account_sid)
+    )
+    return query, [f.c.date_created, f.c.sid]
+
+
+def revisions_listing(flow_sid: str) -> tuple[Select[Any], list[Column[Any]]]:
+    """The flow's revisions without their definitions, and the column they are paged by."""
+    r = t.flow_revisions
+    query = select(
+        *[c for c in r.c if c.name != "definition"], literal_column("NULL").label("definition")
+    ).where(r.c.flow_sid == flow_sid)
+    return query, [r.c.revision]
