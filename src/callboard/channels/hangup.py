@@ -33,9 +33,8 @@ from callboard.engine.io import CallEvent, Event, Start
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.records import RunResult
-from callboard.store import tables as t
 from callboard.store.calls import ENDED_CALL_STATUSES, keep_twiml, live_calls, update_call
-from callboard.store.db import insert_rows
+from callboard.store.outbox import insert_jobs
 from callboard.store.values import dumps, loads, to_db_time
 
 __all__ = [
@@ -126,7 +125,7 @@ def hang_up_live_calls(
         update_call(conn, row.sid, values)
         done += 1
     if jobs:
-        insert_rows(conn, t.outbox, jobs)
+        insert_jobs(conn, jobs)
         router.wakeup.set()
     return done
 

@@ -23,7 +23,7 @@ import time
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from callboard.channels.config import ChannelConfig
 from callboard.channels.twilio_provider import TwilioChannel, TwilioError
@@ -39,9 +39,10 @@ from callboard.engine.io import (
 from callboard.runtime.message_resource import message_resource
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import OutboundMessage
-from callboard.store import tables as t
 from callboard.store.accounts import AccountSecrets, read_secrets, set_twilio
-from callboard.store.db import Database, insert_rows
+from callboard.store.calls import insert_call
+from callboard.store.db import Database
+from callboard.store.messages import update_message
 from callboard.store.values import loads, to_db_time
 
 __all__ = ["ChannelRouter", "SecretsCache", "flow_webhook_url"]
@@ -204,7 +205,7 @@ class ChannelRouter:
         if error:
             values["error_code"] = error
         with self.db.write() as conn:
-            conn.execute(update(t.messages).where(t.messages.c.sid == sid).values(values))
+            update_message(conn, sid, values)
 
     # ------------------------------------------------------------------ outbox jobs
     def handlers(self) -> dict[str, OutboxHandler]:
@@ -276,28 +277,25 @@ class ChannelRouter:
     ) -> None:
         now = to_db_time(self.env.now())
         with self.db.write() as conn:
-            insert_rows(
+            insert_call(
                 conn,
-                t.calls,
-                [
-                    {
-                        "sid": sid,
-                        "account_sid": account_sid,
-                        "flow_sid": flow_sid,
-                        "execution_sid": execution_sid,
-                        "token": effect.token,
-                        "channel": channel,
-                        "direction": "outbound-api",
-                        "to_address": effect.to,
-                        "from_address": effect.from_,
-                        "status": "queued",
-                        "twiml": None,
-                        "twiml_seq": 0,
-                        "sim_state": None,
-                        "date_created": now,
-                        "date_updated": now,
-                    }
-                ],
+                {
+                    "sid": sid,
+                    "account_sid": account_sid,
+                    "flow_sid": flow_sid,
+                    "execution_sid": execution_sid,
+                    "token": effect.token,
+                    "channel": channel,
+                    "direction": "outbound-api",
+                    "to_address": effect.to,
+                    "from_address": effect.from_,
+                    "status": "queued",
+                    "twiml": None,
+                    "twiml_seq": 0,
+                    "sim_state": None,
+                    "date_created": now,
+                    "date_updated": now,
+                },
             )
 
     def _recording(self, job: dict[str, Any]) -> Event | None:

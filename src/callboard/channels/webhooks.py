@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from callboard.channels.config import ChannelConfig
 from callboard.channels.router import ChannelRouter
@@ -51,9 +51,9 @@ from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound
 from callboard.runtime.service import Callboard
-from callboard.store import tables as t
 from callboard.store.calls import call_execution
 from callboard.store.executions import active_execution_sid, find_execution
+from callboard.store.messages import message_of, update_message
 
 __all__ = ["HANGUP_TWIML", "TERMINAL", "Answer", "Channels"]
 
@@ -198,20 +198,15 @@ class Channels:
         svc = self.service
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            m = t.messages
             ex_sid, tok = execution_sid, token
             if sid:
-                row = conn.execute(
-                    select(m.c.execution_sid, m.c.token).where(
-                        m.c.sid == sid, m.c.account_sid == account_sid
-                    )
-                ).first()
+                row = message_of(conn, account_sid, sid)
                 if row is not None:
                     ex_sid, tok = ex_sid or row.execution_sid, tok or row.token
                     values: dict[str, Any] = {"status": status or "unknown"}
                     if params.get("ErrorCode"):
                         values["error_code"] = str(params["ErrorCode"])[:16]
-                    conn.execute(update(m).where(m.c.sid == sid).values(values))
+                    update_message(conn, sid, values)
             if ex_sid and tok and status:
                 ex = svc.runner.load(conn, ex_sid)
                 if not ended(ex):

@@ -25,7 +25,6 @@ from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult
-from callboard.store import tables as t
 from callboard.store.calls import (
     call_execution,
     insert_call,
@@ -33,8 +32,8 @@ from callboard.store.calls import (
     twiml_seq,
     update_call,
 )
-from callboard.store.db import insert_rows
 from callboard.store.executions import active_execution_sid, execution_status
+from callboard.store.notifications import add_notifications
 from callboard.store.values import loads, to_db_time
 
 if TYPE_CHECKING:
@@ -271,9 +270,8 @@ class CallWebhooks:
             if warnings
             else f"Unexpected event ({what}): execution {execution_sid} is active for this contact"
         )
-        insert_rows(
+        add_notifications(
             conn,
-            t.notifications,
             [
                 {
                     "account_sid": account_sid,

@@ -15,7 +15,7 @@ import threading
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from callboard.events.envelope import (
     EXECUTION_ENDED,
@@ -26,8 +26,8 @@ from callboard.events.envelope import (
     ms_time,
 )
 from callboard.events.tables import events
-from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.executions import find_execution_by_sid
 from callboard.store.values import to_db_time
 
 __all__ = ["ExecutionLike", "event_row", "record_events", "wakeup"]
@@ -93,13 +93,7 @@ def record_events(
     created = ex.date_created
     initiated_by = ex.initiated_by
     if (ended and not reason) or ((started or ended) and (created is None or not initiated_by)):
-        row = conn.execute(
-            select(
-                t.executions.c.date_created,
-                t.executions.c.initiated_by,
-                t.executions.c.ended_reason,
-            ).where(t.executions.c.sid == ex.sid)
-        ).first()
+        row = find_execution_by_sid(conn, ex.sid)
         if row is not None:
             created = created or row.date_created
             initiated_by = initiated_by or row.initiated_by

@@ -43,8 +43,8 @@ from callboard.events.tables import (
 )
 from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
-from callboard.store import tables as t
 from callboard.store.db import Database
+from callboard.store.flows import find_flow
 from callboard.store.values import to_db_time
 
 __all__ = [
@@ -281,12 +281,7 @@ class EventStreams:
     def check_flow(self, account_sid: str, flow_sid: str) -> int:
         """NotFound unless the flow is the account's; returns the newest event id."""
         with self.db.read() as conn:
-            found = conn.execute(
-                select(t.flows.c.sid).where(
-                    t.flows.c.sid == flow_sid, t.flows.c.account_sid == account_sid
-                )
-            ).first()
-            if found is None:
+            if find_flow(conn, account_sid, flow_sid) is None:
                 raise NotFound("Flow", flow_sid)
             last = conn.execute(select(func.max(events.c.id))).scalar_one_or_none()
         return int(last or 0)

@@ -27,12 +27,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-
 from callboard.engine.io import EndExecution
 from callboard.runtime.executor import Executor
-from callboard.store import tables as t
-from callboard.store.executions import delete_executions
+from callboard.store.executions import (
+    count_expired,
+    count_stuck,
+    delete_executions,
+    expired_sids,
+    stuck_sids,
+)
+from callboard.store.notifications import prune_notifications
+from callboard.store.outbox import prune_finished_jobs
+from callboard.store.requests import prune_requests
 from callboard.store.values import to_db_time
 
 __all__ = ["PurgeCounts", "PurgeReport", "RetentionJob", "RetentionPolicy", "count", "purge"]
@@ -87,19 +93,10 @@ class PurgeReport:
 def count(service: Executor, policy: RetentionPolicy, now: datetime | None = None) -> PurgeCounts:
     """How many executions a purge at ``now`` would delete (``--dry-run``)."""
     now = now or service.env.now()
-    e = t.executions
     with service.db.read() as conn:
-        expired = conn.execute(
-            select(func.count())
-            .select_from(e)
-            .where(e.c.status == "ended", e.c.ended_at <= policy.ended_before(now))
-        ).scalar_one()
-        stuck = conn.execute(
-            select(func.count())
-            .select_from(e)
-            .where(e.c.status == "active", e.c.date_created <= policy.created_before(now))
-        ).scalar_one()
-    return PurgeCounts(int(expired), int(stuck))
+        expired = count_expired(conn, policy.ended_before(now))
+        stuck = count_stuck(conn, policy.created_before(now))
+    return PurgeCounts(expired, stuck)
 
 
 def purge(
@@ -151,17 +148,9 @@ def purge(
 def _expired_batch(
     service: Executor, policy: RetentionPolicy, now: datetime, batch_size: int
 ) -> int:
-    e = t.executions
-    query = (
-        select(e.c.sid)
-        .where(e.c.status == "ended", e.c.ended_at <= policy.ended_before(now))
-        .order_by(e.c.ended_at)
-        .limit(batch_size)
-    )
-    if service.db.for_update():
-        query = query.with_for_update(skip_locked=True)
+    skip_locked = service.db.for_update()
     with service.db.write() as conn:
-        sids = list(conn.execute(query).scalars())
+        sids = expired_sids(conn, policy.ended_before(now), batch_size, skip_locked=skip_locked)
         if sids:
             delete_executions(conn, sids)
     return len(sids)
@@ -174,18 +163,10 @@ def _stuck_batch(
     batch_size: int,
 ) -> tuple[int, int]:
     """End and delete up to ``batch_size`` stuck executions: (ended, deleted)."""
-    e = t.executions
-    query = (
-        select(e.c.sid)
-        .where(e.c.status == "active", e.c.date_created <= policy.created_before(now))
-        .order_by(e.c.date_created)
-        .limit(batch_size)
-    )
-    if service.db.for_update():
-        query = query.with_for_update(skip_locked=True)
+    skip_locked = service.db.for_update()
     ended = 0
     with service.db.write() as conn:
-        sids = list(conn.execute(query).scalars())
+        sids = stuck_sids(conn, policy.created_before(now), batch_size, skip_locked=skip_locked)
         done: list[str] = []
         for sid in sids:
             savepoint = conn.begin_nested()
@@ -207,25 +188,9 @@ def _prune_orphans(service: Executor, policy: RetentionPolicy, now: datetime) ->
     hang-up, issue 4) that belong to no execution."""
     cutoff = policy.ended_before(now)
     with service.db.write() as conn:
-        conn.execute(
-            delete(t.outbox).where(
-                t.outbox.c.execution_sid.is_(None),
-                t.outbox.c.status.in_(("done", "failed")),
-                t.outbox.c.date_created <= cutoff,
-            )
-        )
-        conn.execute(
-            delete(t.processed_requests).where(
-                t.processed_requests.c.execution_sid.is_(None),
-                t.processed_requests.c.date_created <= cutoff,
-            )
-        )
-        conn.execute(
-            delete(t.notifications).where(
-                t.notifications.c.execution_sid.is_(None),
-                t.notifications.c.date_created <= cutoff,
-            )
-        )
+        prune_finished_jobs(conn, cutoff)
+        prune_requests(conn, cutoff)
+        prune_notifications(conn, cutoff)
 
 
 class RetentionJob:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
@@ -17,6 +17,8 @@ __all__ = [
     "ENDED_CALL_STATUSES",
     "LiveCall",
     "call_execution",
+    "call_row",
+    "calls_of",
     "insert_call",
     "keep_twiml",
     "latest_twiml",
@@ -104,8 +106,16 @@ def twiml_seq(conn: Connection, execution_sid: str) -> int:
     return int(value or 0)
 
 
-def calls_of(conn: Connection, **where: Any) -> Sequence[Any]:
-    q = select(_c)
-    for name, value in where.items():
-        q = q.where(_c.c[name] == value)
-    return conn.execute(q.order_by(_c.c.date_created)).all()
+def calls_of(conn: Connection, account_sid: str, flow_sid: str, contact: str) -> Sequence[Any]:
+    """The flow's last 100 calls (with ``contact``, when given), newest first."""
+    q = select(_c).where(_c.c.account_sid == account_sid, _c.c.flow_sid == flow_sid)
+    if contact:
+        q = q.where(or_(_c.c.from_address == contact, _c.c.to_address == contact))
+    return conn.execute(q.order_by(_c.c.date_created.desc()).limit(100)).all()
+
+
+def call_row(conn: Connection, call_sid: str, account_sid: str | None = None) -> Any:
+    q = select(_c).where(_c.c.sid == call_sid)
+    if account_sid is not None:
+        q = q.where(_c.c.account_sid == account_sid)
+    return conn.execute(q).first()

@@ -6,23 +6,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Select, delete, select, update
+from sqlalchemy import Column, Connection, Select, delete, func, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
 __all__ = [
     "active_execution_sid",
+    "count_expired",
+    "count_stuck",
     "delete_executions",
     "delete_flow_executions",
     "execution_owner_flow",
     "execution_status",
     "executions_listing",
+    "expired_sids",
     "find_execution",
+    "find_execution_by_sid",
     "insert_execution",
     "load_active_for_run",
     "load_for_run",
     "lock_free_executions",
+    "stuck_sids",
     "update_execution",
 ]
 
@@ -164,3 +169,52 @@ def executions_listing(
     if created_to is not None:
         query = query.where(_e.c.date_created < created_to)
     return query, [_e.c.date_created, _e.c.sid]
+
+
+def count_expired(conn: Connection, ended_before: datetime) -> int:
+    """Ended executions that ended at or before ``ended_before`` (naive UTC)."""
+    query = select(func.count()).select_from(_e)
+    query = query.where(_e.c.status == "ended", _e.c.ended_at <= ended_before)
+    return int(conn.execute(query).scalar_one())
+
+
+def count_stuck(conn: Connection, created_before: datetime) -> int:
+    """Active executions created at or before ``created_before`` (naive UTC)."""
+    query = select(func.count()).select_from(_e)
+    query = query.where(_e.c.status == "active", _e.c.date_created <= created_before)
+    return int(conn.execute(query).scalar_one())
+
+
+def expired_sids(
+    conn: Connection, ended_before: datetime, limit: int, *, skip_locked: bool
+) -> list[str]:
+    """Up to ``limit`` of those :func:`count_expired` counts, earliest ended first."""
+    query = (
+        select(_e.c.sid)
+        .where(_e.c.status == "ended", _e.c.ended_at <= ended_before)
+        .order_by(_e.c.ended_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [str(sid) for sid in conn.execute(query).scalars()]
+
+
+def stuck_sids(
+    conn: Connection, created_before: datetime, limit: int, *, skip_locked: bool
+) -> list[str]:
+    """Up to ``limit`` of those :func:`count_stuck` counts, oldest first."""
+    query = (
+        select(_e.c.sid)
+        .where(_e.c.status == "active", _e.c.date_created <= created_before)
+        .order_by(_e.c.date_created)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [str(sid) for sid in conn.execute(query).scalars()]
+
+
+def find_execution_by_sid(conn: Connection, execution_sid: str) -> Any:
+    """The execution's row, or None."""
+    return conn.execute(select(_e).where(_e.c.sid == execution_sid)).first()

@@ -6,12 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
-__all__ = ["insert_messages", "latest_messages", "update_message"]
+__all__ = [
+    "conversation",
+    "insert_messages",
+    "latest_messages",
+    "message_of",
+    "update_message",
+]
 
 _m = t.messages
 
@@ -34,3 +40,23 @@ def latest_messages(
     return conn.execute(
         query.order_by(_m.c.date_created.desc(), _m.c.sid.desc()).limit(limit)
     ).all()
+
+
+def message_of(conn: Connection, account_sid: str, sid: str) -> Any:
+    """The account's message (execution_sid, token), or None."""
+    return conn.execute(
+        select(_m.c.execution_sid, _m.c.token).where(
+            _m.c.sid == sid, _m.c.account_sid == account_sid
+        )
+    ).first()
+
+
+def conversation(
+    conn: Connection, account_sid: str, flow_sid: str, contact: str, limit: int
+) -> Sequence[Any]:
+    """The flow's last ``limit`` messages (with ``contact``, when given), newest first."""
+    query = select(_m).where(_m.c.account_sid == account_sid, _m.c.flow_sid == flow_sid)
+    if contact:
+        query = query.where(or_(_m.c.from_address == contact, _m.c.to_address == contact))
+    query = query.order_by(_m.c.date_created.desc(), _m.c.sid.desc()).limit(limit)
+    return conn.execute(query).all()

@@ -4,14 +4,15 @@ event ignored with 81002...)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
-__all__ = ["add_notifications", "notifications_of"]
+__all__ = ["add_notifications", "notifications_of", "prune_notifications"]
 
 _n = t.notifications
 
@@ -35,3 +36,8 @@ def notifications_of(
     if flow_sid is not None:
         query = query.where(_n.c.flow_sid == flow_sid)
     return conn.execute(query.order_by(_n.c.id.desc()).limit(limit)).all()
+
+
+def prune_notifications(conn: Connection, cutoff: datetime) -> None:
+    """Delete the notifications that belong to no execution, made at or before ``cutoff``."""
+    conn.execute(delete(_n).where(_n.c.execution_sid.is_(None), _n.c.date_created <= cutoff))

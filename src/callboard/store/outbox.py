@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
-__all__ = ["any_due", "claim_jobs", "insert_jobs", "settle_job"]
+__all__ = ["any_due", "claim_jobs", "insert_jobs", "prune_finished_jobs", "settle_job"]
 
 _o, _e = t.outbox, t.executions
 _DUE = or_(_o.c.status == "pending", _o.c.status == "running")
@@ -68,3 +68,15 @@ def settle_job(conn: Connection, job: dict[str, Any], values: dict[str, Any]) ->
     """Update the claimed job (done / pending again / failed) while the lease is still
     ours; False when another worker took it over."""
     return bool(conn.execute(update(_o).where(_ours(job)).values(values)).rowcount)
+
+
+def prune_finished_jobs(conn: Connection, cutoff: datetime) -> None:
+    """Delete the finished jobs (done or failed) that belong to no execution (a call's
+    hang-up), made at or before ``cutoff``."""
+    conn.execute(
+        delete(_o).where(
+            _o.c.execution_sid.is_(None),
+            _o.c.status.in_(("done", "failed")),
+            _o.c.date_created <= cutoff,
+        )
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
-__all__ = ["remember_request", "stored_answer"]
+__all__ = ["prune_requests", "remember_request", "stored_answer"]
 
 _p = t.processed_requests
 
@@ -38,3 +38,8 @@ def remember_request(
         "execution_sid": execution_sid,
     }
     insert_rows(conn, _p, [row])
+
+
+def prune_requests(conn: Connection, cutoff: datetime) -> None:
+    """Delete the processed requests that belong to no execution, made at or before ``cutoff``."""
+    conn.execute(delete(_p).where(_p.c.execution_sid.is_(None), _p.c.date_created <= cutoff))
