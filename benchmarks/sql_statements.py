@@ -12,6 +12,9 @@ Every statement the database receives is counted twice over:
 * ``driver``: sqlite3's trace callback on every pooled connection, which also sees the
   statements sent straight to the driver and the transaction control (BEGIN/COMMIT).
 
+Also counted: the shell's modules (everything but the pure core: flow, engine, widgets)
+whose code ran during the request, and their packages (a profiler hook).
+
 Each request is measured after a warm-up request of the same kind (caches filled, the
 flow's definition parsed), as a steady server would see it. Also printed: how many times
 the request read the ``flows`` row, locked/read the ``executions`` row, and read the
@@ -27,6 +30,7 @@ import json
 import sqlite3
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +42,7 @@ from starlette.testclient import TestClient
 from callboard.api.signatures import sign
 
 ROOT = Path(__file__).resolve().parents[1]
+CORE = ("flow", "engine", "widgets")  # the pure core: not counted as the shell's modules
 
 
 def flow() -> dict[str, Any]:
@@ -104,12 +109,17 @@ class Counter:
     def __init__(self) -> None:
         self.sqlalchemy: list[str] = []
         self.driver: list[str] = []
+        self.modules: set[str] = set()
         self.on = False
 
     def count(self) -> dict[str, Any]:
         statements = [s for s in self.driver if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
         upper = [" ".join(s.split()).upper() for s in statements]
+        shell = sorted(m for m in self.modules if m.split(".")[1] not in CORE)
         return {
+            "shell_modules": len(shell),
+            "shell_packages": len({m.split(".")[1] for m in shell}),
+            "_modules": shell,
             "sqlalchemy": len(self.sqlalchemy),
             "driver": len(self.driver),
             "driver_without_begin_commit": len(statements),
@@ -131,11 +141,18 @@ class Counter:
     def measuring(self) -> Iterator[None]:
         self.sqlalchemy.clear()
         self.driver.clear()
+        self.modules.clear()
         self.on = True
         try:
             yield
         finally:
             self.on = False
+
+    def profile(self, frame: Any, event: str, arg: Any) -> None:
+        if self.on and event == "call":
+            name = frame.f_globals.get("__name__", "")
+            if name.startswith("callboard."):
+                self.modules.add(name)
 
 
 def engine_of(service: Any) -> Any:
@@ -161,6 +178,9 @@ def measure() -> dict[str, Any]:
         build_services = None
 
     counter = Counter()
+    # every thread started from now on (the test client's, the thread pool's) is profiled
+    threading.setprofile(counter.profile)
+    sys.setprofile(counter.profile)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/cb.db", data_dir=Path(tmp))
         if build_services is not None:
@@ -243,6 +263,8 @@ def measure() -> dict[str, Any]:
         close = getattr(service, "close", None)
         if callable(close):
             close()
+    sys.setprofile(None)
+    threading.setprofile(None)  # type: ignore[arg-type]
     return {"inbound_sms": inbound, "rest_create": created, "_last": statements}
 
 
@@ -259,7 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in found.items():
         print(f"{name}:")
         for key, value in figures.items():
-            print(f"  {key:30} {value}")
+            if not key.startswith("_"):
+                print(f"  {key:30} {value}")
+        if args.show:
+            print(
+                "  shell modules: "
+                + ", ".join(m.removeprefix("callboard.") for m in figures["_modules"])
+            )
     if args.show:
         for name, statements in last.items():
             print(f"{name} statements:")

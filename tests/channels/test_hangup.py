@@ -18,7 +18,7 @@ from callboard.api.app import create_app
 from callboard.channels.config import ChannelConfig
 from callboard.channels.webhooks import Channels
 from callboard.commands.compose import build_services
-from callboard.runtime.inbound import EMPTY_TWIML
+from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.retention import RetentionPolicy, purge
 from callboard.runtime.service import Callboard
 from callboard.runtime.worker import Worker

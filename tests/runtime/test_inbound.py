@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from callboard.engine.io import CallEvent, InboundMessage
-from callboard.runtime.inbound import EMPTY_TWIML, InboundResult
+from callboard.runtime.inbound_results import EMPTY_TWIML, InboundResult
 from callboard.runtime.records import Account, InvalidParameter, NotFound
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t

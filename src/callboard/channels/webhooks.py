@@ -48,7 +48,7 @@ from callboard.channels.webhooks_voice import (
 )
 from callboard.engine.io import CallEvent, MessageStatus
 from callboard.runtime.flows import require_flow
-from callboard.runtime.inbound import EMPTY_TWIML
+from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound
 from callboard.runtime.service import Callboard
 from callboard.store.calls import call_execution

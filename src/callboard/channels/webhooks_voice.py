@@ -21,8 +21,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection
 
 from callboard.engine.io import CallEvent, EndExecution
-from callboard.runtime.flows import require_flow
-from callboard.runtime.inbound import EMPTY_TWIML
+from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult
 from callboard.store.calls import (
@@ -32,9 +31,9 @@ from callboard.store.calls import (
     twiml_seq,
     update_call,
 )
-from callboard.store.executions import active_execution_sid, execution_status
+from callboard.store.executions import execution_status
 from callboard.store.notifications import add_notifications
-from callboard.store.values import loads, to_db_time
+from callboard.store.values import to_db_time
 
 if TYPE_CHECKING:
     from callboard.channels.router import ChannelRouter
@@ -82,25 +81,22 @@ class CallWebhooks:
         svc = self.service
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            exclusive = not self._concurrent(conn, account_sid, flow_sid, contact, test_user)
-            if exclusive:
-                active = active_execution_sid(conn, flow_sid, contact)
-                if active is not None:
-                    self.warn(conn, account_sid, flow_sid, active, f"call {call_sid}")
-                    return {"twiml": HANGUP_TWIML, "execution_sid": active}, active
-            ex, result = svc.executor.start_in(
+            routed = svc.inbound.route_call_in(
                 conn,
                 account_sid,
                 flow_sid,
-                trigger="incomingCall",
-                contact=contact,
-                flow_address=address,
-                data=dict(params),
+                contact,
+                address,
+                dict(params),
                 initiated_by=call_sid,
-                exclusive=exclusive,
                 test_user=test_user,
             )
-            twiml = _twiml_of(result)
+            if routed.result is None:  # the contact's active execution refuses it
+                active = routed.execution_sid
+                self.warn(conn, account_sid, flow_sid, active, f"call {call_sid}")
+                return {"twiml": HANGUP_TWIML, "execution_sid": active}, active
+            ex_sid = routed.execution_sid
+            twiml = _twiml_of(routed.result)
             now = to_db_time(svc.env.now())
             insert_call(
                 conn,
@@ -108,7 +104,7 @@ class CallWebhooks:
                     "sid": call_sid,
                     "account_sid": account_sid,
                     "flow_sid": flow_sid,
-                    "execution_sid": ex.sid,
+                    "execution_sid": ex_sid,
                     "token": None,
                     "channel": channel,
                     "direction": "inbound",
@@ -122,23 +118,10 @@ class CallWebhooks:
                     "date_updated": now,
                 },
             )
-            return {"twiml": twiml, "execution_sid": ex.sid, "seq": 0}, ex.sid
+            return {"twiml": twiml, "execution_sid": ex_sid, "seq": 0}, ex_sid
 
         answer, _ = svc.idempotent(f"call:{account_sid}:{call_sid}:start", account_sid, work)
         return self.finish(answer)
-
-    def _concurrent(
-        self, conn: Connection, account_sid: str, flow_sid: str, contact: str, test_user: bool
-    ) -> bool:
-        row = require_flow(conn, account_sid, flow_sid)
-        test = test_user or contact in (loads(row.test_users) or [])
-        revision = row.latest_revision if test else row.latest_published
-        if revision is None:
-            return True
-        try:
-            return self.service.runner.definition(conn, flow_sid, revision).allow_concurrent_calls
-        except Exception:  # an unreadable revision: start_in says why
-            return True
 
     def call_status(
         self,

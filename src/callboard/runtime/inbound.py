@@ -24,7 +24,6 @@ TwiML) without running anything again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,72 +34,22 @@ from callboard.engine.core import Env
 from callboard.engine.io import CallEvent, InboundMessage
 from callboard.runtime.executor import Executor
 from callboard.runtime.flows import require_flow
+from callboard.runtime.inbound_results import (
+    EMPTY_TWIML,
+    InboundResult,
+    Notification,
+    RoutedCall,
+)
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult
 from callboard.store.db import Database
-from callboard.store.executions import execution_owner_flow
+from callboard.store.executions import active_execution_sid, execution_owner_flow
 from callboard.store.notifications import add_notifications, notifications_of
 from callboard.store.requests import remember_request, stored_answer
 from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
-__all__ = ["EMPTY_TWIML", "InboundResult", "InboundService", "Notification"]
+__all__ = ["InboundService"]
 
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 RACE_RETRIES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    """What a webhook did (and what to answer).
-
-    ``execution_sid``: the execution it went to (None: no execution); ``started``: it
-    started that execution; ``accepted``: the engine took it (False: ignored, 81002 in
-    ``warnings``); ``duplicate``: the request was seen before and nothing ran again;
-    ``twiml``: the body to answer Twilio with (``text/xml``)."""
-
-    execution_sid: str | None
-    started: bool
-    accepted: bool
-    duplicate: bool = False
-    twiml: str = EMPTY_TWIML
-    status: str | None = None  # the execution's status afterwards
-    warnings: list[dict[str, Any]] = field(default_factory=list)  # {"code", "message"}
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "execution_sid": self.execution_sid,
-            "started": self.started,
-            "accepted": self.accepted,
-            "twiml": self.twiml,
-            "status": self.status,
-            "warnings": self.warnings,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], *, duplicate: bool) -> InboundResult:
-        return cls(
-            execution_sid=data.get("execution_sid"),
-            started=bool(data.get("started")),
-            accepted=bool(data.get("accepted")),
-            duplicate=duplicate,
-            twiml=str(data.get("twiml") or EMPTY_TWIML),
-            status=data.get("status"),
-            warnings=list(data.get("warnings") or []),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A warning that belongs to no step (e.g. 81002, an inbound message ignored)."""
-
-    id: int
-    account_sid: str
-    flow_sid: str | None
-    execution_sid: str | None
-    code: int
-    level: str
-    message: str
-    request_key: str | None
-    date_created: Any  # aware datetime
 
 
 def _retryable(exc: OperationalError) -> bool:
@@ -265,6 +214,56 @@ class InboundService:
             status=result.status,
             warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
         )
+
+    def route_call_in(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        contact: str,
+        flow_address: str,
+        data: dict[str, Any],
+        *,
+        initiated_by: str,
+        test_user: bool = False,
+    ) -> RoutedCall:
+        """THE inbound routing rule for a call, on an open write connection: a new
+        execution on ``incomingCall`` — one per call when the revision that would run
+        has ``flags.allow_concurrent_calls``, else one per contact: while the contact
+        has an active execution, the call is refused (``result`` None; the caller
+        answers 81002 and ``<Hangup/>``)."""
+        exclusive = not self._concurrent_calls(conn, account_sid, flow_sid, contact, test_user)
+        if exclusive:
+            active = active_execution_sid(conn, flow_sid, contact)
+            if active is not None:
+                return RoutedCall(active, None)
+        ex, result = self.executor.start_in(
+            conn,
+            account_sid,
+            flow_sid,
+            trigger="incomingCall",
+            contact=contact,
+            flow_address=flow_address,
+            data=data,
+            initiated_by=initiated_by,
+            exclusive=exclusive,
+            test_user=test_user,
+        )
+        return RoutedCall(ex.sid, result)
+
+    def _concurrent_calls(
+        self, conn: Connection, account_sid: str, flow_sid: str, contact: str, test_user: bool
+    ) -> bool:
+        row = require_flow(conn, account_sid, flow_sid)
+        test = test_user or contact in (loads(row.test_users) or [])
+        revision = row.latest_revision if test else row.latest_published
+        if revision is None:
+            return True
+        try:
+            definition = self.executor.runner.definition(conn, flow_sid, revision)
+        except Exception:  # an unreadable revision: start_in says why
+            return True
+        return definition.allow_concurrent_calls
 
     def note_in(
         self,

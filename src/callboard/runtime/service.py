@@ -28,7 +28,8 @@ from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.executions import ExecutionService
 from callboard.runtime.executor import Executor
 from callboard.runtime.flows import FlowService
-from callboard.runtime.inbound import InboundResult, InboundService, Notification
+from callboard.runtime.inbound import InboundService
+from callboard.runtime.inbound_results import InboundResult, Notification
 from callboard.runtime.outbox import Outbox
 from callboard.runtime.ports import OutboxHandler, RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider, SimulatorProvider
