@@ -14,7 +14,7 @@ from callboard.commands.compose import build_services
 from callboard.engine.env import FakeEnv
 from callboard.engine.io import Event, HttpRequest, SendMessage, effect_from_json
 from callboard.runtime.http_requests import MockTable, http_result
-from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
+from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.store.values import loads
 
 __all__ = ["replay_durable"]

@@ -4,7 +4,6 @@ Twilio's error bodies."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from callboard.api.errors import ApiError, not_found
 from callboard.api.services import Services
 from callboard.runtime.records import Account, NotFound, ServiceError
 from callboard.runtime.service import Callboard
+from callboard.store.sids import sid_regex
 
 __all__ = [
     "ResourceRoute",
@@ -33,7 +33,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-_SID_RE = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}$") for prefix in ("FW", "FN", "FT")}
+_SID_RE = {prefix: sid_regex(prefix) for prefix in ("FW", "FN", "FT")}
 
 
 def services_of(request: Request) -> Services:

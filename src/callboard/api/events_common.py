@@ -4,8 +4,6 @@ parameters and Twilio-paged responses."""
 
 from __future__ import annotations
 
-import re
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -15,10 +13,11 @@ from callboard.api.errors import ApiError, not_found
 from callboard.api.paging import page_response
 from callboard.events.service import EventStreams
 from callboard.runtime.records import Account
+from callboard.store.sids import sid_regex
 
 __all__ = ["SID", "account", "events_service", "page_response", "sid_param"]
 
-SID = {p: re.compile(rf"^{p}[0-9a-fA-F]{{32}}$") for p in ("DG", "DF", "FW")}
+SID = {p: sid_regex(p) for p in ("DG", "DF", "FW")}
 """Patterns of the SIDs in Events paths and parameters, by prefix."""
 
 

@@ -14,7 +14,6 @@ calls.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -33,13 +32,14 @@ from callboard.api.signatures import (
 )
 from callboard.api.urls import base_url
 from callboard.channels.webhooks import Channels
+from callboard.store.sids import sid_regex
 
 __all__ = ["channels_of", "openapi_paths", "routes"]
 
 log = logging.getLogger("callboard.webhooks")
 
-_AC = re.compile(r"^AC[0-9a-fA-F]{32}$")
-_FW = re.compile(r"^FW[0-9a-fA-F]{32}$")
+_AC = sid_regex("AC")
+_FW = sid_regex("FW")
 
 
 def channels_of(request: Request) -> Channels:

@@ -30,8 +30,8 @@ from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
 from callboard.channels.webhooks import Channels
 from callboard.runtime.flows import require_flow
-from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.runtime.records import InvalidParameter, NotFound
+from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.store.calls import call_row, calls_of, update_call
 from callboard.store.messages import conversation, insert_messages
 from callboard.store.values import dumps, from_db_time, loads, to_db_time

@@ -25,10 +25,11 @@ from callboard.runtime.local import (
     MockError,
     MockTable,
 )
+from callboard.store.sids import SID_HEX
 
 __all__ = ["COMMANDS", "chat", "format_message", "load_flow_file"]
 
-FLOW_SID = re.compile(r"FW[0-9a-fA-F]{32}")
+FLOW_SID = re.compile("FW" + SID_HEX)
 
 HELP = """Talk to the flow in FLOW_FILE (a Studio flow definition JSON) as an SMS contact.
 

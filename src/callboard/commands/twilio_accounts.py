@@ -5,15 +5,14 @@ The command joins the ``accounts`` group of :mod:`callboard.commands.accounts`.
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from callboard.commands.accounts import _fail, accounts, open_services
+from callboard.store.sids import sid_regex
 
 __all__ = ["COMMANDS", "set_twilio"]
 
-_AC = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_AC = sid_regex("AC")
 
 HELP = """Set the Twilio account ACCOUNT_SID's flows send and receive through.
 

@@ -52,6 +52,7 @@ from callboard.engine.io import (
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
 from callboard.runtime.loop import run_until_wait
 from callboard.runtime.message_resource import message_resource, segments
+from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 
 __all__ = [
     "DEFAULT_CONTACT",
@@ -65,8 +66,6 @@ __all__ = [
     "message_resource",
 ]
 
-DEFAULT_CONTACT = "+15550001111"
-DEFAULT_FLOW_ADDRESS = "+15550002222"
 
 StepCallback = Callable[[StepRecord], None]
 WarningCallback = Callable[[Warning], None]
