@@ -1,5 +1,5 @@
 """The ``event_deliveries`` queue behind :class:`callboard.events.delivery.EventDelivery`
-(mixed into it): fan-out of recorded events to their sinks, claiming due deliveries
+(held by it): fan-out of recorded events to their sinks, claiming due deliveries
 under a lease, and recording results (deleting what was delivered; retries with back-off;
 giving up after ``max_retry_seconds``), and pruning. See that module for the whole cycle.
 """
@@ -46,10 +46,13 @@ class DeliveryQueue:
     """Database side of event delivery, over ``db`` with ``config``, ``clock`` and
     ``rng`` (the back-off jitter)."""
 
-    db: Database
-    config: DeliveryConfig
-    clock: Clock
-    rng: random.Random
+    def __init__(
+        self, db: Database, config: DeliveryConfig, clock: Clock, rng: random.Random
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.rng = rng
 
     def now(self) -> datetime:
         return to_db_time(self.clock())
@@ -149,7 +152,7 @@ class DeliveryQueue:
                 conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
         return groups
 
-    def _record_success(self, sink_sid: str, ids: list[int]) -> None:
+    def record_success(self, sink_sid: str, ids: list[int]) -> None:
         if not ids:
             return
         d = event_deliveries
@@ -164,7 +167,7 @@ class DeliveryQueue:
                 .values(status="active", last_error=None, date_updated=self.now())
             )
 
-    def _record_failure(
+    def record_failure(
         self,
         sink_sid: str,
         attempted: list[Claimed],
@@ -260,7 +263,7 @@ class DeliveryQueue:
             )
         return int(gone.rowcount or 0)
 
-    def _release(self, ids: list[int]) -> None:
+    def release(self, ids: list[int]) -> None:
         """Make claimed deliveries due again now (claimed, but not sent this pass)."""
         with self.db.write() as conn:
             conn.execute(
