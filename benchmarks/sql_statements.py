@@ -15,6 +15,8 @@ Every statement the database receives is counted twice over:
 Also counted: the shell's modules (everything but the pure core: flow, engine, widgets)
 whose code ran during the request, and their packages (a profiler hook).
 
+A third request is the contact's reply to an execution waiting in a Send & Wait For
+Reply (the execution is loaded — and on PostgreSQL locked — by each "execution read").
 Each request is measured after a warm-up request of the same kind (caches filled, the
 flow's definition parsed), as a steady server would see it. Also printed: how many times
 the request read the ``flows`` row, locked/read the ``executions`` row, and read the
@@ -103,6 +105,32 @@ def flow() -> dict[str, Any]:
             },
         ],
     }
+
+
+def ask_flow() -> dict[str, Any]:
+    """Trigger → Send & Wait For Reply → Send Message: the reply to a waiting execution."""
+    definition = flow()
+    offset = {"x": 0, "y": 0}
+    definition["states"] = [
+        definition["states"][0],
+        {
+            "name": "remember",
+            "type": "send-and-wait-for-reply",
+            "transitions": [
+                {"event": "incomingMessage", "next": "reply"},
+                {"event": "timeout"},
+                {"event": "deliveryFailure"},
+            ],
+            "properties": {"body": "Your name?", "timeout": "600", "offset": offset},
+        },
+        {
+            "name": "reply",
+            "type": "send-message",
+            "transitions": [{"event": "sent"}, {"event": "failed"}],
+            "properties": {"body": "Thanks {{widgets.remember.inbound.Body}}", "offset": offset},
+        },
+    ]
+    return definition
 
 
 class Counter:
@@ -222,14 +250,23 @@ def measure() -> dict[str, Any]:
             )
             made.raise_for_status()
             flow_sid = made.json()["sid"]
-            path = f"/v1/Accounts/{account.sid}/Flows/{flow_sid}"
-            url = f"http://testserver{path}"
+            asking = client.post(
+                "/v2/Flows",
+                data={
+                    "FriendlyName": "ask",
+                    "Status": "published",
+                    "Definition": json.dumps(ask_flow()),
+                },
+            )
+            asking.raise_for_status()
 
-            def sms(n: int) -> None:
+            def sms(n: int, contact: int | None = None, flow: str = flow_sid) -> None:
+                path = f"/v1/Accounts/{account.sid}/Flows/{flow}"
+                url = f"http://testserver{path}"
                 params = {
                     "MessageSid": f"SM{n:032x}",
                     "AccountSid": account.sid,
-                    "From": f"+1555000{n:04d}",
+                    "From": f"+1555000{contact if contact is not None else n:04d}",
                     "To": "+15559990000",
                     "Body": "hi",
                     "NumMedia": "0",
@@ -260,12 +297,25 @@ def measure() -> dict[str, Any]:
                 rest(2)
             created = counter.count()
             statements["rest_create"] = list(counter.driver)
+            ask = asking.json()["sid"]
+            sms(10, 10, ask)  # warm-up: starts an execution that waits
+            sms(11, 10, ask)  # its reply
+            sms(12, 12, ask)  # starts another one
+            with counter.measuring():
+                sms(13, 12, ask)  # the reply to a waiting execution
+            reply = counter.count()
+            statements["sms_reply"] = list(counter.driver)
         close = getattr(service, "close", None)
         if callable(close):
             close()
     sys.setprofile(None)
     threading.setprofile(None)  # type: ignore[arg-type]
-    return {"inbound_sms": inbound, "rest_create": created, "_last": statements}
+    return {
+        "inbound_sms": inbound,
+        "sms_reply": reply,
+        "rest_create": created,
+        "_last": statements,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

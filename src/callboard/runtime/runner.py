@@ -44,7 +44,7 @@ from callboard.store.messages import insert_messages
 from callboard.store.outbox import insert_jobs
 from callboard.store.steps import insert_steps
 from callboard.store.timers import cancel_timers, insert_timers
-from callboard.store.values import dumps, loads, to_db_time
+from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
 __all__ = ["Runner"]
 
@@ -244,4 +244,6 @@ def _loaded(row: Any) -> LoadedExecution:
         test_user=bool(row.test_user),
         state=ExecutionState.from_json(data) if data else None,
         exclusive=row.active_contact is not None or row.status != "active",
+        initiated_by=row.initiated_by or "",
+        date_created=from_db_time(row.date_created),
     )

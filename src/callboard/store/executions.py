@@ -43,6 +43,8 @@ _FOR_RUN = select(
     _e.c.test_user,
     _e.c.state,
     _e.c.active_contact,
+    _e.c.initiated_by,
+    _e.c.date_created,
 )
 
 
