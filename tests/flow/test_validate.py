@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import callboard.engine  # noqa: F401  (load the engine before the widgets)
+from callboard.contract.widget import Prop
 from callboard.flow.model import FlowDefinition, FlowFormatError, load_flow
-from callboard.flow.validate import (
+from callboard.validation.definition import (
     FALLBACK_OPERATORS,
     SCHEMA_URL,
     STUDIO_TYPES,
@@ -24,9 +24,8 @@ from callboard.flow.validate import (
     validate,
     validate_flow,
 )
-from callboard.flow.validate_props import PropChecker
+from callboard.validation.props import PropChecker
 from callboard.widgets import registry
-from callboard.widgets.base import Prop
 from callboard.widgets.send_message import SendMessageWidget
 
 FLOWS = Path(__file__).resolve().parents[2] / ".." / "shared" / "studio-flows"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select, text
 
+from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import InboundMessage
 from callboard.runtime import delivery, timers
 from callboard.runtime.records import Account, DeliveryResult
 from callboard.runtime.rows import to_db_time

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from callboard.channels.router import ChannelRouter
 from callboard.channels.twilio_provider import TwilioError
-from callboard.engine.io import Event
+from callboard.contract.io import Event
 from callboard.runtime.rows import dumps, loads, to_db_time
 from callboard.store import tables as t
 from callboard.store.db import insert_rows

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from callboard.channels.config import ChannelConfig
 from callboard.channels.twilio_provider import TwilioChannel, TwilioError
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     Event,
     PlaceCall,

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, or_, select, update
 from callboard.channels.call_driver import CallDriver, CallError, Heard
 from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
-from callboard.engine.io import InboundMessage
+from callboard.contract.io import InboundMessage
 from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.runtime.records import InvalidParameter, NotFound
 from callboard.runtime.rows import dumps, from_db_time, loads, to_db_time

@@ -47,7 +47,7 @@ from callboard.channels.webhooks_voice import (
     CallWebhooks,
     _ended,
 )
-from callboard.engine.io import CallEvent, MessageStatus
+from callboard.contract.io import CallEvent, MessageStatus
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound
 from callboard.store import tables as t

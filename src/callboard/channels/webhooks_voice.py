@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, func, select, update
 
 from callboard.channels.hangup import answering, hang_up_live_calls
-from callboard.engine.io import CallEvent, EndExecution
+from callboard.contract.io import CallEvent, EndExecution
 from callboard.runtime.delivery import ExecRow
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound

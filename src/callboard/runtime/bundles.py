@@ -18,6 +18,7 @@ from callboard.flow.model import FlowDefinition
 from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.records import NotFound
 from callboard.store import tables as t
+from callboard.widgets.registry import WIDGETS
 
 if TYPE_CHECKING:
     from callboard.runtime.delivery import ExecRow
@@ -58,7 +59,7 @@ def load_bundle(
         if isinstance(sid, str) and sid.startswith("FW") and sid != ex.flow_sid:
             wanted.setdefault(sid, str(state.properties.get("flow_revision") or ""))
     if not wanted:
-        return Bundle(main)
+        return Bundle(main, widgets=WIDGETS)
     pinned: dict[str, int] = {}
     if ex.state is not None:
         for frame in ex.state.frames[1:]:
@@ -87,4 +88,4 @@ def load_bundle(
         except NotFound:
             continue
         subflows[row.sid] = FlowRef(row.sid, revision, flow)
-    return Bundle(main, subflows)
+    return Bundle(main, subflows, widgets=WIDGETS)

@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
+from callboard.contract.io import EndExecution, Event
 from callboard.engine.core import Env, advance
-from callboard.engine.io import EndExecution, Event
 from callboard.engine.state import Bundle, ExecutionState
 from callboard.events.recording import record_events
 from callboard.flow.model import FlowDefinition

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from callboard.engine.io import TRIGGER_EVENTS, EndExecution, Start
+from callboard.contract.io import TRIGGER_EVENTS, EndExecution, Start
 from callboard.runtime.base import ServiceBase, delete_executions
 from callboard.runtime.delivery import ExecRow
 from callboard.runtime.records import (

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from callboard.engine.io import CallEvent, Event, InboundMessage
+from callboard.contract.io import CallEvent, Event, InboundMessage
 from callboard.runtime.base import ServiceBase
 from callboard.runtime.delivery import ExecRow
 from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound

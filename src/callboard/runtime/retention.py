@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 
-from callboard.engine.io import EndExecution
+from callboard.contract.io import EndExecution
 from callboard.runtime.base import delete_executions
 from callboard.runtime.rows import to_db_time
 from callboard.store import tables as t

@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from callboard.contract.io import Event
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
-from callboard.engine.io import Event
-from callboard.engine.state import Warning
+from callboard.engine.state import StepWarning
 from callboard.runtime.accounts import AccountsMixin
 from callboard.runtime.auth import CredentialCache
 from callboard.runtime.definitions import DefinitionCache
@@ -148,13 +148,13 @@ class Callboard(AccountsMixin, FlowsMixin, ExecutionsMixin, InboundMixin):
                 "ended",
                 ended_reason=None,
                 warnings=[
-                    Warning(81002, f"Unexpected event {event.kind}: the execution has ended")
+                    StepWarning(81002, f"Unexpected event {event.kind}: the execution has ended")
                 ],
             )
         return self.runner.run(conn, ex, event)
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 500) -> int:
-        """Deliver :class:`~callboard.engine.io.TimerFired` for every timer due at
+        """Deliver :class:`~callboard.contract.io.TimerFired` for every timer due at
         ``now`` (default: the env's clock), up to ``limit``. Returns how many fired.
         Each timer is deleted in the same transaction as its delivery; see
         :mod:`callboard.runtime.timers`."""

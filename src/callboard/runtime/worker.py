@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlalchemy import Connection, and_, or_, select, update
 
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     EndExecution,
     Event,

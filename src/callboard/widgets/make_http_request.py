@@ -26,7 +26,8 @@ is not a valid http(s) URL after Liquid, or a reserved parameter name (``method`
 
 from __future__ import annotations
 
-from callboard.engine.io import EffectResult, Event, HttpRequest
+from callboard.contract.io import EffectResult, Event, HttpRequest
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets._http import (
     HTTP_TIMEOUT,
     MAX_BYTES,
@@ -36,7 +37,6 @@ from callboard.widgets._http import (
     prepare_url,
     response_variables,
 )
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.common import key_values
 
 INTERNAL_ERROR = 81014

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import EffectResult, Event, HttpRequest
+from callboard.contract.io import EffectResult, Event, HttpRequest
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets._http import (
     HTTP_TIMEOUT,
     MAX_BYTES,
@@ -33,7 +34,6 @@ from callboard.widgets._http import (
     prepare_url,
     response_variables,
 )
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.common import key_values
 
 FUNCTION_ERROR = 81010

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from callboard.widgets.base import OFFSET, EnterSubflow, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.widget import OFFSET, EnterSubflow, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_values
 
 FLOW_SID = re.compile(r"FW[0-9a-fA-F]{32}")

@@ -35,7 +35,7 @@ import json
 import re
 from typing import Any
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_value_items
 
 PARSE_WARNING = 81027

@@ -10,7 +10,7 @@ declared; other properties are kept as they are.
 
 from __future__ import annotations
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
 
 
 class StartConversation(Widget):

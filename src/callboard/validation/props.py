@@ -1,5 +1,5 @@
-"""Property-level checks for :mod:`callboard.flow.validate` (JSON types, enums, ranges,
-Liquid syntax), driven by each widget's declared :class:`~callboard.widgets.base.Prop`.
+"""Property-level checks for :mod:`callboard.validation.definition` (JSON types, enums, ranges,
+Liquid syntax), driven by each widget's declared :class:`~callboard.contract.widget.Prop`.
 
 Messages follow the wording of Studio's JSON-schema validator ("integer found, string
 expected", "does not have a value in the enumeration [...]", "is missing but it is
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from callboard.flow.liquid import MAX_UNCLOSED, unclosed_openings
 
 if TYPE_CHECKING:
-    from callboard.widgets.base import Prop
+    from callboard.contract.widget import Prop
 
 __all__ = [
     "REQUIRED",

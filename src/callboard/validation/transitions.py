@@ -1,4 +1,4 @@
-"""Transition and condition checks for :mod:`callboard.flow.validate`: each state's
+"""Transition and condition checks for :mod:`callboard.validation.definition`: each state's
 ``transitions`` (known, non-duplicate events; ``next`` naming an existing widget) and the
 ``conditions`` of Split Based On's repeatable ``match`` transitions (operators, arguments,
 values)."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from callboard.flow.validate_props import (
+from callboard.validation.props import (
     REQUIRED,
     PropChecker,
     Sink,
@@ -19,7 +19,7 @@ from callboard.flow.validate_props import (
 )
 
 if TYPE_CHECKING:
-    from callboard.widgets.base import Widget
+    from callboard.contract.widget import Widget
 
 __all__ = [
     "CONDITION_KEYS",
