@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from callboard.contract.io import EffectResult, Event, HttpRequest
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
-from callboard.widgets._http import (
+from callboard.widgets.common import key_values
+from callboard.widgets.http_common import (
     HTTP_TIMEOUT,
     MAX_BYTES,
     UrlError,
@@ -37,7 +38,6 @@ from callboard.widgets._http import (
     prepare_url,
     response_variables,
 )
-from callboard.widgets.common import key_values
 
 INTERNAL_ERROR = 81014
 REQUEST_FAILED = 81016

@@ -17,7 +17,7 @@ from callboard.contract.widget import Widget
 
 __all__ = ["WIDGETS", "Registry", "all_widgets", "get"]
 
-_NOT_WIDGETS = {"registry", "common", "voice_common"}
+_NOT_WIDGETS = {"registry", "common", "http_common", "voice_common"}
 
 
 @cache

@@ -25,7 +25,8 @@ from typing import Any
 
 from callboard.contract.io import EffectResult, Event, HttpRequest
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
-from callboard.widgets._http import (
+from callboard.widgets.common import key_values
+from callboard.widgets.http_common import (
     HTTP_TIMEOUT,
     MAX_BYTES,
     UrlError,
@@ -34,7 +35,6 @@ from callboard.widgets._http import (
     prepare_url,
     response_variables,
 )
-from callboard.widgets.common import key_values
 
 FUNCTION_ERROR = 81010
 RESPONSE_ERROR = 81017
