@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from callboard.contract.widget import Prop
 from callboard.flow.model import FlowDefinition, FlowFormatError, load_flow
 from callboard.validation.definition import (
-    FALLBACK_OPERATORS,
     SCHEMA_URL,
+    STUDIO_OPERATORS,
     STUDIO_TYPES,
     Problem,
     ValidationReport,
@@ -455,7 +455,7 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
     (
         "condition-unknown-operator",
         [put("states/1/transitions/1/conditions/0/type", "equals")],
-        [("#/states/1/transitions/1/conditions/0/type", enum(FALLBACK_OPERATORS))],
+        [("#/states/1/transitions/1/conditions/0/type", enum(STUDIO_OPERATORS))],
     ),
     (
         "condition-operator-not-string",
@@ -578,7 +578,7 @@ def test_valid_variants(valid: list[Mutation]) -> None:
 
 
 def test_every_operator_is_accepted() -> None:
-    for operator in FALLBACK_OPERATORS:
+    for operator in STUDIO_OPERATORS:
         data = checked([put("states/1/transitions/1/conditions/0/type", operator)])
         assert validate(data) == [], operator
 
@@ -586,7 +586,7 @@ def test_every_operator_is_accepted() -> None:
 def test_the_fallback_operator_list_matches_the_conditions_module() -> None:
     from callboard.flow.conditions import OPERATORS
 
-    assert tuple(OPERATORS) == FALLBACK_OPERATORS
+    assert tuple(OPERATORS) == STUDIO_OPERATORS
 
 
 # (id, mutations, expected warnings as (property_path, message prefix))

@@ -26,7 +26,6 @@ from callboard.contract.io import (
 from callboard.contract.widget import Done, EnterSubflow, Outcome, Wait, Widget
 from callboard.engine.context import ENDED, initial_context
 from callboard.engine.env import Env
-from callboard.engine.run import WidgetRun
 from callboard.engine.state import (
     MAX_CONSECUTIVE,
     MAX_STEPS,
@@ -40,6 +39,7 @@ from callboard.engine.state import (
     Waiting,
     copy_json,
 )
+from callboard.engine.widget_run import WidgetRun
 from callboard.flow.liquid import TemplateError, render_template
 from callboard.flow.model import State
 

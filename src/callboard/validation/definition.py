@@ -41,13 +41,13 @@ from callboard.validation.props import (
     show,
     type_message,
 )
-from callboard.validation.transitions import FALLBACK_OPERATORS, TransitionChecker
+from callboard.validation.transitions import STUDIO_OPERATORS, TransitionChecker
 from callboard.widgets.registry import WIDGETS
 
 __all__ = [
-    "FALLBACK_OPERATORS",
     "MAX_STATES",
     "SCHEMA_URL",
+    "STUDIO_OPERATORS",
     "STUDIO_TYPES",
     "Problem",
     "ValidationReport",
