@@ -119,3 +119,20 @@ def test_a_type_missing_from_the_catalog_is_not_supported() -> None:
     result = advance(Bundle(FlowRef("FW1", 1, FLOW), widgets=WIDGETS), None, START, FakeEnv())
     assert result.state.ended_reason == "failed"
     assert [(w.code, w.widget) for w in result.warnings] == [(81020, "say")]
+
+
+def test_the_validator_checks_against_the_catalog_it_is_handed() -> None:
+    from callboard.validation.definition import validate
+    from callboard.widgets.registry import WIDGETS
+
+    trigger = WIDGETS.get("trigger")
+    assert trigger is not None
+    catalog = Catalog(trigger, Echo())
+    assert validate(FLOW.raw, catalog) == []
+    [problem] = validate(FLOW.raw)  # the registry has no "echo"
+    assert problem.property_path == "#/states/1/type"
+    assert problem.message.startswith("does not have a value in the enumeration [")
+    studio = {**FLOW.raw, "states": [FLOW.raw["states"][0], {**FLOW.raw["states"][1]}]}
+    studio["states"][1]["type"] = "send-message"
+    [problem] = validate(studio, catalog)  # a Studio type this catalog lacks
+    assert problem.message == "widget type 'send-message' is not supported by Callboard"
