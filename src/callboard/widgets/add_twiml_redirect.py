@@ -29,6 +29,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "AddTwimlRedirect"]
+
 DEFAULT_TIMEOUT = 14400
 
 

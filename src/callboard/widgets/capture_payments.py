@@ -36,6 +36,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "CapturePayments"]
+
 RESULTS = {
     "success": "success",
     "payment-connector-error": "providerError",

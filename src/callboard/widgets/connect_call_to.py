@@ -39,6 +39,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "ConnectCallTo"]
+
 NOUNS = ("number", "number-multi", "client", "sip", "sim", "conference")
 MAX_NUMBERS = 10
 

@@ -25,6 +25,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "ConnectVirtualAgent"]
+
 
 class ConnectVirtualAgent(Widget):
     type = "connect-virtual-agent"

@@ -37,6 +37,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "ConnectVirtualAgentV2"]
+
 STATUSES = ("completed", "live-agent-handoff", "paused", "failed")
 
 

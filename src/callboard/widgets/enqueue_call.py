@@ -27,6 +27,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "EnqueueCall", "enqueue_result"]
+
 QUEUE_EVENTS = {"queue-full": "failedToEnqueue", "system-error": "callFailure"}
 
 

@@ -24,6 +24,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "ForkStream"]
+
 
 class ForkStream(Widget):
     type = "fork-stream"

@@ -48,6 +48,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "GatherInputOnCall"]
+
 
 class GatherInputOnCall(Widget):
     type = "gather-input-on-call"

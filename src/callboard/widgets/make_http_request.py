@@ -39,6 +39,8 @@ from callboard.widgets.http_common import (
     response_variables,
 )
 
+__all__ = ["WIDGET", "MakeHttpRequest"]
+
 INTERNAL_ERROR = 81014
 REQUEST_FAILED = 81016
 FORM = "application/x-www-form-urlencoded"

@@ -27,6 +27,8 @@ from callboard.contract.io import CallEvent, EffectResult, Event, PlaceCall
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.voice_common import bool_text, call_params, int_prop, text_prop
 
+__all__ = ["WIDGET", "MakeOutgoingCall"]
+
 STATUS_EVENTS = {
     "busy": "busy",
     "no-answer": "noAnswer",

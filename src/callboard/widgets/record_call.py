@@ -18,6 +18,8 @@ from callboard.contract.io import EffectResult, Event, StartRecording, StopRecor
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.voice_common import bool_text, call_sid, has_call, no_call, text_prop
 
+__all__ = ["WIDGET", "RecordCall"]
+
 
 class RecordCall(Widget):
     type = "record-call"

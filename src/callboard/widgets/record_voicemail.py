@@ -33,6 +33,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "RecordVoicemail"]
+
 
 class RecordVoicemail(Widget):
     type = "record-voicemail"

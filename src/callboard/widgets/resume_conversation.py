@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
 
+__all__ = ["WIDGET", "ResumeConversation"]
+
 
 class ResumeConversation(Widget):
     type = "resume-conversation"

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
 
+__all__ = ["WIDGET", "RunConversationRelay"]
+
 
 class RunConversationRelay(Widget):
     type = "run-conversation-relay"

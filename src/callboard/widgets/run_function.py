@@ -36,6 +36,8 @@ from callboard.widgets.http_common import (
     response_variables,
 )
 
+__all__ = ["WIDGET", "RunFunction"]
+
 FUNCTION_ERROR = 81010
 RESPONSE_ERROR = 81017
 CONCURRENCY_HEADER = "x-twilio-function-concurrency"

@@ -26,6 +26,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "SayPlay"]
+
 
 class SayPlay(Widget):
     type = "say-play"

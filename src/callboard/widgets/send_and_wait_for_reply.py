@@ -41,6 +41,8 @@ from callboard.contract.io import (
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.common import message_effect
 
+__all__ = ["WIDGET", "SendAndWaitForReply"]
+
 DEFAULT_TIMEOUT = 3600
 SEND_FAILED = 81011
 BAD_TIMEOUT = 81027

@@ -10,6 +10,8 @@ from callboard.contract.io import EffectResult, Event, SendMessage
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.common import message_effect
 
+__all__ = ["WIDGET", "SendMessageWidget"]
+
 
 class SendMessageWidget(Widget):
     type = "send-message"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 
+__all__ = ["WIDGET", "SendToAutoPilot"]
+
 
 class SendToAutoPilot(Widget):
     type = "send-to-auto-pilot"

@@ -30,6 +30,8 @@ from callboard.widgets.voice_common import (
     text_prop,
 )
 
+__all__ = ["WIDGET", "SendToFlex"]
+
 VOICE_ATTRIBUTES = '{"type":"inbound","name":"{{trigger.call.From}}"}'
 
 

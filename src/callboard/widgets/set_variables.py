@@ -38,6 +38,8 @@ from typing import Any
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_value_items
 
+__all__ = ["WIDGET", "SetVariables"]
+
 PARSE_WARNING = 81027
 _JSON_TYPES = frozenset({"json", "object"})
 _JSON_FLAGS = ("parse_as_json", "parseAsJson", "json")

@@ -33,6 +33,8 @@ from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Ru
 from callboard.flow.conditions import OPERATORS, UnknownOperator, evaluate, regex_error
 from callboard.flow.model import Condition, Transition
 
+__all__ = ["WIDGET", "SplitBasedOn"]
+
 NO_MATCH_WARNING = 81005
 _NO_VALUE = frozenset({"is_blank", "is_not_blank"})
 

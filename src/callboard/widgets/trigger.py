@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
 
+__all__ = ["WIDGET", "Trigger"]
+
 
 class Trigger(Widget):
     type = "trigger"
