@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_services
+from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import InboundMessage
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
 from callboard.events.tables import events
 from callboard.runtime.records import Account

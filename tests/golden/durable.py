@@ -11,8 +11,8 @@ from typing import Any
 
 from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_services
+from callboard.contract.io import Event, HttpRequest, SendMessage, effect_from_json
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import Event, HttpRequest, SendMessage, effect_from_json
 from callboard.runtime.http_requests import MockTable, http_result
 from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.store.values import loads

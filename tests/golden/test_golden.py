@@ -23,12 +23,13 @@ from pathlib import Path
 import pytest
 
 from callboard.commands.chat import format_message
+from callboard.contract.io import SendMessage
 from callboard.engine import Bundle, FlowRef
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import SendMessage
 from callboard.flow.model import load_flow
-from callboard.flow.validate import validate_flow
 from callboard.runtime.local import LocalRunner, MockTable
+from callboard.validation.definition import validate_flow
+from callboard.widgets.registry import WIDGETS
 from tests.golden.durable import replay_durable
 
 HERE = Path(__file__).resolve().parent
@@ -94,7 +95,7 @@ def replay(script: Script) -> list[str]:
         out.append("< " + format_message(effect))
 
     runner = LocalRunner(
-        Bundle(FlowRef(MAIN_SID, 1, main), subflows),
+        Bundle(FlowRef(MAIN_SID, 1, main), subflows, widgets=WIDGETS),
         FakeEnv(),
         on_message=on_message,
         mocks=mocks,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from callboard.engine.io import InboundMessage, TimerFired
+from callboard.contract.io import InboundMessage, TimerFired
 from callboard.runtime import runner
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.service import Callboard

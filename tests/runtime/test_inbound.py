@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from callboard.engine.io import CallEvent, InboundMessage
+from callboard.contract.io import CallEvent, InboundMessage
 from callboard.runtime.inbound_results import EMPTY_TWIML, InboundResult
 from callboard.runtime.records import Account, InvalidParameter, NotFound
 from callboard.runtime.service import Callboard

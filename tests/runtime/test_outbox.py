@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from callboard.contract.io import EffectResult, Event
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import EffectResult, Event
 from callboard.runtime import outbox
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard

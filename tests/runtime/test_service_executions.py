@@ -249,7 +249,7 @@ def test_concurrent_deliveries_to_one_execution_are_serialised(
     finds the execution ended and is ignored."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from callboard.engine.io import InboundMessage
+    from callboard.contract.io import InboundMessage
 
     flow_sid = _flow(service, account, ask_flow())
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")

@@ -11,8 +11,8 @@ from sqlalchemy import func, insert, select, text
 
 from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_services
+from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import InboundMessage
 from callboard.runtime import runner, timers
 from callboard.runtime.records import Account, RunResult
 from callboard.runtime.service import Callboard

@@ -29,7 +29,7 @@ from sqlalchemy import Connection
 
 from callboard.channels.router import ChannelRouter
 from callboard.channels.twilio_provider import TwilioError
-from callboard.engine.io import CallEvent, Event, Start
+from callboard.contract.io import CallEvent, Event, Start
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.records import RunResult

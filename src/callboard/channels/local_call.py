@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from callboard.engine.io import CallEvent, HttpRequest, Respond
+from callboard.contract.io import CallEvent, HttpRequest, Respond
 from callboard.runtime.http_requests import http_result
 from callboard.runtime.local import LocalRunner
 

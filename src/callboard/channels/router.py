@@ -27,8 +27,7 @@ from sqlalchemy import Connection
 
 from callboard.channels.config import ChannelConfig
 from callboard.channels.twilio_provider import TwilioChannel, TwilioError
-from callboard.engine.core import Env
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     Event,
     PlaceCall,
@@ -36,6 +35,7 @@ from callboard.engine.io import (
     StopRecording,
     effect_from_json,
 )
+from callboard.engine.core import Env
 from callboard.runtime.message_resource import message_resource
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import OutboundMessage

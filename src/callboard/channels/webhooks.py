@@ -46,7 +46,7 @@ from callboard.channels.webhooks_voice import (
     CallWebhooks,
     ended,
 )
-from callboard.engine.io import CallEvent, MessageStatus
+from callboard.contract.io import CallEvent, MessageStatus
 from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound

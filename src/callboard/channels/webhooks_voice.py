@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
-from callboard.engine.io import CallEvent, EndExecution
+from callboard.contract.io import CallEvent, EndExecution
 from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult

@@ -18,6 +18,7 @@ from callboard.runtime.definitions import DefinitionCache
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import NotFound
 from callboard.store.flows import definition_text, flow_revision_numbers
+from callboard.widgets.registry import WIDGETS
 
 __all__ = ["LATEST_DRAFT", "load_bundle", "load_definition"]
 
@@ -50,7 +51,7 @@ def load_bundle(
         if isinstance(sid, str) and sid.startswith("FW") and sid != ex.flow_sid:
             wanted.setdefault(sid, str(state.properties.get("flow_revision") or ""))
     if not wanted:
-        return Bundle(main)
+        return Bundle(main, widgets=WIDGETS)
     pinned: dict[str, int] = {}
     if ex.state is not None:
         for frame in ex.state.frames[1:]:
@@ -75,4 +76,4 @@ def load_bundle(
         except NotFound:
             continue
         subflows[row.sid] = FlowRef(row.sid, revision, flow)
-    return Bundle(main, subflows)
+    return Bundle(main, subflows, widgets=WIDGETS)

@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from callboard.engine.core import Env
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     Effect,
     Event,
@@ -29,7 +28,8 @@ from callboard.engine.io import (
     StopRecording,
     effect_to_json,
 )
-from callboard.engine.state import StepRecord, Warning
+from callboard.engine.core import Env
+from callboard.engine.state import StepRecord, StepWarning
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.providers import MessageProvider, OutboundMessage, message_row
 from callboard.runtime.records import Message
@@ -46,7 +46,7 @@ class Batch:
     responses: list[Respond] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     message_rows: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[StepWarning] = field(default_factory=list)
 
 
 def step_row(ex: LoadedExecution, step: StepRecord, seq: int) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from callboard.contract.io import EndExecution
 from callboard.engine.core import Env
-from callboard.engine.io import EndExecution
 from callboard.runtime.executor import Executor
 from callboard.runtime.reading import execution_record, keyset_page, message_record, step_record
 from callboard.runtime.records import (

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from callboard.contract.io import TRIGGER_EVENTS, Event, Start
 from callboard.engine.core import Env
-from callboard.engine.io import TRIGGER_EVENTS, Event, Start
-from callboard.engine.state import Warning
+from callboard.engine.state import StepWarning
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import (
     Conflict,
@@ -75,7 +75,7 @@ class Executor:
                 "ended",
                 ended_reason=None,
                 warnings=[
-                    Warning(81002, f"Unexpected event {event.kind}: the execution has ended")
+                    StepWarning(81002, f"Unexpected event {event.kind}: the execution has ended")
                 ],
             )
         return self.runner.run(conn, ex, event)

@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from callboard.contract.io import CallEvent, InboundMessage
 from callboard.engine.core import Env
-from callboard.engine.io import CallEvent, InboundMessage
 from callboard.runtime.executor import Executor
 from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound_results import (

@@ -6,16 +6,16 @@ to :func:`~callboard.engine.advance` and performs the effects that come out, fee
 their results back, until the execution waits for something from outside (a reply from
 the contact or a timer) or ends:
 
-* :class:`~callboard.engine.io.SendMessage` — handed to ``on_message`` and answered at
+* :class:`~callboard.contract.io.SendMessage` — handed to ``on_message`` and answered at
   once with a message resource (``Sid`` ``SM…``, ``Status`` ``sent``...);
-* :class:`~callboard.engine.io.HttpRequest` — answered from a :class:`MockTable` when one
+* :class:`~callboard.contract.io.HttpRequest` — answered from a :class:`MockTable` when one
   is given, otherwise sent for real with httpx (timeout, redirects followed, the body
   size cap enforced while streaming). The transport is injectable;
-* :class:`~callboard.engine.io.StartTimer` / :class:`~callboard.engine.io.CancelTimer` —
+* :class:`~callboard.contract.io.StartTimer` / :class:`~callboard.contract.io.CancelTimer` —
   kept in a list of pending timers; :meth:`LocalRunner.fire_timeout` fires the earliest;
-* :class:`~callboard.engine.io.Respond` — handed to ``on_respond`` when given (``callboard
+* :class:`~callboard.contract.io.Respond` — handed to ``on_respond`` when given (``callboard
   call`` plays the TwiML with :mod:`callboard.channels.call_driver`); otherwise, like
-  :class:`~callboard.engine.io.PlaceCall`, voice is not supported: ``on_notice`` says so
+  :class:`~callboard.contract.io.PlaceCall`, voice is not supported: ``on_notice`` says so
   and the execution is ended.
 
 The HTTP side (mock tables, the real client) lives in :mod:`callboard.runtime.http_requests`
@@ -32,9 +32,7 @@ from typing import Any
 
 import httpx
 
-from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, Warning
-from callboard.engine.env import SystemEnv
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     Effect,
     EffectResult,
@@ -49,6 +47,8 @@ from callboard.engine.io import (
     StartTimer,
     TimerFired,
 )
+from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, StepWarning
+from callboard.engine.env import SystemEnv
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
 from callboard.runtime.loop import run_until_wait
 from callboard.runtime.message_resource import message_resource, segments
@@ -68,7 +68,7 @@ __all__ = [
 
 
 StepCallback = Callable[[StepRecord], None]
-WarningCallback = Callable[[Warning], None]
+WarningCallback = Callable[[StepWarning], None]
 MessageCallback = Callable[[SendMessage], None]
 NoticeCallback = Callable[[str], None]
 
@@ -123,7 +123,7 @@ class LocalRunner:
         self.state: ExecutionState | None = None
         self.timers: list[PendingTimer] = []
         self.steps: list[StepRecord] = []  # every step of every execution, in order
-        self.warnings: list[Warning] = []  # every warning, in order
+        self.warnings: list[StepWarning] = []  # every warning, in order
         self.executions = 0
 
     # ------------------------------------------------------------------ lifecycle

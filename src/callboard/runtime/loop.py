@@ -14,8 +14,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from callboard.contract.io import Effect, EndExecution, Event
 from callboard.engine.core import Env, advance
-from callboard.engine.io import Effect, EndExecution, Event
 from callboard.engine.state import Advance, Bundle, ExecutionState
 
 __all__ = ["MAX_EVENTS_PER_RUN", "EffectPerformer", "RunOutcome", "run_until_wait"]

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection
 
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     EndExecution,
     Event,

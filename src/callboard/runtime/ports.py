@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from callboard.engine.io import Event
+from callboard.contract.io import Event
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import RunResult
 

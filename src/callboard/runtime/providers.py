@@ -3,7 +3,7 @@
 A provider either works *inside* the delivery transaction (no network: the simulator
 channel stores the message and answers at once, so the widget goes on in the same
 transaction) or *outside* it (a network provider such as Twilio, issue 4): the
-:class:`~callboard.engine.io.SendMessage` effect then becomes an outbox job, the worker
+:class:`~callboard.contract.io.SendMessage` effect then becomes an outbox job, the worker
 calls :meth:`MessageProvider.send` after the commit and feeds the result back as an event.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from callboard.engine.io import EffectResult, SendMessage
+from callboard.contract.io import EffectResult, SendMessage
 from callboard.runtime.message_resource import message_resource
 from callboard.store.values import dumps, to_db_time
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from callboard.engine.io import Respond
-from callboard.engine.state import Warning
+from callboard.contract.io import Respond
+from callboard.engine.state import StepWarning
 
 __all__ = [
     "Account",
@@ -311,7 +311,7 @@ class RunResult:
 
     ``accepted`` is False when the engine ignored the event (stale timer, message while
     no widget waits for one, event after the end: warning 81002). ``responses`` are the
-    :class:`~callboard.engine.io.Respond` effects (TwiML) for the webhook being answered.
+    :class:`~callboard.contract.io.Respond` effects (TwiML) for the webhook being answered.
     """
 
     execution_sid: str
@@ -321,6 +321,6 @@ class RunResult:
     steps: int = 0
     responses: list[Respond] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[StepWarning] = field(default_factory=list)
     outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)
     timer_due: datetime | None = None  # the earliest timer this run started (issue 5)

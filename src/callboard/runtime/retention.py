@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from callboard.engine.io import EndExecution
+from callboard.contract.io import EndExecution
 from callboard.runtime.executor import Executor
 from callboard.store.executions import (
     count_expired,

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from callboard.contract.io import Effect, Event
 from callboard.engine.core import Env
-from callboard.engine.io import Effect, Event
 from callboard.engine.state import Advance, Bundle, ExecutionState
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.bundles import load_bundle, load_definition

@@ -198,7 +198,7 @@ class Callboard:
         self.db.dispose()
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 500) -> int:
-        """Deliver :class:`~callboard.engine.io.TimerFired` for every timer due at
+        """Deliver :class:`~callboard.contract.io.TimerFired` for every timer due at
         ``now`` (default: the env's clock), up to ``limit``. Returns how many fired.
         Each timer is deleted in the same transaction as its run; see
         :mod:`callboard.runtime.timers`."""

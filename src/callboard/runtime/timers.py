@@ -13,7 +13,7 @@ and crashes. :func:`fire_due_timers` fires the ones that are due:
    or thread is working on is left for the next pass, so several schedulers never
    wait on each other; SQLite: one writer anyway); for each timer the
    row is deleted (0 rows → it was cancelled or fired meanwhile: nothing happens) and
-   :class:`~callboard.engine.io.TimerFired` is delivered — deletion and delivery commit
+   :class:`~callboard.contract.io.TimerFired` is delivered — deletion and delivery commit
    together, in a SAVEPOINT so one broken execution does not hold back the others;
 3. the engine ignores a fire whose token no longer names the current wait (late,
    duplicate or superseded timers change nothing).
@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from callboard.engine.io import EndExecution, TimerFired
+from callboard.contract.io import EndExecution, TimerFired
 from callboard.runtime.executor import MAX_SLEEP_SECONDS, Executor
 from callboard.store.executions import lock_free_executions
 from callboard.store.timers import delete_timer, due_timers, earliest_due
