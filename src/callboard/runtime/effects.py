@@ -1,6 +1,7 @@
 """Effect application for the runner (:mod:`callboard.runtime.runner`).
 
-The engine's effects become rows in a :class:`Batch`: simulator messages are stored
+Through :mod:`callboard.runtime.performer` (the one effect performer), the engine's
+effects become rows in a :class:`Batch`: simulator messages are stored
 (and their results handed back as events), timers become timer rows, HTTP requests
 and other network work become outbox rows, ``Respond`` is collected for the caller.
 Nothing is written here; :class:`~callboard.runtime.runner.Runner` saves the batch.
@@ -16,26 +17,22 @@ from typing import Any
 from sqlalchemy import Connection
 
 from callboard.contract.io import (
-    CancelTimer,
     Effect,
     Event,
     HttpRequest,
-    PlaceCall,
     Respond,
     SendMessage,
-    StartRecording,
-    StartTimer,
-    StopRecording,
     effect_to_json,
 )
 from callboard.engine.core import Env
 from callboard.engine.state import StepRecord, StepWarning
 from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.performer import VoiceEffect, perform_effects
 from callboard.runtime.providers import MessageProvider, OutboundMessage, message_row
 from callboard.runtime.records import Message
 from callboard.store.values import dumps, to_db_time
 
-__all__ = ["Batch", "apply_effects", "step_row"]
+__all__ = ["Batch", "DurablePorts", "apply_effects", "step_row"]
 
 
 @dataclass(slots=True)
@@ -75,30 +72,58 @@ def apply_effects(
     batch: Batch,
 ) -> list[Event]:
     """Add ``effects`` to ``batch``; return the events of in-transaction sends."""
-    events: list[Event] = []
-    now = env.now()
-    for effect in effects:
-        if isinstance(effect, SendMessage):
-            message = OutboundMessage(
-                ex.account_sid, ex.flow_sid, ex.sid, effect, env.sid("SM"), now
-            )
-            inline = _inline(provider, conn, ex.account_sid)
-            if inline:
-                events.append(provider.send_in_transaction(message))
-                batch.message_rows.append(message_row(message, "sent"))
-            else:
-                batch.outbox.append(_job(ex, effect, now, {"sid": message.sid}))
-                batch.message_rows.append(message_row(message, "queued"))
-            batch.messages.append(_message(message, "sent" if inline else "queued"))
-        elif isinstance(effect, StartTimer):
-            batch.timers[effect.token] = effect.due
-        elif isinstance(effect, CancelTimer):
-            batch.timers[effect.token] = None
-        elif isinstance(effect, Respond):
-            batch.responses.append(effect)
-        elif isinstance(effect, HttpRequest | PlaceCall | StartRecording | StopRecording):
-            batch.outbox.append(_job(ex, effect, now))
-    return events
+    return perform_effects(effects, DurablePorts(conn, env, provider, ex, batch))
+
+
+class DurablePorts:
+    """The durable runner's :class:`~callboard.runtime.performer.EffectPorts`: in the
+    run's transaction, effects become rows of ``batch`` (sent now when the provider
+    sends in the transaction, else outbox jobs for the worker)."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        env: Env,
+        provider: MessageProvider,
+        ex: LoadedExecution,
+        batch: Batch,
+    ) -> None:
+        self.conn = conn
+        self.env = env
+        self.provider = provider
+        self.ex = ex
+        self.batch = batch
+        self.now = env.now()
+
+    def send_message(self, effect: SendMessage) -> Event | None:
+        ex, batch = self.ex, self.batch
+        message = OutboundMessage(
+            ex.account_sid, ex.flow_sid, ex.sid, effect, self.env.sid("SM"), self.now
+        )
+        event: Event | None = None
+        if _inline(self.provider, self.conn, ex.account_sid):
+            event = self.provider.send_in_transaction(message)
+            batch.message_rows.append(message_row(message, "sent"))
+        else:
+            batch.outbox.append(_job(ex, effect, self.now, {"sid": message.sid}))
+            batch.message_rows.append(message_row(message, "queued"))
+        batch.messages.append(_message(message, "sent" if event is not None else "queued"))
+        return event
+
+    def http_request(self, effect: HttpRequest) -> Event | None:
+        self.batch.outbox.append(_job(self.ex, effect, self.now))
+        return None
+
+    def set_timer(self, token: str, due: datetime | None) -> None:
+        self.batch.timers[token] = due
+
+    def respond(self, effect: Respond) -> Event | None:
+        self.batch.responses.append(effect)
+        return None
+
+    def voice(self, effect: VoiceEffect) -> Event | None:
+        self.batch.outbox.append(_job(self.ex, effect, self.now))
+        return None
 
 
 def _inline(provider: MessageProvider, conn: Connection, account_sid: str) -> bool:

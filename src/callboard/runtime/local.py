@@ -33,7 +33,6 @@ from typing import Any
 import httpx
 
 from callboard.contract.io import (
-    CancelTimer,
     Effect,
     EffectResult,
     EndExecution,
@@ -44,7 +43,6 @@ from callboard.contract.io import (
     Respond,
     SendMessage,
     Start,
-    StartTimer,
     TimerFired,
 )
 from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, StepWarning
@@ -52,6 +50,7 @@ from callboard.engine.env import SystemEnv
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
 from callboard.runtime.loop import run_until_wait
 from callboard.runtime.message_resource import message_resource, segments
+from callboard.runtime.performer import VoiceEffect, perform_effects
 from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 
 __all__ = [
@@ -255,7 +254,7 @@ class LocalRunner:
             return self._perform(effects)
 
         def capped(limit: int) -> None:
-            self._notice(f"stopped after {limit} events without a wait")
+            self.notice(f"stopped after {limit} events without a wait")
 
         outcome = run_until_wait(
             self.bundle, self.state, first, self.env, perform, on_advance=saw, on_capped=capped
@@ -275,33 +274,7 @@ class LocalRunner:
                 self.on_warning(warning)
 
     def _perform(self, effects: Iterable[Effect]) -> list[Event]:
-        events: list[Event] = []
-        for effect in effects:
-            if isinstance(effect, SendMessage):
-                if self.on_message is not None:
-                    self.on_message(effect)
-                data = message_resource(
-                    effect, self.env.sid("SM"), self.account_sid, self.env.now()
-                )
-                events.append(EffectResult(effect.token, True, data))
-            elif isinstance(effect, HttpRequest):
-                events.append(http_result(effect, mocks=self.mocks, client=self.http_client()))
-            elif isinstance(effect, StartTimer):
-                self.timers = [t for t in self.timers if t.token != effect.token]
-                self.timers.append(PendingTimer(effect.token, effect.due))
-            elif isinstance(effect, CancelTimer):
-                self.timers = [t for t in self.timers if t.token != effect.token]
-            elif isinstance(effect, Respond) and self.on_respond is not None:
-                self.on_respond(effect)
-            elif isinstance(effect, Respond | PlaceCall):
-                widget = self.state.waiting.widget if self.state and self.state.waiting else "?"
-                what = "answer a call with TwiML" if isinstance(effect, Respond) else "place a call"
-                self._notice(
-                    f"widget {widget!r} needs to {what}: voice is not supported here "
-                    "(messaging only); the execution ends"
-                )
-                events.append(EndExecution("failed"))
-        return events
+        return perform_effects(effects, LocalPorts(self))
 
     def http_client(self) -> httpx.Client | None:
         if self.mocks is not None:
@@ -310,6 +283,50 @@ class LocalRunner:
             self._client = httpx.Client(transport=self._transport, follow_redirects=True)
         return self._client
 
-    def _notice(self, text: str) -> None:
+    def notice(self, text: str) -> None:
         if self.on_notice is not None:
             self.on_notice(text)
+
+
+class LocalPorts:
+    """The in-memory runner's :class:`~callboard.runtime.performer.EffectPorts`: every
+    effect is carried out now, in memory (see the module's description)."""
+
+    def __init__(self, runner: LocalRunner) -> None:
+        self.runner = runner
+
+    def send_message(self, effect: SendMessage) -> Event | None:
+        runner = self.runner
+        if runner.on_message is not None:
+            runner.on_message(effect)
+        data = message_resource(effect, runner.env.sid("SM"), runner.account_sid, runner.env.now())
+        return EffectResult(effect.token, True, data)
+
+    def http_request(self, effect: HttpRequest) -> Event | None:
+        return http_result(effect, mocks=self.runner.mocks, client=self.runner.http_client())
+
+    def set_timer(self, token: str, due: datetime | None) -> None:
+        runner = self.runner
+        runner.timers = [t for t in runner.timers if t.token != token]
+        if due is not None:
+            runner.timers.append(PendingTimer(token, due))
+
+    def respond(self, effect: Respond) -> Event | None:
+        if self.runner.on_respond is not None:
+            self.runner.on_respond(effect)
+            return None
+        return self.unsupported("answer a call with TwiML")
+
+    def voice(self, effect: VoiceEffect) -> Event | None:
+        if isinstance(effect, PlaceCall):
+            return self.unsupported("place a call")
+        return None  # recordings: nothing to record in memory
+
+    def unsupported(self, what: str) -> Event:
+        state = self.runner.state
+        widget = state.waiting.widget if state and state.waiting else "?"
+        self.runner.notice(
+            f"widget {widget!r} needs to {what}: voice is not supported here "
+            "(messaging only); the execution ends"
+        )
+        return EndExecution("failed")

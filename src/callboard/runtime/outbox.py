@@ -15,7 +15,7 @@ retried with exponential back-off (:func:`callboard.store.queue.backoff_seconds`
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,11 +26,13 @@ from callboard.contract.io import (
     EndExecution,
     Event,
     HttpRequest,
+    Respond,
     SendMessage,
     effect_from_json,
 )
 from callboard.runtime.executor import Executor
 from callboard.runtime.http_requests import http_result
+from callboard.runtime.performer import VoiceEffect, perform_effect
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import MessageProvider, OutboundMessage
 from callboard.store.executions import load_for_run
@@ -43,6 +45,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "Outbox",
     "TransientJobError",
+    "WorkerPorts",
     "perform_job",
     "run_outbox",
 ]
@@ -83,32 +86,66 @@ class Outbox:
 
 def perform_job(outbox: Outbox, job: dict[str, Any], client: httpx.Client | None) -> Event | None:
     """Do one job (no database transaction open) and return the event that carries its result."""
-    kind = job["kind"]
-    custom = outbox.handlers.get(kind)
+    custom = outbox.handlers.get(job["kind"])
     if custom is not None:
         return custom(job)
     payload = loads(job["payload"]) or {}
     meta = payload.pop("_meta", {}) or {}
-    effect = effect_from_json(payload)
-    if isinstance(effect, HttpRequest):
-        return http_result(effect, client=client)
-    if isinstance(effect, SendMessage):
+    return perform_effect(effect_from_json(payload), WorkerPorts(outbox, job, meta, client))
+
+
+class WorkerPorts:
+    """The worker's :class:`~callboard.runtime.performer.EffectPorts` for one job: the
+    job's effect is performed now, outside any transaction (network provider, HTTP)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        job: dict[str, Any],
+        meta: dict[str, Any],
+        client: httpx.Client | None,
+    ) -> None:
+        self.outbox = outbox
+        self.job = job
+        self.meta = meta
+        self.client = client
+
+    def send_message(self, effect: SendMessage) -> Event | None:
+        env = self.outbox.executor.env
         message = OutboundMessage(
-            account_sid=job.get("account_sid", ""),
-            flow_sid=job.get("flow_sid", ""),
-            execution_sid=job["execution_sid"],
+            account_sid=self.job.get("account_sid", ""),
+            flow_sid=self.job.get("flow_sid", ""),
+            execution_sid=self.job["execution_sid"],
             effect=effect,
-            sid=str(meta.get("sid") or outbox.executor.env.sid("SM")),
-            now=outbox.executor.env.now(),
+            sid=str(self.meta.get("sid") or env.sid("SM")),
+            now=env.now(),
         )
         try:
-            return outbox.provider.send(message)
+            return self.outbox.provider.send(message)
         except TransientJobError:
             raise
         except Exception as exc:  # provider failure: the widget takes its failure event
             return EffectResult(effect.token, False, {"error": f"{type(exc).__name__}: {exc}"})
-    log.warning("no handler for outbox job %s (%s); ending its execution", job["id"], kind)
-    return EndExecution("failed")
+
+    def http_request(self, effect: HttpRequest) -> Event | None:
+        return http_result(effect, client=self.client)
+
+    def set_timer(self, token: str, due: datetime | None) -> None:
+        self.unhandled()
+
+    def respond(self, effect: Respond) -> Event | None:
+        return self.unhandled()
+
+    def voice(self, effect: VoiceEffect) -> Event | None:
+        return self.unhandled()
+
+    def unhandled(self) -> Event:
+        """A job kind no handler performs: its execution ends (failed)."""
+        job = self.job
+        log.warning(
+            "no handler for outbox job %s (%s); ending its execution", job["id"], job["kind"]
+        )
+        return EndExecution("failed")
 
 
 def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = None) -> int:
