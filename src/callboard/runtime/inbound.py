@@ -41,6 +41,7 @@ from callboard.runtime.inbound_results import (
     RoutedCall,
 )
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult
+from callboard.runtime.routing import Refuse, Resume, route_call, route_message
 from callboard.store.db import Database
 from callboard.store.executions import active_execution_sid, execution_owner_flow
 from callboard.store.notifications import add_notifications, notifications_of
@@ -183,14 +184,18 @@ class InboundService:
         *,
         test_user: bool = False,
     ) -> InboundResult:
-        """THE inbound routing rule for a message, on an open write connection: to the
+        """THE inbound routing rule for a message (``routing.route_message``), carried
+        out on an open write connection: to the
         contact's active execution of the flow (loaded and locked once; a waiting Send &
         Wait For Reply consumes it, else it is ignored with 81002), else a new execution
         on ``incomingMessage`` (the latest revision when ``test_user``, else by the
         flow's test users). A lost race for the (flow, contact) slot raises
         IntegrityError: the caller retries and the message goes to the winner."""
-        ex = self.executor.runner.load_active(conn, account_sid, flow_sid, contact)
-        if ex is not None:
+        route = route_message(
+            self.executor.runner.load_active(conn, account_sid, flow_sid, contact)
+        )
+        if isinstance(route, Resume):
+            ex = route.execution
             result = self.executor.run_in(conn, ex, InboundMessage(data))
             started = False
         else:
@@ -227,16 +232,18 @@ class InboundService:
         initiated_by: str,
         test_user: bool = False,
     ) -> RoutedCall:
-        """THE inbound routing rule for a call, on an open write connection: a new
+        """THE inbound routing rule for a call (``routing.route_call``), carried out on
+        an open write connection: a new
         execution on ``incomingCall`` — one per call when the revision that would run
         has ``flags.allow_concurrent_calls``, else one per contact: while the contact
         has an active execution, the call is refused (``result`` None; the caller
         answers 81002 and ``<Hangup/>``)."""
-        exclusive = not self._concurrent_calls(conn, account_sid, flow_sid, contact, test_user)
-        if exclusive:
-            active = active_execution_sid(conn, flow_sid, contact)
-            if active is not None:
-                return RoutedCall(active, None)
+        route = route_call(
+            self._concurrent_calls(conn, account_sid, flow_sid, contact, test_user),
+            lambda: active_execution_sid(conn, flow_sid, contact),
+        )
+        if isinstance(route, Refuse):
+            return RoutedCall(route.active, None)
         ex, result = self.executor.start_in(
             conn,
             account_sid,
@@ -246,7 +253,7 @@ class InboundService:
             flow_address=flow_address,
             data=data,
             initiated_by=initiated_by,
-            exclusive=exclusive,
+            exclusive=route.exclusive,
             test_user=test_user,
         )
         return RoutedCall(ex.sid, result)

@@ -51,6 +51,7 @@ from callboard.runtime.http_requests import MockError, MockResponse, MockTable, 
 from callboard.runtime.loop import run_until_wait
 from callboard.runtime.message_resource import message_resource, segments
 from callboard.runtime.performer import VoiceEffect, perform_effects
+from callboard.runtime.routing import REFUSED_CALL_CODE, Refuse, Resume, route_call, route_message
 from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 
 __all__ = [
@@ -185,13 +186,25 @@ class LocalRunner:
     def message(self, body: str, extra: Mapping[str, Any] | None = None) -> list[Advance]:
         """The contact sends ``body``: to the active execution, or starting a new one."""
         params = self.inbound_params(body, extra)
-        if self.active:
+        if isinstance(route_message(self.state if self.active else None), Resume):
             return self._feed(InboundMessage(params))
         return self._start("incomingMessage", data=params)
 
     def start_call(self, params: Mapping[str, Any]) -> list[Advance]:
         """An incoming call (``incomingCall``, ``trigger.call`` = ``params``): the TwiML
-        answers go to ``on_respond``."""
+        answers go to ``on_respond``. The server's rule: while an execution is active
+        the call is refused (81002) unless the flow allows concurrent calls; this runner
+        holds one execution, so the active one then ends first."""
+        route = route_call(
+            self.bundle.main.definition.allow_concurrent_calls,
+            lambda: self.state if self.active else None,
+        )
+        if isinstance(route, Refuse):
+            warning = StepWarning(REFUSED_CALL_CODE, "Execution already active; call refused")
+            self.warnings.append(warning)
+            if self.on_warning is not None:
+                self.on_warning(warning)
+            return []
         if self.active:
             self.end("ended")
         return self._start("incomingCall", data=dict(params))
