@@ -1,6 +1,8 @@
 """The ``event_deliveries`` queue behind :class:`callboard.events.delivery.EventDelivery`
 (held by it): fan-out of recorded events to their sinks, claiming due deliveries
-under a lease, and recording results (deleting what was delivered; retries with back-off;
+under a lease (the shared :class:`~callboard.store.queue.LeasedQueue`, with a
+:class:`~callboard.store.queue.QueuePolicy` from the :class:`DeliveryConfig`), and
+recording results (deleting what was delivered; retries with back-off;
 giving up after ``max_retry_seconds``), and pruning. See that module for the whole cycle.
 """
 
@@ -24,14 +26,20 @@ from callboard.events.tables import (
     events,
 )
 from callboard.store.db import Database
-from callboard.store.queue import backoff_seconds
+from callboard.store.queue import LeasedQueue, QueuePolicy
 from callboard.store.values import to_db_time
 
-__all__ = ["Claimed", "Clock", "DeliveryQueue"]
+__all__ = ["DELIVERIES", "Claimed", "Clock", "DeliveryQueue"]
 
 log = logging.getLogger("callboard.events")
 
 Clock = Callable[[], datetime]
+
+# The shared leased queue (callboard.store.queue) over event_deliveries: a pending
+# delivery is due at next_attempt_at; a claim moves next_attempt_at to the lease's end.
+DELIVERIES = LeasedQueue(
+    event_deliveries, "next_attempt_at", event_deliveries.c.status == "pending"
+)
 
 
 @dataclass(slots=True)
@@ -53,6 +61,13 @@ class DeliveryQueue:
         self.config = config
         self.clock = clock
         self.rng = rng
+        self.queue = DELIVERIES
+        self.policy = QueuePolicy(
+            lease_seconds=config.lease_seconds,
+            backoff_base=config.base_backoff,
+            backoff_cap=config.max_backoff,
+            max_age_seconds=config.max_retry_seconds,
+        )
 
     def now(self) -> datetime:
         return to_db_time(self.clock())
@@ -124,12 +139,11 @@ class DeliveryQueue:
         """Claim due deliveries, grouped by sink (at most ``per_sink_limit`` each)."""
         d = event_deliveries
         now = self.now()
-        due = and_(d.c.status == "pending", d.c.next_attempt_at <= now)
-        if exclude:
-            due = and_(due, d.c.sink_sid.not_in(list(exclude)))
+        skip = d.c.sink_sid.not_in(list(exclude)) if exclude else None
         with self.db.read() as conn:
-            if conn.execute(select(d.c.id).where(due).limit(1)).first() is None:
+            if not self.queue.any_due(conn, now, skip):
                 return {}
+        due = self.queue.due(now) if skip is None else and_(self.queue.due(now), skip)
         with self.db.write() as conn:
             q = (
                 select(d.c.id, d.c.sink_sid, d.c.attempts, d.c.date_created, events.c.payload)
@@ -138,18 +152,14 @@ class DeliveryQueue:
                 .order_by(d.c.next_attempt_at, d.c.id)
                 .limit(self.config.claim_limit)
             )
-            if self.db.for_update():
-                q = q.with_for_update(skip_locked=True, of=d)
-            rows = conn.execute(q).all()
+            rows = self.queue.claim(conn, q, skip_locked=self.db.for_update())
             groups: dict[str, list[Claimed]] = {}
             for r in rows:
                 group = groups.setdefault(r.sink_sid, [])
                 if len(group) < self.config.per_sink_limit:
                     group.append(Claimed(r.id, r.attempts, r.date_created, r.payload))
             ids = [c.id for g in groups.values() for c in g]
-            if ids:
-                lease = now + timedelta(seconds=self.config.lease_seconds)
-                conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
+            self.queue.lease(conn, ids, self.policy.lease_until(now))
         return groups
 
     def record_success(self, sink_sid: str, ids: list[int]) -> None:
@@ -177,13 +187,10 @@ class DeliveryQueue:
     ) -> None:
         d = event_deliveries
         now = self.now()
-        cutoff = now - timedelta(seconds=self.config.max_retry_seconds)
+        cutoff = self.policy.age_cutoff(now)
+        assert cutoff is not None  # deliveries are given up on by age
         attempts = max(c.attempts for c in attempted) + 1
-        retry_at = now + timedelta(
-            seconds=backoff_seconds(
-                attempts, self.config.base_backoff, self.config.max_backoff, self.rng
-            )
-        )
+        retry_at = self.policy.retry_at(now, attempts, self.rng)
         error = error[:2000]
         with self.db.write() as conn:
             expired = [c.id for c in attempted if c.date_created <= cutoff]
@@ -200,12 +207,7 @@ class DeliveryQueue:
                         date_updated=now,
                     )
                 )
-            if untried:
-                conn.execute(
-                    update(d)
-                    .where(d.c.id.in_([c.id for c in untried]))
-                    .values(next_attempt_at=retry_at)
-                )
+            self.queue.make_due(conn, [c.id for c in untried], retry_at)
             # Circuit breaker: the sink's other due deliveries wait with these.
             conn.execute(
                 update(d)
@@ -266,8 +268,4 @@ class DeliveryQueue:
     def release(self, ids: list[int]) -> None:
         """Make claimed deliveries due again now (claimed, but not sent this pass)."""
         with self.db.write() as conn:
-            conn.execute(
-                update(event_deliveries)
-                .where(event_deliveries.c.id.in_(ids))
-                .values(next_attempt_at=self.now())
-            )
+            self.queue.make_due(conn, ids, self.now())

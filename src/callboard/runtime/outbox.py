@@ -7,7 +7,8 @@ outside any transaction; its result is delivered to the execution and the job ma
 so a job taken over by another worker is never finished twice. A job left ``running``
 by a crash becomes claimable again when its lease expires (at-least-once: the HTTP
 request may be sent again; a repeated result is stale and ignored). A job that raises is
-retried with exponential back-off (:func:`callboard.store.queue.backoff_seconds`); after
+retried with exponential back-off (the shared leased queue, :mod:`callboard.store.queue`,
+with this module's :data:`POLICY`); after
 :data:`MAX_ATTEMPTS` it is ``failed`` and the widget gets its failure event
 (``EffectResult(ok=False)``), so an execution never waits for ever on a job.
 """
@@ -15,7 +16,7 @@ retried with exponential back-off (:func:`callboard.store.queue.backoff_seconds`
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -37,12 +38,13 @@ from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import MessageProvider, OutboundMessage
 from callboard.store.executions import load_for_run
 from callboard.store.outbox import any_due, claim_jobs, settle_job
-from callboard.store.queue import backoff_seconds
+from callboard.store.queue import QueuePolicy
 from callboard.store.values import loads, to_db_time
 
 __all__ = [
     "LEASE_SECONDS",
     "MAX_ATTEMPTS",
+    "POLICY",
     "Outbox",
     "TransientJobError",
     "WorkerPorts",
@@ -56,6 +58,7 @@ LEASE_SECONDS = 60.0  # a claimed job not finished by then is taken over (crash 
 MAX_ATTEMPTS = 5  # then the job fails and the widget takes its failure event
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
+POLICY = QueuePolicy(LEASE_SECONDS, BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, MAX_ATTEMPTS)
 
 
 class TransientJobError(Exception):
@@ -158,7 +161,7 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     with db.read() as conn:  # cheap check first: no write lock when there is nothing
         if not any_due(conn, now):
             return 0
-    lease_until = to_db_time(now_aware + timedelta(seconds=LEASE_SECONDS))
+    lease_until = to_db_time(POLICY.lease_until(now_aware))
     with db.write() as conn:
         # Several workers may share a PostgreSQL database: SKIP LOCKED hands each job to
         # one of them (SQLite has one writer at a time anyway).
@@ -178,7 +181,7 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
                 if not isinstance(exc, TransientJobError):
                     log.exception("outbox job %s (%s) failed", job["id"], job["kind"])
                 error = f"{type(exc).__name__}: {exc}"
-                if job["attempts"] >= MAX_ATTEMPTS:
+                if POLICY.out_of_attempts(job["attempts"]):
                     _give_up(service, job, error)
                 else:
                     _retry(service, job, error)
@@ -204,8 +207,7 @@ def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None
 
 def _retry(service: Executor, job: dict[str, Any], error: str) -> None:
     now = service.env.now()
-    delay = backoff_seconds(job["attempts"], BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
-    later = to_db_time(now + timedelta(seconds=delay))
+    later = to_db_time(POLICY.retry_at(now, job["attempts"]))
     with service.db.write() as conn:
         values = {
             "status": "pending",

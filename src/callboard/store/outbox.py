@@ -1,5 +1,6 @@
 """The SQL of the ``outbox`` table: the leased job queue the worker runs (network work
-the runner wrote as rows). A job is claimed with a lease (``status='running'``,
+the runner wrote as rows), a :class:`~callboard.store.queue.LeasedQueue` over
+``available_at``. A job is claimed with a lease (``status='running'``,
 ``available_at`` = the lease's end, ``attempts`` + 1); it is finished, retried or failed
 only while that lease is still the claimer's (``attempts`` unchanged)."""
 
@@ -12,8 +13,9 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, upd
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.queue import LeasedQueue
 
-__all__ = ["any_due", "claim_jobs", "insert_jobs", "prune_finished_jobs", "settle_job"]
+__all__ = ["OUTBOX", "any_due", "claim_jobs", "insert_jobs", "prune_finished_jobs", "settle_job"]
 
 _o, _e = t.outbox, t.executions
 _DUE = or_(_o.c.status == "pending", _o.c.status == "running")
@@ -23,12 +25,12 @@ def insert_jobs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     insert_rows(conn, _o, rows)
 
 
+OUTBOX = LeasedQueue(t.outbox, "available_at", _DUE)
+
+
 def any_due(conn: Connection, now: datetime) -> bool:
     """Whether a job is due (pending, retry due, or running past its lease): one probe."""
-    return (
-        conn.execute(select(_o.c.id).where(_DUE, _o.c.available_at <= now).limit(1)).first()
-        is not None
-    )
+    return OUTBOX.any_due(conn, now)
 
 
 def claim_jobs(
@@ -37,18 +39,12 @@ def claim_jobs(
     """Claim up to ``limit`` due jobs (oldest first) until ``lease_until``; returns them
     with their execution's account and flow. ``skip_locked`` (PostgreSQL): jobs another
     worker is claiming are left to it."""
-    claim = select(_o.c.id).where(_DUE, _o.c.available_at <= now).order_by(_o.c.id).limit(limit)
-    if skip_locked:
-        claim = claim.with_for_update(skip_locked=True)
-    ids = list(conn.execute(claim).scalars())
+    query = select(_o.c.id).where(OUTBOX.due(now)).order_by(_o.c.id).limit(limit)
+    ids = [r.id for r in OUTBOX.claim(conn, query, skip_locked=skip_locked)]
     if not ids:
         return []
-    conn.execute(
-        update(_o)
-        .where(_o.c.id.in_(ids))
-        .values(
-            status="running", attempts=_o.c.attempts + 1, available_at=lease_until, date_updated=now
-        )
+    OUTBOX.lease(
+        conn, ids, lease_until, status="running", attempts=_o.c.attempts + 1, date_updated=now
     )
     rows = conn.execute(
         select(_o, _e.c.account_sid, _e.c.flow_sid)
