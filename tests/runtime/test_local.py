@@ -326,3 +326,19 @@ def test_message_resource_segments_and_service() -> None:
     assert data["NumSegments"] == "2"
     assert data["MessagingServiceSid"] == effect.from_
     assert data["DateCreated"].endswith("GMT")
+
+
+@pytest.mark.parametrize("concurrent", [False, True])
+def test_a_call_follows_the_servers_routing_rule(concurrent: bool) -> None:
+    definition = {**flow(state("ask", "test-ask")), "flags": {"allow_concurrent_calls": concurrent}}
+    warnings: list[Any] = []
+    runner, _ = _runner(definition, on_warning=warnings.append)
+    runner.message("start")
+    assert runner.waiting_for == "reply"
+    results = runner.start_call({"CallSid": "CA" + "1" * 32})
+    if concurrent:  # one execution per call: this runner ends the active one first
+        assert runner.executions == 2
+    else:  # one per contact: refused with 81002, the active execution goes on
+        assert results == [] and runner.executions == 1
+        assert [w.code for w in warnings] == [81002]
+        assert runner.waiting_for == "reply"
