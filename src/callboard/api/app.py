@@ -11,8 +11,9 @@ Routes:
 * ``/`` — the browser editor from ``callboard/api/static/`` when it has been built,
   else a page saying so (:mod:`callboard.api.editor`).
 
-Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
-(:mod:`callboard.api.auth`). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
+Middleware, outermost first: metrics and request SIDs (:mod:`callboard.api.metrics`;
+``/metrics``), CORS (:mod:`callboard.api.cors`), authentication (:mod:`callboard.api.auth`).
+Errors are Twilio's bodies (:mod:`callboard.api.errors`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from callboard.api.auth import AuthMiddleware
 from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
+from callboard.api.metrics import Metrics, MetricsMiddleware
 from callboard.api.plugins import plugin_modules
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -59,15 +61,19 @@ def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = 
         *docs.routes(),
     ]
     routes.append(EditorRoute(static))
+    metrics = Metrics()
+    metrics.attach(service)
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(CorsMiddleware),
             Middleware(AuthMiddleware, service=service),
         ],
         exception_handlers=exception_handlers(),
     )
     app.state.service = service
+    app.state.metrics = metrics
     app.state.settings = settings
     app.state.public_url = getattr(settings, "public_url", None) if settings else None
     return app

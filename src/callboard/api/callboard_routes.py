@@ -1,7 +1,11 @@
 """Callboard's own routes, under ``/callboard/v1``:
 
-* ``GET /callboard/v1/Health`` (no auth) — ``{"status": "ok", "version", "database"}``;
-  503 when the database does not answer.
+* ``GET /callboard/v1/Health`` (no auth, for load balancers' readiness checks) —
+  ``{"status": "ok", "version", "database": "ok", "lag_seconds", "background": {...}}``:
+  the timers, outbox jobs and Event Streams deliveries waiting and how late the oldest
+  due one is (:mod:`callboard.api.backlog`). 503 when the database does not answer, or
+  (``"status": "lagging"``) when background work is more than
+  ``CALLBOARD_HEALTH_MAX_LAG_SECONDS`` (default 60) late.
 * ``GET /callboard/v1/Me`` — the authenticated account.
 * ``GET /callboard/v1/WidgetTypes`` — ``{"widget_types": [...]}``: the schema of every
   widget type the server runs (the editor builds its library and inspector from it).
@@ -10,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import callboard
+from callboard.api.backlog import read_backlog
 from callboard.api.common import account_of, iso, json_response, service_of
 from callboard.api.errors import ApiError
 from callboard.api.openapi import callboard_paths
@@ -29,13 +35,29 @@ __all__ = ["openapi_paths", "routes"]
 log = logging.getLogger("callboard.api")
 
 
+DEFAULT_MAX_LAG_SECONDS = 60.0
+
+
 async def health(request: Request) -> Response:
+    service = service_of(request)
     try:
-        await run_in_threadpool(service_of(request).count_accounts)
+        await run_in_threadpool(service.count_accounts)
+        backlog = await run_in_threadpool(read_backlog, service.db, datetime.now(UTC))
     except Exception as exc:
         log.warning("health check: the database does not answer: %s", exc)
         raise ApiError(503, "The database does not answer", 20503) from None
-    return json_response({"status": "ok", "version": callboard.__version__, "database": "ok"})
+    settings = request.app.state.settings
+    limit = getattr(settings, "health_max_lag", None) or DEFAULT_MAX_LAG_SECONDS
+    lagging = backlog.lag_seconds > limit
+    body = {
+        "status": "lagging" if lagging else "ok",
+        "version": callboard.__version__,
+        "database": "ok",
+        "lag_seconds": round(backlog.lag_seconds, 3),
+        "max_lag_seconds": limit,
+        "background": backlog.as_json(),
+    }
+    return json_response(body, status=503 if lagging else 200)
 
 
 async def me(request: Request) -> Response:

@@ -7,10 +7,8 @@ from typing import NoReturn
 
 import click
 
+from callboard.commands.database import load_settings, open_service
 from callboard.runtime.retention import PurgeReport, count, purge
-from callboard.runtime.service import Callboard
-from callboard.runtime.settings import Settings, SettingsError
-from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "purge_command"]
 
@@ -27,7 +25,7 @@ Messages are kept. The server and `callboard worker` run the same job every hour
 (CALLBOARD_RETENTION_INTERVAL_SECONDS); this command runs it at once.
 
 Deletes in batches (--batch-size executions per transaction), so a running server
-is never blocked for long. --dry-run only counts.
+is never blocked for long. --dry-run only counts (and never creates a database).
 
 \b
 Environment:
@@ -65,17 +63,18 @@ def _summary(report: PurgeReport) -> str:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only the summary.")
 def purge_command(dry_run: bool, batch_size: int, quiet: bool) -> None:
+    settings = load_settings("purge")
     try:
-        settings = Settings.from_env()
         policy = settings.retention_policy()
-    except (SettingsError, ValueError) as exc:
+    except ValueError as exc:
         _fail(str(exc))
+    service = open_service("purge", read_only=dry_run, settings=settings)
     try:
-        service = Callboard.open(settings.database_url)
         from callboard.channels.webhooks import install
 
         install(service)  # issue 4: a stuck execution's live calls are hung up (via the worker)
-    except (DatabaseError, ValueError) as exc:
+    except ValueError as exc:
+        service.close()
         _fail(str(exc))
     try:
         click.echo(

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import logging
+import errno
+import socket
 import sys
 from typing import NoReturn
 
 import click
 
+from callboard.commands.database import load_settings, open_service
+from callboard.commands.logs import LOG_FORMATS, configure_logging
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.runtime.records import Account
-from callboard.runtime.service import Callboard
-from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
+from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT
 from callboard.runtime.worker import Worker
-from callboard.store.db import DatabaseError
 
-__all__ = ["COMMANDS", "first_run_message", "serve"]
+__all__ = ["COMMANDS", "bind", "first_run_message", "serve"]
 
 HELP = f"""Start the Callboard server (default http://{DEFAULT_HOST}:{DEFAULT_PORT}).
 
@@ -23,7 +24,8 @@ HELP = f"""Start the Callboard server (default http://{DEFAULT_HOST}:{DEFAULT_PO
 Environment:
   CALLBOARD_DATABASE_URL  sqlite:///path/to/file.db or postgresql://user@host/db
                           (default: SQLite at $CALLBOARD_DATA_DIR/callboard.db)
-  CALLBOARD_DATA_DIR      the data folder (default ./data)
+  CALLBOARD_DATA_DIR      the data folder (default: the user data folder,
+                          e.g. ~/.local/share/callboard; ./run uses ./data)
   CALLBOARD_PUBLIC_URL    the externally visible base URL, e.g. https://cb.example.com
                           (default: taken from each request, honouring
                           X-Forwarded-Proto / X-Forwarded-Host)
@@ -44,6 +46,33 @@ start creates an account and prints its Account SID and Auth Token.
 def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"callboard serve: {message}", err=True)
     sys.exit(code)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else happens, so a port that is taken
+    is said at once (and nothing claims to be listening). Exits 2 with a hint."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError as exc:
+        _fail(f"cannot listen on {host!r}: {exc}")
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _fail(
+                f"port {port} on {host} is already in use (another `callboard serve`?). "
+                f"Stop that program, or choose another port: --port {port + 1 if port else 8081}"
+            )
+        if exc.errno == errno.EACCES:
+            _fail(f"not allowed to listen on port {port} on {host}: choose --port 1024 or above")
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.set_inheritable(True)
+    return sock
 
 
 def first_run_message(account: Account, base: str) -> str:
@@ -77,31 +106,27 @@ def first_run_message(account: Account, base: str) -> str:
     help="TCP port to listen on.",
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
-def serve(host: str, port: int, access_log: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, with request and execution SIDs.",
+)
+def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     import uvicorn
 
     from callboard.api.app import create_app
 
+    settings = load_settings("serve")
+    sock = bind(host, port)
+    port = sock.getsockname()[1]  # the real one when --port 0
+    log_config = configure_logging(log_format)
     try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    shown = settings.database_url
-    try:
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    except Exception:
-        pass
-    click.echo(f"callboard: database {shown}")
-    try:
-        service = Callboard.open(settings.database_url)
-    except DatabaseError as exc:
-        _fail(str(exc))
-    click.echo("callboard: database schema is up to date")
+        service = open_service("serve", settings=settings)
+    except SystemExit:
+        sock.close()
+        raise
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
@@ -125,6 +150,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
         service,
         retention=settings.retention_policy(),
         retention_interval=settings.retention_interval,
+        timer_observer=app.state.metrics.on_timer,  # callboard_timer_lag_seconds
     )
     worker.start()
     try:  # issue 7: Event Streams delivery
@@ -137,18 +163,23 @@ def serve(host: str, port: int, access_log: bool) -> None:
         f"callboard: listening on http://{host}:{port} (public URL: "
         f"{settings.public_url or 'taken from each request'})"
     )
-    click.echo(f"callboard: REST API {base}/v2/Flows, docs {base}/docs; Ctrl+C stops")
+    click.echo(
+        f"callboard: REST API {base}/v2/Flows, docs {base}/docs, metrics {base}/metrics; "
+        "Ctrl+C stops"
+    )
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info",
+        log_config=log_config,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        timeout_graceful_shutdown=10,
+    )
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=access_log,
-            log_level="info",
-            proxy_headers=True,
-            forwarded_allow_ips="*",
-            timeout_graceful_shutdown=10,
-        )
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         events.stop()
         worker.stop()

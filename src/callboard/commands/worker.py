@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -10,11 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
+from callboard.commands.database import load_settings, open_service
+from callboard.commands.logs import LOG_FORMATS, configure_logging
 from callboard.events.delivery import DeliveryConfig, EventDelivery
-from callboard.runtime.service import Callboard
-from callboard.runtime.settings import Settings, SettingsError
 from callboard.runtime.worker import Worker
-from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "worker"]
 
@@ -47,21 +45,28 @@ def _fail(message: str) -> NoReturn:
 
 @click.command("worker", help=HELP, short_help="Run background delivery without the server.")
 @click.option("--events-only", is_flag=True, help="Only deliver events (no timers or outbox jobs).")
-def worker(events_only: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, with execution SIDs.",
+)
+def worker(events_only: bool, log_format: str) -> None:
+    settings = load_settings("worker")
     try:
-        settings = Settings.from_env()
         settings.retention_policy()
         config = DeliveryConfig.from_env()
-    except (SettingsError, ValueError) as exc:
+    except ValueError as exc:
         _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(log_format)
+    service = open_service("worker", settings=settings)
     try:
-        service = Callboard.open(settings.database_url)
         from callboard.channels.webhooks import install
 
         install(service)  # issue 4: sends through Twilio for accounts that have it
-    except (DatabaseError, ValueError) as exc:
+    except ValueError as exc:
+        service.close()
         _fail(str(exc))
     stop = threading.Event()
 

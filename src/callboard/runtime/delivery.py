@@ -210,6 +210,7 @@ class Runner:
             timer_due=min((d for d in batch.timers.values() if d is not None), default=None)
             if state.status != "ended"
             else None,
+            started=started,
         )
         for hook in self.hooks:
             hook(conn, ex, delivered)

@@ -324,3 +324,4 @@ class DeliveryResult:
     warnings: list[Warning] = field(default_factory=list)
     outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)
     timer_due: datetime | None = None  # the earliest timer this delivery started (issue 5)
+    started: bool = False  # this delivery started the execution (metrics, issue 16)
