@@ -21,7 +21,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callboard.api.errors import error_body
 
-__all__ = ["PROTECTED_PREFIXES", "PUBLIC_PATHS", "AuthMiddleware", "parse_basic"]
+__all__ = [
+    "PROTECTED_PREFIXES",
+    "PUBLIC_PATHS",
+    "AuthMiddleware",
+    "parse_basic",
+    "refusal_message",
+]
 
 PROTECTED_PREFIXES = ("/v2/", "/v2", "/callboard/v1/")
 PUBLIC_PATHS = frozenset({"/callboard/v1/Health"})
@@ -40,6 +46,26 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     if not sep or not user:
         return None
     return user, password
+
+
+def refusal_message(service: object, user: str) -> str:
+    """Why ``service.authenticate(user, …)`` refused: the user name is unknown, or the
+    token is wrong (SIDs are random 128-bit names, so saying which does not help anyone
+    guess them). Blocking (a database read): call it from a worker thread."""
+    if user.startswith("AC") and len(user) == 34:
+        try:
+            account = service.fetch_account(user)  # type: ignore[attr-defined]
+        except Exception:
+            return f"Authentication Error - unknown Account SID {user}"
+        if account.status != "active":
+            return f"Authentication Error - account {user} is {account.status}"
+        return f"Authentication Error - wrong Auth Token for Account SID {user}"
+    if user.startswith("SK") and len(user) == 34:
+        return f"Authentication Error - unknown API Key SID {user} or wrong API Key secret"
+    return (
+        "Authentication Error - unknown user name: expected an Account SID (AC…) "
+        "or an API Key SID (SK…)"
+    )
 
 
 def _needs_auth(path: str) -> bool:
@@ -70,7 +96,8 @@ class AuthMiddleware:
         authenticate = self.service.authenticate  # type: ignore[attr-defined]
         account = await run_in_threadpool(authenticate, user, password)
         if account is None:
-            await self._deny(scope, receive, send, "Authentication Error - invalid username")
+            message = await run_in_threadpool(refusal_message, self.service, user)
+            await self._deny(scope, receive, send, message)
             return
         scope["callboard.account"] = account
         scope["callboard.credential"] = user

@@ -47,6 +47,11 @@ export function authHeader(): Record<string, string> {
   return { Authorization: `Basic ${b64}` };
 }
 
+/** Sent with every request: the server then never answers 401 with
+ * `WWW-Authenticate: Basic`, so the browser never opens its own login dialog (which
+ * would leave the editor waiting on "Signing in…"). */
+export const XHR_HEADER = { "X-Requested-With": "XMLHttpRequest" } as const;
+
 /** Keeps only the path and query of an absolute URL the server returned (paging links). */
 export function localPath(url: string): string {
   try {
@@ -67,7 +72,11 @@ export async function request<T>(
     const q = encodeForm(options.query).toString();
     if (q) url += (url.includes("?") ? "&" : "?") + q;
   }
-  const headers: Record<string, string> = { Accept: "application/json", ...authHeader() };
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    ...XHR_HEADER,
+    ...authHeader(),
+  };
   let body: string | undefined;
   if (options.form) {
     headers["Content-Type"] = "application/x-www-form-urlencoded";
