@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import event
@@ -32,6 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callboard.api.backlog import read_backlog
 
 __all__ = ["METRIC_NAMES", "Metrics", "MetricsMiddleware", "request_kind", "request_sid"]
+
+disable_created_metrics()  # no `*_created` series: they double the output for nothing here
 
 request_sid: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "callboard_request_sid", default=None
