@@ -33,7 +33,8 @@ from callboard.api.backlog import read_backlog
 
 __all__ = ["METRIC_NAMES", "Metrics", "MetricsMiddleware", "request_kind", "request_sid"]
 
-disable_created_metrics()  # no `*_created` series: they double the output for nothing here
+# No `*_created` series: they would double the output for nothing here.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 request_sid: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "callboard_request_sid", default=None
