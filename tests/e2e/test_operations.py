@@ -137,8 +137,8 @@ def test_health_is_not_ready_while_background_work_lags(tmp_path: Path) -> None:
 
     from sqlalchemy import insert, update
 
-    from callboard.runtime.service import Callboard
     from callboard.store import tables as t
+    from callboard.store.db import Database
 
     url = f"sqlite:///{tmp_path / 'cb.db'}"
     env = make_env(url, tmp_path, CALLBOARD_HEALTH_MAX_LAG_SECONDS="30")
@@ -151,9 +151,9 @@ def test_health_is_not_ready_while_background_work_lags(tmp_path: Path) -> None:
             made = c.post(f"/v2/Flows/{flow}/Executions", data={"To": "+1555", "From": "+1666"})
             assert made.status_code == 201
         # an outbox job due an hour ago, parked as if a worker were far behind
-        service = Callboard.open(url)
+        db = Database(url)
         try:
-            with service.db.write() as conn:
+            with db.write() as conn:
                 past = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
                 conn.execute(update(t.timers).values(due_at=past + timedelta(days=365)))
                 conn.execute(
@@ -169,7 +169,7 @@ def test_health_is_not_ready_while_background_work_lags(tmp_path: Path) -> None:
                     )
                 )
         finally:
-            service.close()
+            db.dispose()
         health = httpx.get(f"{server.url}/callboard/v1/Health", timeout=30)
     finally:
         server.stop()

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callboard.api.errors import error_body
+from callboard.runtime.service import Callboard
 
 __all__ = [
     "PROTECTED_PREFIXES",
@@ -48,13 +49,13 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     return user, password
 
 
-def refusal_message(service: object, user: str) -> str:
+def refusal_message(service: Callboard, user: str) -> str:
     """Why ``service.authenticate(user, …)`` refused: the user name is unknown, or the
     token is wrong (SIDs are random 128-bit names, so saying which does not help anyone
     guess them). Blocking (a database read): call it from a worker thread."""
     if user.startswith("AC") and len(user) == 34:
         try:
-            account = service.fetch_account(user)  # type: ignore[attr-defined]
+            account = service.fetch_account(user)
         except Exception:
             return f"Authentication Error - unknown Account SID {user}"
         if account.status != "active":
@@ -75,7 +76,7 @@ def _needs_auth(path: str) -> bool:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, service: object) -> None:
+    def __init__(self, app: ASGIApp, service: Callboard) -> None:
         self.app = app
         self.service = service
 
@@ -93,7 +94,7 @@ class AuthMiddleware:
             await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
             return
         user, password = creds
-        authenticate = self.service.authenticate  # type: ignore[attr-defined]
+        authenticate = self.service.authenticate
         account = await run_in_threadpool(authenticate, user, password)
         if account is None:
             message = await run_in_threadpool(refusal_message, self.service, user)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
-from callboard.events import tables as et
-from callboard.runtime.rows import from_db_time, to_db_time
-from callboard.store import tables as t
+from callboard.events.delivery_queue import delivery_backlog
+from callboard.store.db import Database
+from callboard.store.outbox import outbox_backlog
+from callboard.store.timers import timer_backlog
+from callboard.store.values import from_db_time, to_db_time
 
 __all__ = ["Backlog", "read_backlog"]
 
@@ -69,51 +69,23 @@ def _lag(now: datetime, oldest: datetime | None) -> float:
     return max(0.0, (now - when).total_seconds())
 
 
-def read_backlog(db: Any, now: datetime) -> Backlog:
-    """The backlog at ``now`` (aware UTC), in one read transaction. ``db`` is a
-    :class:`callboard.store.db.Database`."""
+def read_backlog(db: Database, now: datetime) -> Backlog:
+    """The backlog at ``now`` (aware UTC), in one read transaction."""
     cutoff = to_db_time(now)
     with db.read() as conn:
-        timers = conn.execute(
-            select(
-                func.count(),
-                func.count().filter(t.timers.c.due_at <= cutoff),
-                func.min(t.timers.c.due_at),
-            )
-        ).one()
-        waiting = t.outbox.c.status.in_(("pending", "running"))
-        outbox = conn.execute(
-            select(
-                func.count().filter(waiting),
-                func.count().filter(waiting, t.outbox.c.attempts > 0),
-                func.count().filter(t.outbox.c.status == "failed"),
-                func.min(t.outbox.c.available_at).filter(
-                    t.outbox.c.status == "pending", t.outbox.c.available_at <= cutoff
-                ),
-            )
-        ).one()
-        d = et.event_deliveries.c
-        events = conn.execute(
-            select(
-                func.count().filter(d.status == "pending"),
-                func.count().filter(d.status == "pending", d.attempts > 0),
-                func.count().filter(d.status == "failed"),
-                func.min(d.next_attempt_at).filter(
-                    d.status == "pending", d.next_attempt_at <= cutoff
-                ),
-            )
-        ).one()
-    oldest_timer = timers[2] if timers[1] else None
+        timers = timer_backlog(conn, cutoff)
+        outbox = outbox_backlog(conn, cutoff)
+        events = delivery_backlog(conn, cutoff)
     return Backlog(
-        timers_pending=int(timers[0]),
-        timers_overdue=int(timers[1]),
-        timer_lag_seconds=_lag(now, oldest_timer),
-        outbox_pending=int(outbox[0]),
-        outbox_retrying=int(outbox[1]),
-        outbox_failed=int(outbox[2]),
-        outbox_lag_seconds=_lag(now, outbox[3]),
-        events_pending=int(events[0]),
-        events_retrying=int(events[1]),
-        events_failed=int(events[2]),
-        events_lag_seconds=_lag(now, events[3]),
+        timers_pending=timers[0],
+        timers_overdue=timers[1],
+        timer_lag_seconds=_lag(now, timers[2]),
+        outbox_pending=outbox.pending,
+        outbox_retrying=outbox.retrying,
+        outbox_failed=outbox.failed,
+        outbox_lag_seconds=_lag(now, outbox.oldest_due),
+        events_pending=events.pending,
+        events_retrying=events.retrying,
+        events_failed=events.failed,
+        events_lag_seconds=_lag(now, events.oldest_due),
     )

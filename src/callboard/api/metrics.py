@@ -1,11 +1,13 @@
 """Prometheus metrics (``GET /metrics``, text format, ``prometheus-client``).
 
-One :class:`Metrics` per app, with its own registry. It learns what happens from hooks
-that already exist, so the runtime knows nothing about Prometheus:
+One :class:`Metrics` per set of services, with its own registry; the composition root
+(:func:`callboard.commands.compose.build_services`) makes it and plugs it into the ports
+the runtime already has, so the runtime knows nothing about Prometheus:
 
-* executions and steps: a runner hook (``service.runner.hooks``) sees every delivery;
-* timer lag: the worker's timer observer (``Worker(timer_observer=...)``);
-* database errors: SQLAlchemy's ``handle_error`` event on the service's engine;
+* executions and steps: a :data:`~callboard.runtime.ports.RunHook` (:meth:`Metrics.on_run`)
+  given to the runtime at construction sees every run;
+* timer lag: the worker's timer observer (``Worker(timer_observer=Metrics.on_timer)``);
+* database errors: SQLAlchemy's ``handle_error`` event on the engine (:meth:`Metrics.watch`);
 * request latency: :class:`MetricsMiddleware` (which also gives every request its SID,
   returned as ``Twilio-Request-Id`` and put in the logs: :data:`request_sid`);
 * queue depths, retries and lags: read from the database at scrape time
@@ -21,15 +23,20 @@ import secrets
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import ExceptionContext
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callboard.api.backlog import read_backlog
+from callboard.contract.io import Event
+from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.records import RunResult
+from callboard.runtime.timers import FiredTimer
+from callboard.store.db import Database
 
 __all__ = ["METRIC_NAMES", "Metrics", "MetricsMiddleware", "request_kind", "request_sid"]
 
@@ -74,13 +81,13 @@ def request_kind(path: str) -> str | None:
 class _BacklogCollector(Collector):
     """Queue depths and lags, read from the database at each scrape."""
 
-    def __init__(self, service: Any, errors: Counter) -> None:
-        self.service = service
+    def __init__(self, db: Database, errors: Counter) -> None:
+        self.db = db
         self.errors = errors
 
     def collect(self) -> Iterator[Metric]:
         try:
-            b = read_backlog(self.service.db, datetime.now(UTC))
+            b = read_backlog(self.db, datetime.now(UTC))
         except Exception:
             self.errors.inc()
             return
@@ -176,14 +183,15 @@ class Metrics:
         )
 
     # ------------------------------------------------------------------ hooks
-    def attach(self, service: Any) -> None:
-        """Count ``service``'s deliveries, database errors and backlog."""
-        service.runner.hooks.append(self.on_delivery)
-        event.listen(service.db.engine, "handle_error", self.on_database_error)
-        self.registry.register(_BacklogCollector(service, self.scrape_errors))
+    def watch(self, db: Database) -> None:
+        """Count ``db``'s driver errors, and read its backlog at each scrape."""
+        event.listen(db.engine, "handle_error", self.on_database_error)
+        self.registry.register(_BacklogCollector(db, self.scrape_errors))
 
-    def on_delivery(self, conn: Any, ex: Any, result: Any) -> None:
-        """Runner hook: one delivery (``ex`` an ExecRow, ``result`` a DeliveryResult)."""
+    def on_run(
+        self, conn: Connection, ex: LoadedExecution, event: Event, result: RunResult
+    ) -> None:
+        """The runtime's :data:`~callboard.runtime.ports.RunHook`: one run."""
         flow = str(ex.flow_sid)
         if result.started:
             self.started.labels(flow).inc()
@@ -192,12 +200,12 @@ class Metrics:
         if result.accepted and result.status == "ended":
             self.ended.labels(flow, result.ended_reason or "completed").inc()
 
-    def on_timer(self, fired: Any) -> None:
-        """Worker timer observer (a :class:`callboard.runtime.timers.FiredTimer`)."""
+    def on_timer(self, fired: FiredTimer) -> None:
+        """The worker's timer observer."""
         lag = (fired.committed_at - fired.due_at).total_seconds()
         self.timer_lag.observe(max(0.0, lag))
 
-    def on_database_error(self, context: Any) -> None:
+    def on_database_error(self, context: ExceptionContext) -> None:
         original = getattr(context, "original_exception", None)
         self.database_errors.labels(type(original).__name__ if original else "unknown").inc()
 

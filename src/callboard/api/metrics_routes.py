@@ -11,11 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from callboard.api.common import services_of
+
 __all__ = ["openapi_paths", "routes"]
 
 
 async def metrics(request: Request) -> Response:
-    registry = request.app.state.metrics.registry
+    registry = services_of(request).metrics.registry
     body = await run_in_threadpool(generate_latest, registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -13,11 +13,13 @@ from typing import NoReturn
 
 import click
 
+from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
 from callboard.commands import database
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.service import Callboard
 
-__all__ = ["COMMANDS", "accounts", "keys", "open_service"]
+__all__ = ["COMMANDS", "accounts", "keys", "open_service", "open_services"]
 
 DB_HELP = (
     "\n\nThe database is CALLBOARD_DATABASE_URL (sqlite:///path/to/file.db or "
@@ -31,9 +33,15 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def open_services(command: str = "accounts", *, read_only: bool = False) -> Services:
+    """The services on the configured database (see :mod:`callboard.commands.database`);
+    the account commands never talk to Twilio, so the channels get the default config."""
+    return database.open_services(command, read_only=read_only, channel_config=ChannelConfig())
+
+
 def open_service(command: str = "accounts", *, read_only: bool = False) -> Callboard:
-    """The service on the configured database (see :mod:`callboard.commands.database`)."""
-    return database.open_service(command, read_only=read_only)
+    """The runtime service on the configured database (see :func:`open_services`)."""
+    return open_services(command, read_only=read_only).callboard
 
 
 def _account_json(account: Account) -> dict[str, str]:

@@ -17,11 +17,13 @@ import click
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from callboard.runtime.service import Callboard
+from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.runtime.settings import Settings, SettingsError
 from callboard.store.db import Database, DatabaseError
 
-__all__ = ["NO_DATABASE_EXIT", "load_settings", "open_service", "shown_url"]
+__all__ = ["NO_DATABASE_EXIT", "load_settings", "open_services", "shown_url"]
 
 NO_DATABASE_EXIT = 1
 
@@ -67,12 +69,18 @@ def _missing(command: str, settings: Settings) -> NoReturn:
     )
 
 
-def open_service(
-    command: str, *, read_only: bool = False, settings: Settings | None = None
-) -> Callboard:
-    """The service on the configured database (schema created or upgraded), after one
-    line on stderr naming the database. ``read_only``: never create a database (exit 1
-    with a hint when there is none). Errors exit 2 with the message."""
+def open_services(
+    command: str,
+    *,
+    read_only: bool = False,
+    settings: Settings | None = None,
+    channel_config: ChannelConfig | None = None,
+) -> Services:
+    """The services on the configured database (schema created or upgraded; built by
+    :func:`~callboard.commands.compose.build_services`), after one line on stderr naming
+    the database. ``read_only``: never create a database (exit 1 with a hint when there
+    is none). ``channel_config`` defaults to the environment's. Errors exit 2 with the
+    message."""
     settings = settings if settings is not None else load_settings(command)
     url = settings.database_url
     click.echo(f"callboard {command}: database {shown_url(url)}", err=True)
@@ -83,12 +91,20 @@ def open_service(
     if read_only and sqlite_file is not None and not sqlite_file.is_file():
         _missing(command, settings)
     try:
-        db = Database(url)
-        db.check()
-        if read_only and not inspect(db.engine).has_table("alembic_version"):
-            db.dispose()
-            _missing(command, settings)
-        db.migrate()
-    except DatabaseError as exc:
+        if read_only:
+            _require_schema(command, settings)
+        return build_services(settings, channel_config=channel_config)
+    except (DatabaseError, ValueError) as exc:
         _fail(command, str(exc))
-    return Callboard(db)
+
+
+def _require_schema(command: str, settings: Settings) -> None:
+    """Exit 1 with a hint unless the database already holds Callboard's schema."""
+    db = Database(settings.database_url)
+    try:
+        db.check()
+        present = inspect(db.engine).has_table("alembic_version")
+    finally:
+        db.dispose()
+    if not present:
+        _missing(command, settings)

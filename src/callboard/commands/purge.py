@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import click
 
-from callboard.commands.database import load_settings, open_service
+from callboard.commands.database import load_settings, open_services
 from callboard.runtime.retention import PurgeReport, count, purge
 
 __all__ = ["COMMANDS", "purge_command"]
@@ -68,31 +68,25 @@ def purge_command(dry_run: bool, batch_size: int, quiet: bool) -> None:
         policy = settings.retention_policy()
     except ValueError as exc:
         _fail(str(exc))
-    service = open_service("purge", read_only=dry_run, settings=settings)
-    try:
-        from callboard.channels.webhooks import install
-
-        install(service)  # issue 4: a stuck execution's live calls are hung up (via the worker)
-    except ValueError as exc:
-        service.close()
-        _fail(str(exc))
+    # with the channels: a stuck execution's live calls are hung up (via the worker)
+    service = open_services("purge", read_only=dry_run, settings=settings).callboard
     try:
         click.echo(
             f"Retention: {policy.days_after_end:g} day(s) after the end; "
             f"stuck after {policy.stuck_days:g} day(s)."
         )
-        found = count(service, policy)
+        found = count(service.executor, policy)
         if dry_run or found.total == 0:
-            report = purge(service, policy, dry_run=True)
+            report = purge(service.executor, policy, dry_run=True)
             if not dry_run:
                 report = PurgeReport()
         elif quiet:
-            report = purge(service, policy, batch_size=batch_size)
+            report = purge(service.executor, policy, batch_size=batch_size)
         else:
             with click.progressbar(
                 length=found.total, label="Purging executions", show_pos=True, file=sys.stderr
             ) as bar:
-                report = purge(service, policy, batch_size=batch_size, progress=bar.update)
+                report = purge(service.executor, policy, batch_size=batch_size, progress=bar.update)
         click.echo(_summary(report))
     finally:
         service.close()

@@ -9,12 +9,11 @@ from typing import NoReturn
 
 import click
 
-from callboard.commands.database import load_settings, open_service
+from callboard.commands.compose import build_background
+from callboard.commands.database import load_settings, open_services
 from callboard.commands.logs import LOG_FORMATS, configure_logging
-from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.runtime.records import Account
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT
-from callboard.runtime.worker import Worker
 
 __all__ = ["COMMANDS", "bind", "first_run_message", "serve"]
 
@@ -123,42 +122,27 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     port = sock.getsockname()[1]  # the real one when --port 0
     log_config = configure_logging(log_format)
     try:
-        service = open_service("serve", settings=settings)
+        # issue 4: Twilio / simulator channels, webhook signatures
+        services = open_services("serve", settings=settings)
     except SystemExit:
         sock.close()
         raise
+    service, channels = services.callboard, services.channels
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
-    from callboard.channels.config import ChannelConfig
-    from callboard.channels.webhooks import install
-
-    try:  # issue 4: Twilio / simulator channels, webhook signatures
-        channels = install(service, ChannelConfig.from_env())
-    except ValueError as exc:
-        _fail(str(exc))
     if channels.config.skip_signature_check:
         click.echo(
             "callboard: WARNING: CALLBOARD_SKIP_SIGNATURE_CHECK is on: webhooks are accepted "
             "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
             err=True,
         )
-    app = create_app(service, settings)
-    # issue 5: durable timers, outbox jobs and hourly retention run in-process
-    worker = Worker(
-        service,
-        retention=settings.retention_policy(),
-        retention_interval=settings.retention_interval,
-        timer_observer=app.state.metrics.on_timer,  # callboard_timer_lag_seconds
-    )
-    worker.start()
-    try:  # issue 7: Event Streams delivery
-        events = EventDelivery(service.db, config=DeliveryConfig.from_env())
+    try:  # timers, outbox jobs, hourly retention and Event Streams delivery, in-process
+        background = build_background(services, settings)
     except ValueError as exc:
-        worker.stop()
         _fail(str(exc))
-    events.start()
+    app = create_app(services, settings, background=background)  # its lifespan runs them
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
         f"{settings.public_url or 'taken from each request'})"
@@ -181,9 +165,7 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        events.stop()
-        worker.stop()
-        service.close()
+        services.close()
 
 
 COMMANDS = [serve]

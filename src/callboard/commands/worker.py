@@ -9,10 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
-from callboard.commands.database import load_settings, open_service
+from callboard.commands.compose import build_background
+from callboard.commands.database import load_settings, open_services
 from callboard.commands.logs import LOG_FORMATS, configure_logging
-from callboard.events.delivery import DeliveryConfig, EventDelivery
-from callboard.runtime.worker import Worker
+from callboard.events.delivery import DeliveryConfig
 
 __all__ = ["COMMANDS", "worker"]
 
@@ -60,14 +60,8 @@ def worker(events_only: bool, log_format: str) -> None:
     except ValueError as exc:
         _fail(str(exc))
     configure_logging(log_format)
-    service = open_service("worker", settings=settings)
-    try:
-        from callboard.channels.webhooks import install
-
-        install(service)  # issue 4: sends through Twilio for accounts that have it
-    except ValueError as exc:
-        service.close()
-        _fail(str(exc))
+    # with the channels: sends through Twilio for accounts that have it
+    services = open_services("worker", settings=settings)
     stop = threading.Event()
 
     def _signal(signum: int, frame: Any) -> None:
@@ -75,19 +69,9 @@ def worker(events_only: bool, log_format: str) -> None:
 
     signal.signal(signal.SIGTERM, _signal)
     signal.signal(signal.SIGINT, _signal)
-    jobs = (
-        None
-        if events_only
-        else Worker(
-            service,
-            retention=settings.retention_policy(),
-            retention_interval=settings.retention_interval,
-        )
-    )
-    delivery = EventDelivery(service.db, config=config)
-    if jobs is not None:
-        jobs.start()
-    delivery.start()
+    background = build_background(services, settings, jobs=not events_only, events=config)
+    for job in background:
+        job.start()
     click.echo(
         "callboard worker: running" + (" (events only)" if events_only else "") + "; Ctrl+C stops"
     )
@@ -95,10 +79,9 @@ def worker(events_only: bool, log_format: str) -> None:
         while not stop.wait(1.0):
             pass
     finally:
-        delivery.stop()
-        if jobs is not None:
-            jobs.stop()
-        service.close()
+        for job in reversed(background):
+            job.stop()
+        services.close()
         click.echo("callboard worker: stopped")
 
 
