@@ -12,7 +12,8 @@ Routes:
   else a page saying so (:mod:`callboard.api.editor`).
 
 Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
-(:mod:`callboard.api.auth`). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
+(:mod:`callboard.api.auth`), access control (:mod:`callboard.api.access`: roles,
+CSRF, audit log). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from callboard.api import docs, studio_executions, studio_flows
+from callboard.api.access import AccessMiddleware  # issue 14 (teams)
 from callboard.api.auth import AuthMiddleware
 from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
@@ -64,6 +66,7 @@ def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = 
         middleware=[
             Middleware(CorsMiddleware),
             Middleware(AuthMiddleware, service=service),
+            Middleware(AccessMiddleware),  # issue 14 (teams): roles, CSRF, audit log
         ],
         exception_handlers=exception_handlers(),
     )

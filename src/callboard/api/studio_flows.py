@@ -26,6 +26,7 @@ from callboard.api.common import (
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
 from callboard.api.paging import page_response, parse_page_params
+from callboard.api.principal import author_of  # issue 14 (teams)
 from callboard.api.urls import base_url
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
 
@@ -155,7 +156,7 @@ async def create_flow(request: Request) -> Response:
         status=status,
         definition=definition,
         commit_message=form.get("CommitMessage"),
-        author_sid=_author(form),
+        author_sid=author_of(request) or _author(form),  # issue 14: the caller
     )
     return json_response(render_flow(request, flow), 201)
 
@@ -182,7 +183,7 @@ async def update_flow(request: Request) -> Response:
         friendly_name=form.get("FriendlyName"),
         definition=definition,
         commit_message=form.get("CommitMessage"),
-        author_sid=_author(form),
+        author_sid=author_of(request) or _author(form),  # issue 14: the caller
     )
     return json_response(render_flow(request, flow))
 

@@ -56,8 +56,7 @@ def first_run_message(account: Account, base: str) -> str:
             f"    Account SID: {account.sid}",
             f"    Auth Token:  {account.auth_token}",
             "",
-            "  Log in to the editor with the Account SID as user name and the Auth Token as",
-            "  password. Call the REST API with HTTP Basic auth, e.g.:",
+            "  Call the REST API with HTTP Basic auth (owner rights), e.g.:",
             f"    curl -u {account.sid}:{account.auth_token} {base}/v2/Flows",
             "  or with twilio-python:",
             f"    client = Client('{account.sid}', '{account.auth_token}')",
@@ -106,6 +105,13 @@ def serve(host: str, port: int, access_log: bool) -> None:
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
+    # issue 14 (teams): on a server without users, the first owner (password shown once)
+    from callboard.commands.users import first_owner_message
+    from callboard.runtime.team import Team
+
+    owner = first_owner_message(Team(service.db, service.env), service.list_accounts()[0].sid, base)
+    if owner is not None:
+        click.echo(owner)
     from callboard.channels.config import ChannelConfig
     from callboard.channels.webhooks import install
 
