@@ -324,11 +324,10 @@ class Team:
         self, account_sid: str, key_sid: str, actor: Actor, role: str | None = None
     ) -> str:
         """Remember who created an API key; it carries ``role`` (default and at most:
-        the creator's). Returns the key's role."""
+        the creator's). Returns the key's role. (The API audits its creation.)"""
         granted = lowest(role or actor.role, actor.role)
         with self.db.write() as conn:
             us.insert_key_creator(conn, key_sid, actor.sid or account_sid, granted)
-            self._audit(conn, account_sid, actor, "api_key.create", key_sid, role=granted)
         return granted
 
     def key_role(self, key_sid: str) -> str | None:
