@@ -29,7 +29,7 @@ from callboard.api.forms import read_form
 from callboard.api.permissions import needs_auth, rule_for
 from callboard.api.principal import Principal, audit_of, basic_principal, client_address
 from callboard.runtime.audit import Actor
-from callboard.runtime.records import Account
+from callboard.runtime.records import Account, ServiceError
 from callboard.runtime.roles import allows
 
 __all__ = ["CSRF_MESSAGE", "AccessMiddleware", "check_csrf", "forbidden"]
@@ -77,7 +77,10 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     return body, replay
 
 
-async def _publishes(scope: Scope, body: bytes) -> bool:
+async def _publishes(scope: Scope, body: bytes, account: Account) -> bool:
+    """``Status=published`` makes a published revision — except on a flow already
+    published when no ``Definition`` comes (a rename or a commit message only)."""
+
     async def once() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
@@ -85,7 +88,17 @@ async def _publishes(scope: Scope, body: bytes) -> bool:
         form = await read_form(Request(scope, once))
     except ApiError:  # the handler answers the same error, and changes nothing
         return False
-    return (form.get("Status") or "").strip() == "published"
+    if (form.get("Status") or "").strip() != "published":
+        return False
+    flow_sid = _SID.findall(scope.get("path", ""))
+    if flow_sid and form.get("Definition") is None:
+        fetch = scope["app"].state.service.fetch_flow
+        try:
+            flow = await run_in_threadpool(fetch, account.sid, flow_sid[0])
+        except ServiceError:  # the handler answers 404
+            return False
+        return bool(flow.status != "published")
+    return True
 
 
 class AccessMiddleware:
@@ -116,7 +129,7 @@ class AccessMiddleware:
         required, action = rule.role, rule.audit
         if rule.publish:
             body, receive = await _buffered(receive)
-            if await _publishes(scope, body):
+            if await _publishes(scope, body, account):
                 required = "admin"
             else:
                 action = None

@@ -2,10 +2,11 @@
 may call it, and the audit action it records. :mod:`callboard.api.access` applies it
 to every request; handlers do not check roles themselves.
 
-A rule with ``publish`` needs ``admin`` when the request's form says
-``Status=published`` (publishing) and is then audited as ``flow.publish``; otherwise it
-needs its own role. Paths are templates: ``{FW}``, ``{FN}``, ``{DG}``, ``{DF}``, ``{FT}``,
-``{SK}``, ``{US}``, ``{CA}`` match a SID with that prefix; ``{*}`` any one segment.
+A rule with ``publish`` needs ``admin`` when the request publishes (form
+``Status=published``, except a rename of a flow already published) and is then audited
+as ``flow.publish``; otherwise it needs its own role. Paths are templates: ``{FW}``,
+``{FN}``, ``{DG}``, ``{DF}``, ``{FT}``, ``{SK}``, ``{US}``, ``{CA}`` match a SID with
+that prefix; ``{*}`` any one segment.
 A protected path without a rule needs ``viewer`` to read and ``owner`` for anything
 else (a test checks that every route of the app has a rule).
 """
