@@ -94,3 +94,28 @@ def first_owner(server: Server, tmp: Path) -> tuple[str, str]:
     password = re.search(r"Password:\s+(\S+)", log)
     assert email and password, log
     return email.group(1), password.group(1)
+
+
+_OWNERS: dict[str, tuple[str, str]] = {}
+
+
+def ensure_owner(server: Server) -> tuple[str, str]:
+    """An owner user of the server's account (made once per server): (email, password)."""
+    if server.url not in _OWNERS:
+        email, password = "owner@editor.test", "owner password 1"
+        with owner_api(server) as api:
+            r = api.post(
+                "/callboard/v1/Users", data={"Email": email, "Role": "owner", "Password": password}
+            )
+            assert r.status_code in (201, 409), r.text
+        _OWNERS[server.url] = (email, password)
+    return _OWNERS[server.url]
+
+
+def session_cookie(server: Server, email: str, password: str) -> dict[str, str]:
+    """A logged-in session's cookie, for a browser context's ``add_cookies``."""
+    r = httpx.post(
+        f"{server.url}/callboard/v1/Session", data={"email": email, "password": password}
+    )
+    assert r.status_code == 200, r.text
+    return {"name": "callboard_session", "value": r.cookies["callboard_session"], "url": server.url}
