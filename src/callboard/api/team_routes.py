@@ -218,3 +218,15 @@ def routes() -> list[Route]:
         resource(f"{base}/Keys/{{sid}}", delete=delete_key),
         resource(f"{base}/AuditEvents", get=list_audit_events),
     ]
+
+
+def openapi_paths() -> dict[str, Any]:
+    from callboard.api.team_openapi import session_paths, team_paths
+
+    return {**session_paths(), **team_paths()}
+
+
+def openapi_schemas() -> dict[str, Any]:
+    from callboard.api.team_openapi import team_schemas
+
+    return team_schemas()
