@@ -28,6 +28,8 @@ __all__ = ["openapi_paths", "routes"]
 
 log = logging.getLogger("callboard.api")
 
+_CREDENTIAL_TYPES = {"SK": "api_key", "US": "user"}  # "US": a browser session (issue 14)
+
 
 async def health(request: Request) -> Response:
     try:
@@ -48,7 +50,7 @@ async def me(request: Request) -> Response:
             "status": account.status,
             "date_created": iso(account.date_created),
             "credential_sid": credential,
-            "credential_type": "api_key" if credential.startswith("SK") else "auth_token",
+            "credential_type": _CREDENTIAL_TYPES.get(credential[:2], "auth_token"),
             "studio_base_url": base_url(request),
         }
     )
