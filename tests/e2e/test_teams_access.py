@@ -263,6 +263,9 @@ def test_api_keys_carry_their_creators_role_at_most(
         big = s.post("/callboard/v1/Keys", data={"FriendlyName": "big", "Role": "owner"}).json()
         assert big["role"] == "admin"
         small = s.post("/callboard/v1/Keys", data={"FriendlyName": "ed", "Role": "editor"}).json()
+    listed = {k["sid"]: k for k in api.get("/callboard/v1/Keys").json()["keys"]}
+    assert listed[big["sid"]]["created_by"] == "keymaker@team.example"
+    assert listed[small["sid"]]["role"] == "editor"
     draft = {"Status": "draft", "Definition": json.dumps(definition("by key"))}
     publish = {"Status": "published"}
     with httpx.Client(base_url=server.url, auth=(small["sid"], small["secret"])) as key:

@@ -102,18 +102,20 @@ async def delete_user(request: Request) -> Response:
 async def list_keys(request: Request) -> Response:
     account = principal_of(request).account
     keys = await call(request, service_of(request).list_api_keys, account.sid)
-    return json_response(
-        {
-            "keys": [
-                {
-                    "sid": k.sid,
-                    "friendly_name": k.friendly_name,
-                    "date_created": iso(k.date_created),
-                }
-                for k in keys
-            ]
-        }
-    )
+    creators = await call(request, team_of(request.app).key_creators, [k.sid for k in keys])
+    items = []
+    for k in keys:
+        created_by, role = creators.get(k.sid, (None, "owner"))
+        items.append(
+            {
+                "sid": k.sid,
+                "friendly_name": k.friendly_name,
+                "created_by": created_by,
+                "role": role,
+                "date_created": iso(k.date_created),
+            }
+        )
+    return json_response({"keys": items})
 
 
 async def create_key(request: Request) -> Response:

@@ -330,6 +330,13 @@ class Team:
             us.insert_key_creator(conn, key_sid, actor.sid or account_sid, granted)
         return granted
 
+    def key_creators(self, key_sids: list[str]) -> dict[str, tuple[str, str]]:
+        """API key SID → (who created it: email or SID, the role it was given); keys
+        without a creator (``callboard keys create``) are absent."""
+        with self.db.read() as conn:
+            rows = us.key_creators(conn, key_sids)
+        return {r.key_sid: (r.email or r.created_by, r.role) for r in rows}
+
     def key_role(self, key_sid: str) -> str | None:
         """The role an API key carries now: its own, capped by its creator's current
         role. Keys without a creator (made by ``callboard keys create``) are the

@@ -19,6 +19,7 @@ __all__ = [
     "insert_key_creator",
     "insert_user",
     "key_creator",
+    "key_creators",
     "list_users",
     "take_invitation",
     "update_user",
@@ -129,3 +130,21 @@ def key_creator(conn: Connection, key_sid: str) -> Any:
         .outerjoin(users, users.c.sid == api_key_creators.c.created_by)
         .where(api_key_creators.c.key_sid == key_sid)
     ).first()
+
+
+def key_creators(conn: Connection, key_sids: list[str]) -> list[Any]:
+    """``(key_sid, created_by, role, email)`` of the keys that have a creator row."""
+    if not key_sids:
+        return []
+    return list(
+        conn.execute(
+            select(
+                api_key_creators.c.key_sid,
+                api_key_creators.c.created_by,
+                api_key_creators.c.role,
+                users.c.email,
+            )
+            .outerjoin(users, users.c.sid == api_key_creators.c.created_by)
+            .where(api_key_creators.c.key_sid.in_(key_sids))
+        ).all()
+    )
