@@ -81,3 +81,22 @@ def test_an_invitation_is_used_once(
     # a session's requests work without Basic; an invited user's role applies
     assert anon.get("/v2/Flows").status_code == 200
     assert_error(anon.get("/callboard/v1/AuditEvents"), 403, 20403)
+
+
+def test_a_password_reset_link_ends_the_sessions_and_sets_a_new_password(
+    client: TestClient, anon: TestClient, service: Callboard, account: Account
+) -> None:
+    _user(service, account, "dan@example.com", "editor")
+    login = {"email": "dan@example.com", "password": "long enough"}
+    assert anon.post("/callboard/v1/Session", data=login).status_code == 200
+    assert anon.get("/v2/Flows").status_code == 200
+    dan = client.get("/callboard/v1/Users").json()["users"][0]["sid"]
+    reset = client.post(f"/callboard/v1/Users/{dan}/Invitation")
+    assert reset.status_code == 201, reset.text
+    assert_error(anon.get("/v2/Flows"), 401, 20003)  # the session ended
+    assert_error(anon.post("/callboard/v1/Session", data=login), 401, 20003)
+    token = reset.json()["invitation_url"].rsplit("/", 1)[1]
+    chosen = anon.post(f"/callboard/v1/Invitations/{token}", data={"password": "new and long"})
+    assert chosen.status_code == 200 and chosen.json()["user"]["email"] == "dan@example.com"
+    events = client.get("/callboard/v1/AuditEvents", params={"Action": "user.password"}).json()
+    assert [e["resource_sid"] for e in events["audit_events"]] == [dan]

@@ -113,6 +113,7 @@ RULES: tuple[Rule, ...] = (
     _r("POST", _CB + "/Users", "admin"),  # owners only for admin/owner roles (runtime.team)
     _r("POST", _CB + "/Users/{US}", "admin"),
     _r("DELETE", _CB + "/Users/{US}", "admin"),
+    _r("POST", _CB + "/Users/{US}/Invitation", "admin"),
     _r("GET", _CB + "/Keys", "admin"),
     _r("POST", _CB + "/Keys", "admin", "api_key.create"),
     _r("DELETE", _CB + "/Keys/{SK}", "admin", "api_key.delete"),

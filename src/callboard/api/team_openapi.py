@@ -153,6 +153,15 @@ def team_paths() -> dict[str, Any]:
             ),
             "delete": _op("DeleteUser", "Remove a user", TAG, NO_CONTENT, [user]),
         },
+        "/callboard/v1/Users/{sid}/Invitation": {
+            "post": _op(
+                "ResetUserPassword",
+                "Clear a user's password: a new one-time link to choose one",
+                TAG,
+                _ok({"type": "object", "properties": {"invitation_url": _STR}}, "201"),
+                [user],
+            ),
+        },
         "/callboard/v1/Keys": {
             "get": _op(
                 "ListKeys",

@@ -5,7 +5,8 @@ permissions table (:mod:`callboard.api.permissions`), who may change whom by
 * ``GET /Users`` → ``{"users": [...]}``; ``POST /Users`` (``Email``, ``Role``, optional
   ``Password``) → 201 the user; without a password, an invitation: the answer carries
   ``invitation_url``, a one-time link (shown once) where they choose one;
-  ``POST /Users/{US}`` (``Role``) changes the role; ``DELETE /Users/{US}`` removes them.
+  ``POST /Users/{US}`` (``Role``) changes the role; ``DELETE /Users/{US}`` removes them;
+  ``POST /Users/{US}/Invitation`` resets their password: a new one-time link.
 * ``GET /Keys``; ``POST /Keys`` (``FriendlyName``, optional ``Role``: at most the
   caller's) → 201 with the ``secret`` (shown once); ``DELETE /Keys/{SK}``.
 * ``GET /AuditEvents`` (``Actor``, ``Action``, ``StartDate``, ``EndDate``; Twilio
@@ -66,7 +67,7 @@ async def create_user(request: Request) -> Response:
     )
     body = render_user(created.user)
     if created.invitation_token:
-        body["invitation_url"] = f"{base_url(request)}/#/invite/{created.invitation_token}"
+        body["invitation_url"] = _invitation_url(request, created.invitation_token)
     return json_response(body, 201)
 
 
@@ -94,6 +95,22 @@ async def delete_user(request: Request) -> Response:
         actor=actor_of(request),
     )
     return Response(status_code=204)
+
+
+async def reset_user(request: Request) -> Response:
+    account = principal_of(request).account
+    token = await call(
+        request,
+        team_of(request.app).reset_link,
+        account.sid,
+        _sid(request, "US"),
+        actor=actor_of(request),
+    )
+    return json_response({"invitation_url": _invitation_url(request, token)}, 201)
+
+
+def _invitation_url(request: Request, token: str) -> str:
+    return f"{base_url(request)}/#/invite/{token}"
 
 
 # ------------------------------------------------------------------------- API keys
@@ -216,6 +233,7 @@ def routes() -> list[Route]:
     return [
         resource(f"{base}/Users", get=list_users, post=create_user),
         resource(f"{base}/Users/{{sid}}", post=update_user, delete=delete_user),
+        resource(f"{base}/Users/{{sid}}/Invitation", post=reset_user),
         resource(f"{base}/Keys", get=list_keys, post=create_key),
         resource(f"{base}/Keys/{{sid}}", delete=delete_key),
         resource(f"{base}/AuditEvents", get=list_audit_events),

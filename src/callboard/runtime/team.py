@@ -262,6 +262,23 @@ class Team:
             self._audit(conn, account_sid, actor, "user.password", row.sid, email=row.email)
         return password
 
+    def reset_link(self, account_sid: str, who: str, *, actor: Actor = CLI) -> str:
+        """Clears the user's password, ends their sessions and returns a new one-time
+        invitation token for them to choose another (shown once)."""
+        token = new_token()
+        now = self._now()
+        with self.db.write() as conn:
+            row = self._find(conn, account_sid, who)
+            _may_manage(actor, row.role)
+            us.update_user(conn, row.sid, {"password_hash": None, "date_updated": now})
+            us.delete_invitations(conn, row.sid)
+            us.insert_invitation(
+                conn, token_hash(token), row.sid, now, now + timedelta(days=INVITATION_DAYS)
+            )
+            ss.delete_user_sessions(conn, row.sid)
+            self._audit(conn, account_sid, actor, "user.password", row.sid, email=row.email)
+        return token
+
     # ------------------------------------------------------------------ sessions
 
     def _open_session(self, conn: Connection, row: Any) -> LoggedIn:

@@ -90,3 +90,7 @@ export async function listRevisionAuthors(flowSid: string): Promise<RevisionAuth
 /** A new draft revision with an old revision's definition, by you (audited). */
 export const restoreRevision = (flowSid: string, revision: number) =>
   request<Flow>("POST", `/callboard/v1/Flows/${flowSid}/Revisions/${revision}/Restore`);
+
+/** Clears a user's password: a new one-time link to choose one (shown once). */
+export const resetUser = (sid: string) =>
+  request<{ invitation_url: string }>("POST", `/callboard/v1/Users/${sid}/Invitation`);

@@ -1,7 +1,7 @@
 // The team (admins and owners): who has which role, invitations by one-time link.
 
 import { useCallback, useEffect, useState } from "react";
-import { inviteUser, listUsers, removeUser, setRole } from "../api/team";
+import { inviteUser, listUsers, removeUser, resetUser, setRole } from "../api/team";
 import { toast } from "../lib/toast";
 import { can, getSession, ROLES, type Role, type User } from "../state/auth";
 import { AppHeader } from "./AppHeader";
@@ -118,6 +118,22 @@ export function TeamPage({ onLogout }: { onLogout: () => void }) {
                       </td>
                       <td>{u.status === "invited" ? <span className="muted">invited</span> : "active"}</td>
                       <td className="row-actions">
+                        {manageable(u) && u.sid !== me && (
+                          <button
+                            type="button"
+                            className="link-btn"
+                            onClick={() =>
+                              resetUser(u.sid)
+                                .then((r) => {
+                                  setLink({ email: u.email, url: r.invitation_url });
+                                  load();
+                                })
+                                .catch((e: Error) => toast(e.message, "error"))
+                            }
+                          >
+                            Reset password
+                          </button>
+                        )}
                         {manageable(u) && u.sid !== me && (
                           <button
                             type="button"
