@@ -149,6 +149,18 @@ def test_the_team_page_invites_a_user_who_then_logs_in(
     expect(row).to_contain_text("active")
     row.get_by_label("Role of newcomer@editor.test").select_option("viewer")
     expect(page.locator(".toast.success", has_text="is now viewer")).to_be_visible()
+    # An API key made here carries at most the maker's role and names them.
+    keys = page.get_by_label("API keys")
+    keys.locator("#key-name").fill("deploys")
+    keys.locator("#key-role").select_option("editor")
+    keys.get_by_role("button", name="Create key").click()
+    secret = keys.get_by_label("Key secret").input_value()
+    row = keys.locator("tr", has_text="deploys")
+    expect(row).to_contain_text("owner@editor.test")
+    key_sid = row.locator(".mono").inner_text()
+    with httpx.Client(base_url=server.url, auth=(key_sid, secret)) as by_key:
+        assert by_key.get("/v2/Flows").status_code == 200
+        assert by_key.get("/callboard/v1/AuditEvents").status_code == 403
     page.get_by_role("link", name="Audit log").click()
     table = page.locator(".audit-table")
     expect(table.locator('tr[data-action="user.role"]').first).to_contain_text("owner@editor.test")

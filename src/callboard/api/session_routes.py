@@ -161,7 +161,8 @@ async def accept(request: Request) -> Response:
     token = _token(request)
     password = (await _fields(request)).get("password") or ""
     try:
-        done = await run_in_threadpool(team_of(request.app).accept_invitation, token, password)
+        accept = team_of(request.app).accept_invitation
+        done = await run_in_threadpool(accept, token, password, client_address(request.scope))
     except ServiceError as exc:
         raise ApiError(exc.status, exc.message, exc.code) from None
     if done is None:

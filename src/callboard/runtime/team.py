@@ -323,7 +323,9 @@ class Team:
             row = us.take_invitation(conn, token_hash(token), self._now(), consume=False)
         return _user(row) if row is not None else None
 
-    def accept_invitation(self, token: str, password: str) -> LoggedIn | None:
+    def accept_invitation(
+        self, token: str, password: str, address: str | None = None
+    ) -> LoggedIn | None:
         """Sets the invited user's password (the link is used up) and logs them in."""
         hashed = hash_password(_password(password))
         with self.db.write() as conn:
@@ -331,7 +333,7 @@ class Team:
             if row is None:
                 return None
             us.update_user(conn, row.sid, {"password_hash": hashed, "date_updated": self._now()})
-            actor = Actor(row.email, row.sid, row.role)
+            actor = Actor(row.email, row.sid, row.role, address)
             self._audit(conn, row.account_sid, actor, "user.accept_invitation", row.sid)
             return self._open_session(conn, us.user_by_sid(conn, row.account_sid, row.sid))
 

@@ -94,3 +94,20 @@ export const restoreRevision = (flowSid: string, revision: number) =>
 /** Clears a user's password: a new one-time link to choose one (shown once). */
 export const resetUser = (sid: string) =>
   request<{ invitation_url: string }>("POST", `/callboard/v1/Users/${sid}/Invitation`);
+
+export interface ApiKey {
+  sid: string;
+  friendly_name: string;
+  created_by: string | null;
+  role: Role;
+  date_created: string;
+}
+
+export const listKeys = async (): Promise<ApiKey[]> =>
+  (await request<{ keys: ApiKey[] }>("GET", "/callboard/v1/Keys")).keys;
+
+/** A new API key carrying at most your role; its secret is in the answer only. */
+export const createKey = (name: string, role: Role) =>
+  request<ApiKey & { secret: string }>("POST", "/callboard/v1/Keys", { form: { FriendlyName: name, Role: role } });
+
+export const deleteKey = (sid: string) => request<void>("DELETE", `/callboard/v1/Keys/${sid}`);

@@ -5,6 +5,7 @@ import { inviteUser, listUsers, removeUser, resetUser, setRole } from "../api/te
 import { toast } from "../lib/toast";
 import { can, getSession, ROLES, type Role, type User } from "../state/auth";
 import { AppHeader } from "./AppHeader";
+import { KeysSection } from "./KeysSection";
 
 /** Owners manage everyone; admins manage viewers and editors. */
 const grantable = (): Role[] => (can("owner") ? ROLES : ["viewer", "editor"]);
@@ -151,6 +152,7 @@ export function TeamPage({ onLogout }: { onLogout: () => void }) {
                 </tbody>
               </table>
             )}
+            <KeysSection />
           </>
         )}
       </main>
