@@ -100,3 +100,23 @@ def test_a_password_reset_link_ends_the_sessions_and_sets_a_new_password(
     assert chosen.status_code == 200 and chosen.json()["user"]["email"] == "dan@example.com"
     events = client.get("/callboard/v1/AuditEvents", params={"Action": "user.password"}).json()
     assert [e["resource_sid"] for e in events["audit_events"]] == [dan]
+
+
+def test_forbidden_answers_name_the_role_and_change_nothing(
+    client: TestClient, anon: TestClient, service: Callboard, account: Account
+) -> None:
+    flow = client.post(
+        "/v2/Flows", data={"FriendlyName": "f", "Status": "draft", "Definition": "{}"}
+    ).json()["sid"]
+    _user(service, account, "eve@example.com", "viewer")
+    r = anon.post(
+        "/callboard/v1/Session", data={"email": "eve@example.com", "password": "long enough"}
+    )
+    anon.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    draft = anon.post(f"/v2/Flows/{flow}", data={"Status": "draft", "Definition": "{}"})
+    assert_error(draft, 403, 20403)
+    assert "your role (viewer) cannot POST /v2/Flows/" in draft.json()["message"]
+    publish = anon.post(f"/v2/Flows/{flow}", data={"Status": "published"})
+    assert_error(publish, 403, 20403)
+    assert "cannot publish flows; it needs admin" in publish.json()["message"]
+    assert client.get(f"/v2/Flows/{flow}").json()["revision"] == 1

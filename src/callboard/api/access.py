@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callboard.api.errors import ApiError, error_body
-from callboard.api.forms import read_form
+from callboard.api.forms import MAX_BODY_BYTES, read_form
 from callboard.api.permissions import needs_auth, rule_for
 from callboard.api.principal import Principal, audit_of, basic_principal, client_address
 from callboard.runtime.audit import Actor
@@ -56,12 +56,16 @@ def check_csrf(scope: Scope, expected: str | None) -> bool:
 
 
 async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The request body, and a ``receive`` that replays it. Reading stops just past
+    :data:`MAX_BODY_BYTES` (the handler then answers 413 from what it replays)."""
     chunks: list[bytes] = []
-    while True:
+    size = 0
+    while size <= MAX_BODY_BYTES:
         message = await receive()
         if message["type"] != "http.request":
             break
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
@@ -134,7 +138,8 @@ class AccessMiddleware:
             else:
                 action = None
         if not allows(principal.role, required):
-            what = "publish flows" if rule.publish else f"{method} {path[:200]}"
+            publishing = rule.publish and required == "admin"
+            what = "publish flows" if publishing else f"{method} {path[:200]}"
             message = f"Forbidden: your role ({principal.role}) cannot {what}; it needs {required}"
             await forbidden(message)(scope, receive, send)
             return
