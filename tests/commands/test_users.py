@@ -99,3 +99,21 @@ def test_clear_errors(run: CliRunner, account_sid: str) -> None:
     assert last.exit_code == 2 and "at least one owner" in last.output
     missing = run.invoke(cli, ["users", "remove", account_sid, "who@example.com"])
     assert missing.exit_code == 2 and "was not found" in missing.output
+
+
+def test_first_owner_once_with_the_configured_email(
+    run: CliRunner, account_sid: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callboard.commands.users import first_owner_message
+
+    monkeypatch.setenv("CALLBOARD_OWNER_EMAIL", "Boss@Example.com")
+    service, team = _team(tmp_path)
+    try:
+        message = first_owner_message(team, account_sid, "http://127.0.0.1:8080")
+        assert message is not None and "boss@example.com" in message
+        password = message.split("Password:")[1].split()[0]
+        assert team.login("boss@example.com", password) is not None
+        assert [u.role for u in team.list_users(account_sid)] == ["owner"]
+        assert first_owner_message(team, account_sid, "http://127.0.0.1:8080") is None
+    finally:
+        service.close()
