@@ -7,8 +7,9 @@ names.
 A forbidden request answers 403 with Twilio's body (code 20403) before its handler runs,
 so it changes nothing. A state-changing request authenticated by the session cookie
 must carry ``X-CSRF-Token`` (the token ``POST /callboard/v1/Session`` returned), else
-403. Audit events are recorded after the handler answered 2xx; their resource is the
-last SID in the path, else the ``sid`` of the JSON answer.
+403. Audit events are recorded when the handler answered 2xx, before the end of its
+answer goes out; their resource is the last SID in the path, else the ``sid`` of the
+JSON answer.
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ class AccessMiddleware:
     async def _audited(
         self, scope: Scope, receive: Receive, send: Send, principal: Principal, action: str
     ) -> None:
+        """Runs the route; on a 2xx answer, records the audit event before the answer's
+        last body chunk goes out (a client that got the answer finds the event)."""
         path = scope.get("path", "")
         in_path = _SID.findall(path)
         status = 0
@@ -160,21 +163,26 @@ class AccessMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body" and not in_path and len(chunks) < 64:
-                chunks.append(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                if not in_path and len(chunks) < 64:
+                    chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and 200 <= status < 300:
+                    resource = in_path[-1] if in_path else _answer_sid(b"".join(chunks))
+                    await _record(scope, principal, action, resource)
             await send(message)
 
         await self.app(scope, receive, watch)
-        if not 200 <= status < 300:
-            return
-        resource = in_path[-1] if in_path else _answer_sid(b"".join(chunks))
-        actor = Actor(principal.name, principal.sid, principal.role, client_address(scope))
-        details: dict[str, Any] = {"method": scope.get("method"), "path": path[:300]}
-        try:
-            record = audit_of(scope["app"]).record
-            await run_in_threadpool(record, principal.account.sid, actor, action, resource, details)
-        except Exception:  # the action happened: never answer it as failed
-            log.exception("could not record the audit event %s on %s", action, resource)
+
+
+async def _record(scope: Scope, principal: Principal, action: str, resource: str | None) -> None:
+    path = scope.get("path", "")
+    actor = Actor(principal.name, principal.sid, principal.role, client_address(scope))
+    details: dict[str, Any] = {"method": scope.get("method"), "path": path[:300]}
+    try:
+        record = audit_of(scope["app"]).record
+        await run_in_threadpool(record, principal.account.sid, actor, action, resource, details)
+    except Exception:  # the action happened: never answer it as failed
+        log.exception("could not record the audit event %s on %s", action, resource)
 
 
 def _answer_sid(body: bytes) -> str | None:
