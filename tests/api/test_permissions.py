@@ -11,8 +11,8 @@ from starlette.routing import Route
 from callboard.api.app import create_app
 from callboard.api.common import ResourceRoute
 from callboard.api.permissions import explicit_rule, needs_auth, rule_for
+from callboard.api.services import Services
 from callboard.api.throttle import LoginThrottle
-from callboard.runtime.service import Callboard
 
 _PREFIX = {
     "Flows": "FW",
@@ -35,8 +35,8 @@ def _sample(path: str) -> str:
     return "/".join(parts)
 
 
-def test_every_authenticated_route_has_a_rule(service: Callboard) -> None:
-    app = create_app(service)
+def test_every_authenticated_route_has_a_rule(services: Services) -> None:
+    app = create_app(services)
     checked = 0
     for route in app.routes:
         if not isinstance(route, Route) or not needs_auth(_sample(route.path)):

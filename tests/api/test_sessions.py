@@ -9,23 +9,22 @@ import re
 from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
+from callboard.api.services import Services
 from callboard.runtime.records import Account
-from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
-from callboard.runtime.team import Team
 from tests.api.helpers import assert_error
 
 
-def _user(service: Callboard, account: Account, email: str, role: str) -> None:
-    Team(service.db, service.env).add_user(account.sid, email, role, "long enough")
+def _user(services: Services, account: Account, email: str, role: str) -> None:
+    services.team.add_user(account.sid, email, role, "long enough")
 
 
 def test_cookie_is_httponly_lax_and_secure_on_an_https_public_url(
-    service: Callboard, settings: Settings, account: Account
+    services: Services, settings: Settings, account: Account
 ) -> None:
-    _user(service, account, "ann@example.com", "editor")
+    _user(services, account, "ann@example.com", "editor")
     for public, secure in (("https://cb.example.com", True), (None, False)):
-        app = create_app(service, dataclasses.replace(settings, public_url=public))
+        app = create_app(services, dataclasses.replace(settings, public_url=public))
         with TestClient(app, base_url="http://testserver") as c:
             r = c.post(
                 "/callboard/v1/Session",
@@ -43,8 +42,8 @@ def test_cookie_is_httponly_lax_and_secure_on_an_https_public_url(
             assert me.status_code == (401 if secure else 200)
 
 
-def test_log_in_errors_are_clear(anon: TestClient, service: Callboard, account: Account) -> None:
-    _user(service, account, "bob@example.com", "viewer")
+def test_log_in_errors_are_clear(anon: TestClient, services: Services, account: Account) -> None:
+    _user(services, account, "bob@example.com", "viewer")
     assert_error(anon.post("/callboard/v1/Session", data={"email": "bob@example.com"}), 400, 20001)
     bad_json = anon.post(
         "/callboard/v1/Session", content=b"{nope", headers={"content-type": "application/json"}
@@ -60,7 +59,7 @@ def test_log_in_errors_are_clear(anon: TestClient, service: Callboard, account: 
 
 
 def test_an_invitation_is_used_once(
-    client: TestClient, anon: TestClient, service: Callboard, account: Account
+    client: TestClient, anon: TestClient, services: Services, account: Account
 ) -> None:
     r = client.post("/callboard/v1/Users", data={"Email": "cat@example.com", "Role": "viewer"})
     assert r.status_code == 201, r.text
@@ -77,16 +76,16 @@ def test_an_invitation_is_used_once(
     assert_error(anon.get(f"/callboard/v1/Invitations/{token}"), 404, 20404)
     again = anon.post(f"/callboard/v1/Invitations/{token}", data={"password": "a good password"})
     assert_error(again, 404, 20404)
-    assert Team(service.db).login("cat@example.com", "a good password") is not None
+    assert services.team.login("cat@example.com", "a good password") is not None
     # a session's requests work without Basic; an invited user's role applies
     assert anon.get("/v2/Flows").status_code == 200
     assert_error(anon.get("/callboard/v1/AuditEvents"), 403, 20403)
 
 
 def test_a_password_reset_link_ends_the_sessions_and_sets_a_new_password(
-    client: TestClient, anon: TestClient, service: Callboard, account: Account
+    client: TestClient, anon: TestClient, services: Services, account: Account
 ) -> None:
-    _user(service, account, "dan@example.com", "editor")
+    _user(services, account, "dan@example.com", "editor")
     login = {"email": "dan@example.com", "password": "long enough"}
     assert anon.post("/callboard/v1/Session", data=login).status_code == 200
     assert anon.get("/v2/Flows").status_code == 200
@@ -103,12 +102,12 @@ def test_a_password_reset_link_ends_the_sessions_and_sets_a_new_password(
 
 
 def test_forbidden_answers_name_the_role_and_change_nothing(
-    client: TestClient, anon: TestClient, service: Callboard, account: Account
+    client: TestClient, anon: TestClient, services: Services, account: Account
 ) -> None:
     flow = client.post(
         "/v2/Flows", data={"FriendlyName": "f", "Status": "draft", "Definition": "{}"}
     ).json()["sid"]
-    _user(service, account, "eve@example.com", "viewer")
+    _user(services, account, "eve@example.com", "viewer")
     r = anon.post(
         "/callboard/v1/Session", data={"email": "eve@example.com", "password": "long enough"}
     )

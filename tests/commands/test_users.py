@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
 from callboard.cli import cli
-from callboard.runtime.service import Callboard
+from callboard.commands.compose import build_services
 from callboard.runtime.team import Team
 
 
@@ -25,9 +27,10 @@ def account_sid(run: CliRunner) -> str:
     return str(json.loads(run.invoke(cli, ["accounts", "create", "--json"]).output)["account_sid"])
 
 
-def _team(tmp_path: Path) -> tuple[Callboard, Team]:
-    service = Callboard.open(f"sqlite:///{tmp_path / 'data' / 'callboard.db'}")
-    return service, Team(service.db)
+def _team(tmp_path: Path) -> tuple[Services, Team]:
+    url = f"sqlite:///{tmp_path / 'data' / 'callboard.db'}"
+    services = build_services(url, channel_config=ChannelConfig())
+    return services, services.team
 
 
 def test_add_list_set_role_reset_remove(run: CliRunner, account_sid: str, tmp_path: Path) -> None:

@@ -28,7 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callboard.api.errors import ApiError, error_body
 from callboard.api.forms import MAX_BODY_BYTES, read_form
 from callboard.api.permissions import needs_auth, rule_for
-from callboard.api.principal import Principal, audit_of, basic_principal, client_address
+from callboard.api.principal import (
+    Principal,
+    audit_of,
+    basic_principal,
+    client_address,
+    services_in,
+)
 from callboard.runtime.audit import Actor
 from callboard.runtime.records import Account, ServiceError
 from callboard.runtime.roles import allows
@@ -97,7 +103,7 @@ async def _publishes(scope: Scope, body: bytes, account: Account) -> bool:
         return False
     flow_sid = _SID.findall(scope.get("path", ""))
     if flow_sid and form.get("Definition") is None:
-        fetch = scope["app"].state.service.fetch_flow
+        fetch = services_in(scope["app"]).callboard.fetch_flow
         try:
             flow = await run_in_threadpool(fetch, account.sid, flow_sid[0])
         except ServiceError:  # the handler answers 404

@@ -5,8 +5,8 @@
 * HTTP Basic with an API key: that key's role (at most its creator's current role);
 * the browser session cookie: the user, with their role and the session's CSRF token.
 
-The team and audit services of the app (:func:`team_of`, :func:`audit_of`) are made on
-first use over the Callboard service's database.
+The team and audit services of the app (:func:`team_of`, :func:`audit_of`) are the
+app's :class:`~callboard.api.services.Services` (built by the composition root).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import Scope
 
+from callboard.api.services import Services
 from callboard.runtime.audit import Actor, AuditLog
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.team import Team
@@ -32,6 +33,7 @@ __all__ = [
     "basic_principal",
     "client_address",
     "principal_of",
+    "services_in",
     "session_principal",
     "session_token",
     "team_of",
@@ -53,28 +55,19 @@ class Principal:
         return self.email or self.sid
 
 
-def _state(app: Any) -> Any:
-    return app.state
+def services_in(app: Any) -> Services:
+    """The services the app was built over (:func:`callboard.api.app.create_app`)."""
+    found = app.state.services
+    assert isinstance(found, Services)
+    return found
 
 
 def team_of(app: Any) -> Team:
-    state = _state(app)
-    found = getattr(state, "team", None)
-    if found is None:
-        service = state.service
-        found = Team(service.db, getattr(service, "env", None))
-        state.team = found
-    return found
+    return services_in(app).team
 
 
 def audit_of(app: Any) -> AuditLog:
-    state = _state(app)
-    found = getattr(state, "audit_log", None)
-    if found is None:
-        service = state.service
-        found = AuditLog(service.db, getattr(service, "env", None))
-        state.audit_log = found
-    return found
+    return services_in(app).audit
 
 
 def client_address(scope: Scope) -> str | None:
@@ -108,7 +101,9 @@ async def session_principal(scope: Scope) -> Principal | None:
         return None
     user, csrf = found
     try:
-        account = await run_in_threadpool(app.state.service.fetch_account, user.account_sid)
+        account = await run_in_threadpool(
+            services_in(app).callboard.fetch_account, user.account_sid
+        )
     except NotFound:
         return None
     if account.status != "active":

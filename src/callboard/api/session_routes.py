@@ -56,10 +56,8 @@ def render_user(user: User) -> dict[str, Any]:
 
 
 def _throttle(request: Request) -> LoginThrottle:
-    state = request.app.state
-    found = getattr(state, "login_throttle", None)
-    if found is None:
-        found = state.login_throttle = LoginThrottle()
+    found = request.app.state.login_throttle  # one per app (create_app)
+    assert isinstance(found, LoginThrottle)
     return found
 
 

@@ -14,7 +14,7 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from callboard.commands.accounts import open_service
+from callboard.commands.accounts import open_services
 from callboard.runtime.records import NotFound, ServiceError
 from callboard.runtime.roles import ROLES
 from callboard.runtime.team import Team
@@ -43,18 +43,18 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 def _run(account_sid: str, action: Callable[[Team], T]) -> T:
     """Runs ``action`` on the account's team; a clear message and exit 2 on errors."""
-    service = open_service()
+    services = open_services()
     try:
         try:
-            service.fetch_account(account_sid)
+            services.callboard.fetch_account(account_sid)
         except NotFound:
             _fail(f"no account {account_sid} (`callboard accounts list` shows them)")
         try:
-            return action(Team(service.db, service.env))
+            return action(services.team)
         except ServiceError as exc:
             _fail(exc.message)
     finally:
-        service.close()
+        services.close()
 
 
 @click.group("users", help=HELP)

@@ -14,11 +14,12 @@ from typing import Any
 
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
+from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import Page
-from callboard.runtime.rows import from_db_time, keyset_page, to_db_time
 from callboard.store.audit import audit_query, insert_audit_event
 from callboard.store.db import Database
 from callboard.store.team_tables import audit_events
+from callboard.store.values import from_db_time, to_db_time
 
 __all__ = ["CLI", "Actor", "AuditEvent", "AuditLog", "audit_row"]
 

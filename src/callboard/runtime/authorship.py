@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
+from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import NotFound, Page
-from callboard.runtime.rows import from_db_time, keyset_page
-from callboard.store import tables as t
 from callboard.store.db import Database
-from callboard.store.team_tables import users
+from callboard.store.flows import find_flow
+from callboard.store.users import revision_authors_listing
+from callboard.store.values import from_db_time
 
 __all__ = ["RevisionAuthor", "list_revision_authors"]
 
@@ -48,32 +47,15 @@ def list_revision_authors(
     page_token: str | None = None,
 ) -> Page[RevisionAuthor]:
     """The flow's revisions, highest first, with their authors."""
-    r = t.flow_revisions
-    query = (
-        select(
-            r.c.revision,
-            r.c.status,
-            r.c.commit_message,
-            r.c.author_sid,
-            r.c.date_created,
-            users.c.email,
-        )
-        .outerjoin(users, users.c.sid == r.c.author_sid)
-        .where(r.c.flow_sid == flow_sid)
-    )
+    query, cols = revision_authors_listing(flow_sid)
     with db.read() as conn:
-        owner = conn.execute(
-            select(t.flows.c.sid).where(
-                t.flows.c.sid == flow_sid, t.flows.c.account_sid == account_sid
-            )
-        ).first()
-        if owner is None:
+        if find_flow(conn, account_sid, flow_sid) is None:
             raise NotFound("Flow", flow_sid)
         return keyset_page(
             conn,
             query,
             kind="revision-authors",
-            cols=[r.c.revision],
+            cols=cols,
             types=[int],
             descending=True,
             page_size=page_size,

@@ -30,11 +30,11 @@ from callboard.runtime.passwords import (
 )
 from callboard.runtime.records import Conflict, InvalidParameter, NotFound, ServiceError
 from callboard.runtime.roles import ROLES, is_role, lowest
-from callboard.runtime.rows import from_db_time, to_db_time
 from callboard.store import sessions as ss
 from callboard.store import users as us
 from callboard.store.audit import insert_audit_event
 from callboard.store.db import Database
+from callboard.store.values import from_db_time, to_db_time
 
 __all__ = ["CreatedUser", "Forbidden", "LoggedIn", "Team", "User"]
 

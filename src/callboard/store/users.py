@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Column, Connection, Select, delete, func, select, update
 
+from callboard.store import tables as t
 from callboard.store.team_tables import api_key_creators, invitations, users
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "key_creator",
     "key_creators",
     "list_users",
+    "revision_authors_listing",
     "take_invitation",
     "update_user",
     "user_by_email",
@@ -148,3 +150,22 @@ def key_creators(conn: Connection, key_sids: list[str]) -> list[Any]:
             .where(api_key_creators.c.key_sid.in_(key_sids))
         ).all()
     )
+
+
+def revision_authors_listing(flow_sid: str) -> tuple[Select[Any], list[Column[Any]]]:
+    """The flow's revisions with their authors' emails (None when not a user), and the
+    column they are paged by."""
+    r = t.flow_revisions
+    query = (
+        select(
+            r.c.revision,
+            r.c.status,
+            r.c.commit_message,
+            r.c.author_sid,
+            r.c.date_created,
+            users.c.email,
+        )
+        .outerjoin(users, users.c.sid == r.c.author_sid)
+        .where(r.c.flow_sid == flow_sid)
+    )
+    return query, [r.c.revision]
