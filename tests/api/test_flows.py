@@ -190,9 +190,14 @@ def test_test_users_fetch_and_update(client: TestClient) -> None:
     assert_error(client.post(f"/v2/Flows/{sid}/TestUsers", data={}), 400, 20001)
 
 
-def test_author_sid_is_checked_and_kept(client: TestClient) -> None:
-    author = "US" + "ab" * 16
-    flow = create_flow(client, AuthorSid=author)
-    assert flow["author_sid"] == author
+def test_author_sid_is_checked_and_the_caller_is_the_author(
+    client: TestClient, account: Account
+) -> None:
+    """Issue 14: a revision's author is whoever called (here the Account SID), never a
+    SID the client claims; Studio's author_sid only ever names a user."""
+    flow = create_flow(client, AuthorSid="US" + "ab" * 16)
+    assert flow["author_sid"] is None
+    revisions = client.get(f"/callboard/v1/Flows/{flow['sid']}/Revisions").json()["revisions"]
+    assert [r["author"] for r in revisions] == [account.sid]
     bad = {"FriendlyName": "x", "Status": "draft", "Definition": "{}", "AuthorSid": "nope"}
     assert_error(client.post("/v2/Flows", data=bad), 400, 20001)

@@ -12,8 +12,9 @@ Routes:
   else a page saying so (:mod:`callboard.api.editor`).
 
 Middleware, outermost first: metrics and request SIDs (:mod:`callboard.api.metrics`;
-``/metrics``), CORS (:mod:`callboard.api.cors`), authentication (:mod:`callboard.api.auth`).
-Errors are Twilio's bodies (:mod:`callboard.api.errors`).
+``/metrics``), CORS (:mod:`callboard.api.cors`), authentication (:mod:`callboard.api.auth`),
+access control (:mod:`callboard.api.access`: roles, CSRF, audit log). Errors are Twilio's
+bodies (:mod:`callboard.api.errors`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from callboard.api import docs, studio_executions, studio_flows
+from callboard.api.access import AccessMiddleware  # issue 14 (teams)
 from callboard.api.auth import AuthMiddleware
 from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
@@ -34,6 +36,7 @@ from callboard.api.errors import exception_handlers
 from callboard.api.metrics import MetricsMiddleware
 from callboard.api.plugins import plugin_modules
 from callboard.api.services import BackgroundJob, Services
+from callboard.api.throttle import LoginThrottle
 from callboard.runtime.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -91,11 +94,13 @@ def create_app(
             Middleware(MetricsMiddleware, metrics=services.metrics),
             Middleware(CorsMiddleware),
             Middleware(AuthMiddleware, service=services.callboard),
+            Middleware(AccessMiddleware),  # issue 14 (teams): roles, CSRF, audit log
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.login_throttle = LoginThrottle()  # issue 14 (teams): in this process's memory
     app.state.settings = settings
     app.state.public_url = settings.public_url if settings is not None else None
     return app

@@ -4,7 +4,9 @@
 Username: an Account SID (password: its Auth Token) or an API Key SID (password: the
 key's secret). The service checks the credentials (:meth:`Callboard.authenticate`,
 constant-time comparison of hashes) and returns the account; the middleware stores it
-in ``scope["callboard.account"]`` for the handlers. Failures answer 401 with Twilio's
+in ``scope["callboard.account"]`` for the handlers. Issue 14: without an Authorization
+header, the browser session cookie (:mod:`callboard.api.principal`) is accepted; roles,
+CSRF and the audit log are :mod:`callboard.api.access`'s. Failures answer 401 with Twilio's
 body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
 requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
 pop up their own login dialog.
@@ -20,6 +22,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callboard.api.errors import error_body
+from callboard.api.permissions import needs_auth  # issue 14 (teams)
+from callboard.api.principal import session_principal  # issue 14 (teams)
 from callboard.runtime.service import Callboard
 
 __all__ = [
@@ -72,7 +76,9 @@ def refusal_message(service: Callboard, user: str) -> str:
 def _needs_auth(path: str) -> bool:
     if path in PUBLIC_PATHS:
         return False
-    return path == "/v2" or path.startswith(PROTECTED_PREFIXES)
+    # issue 14 (teams): the permissions table says which paths need credentials (it adds
+    # the Events v1 paths and the public Session / Invitations routes)
+    return needs_auth(path)
 
 
 class AuthMiddleware:
@@ -87,6 +93,15 @@ class AuthMiddleware:
         headers = {k.lower(): v for k, v in scope.get("headers") or []}
         raw = headers.get(b"authorization")
         if raw is None:
+            # issue 14 (teams): a browser session cookie authenticates too (the access
+            # middleware then checks its CSRF token and the user's role)
+            principal = await session_principal(scope)
+            if principal is not None:
+                scope["callboard.account"] = principal.account
+                scope["callboard.credential"] = principal.sid
+                scope["callboard.principal"] = principal
+                await self.app(scope, receive, send)
+                return
             await self._deny(scope, receive, send, "Authentication Error - No credentials provided")
             return
         creds = parse_basic(raw.decode("latin-1"))

@@ -34,6 +34,8 @@ __all__ = ["openapi_paths", "routes"]
 
 log = logging.getLogger("callboard.api")
 
+_CREDENTIAL_TYPES = {"SK": "api_key", "US": "user"}  # "US": a browser session (issue 14)
+
 
 DEFAULT_MAX_LAG_SECONDS = 60.0
 
@@ -70,7 +72,7 @@ async def me(request: Request) -> Response:
             "status": account.status,
             "date_created": iso(account.date_created),
             "credential_sid": credential,
-            "credential_type": "api_key" if credential.startswith("SK") else "auth_token",
+            "credential_type": _CREDENTIAL_TYPES.get(credential[:2], "auth_token"),
             "studio_base_url": base_url(request),
         }
     )

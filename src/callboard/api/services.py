@@ -11,8 +11,10 @@ from callboard.api.metrics import Metrics
 from callboard.channels.simulator import Simulator
 from callboard.channels.webhooks import Channels
 from callboard.events.service import EventStreams
+from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
+from callboard.runtime.team import Team
 
 __all__ = ["BackgroundJob", "Services"]
 
@@ -33,6 +35,8 @@ class Services:
     simulator: Simulator  # the simulator channel's API (messages, simulated calls)
     events: EventStreams  # Event Streams: sinks, subscriptions, the event feed
     metrics: Metrics  # Prometheus (``/metrics``): fed through the runtime's ports
+    team: Team  # issue 14: users, roles, sessions, invitations, API key creators
+    audit: AuditLog  # issue 14: the account's audit log
     settings: Settings | None = None
 
     def close(self) -> None:

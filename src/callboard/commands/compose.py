@@ -12,7 +12,9 @@
    provider, Event Streams' recorder (:func:`callboard.events.recording.record_events`),
    the run hooks (the voice channel's, the metrics') and the outbox handlers;
 5. the Flow webhook (:class:`~callboard.channels.webhooks.Channels`), the simulator
-   channel's API and Event Streams (:class:`~callboard.events.service.EventStreams`).
+   channel's API and Event Streams (:class:`~callboard.events.service.EventStreams`);
+6. the team (users, roles, sessions: :class:`~callboard.runtime.team.Team`) and the
+   audit log (:class:`~callboard.runtime.audit.AuditLog`).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from callboard.engine.env import SystemEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.recording import record_events
 from callboard.events.service import EventStreams
+from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
+from callboard.runtime.team import Team
 from callboard.runtime.worker import Worker
 from callboard.store.db import Database
 
@@ -79,6 +83,8 @@ def build_services(
         simulator=Simulator(channels),
         events=EventStreams(db, clock),
         metrics=metrics,
+        team=Team(db, clock),
+        audit=AuditLog(db, clock),
         settings=settings if isinstance(settings, Settings) else None,
     )
 

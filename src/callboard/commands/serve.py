@@ -12,6 +12,7 @@ import click
 from callboard.commands.compose import build_background
 from callboard.commands.database import load_settings, open_services
 from callboard.commands.logs import LOG_FORMATS, configure_logging
+from callboard.commands.users import first_owner_message
 from callboard.runtime.records import Account
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT
 
@@ -84,8 +85,7 @@ def first_run_message(account: Account, base: str) -> str:
             f"    Account SID: {account.sid}",
             f"    Auth Token:  {account.auth_token}",
             "",
-            "  Log in to the editor with the Account SID as user name and the Auth Token as",
-            "  password. Call the REST API with HTTP Basic auth, e.g.:",
+            "  Call the REST API with HTTP Basic auth (owner rights), e.g.:",
             f"    curl -u {account.sid}:{account.auth_token} {base}/v2/Flows",
             "  or with twilio-python:",
             f"    client = Client('{account.sid}', '{account.auth_token}')",
@@ -132,6 +132,10 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
+    # issue 14 (teams): on a server without users, the first owner (password shown once)
+    owner = first_owner_message(services.team, service.list_accounts()[0].sid, base)
+    if owner is not None:
+        click.echo(owner)
     if channels.config.skip_signature_check:
         click.echo(
             "callboard: WARNING: CALLBOARD_SKIP_SIGNATURE_CHECK is on: webhooks are accepted "

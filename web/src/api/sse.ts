@@ -1,4 +1,4 @@
-// Server-Sent Events over fetch(): EventSource cannot send an Authorization header, so
+// Server-Sent Events over fetch() (the session cookie goes along; fetch lets us resume), so
 // the editor reads text/event-stream itself (HTML's SSE parsing rules), reconnects with
 // back-off and resumes after the last event id (Last-Event-ID).
 
