@@ -28,6 +28,7 @@ COMMANDS_BY_NAME: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "keys": ("callboard.commands.accounts", "keys", ()),
     "purge": ("callboard.commands.purge", "purge_command", ()),
     "serve": ("callboard.commands.serve", "serve", ()),
+    "test": ("callboard.commands.flowtest", "test_command", ()),
     "worker": ("callboard.commands.worker", "worker", ()),
 }
 
