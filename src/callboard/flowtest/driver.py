@@ -51,7 +51,8 @@ class ServiceDriver:
         channels.wait_seconds = CALL_WAIT_SECONDS
         self.sim = Simulator(channels)
         self.mocks: tuple[Mock, ...] = ()
-        self.service.outbox_handlers["http_request"] = self._http
+        self.used: set[int] = set()  # mocks that have answered
+        self.service.outbox_handlers["http_request"] = self._mock_answer
         self.account = self.service.create_account("flow tests").sid
         self.flow_sid = ""
         self.contact = ""
@@ -60,6 +61,7 @@ class ServiceDriver:
         self.call_sid = ""
         self.heard: list[Output] = []
         self.stop = threading.Event()
+        self.outbox = threading.Lock()  # one outbox pass at a time (test thread or helper)
         self.worker: threading.Thread | None = None
 
     # ------------------------------------------------------------------ set-up
@@ -190,25 +192,27 @@ class ServiceDriver:
             self.executions.append(execution_sid)
 
     def _drain(self) -> None:
-        for _ in range(100):
-            if self.service.run_outbox() == 0:
-                return
+        with self.outbox:
+            for _ in range(100):
+                if self.service.run_outbox() == 0:
+                    return
 
     def _work(self) -> None:  # answers outbox jobs while a call webhook waits for them
         while not self.stop.is_set():
             self.service.wakeup.wait(0.02)
             self.service.wakeup.clear()
             try:
-                self.service.run_outbox()
+                with self.outbox:
+                    self.service.run_outbox()
             except Exception:  # the database is closing; the test is over
                 return
 
-    def _http(self, _service: Callboard, job: dict[str, Any]) -> Event:
+    def _mock_answer(self, _service: Callboard, job: dict[str, Any]) -> Event:
         payload = loads(job["payload"]) or {}
         payload.pop("_meta", None)
         request = effect_from_json(payload)
         assert isinstance(request, HttpRequest)
-        mock = find_mock(self.mocks, request.method, request.url)
+        mock = find_mock(self.mocks, request.method, request.url, self.used)
         if mock is None:
             error = f"no mock for {request.method.upper()} {request.url}"
             return EffectResult(request.token, False, {"error": error})

@@ -49,13 +49,21 @@ def same_value(expected: Any, got: Any) -> bool:
     return False
 
 
-def find_mock(mocks: Sequence[Mock], method: str, url: str) -> Mock | None:
-    """The first mock (in file order) whose method fits and whose glob matches the URL
-    (with or without its query string)."""
+def find_mock(mocks: Sequence[Mock], method: str, url: str, used: set[int]) -> Mock | None:
+    """The answer to a request: the first mock (in file order) whose method fits and
+    whose glob matches the URL (with or without its query string) and that has not
+    answered yet; once all that match have answered, the last of them again. So one
+    mock answers every request, and several answer a sequence. ``used`` is updated."""
     bare = url.split("?", 1)[0]
-    for mock in mocks:
-        if mock.method is not None and mock.method != method.upper():
-            continue
-        if fnmatch.fnmatchcase(url, mock.url) or fnmatch.fnmatchcase(bare, mock.url):
-            return mock
-    return None
+    fitting = [
+        i
+        for i, mock in enumerate(mocks)
+        if (mock.method is None or mock.method == method.upper())
+        and (fnmatch.fnmatchcase(url, mock.url) or fnmatch.fnmatchcase(bare, mock.url))
+    ]
+    if not fitting:
+        return None
+    fresh = [i for i in fitting if i not in used]
+    chosen = fresh[0] if fresh else fitting[-1]
+    used.add(chosen)
+    return mocks[chosen]
