@@ -27,6 +27,7 @@ from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
 from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
+from callboard.flowtest.stored import publish_gate
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
 
 __all__ = ["render_flow", "render_revision", "routes"]
@@ -173,6 +174,17 @@ async def update_flow(request: Request) -> Response:
     form = await read_form(request)
     status = form.enum("Status", FLOW_STATUSES, required=True)
     _, definition = _definition(form, required=False)
+    if status == "published":  # a flow may require green tests to publish (flowtest)
+        refused = await call(
+            request,
+            publish_gate,
+            service_of(request),
+            account.sid,
+            sid,
+            definition if isinstance(definition, dict) else None,
+        )
+        if refused:
+            raise bad_request(refused)
     flow = await call(
         request,
         service_of(request).update_flow,

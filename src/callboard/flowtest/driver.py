@@ -28,7 +28,7 @@ from callboard.flowtest.expect import find_mock
 from callboard.flowtest.model import FlowTest, Mock, TestFile
 from callboard.flowtest.runner import DriverError, Output
 from callboard.runtime.records import ServiceError
-from callboard.runtime.rows import loads
+from callboard.runtime.rows import loads, to_db_time
 from callboard.runtime.service import Callboard
 from callboard.runtime.timers import next_timer_due
 
@@ -232,3 +232,35 @@ class ServiceDriver:
             self.worker.join(timeout=5)
         self.service.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------- stored flows
+
+
+def stored_flow(
+    service: Callboard, account_sid: str, flow_sid: str
+) -> tuple[int, dict[str, Any], dict[str, dict[str, Any]]]:
+    """A stored flow's latest revision number, its definition (the draft) and the
+    latest revisions of the subflows it names in the account. :class:`ServiceError`
+    (NotFound) for a flow not in the account."""
+    flow = service.fetch_flow(account_sid, flow_sid)
+    definition = flow.definition or {}
+    subflows: dict[str, dict[str, Any]] = {}
+    for state in definition.get("states", []):
+        sid = state.get("properties", {}).get("flow_sid") if isinstance(state, dict) else None
+        if state.get("type") == "run-subflow" and isinstance(sid, str) and sid != flow_sid:
+            try:
+                subflows[sid] = service.fetch_flow(account_sid, sid).definition or {}
+            except ServiceError:
+                continue  # the widget takes its failure path, as on the server
+    return flow.revision, definition, subflows
+
+
+def database(service: Callboard) -> Any:
+    """The service's :class:`~callboard.store.db.Database` (for the flow_tests table)."""
+    return service.db
+
+
+def db_now(service: Callboard) -> Any:
+    """The service clock's time, as the database stores it."""
+    return to_db_time(service.env.now())
