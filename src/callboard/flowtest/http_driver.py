@@ -50,6 +50,7 @@ class HttpDriver:
         if test.mocks:
             raise DriverError("mocks need the local runner (drop --server)")
         self.contact, self.to = test.from_, test.to
+        self._call_api("GET", f"/v2/Flows/{self.flow_sid}")  # credentials, and the flow is there
         if test.parameters is not None:
             form = {"To": self.contact, "From": self.to, "Parameters": json.dumps(test.parameters)}
             ex = self._call_api("POST", f"/v2/Flows/{self.flow_sid}/Executions", data=form)
