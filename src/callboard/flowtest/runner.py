@@ -99,7 +99,8 @@ class _Check:
     def fail(self, where: Where | str, message: str, expected: str = "", got: str = "") -> Failure:
         steps = self.driver.steps()
         path = path_of(steps)
-        contexts = [(to, _widget_context(to, ctx)) for _, _, to, ctx in steps if ctx][-2:]
+        known = [(frm, _widget_context(frm, ctx)) for frm, _, _, ctx in steps if ctx]
+        contexts = [(widget, c) for widget, c in known if c][-2:]
         return Failure(message, str(where), expected, got, path, contexts)
 
     def step(self, step: Step) -> Failure | None:
