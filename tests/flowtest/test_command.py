@@ -149,3 +149,16 @@ def test_the_default_is_test_files_under_the_current_folder(
     monkeypatch.chdir(tmp_path)
     r = run_cli("-j", "1")
     assert r.exit_code == 0 and "3 passed" in r.output
+
+
+def test_a_request_no_mock_answers_is_named_in_the_failure(files: Path, tmp_path: Path) -> None:
+    path = _copy(
+        files,
+        tmp_path,
+        "survey.test.yaml",
+        'url: "https://api.example.com/orders/*"',
+        'url: "https://other.test/*"',
+    )
+    r = run_cli(str(path), "-k", "happy", "-j", "1")
+    assert r.exit_code == 1
+    assert "note: no mock for GET https://api.example.com/orders/ada" in r.output

@@ -52,6 +52,7 @@ class ServiceDriver:
         self.sim = Simulator(channels)
         self.mocks: tuple[Mock, ...] = ()
         self.used: set[int] = set()  # mocks that have answered
+        self.unmocked: list[str] = []  # requests no mock answered
         self.service.outbox_handlers["http_request"] = self._mock_answer
         self.account = self.service.create_account("flow tests").sid
         self.flow_sid = ""
@@ -186,6 +187,9 @@ class ServiceDriver:
                     break
         return out
 
+    def notes(self) -> list[str]:
+        return [f"{n} (the widget took its failure path)" for n in self.unmocked]
+
     # ------------------------------------------------------------------ plumbing
     def _seen(self, execution_sid: str) -> None:
         if execution_sid and execution_sid not in self.executions:
@@ -215,6 +219,7 @@ class ServiceDriver:
         mock = find_mock(self.mocks, request.method, request.url, self.used)
         if mock is None:
             error = f"no mock for {request.method.upper()} {request.url}"
+            self.unmocked.append(error)
             return EffectResult(request.token, False, {"error": error})
         headers = {k.lower(): v for k, v in mock.headers.items()}
         headers.setdefault("content-type", mock.content_type)

@@ -129,6 +129,9 @@ class HttpDriver:
                 url = (page.get("meta") or {}).get("next_page_url")
         return out
 
+    def notes(self) -> list[str]:
+        return []
+
     def _seen(self, sid: str) -> None:
         if sid and sid not in self.executions:
             self.executions.append(sid)

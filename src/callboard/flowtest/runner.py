@@ -46,6 +46,7 @@ class Driver(Protocol):
     def context(self) -> dict[str, Any]: ...
     def ended(self) -> bool: ...
     def steps(self) -> list[tuple[str, str, str, dict[str, Any]]]: ...
+    def notes(self) -> list[str]: ...
     def close(self) -> None: ...
 
 
@@ -57,6 +58,7 @@ class Failure:
     got: str = ""
     path: list[str] = field(default_factory=list)
     contexts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [f"{self.where}: {self.message}"]
@@ -66,6 +68,7 @@ class Failure:
             lines.append(f"    path so far: {' -> '.join(self.path)}")
         for widget, ctx in self.contexts:
             lines.append(f"    context of {widget}: {_short(ctx)}")
+        lines += [f"    note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -101,7 +104,7 @@ class _Check:
         path = path_of(steps)
         known = [(frm, _widget_context(frm, ctx)) for frm, _, _, ctx in steps if ctx]
         contexts = [(widget, c) for widget, c in known if c][-2:]
-        return Failure(message, str(where), expected, got, path, contexts)
+        return Failure(message, str(where), expected, got, path, contexts, self.driver.notes())
 
     def step(self, step: Step) -> Failure | None:
         d, kind, value = self.driver, step.kind, step.value
@@ -217,6 +220,9 @@ def run_test(file: TestFile, test: FlowTest, driver: Driver) -> TestResult:
         result.visited = path_of(steps)
     except DriverError as exc:
         result.failure = Failure(str(exc), str(test.where))
+        result.status = "error"
+    except Exception as exc:  # a bug, or the runtime failed: report it, run the others
+        result.failure = Failure(f"internal error: {type(exc).__name__}: {exc}", str(test.where))
         result.status = "error"
     finally:
         driver.close()
