@@ -55,6 +55,15 @@ def test_every_step_kind_is_read_with_its_line(files: Path) -> None:
     assert f.definition is not None and f.definition["description"] == "survey"
 
 
+def test_call_fields_set_the_caller_and_the_number_called(files: Path) -> None:
+    text = EVERY_STEP.replace("    allow_extra: true\n", '    call: {from: "+1777", to: "+1888"}\n')
+    (test,) = parse_test_text(text, "x.test.yaml", base=files).tests
+    assert (test.call, test.from_, test.to) == ({"from": "+1777", "to": "+1888"}, "+1777", "+1888")
+    text = EVERY_STEP.replace("    allow_extra: true\n", "    call:\n")
+    (test,) = parse_test_text(text, "x.test.yaml", base=files).tests
+    assert (test.call, test.from_) == ({}, "+1555")
+
+
 def test_json_files_are_accepted(files: Path, tmp_path: Path) -> None:
     (tmp_path / "survey.json").write_text((files / "survey.json").read_text())
     path = tmp_path / "t.test.json"
@@ -73,6 +82,12 @@ def test_json_files_are_accepted(files: Path, tmp_path: Path) -> None:
         (("      - hangup: true", "      - hangup: true\n        press: 1"), 22, "exactly one", ""),
         (("tests:\n", "tests:\n  - [\n"), 4, "not valid YAML", ""),
         (("flow: survey.json\n", "flow: survey.json\nflows: 1\n"), 2, "unknown key", "'flow'"),
+        (
+            ("    allow_extra: true\n", "    call: {form: x}\n"),
+            6,
+            "unknown key 'form' in 'call'",
+            "'from'",
+        ),
     ],
 )
 def test_bad_files_name_the_file_and_line(

@@ -27,10 +27,11 @@ from callboard.flowtest.model import (
     Where,
 )
 
-__all__ = ["FILE_KEYS", "MOCK_KEYS", "TEST_KEYS", "load_test_file", "parse_test_text"]
+__all__ = ["CALL_KEYS", "FILE_KEYS", "MOCK_KEYS", "TEST_KEYS", "load_test_file", "parse_test_text"]
 
 FILE_KEYS = ("flow", "subflows", "tests")
 TEST_KEYS = ("name", "from", "to", "parameters", "call", "mocks", "steps", "allow_extra")
+CALL_KEYS = ("from", "to")  # the caller and the number called (else the test's from/to)
 MOCK_KEYS = ("url", "method", "status", "json", "body", "headers", "content_type")
 
 
@@ -167,10 +168,12 @@ def _test(doc: _Doc, node: yaml.Node, index: int) -> FlowTest:
         if not isinstance(parameters, dict):
             raise TestFileError(doc.at(keys["parameters"][1]), "'parameters' must be a mapping")
     if "call" in keys:
-        raw = doc.value(keys["call"][1]) or {}
-        if not isinstance(raw, dict):
-            raise TestFileError(doc.at(keys["call"][1]), "'call' must be a mapping (or {})")
-        call = {str(k): str(v) for k, v in raw.items()}
+        call_node = keys["call"][1]
+        if isinstance(call_node, yaml.ScalarNode) and doc.value(call_node) in (None, ""):
+            call = {}
+        else:
+            fields = doc.mapping(call_node, "'call'", CALL_KEYS)
+            call = {k: doc.text(v, f"call {k}") for k, (_, v) in fields.items()}
     if parameters is not None and call is not None:
         raise TestFileError(where, "a test starts with 'parameters' or 'call', not both")
     mocks: tuple[Mock, ...] = ()
@@ -184,8 +187,10 @@ def _test(doc: _Doc, node: yaml.Node, index: int) -> FlowTest:
         name=name,
         where=where,
         steps=steps,
-        from_=doc.text(keys["from"][1], "'from'") if "from" in keys else DEFAULT_CONTACT,
-        to=doc.text(keys["to"][1], "'to'") if "to" in keys else DEFAULT_FLOW_ADDRESS,
+        from_=(call or {}).get("from")
+        or (doc.text(keys["from"][1], "'from'") if "from" in keys else DEFAULT_CONTACT),
+        to=(call or {}).get("to")
+        or (doc.text(keys["to"][1], "'to'") if "to" in keys else DEFAULT_FLOW_ADDRESS),
         parameters=parameters,
         call=call,
         mocks=mocks,

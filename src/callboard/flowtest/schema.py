@@ -52,7 +52,12 @@ def flow_test_schema() -> dict[str, Any]:
             "from": {"type": "string", "description": "the contact"},
             "to": {"type": "string", "description": "the flow's number"},
             "parameters": {"type": "object", "description": "start via the REST trigger"},
-            "call": {"type": "object", "description": "start with an inbound call"},
+            "call": {
+                "type": ["object", "null"],
+                "description": "start with an inbound call",
+                "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+                "additionalProperties": False,
+            },
             "mocks": {"type": "array", "items": mock},
             "steps": {"type": "array", "items": {"oneOf": step_variants}},
             "allow_extra": {"type": "boolean"},
