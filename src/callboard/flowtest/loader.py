@@ -31,6 +31,7 @@ __all__ = ["CALL_KEYS", "FILE_KEYS", "MOCK_KEYS", "TEST_KEYS", "load_test_file",
 
 FILE_KEYS = ("flow", "subflows", "tests")
 TEST_KEYS = ("name", "from", "to", "parameters", "call", "mocks", "steps", "allow_extra")
+MAX_CHARS = 1_000_000  # a test file larger than this is refused
 CALL_KEYS = ("from", "to")  # the caller and the number called (else the test's from/to)
 MOCK_KEYS = ("url", "method", "status", "json", "body", "headers", "content_type")
 
@@ -86,7 +87,13 @@ def parse_test_text(text: str, file: str, base: Path | None = None) -> TestFile:
     """Parse a test file's text. Flow files are resolved against ``base``; with no
     ``base`` (a test stored on the server), ``flow`` is only recorded."""
     doc = _Doc(file)
+    if len(text) > MAX_CHARS:
+        raise TestFileError(Where(file, 1), f"the file is over {MAX_CHARS} characters")
     try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark is not None else 1
+                raise TestFileError(Where(file, line), "YAML aliases (*name) are not supported")
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
