@@ -17,6 +17,7 @@ import json
 import shutil
 import tempfile
 import threading
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,21 @@ __all__ = ["ServiceDriver"]
 CALL_WAIT_SECONDS = 10.0  # a call webhook waits this long (real time) for an HTTP mock
 
 
+_TEMPLATE: list[Path] = []  # a migrated, empty database, copied for each test
+
+
+def _migrated_template() -> Path:
+    """Migrating takes longer than a test: do it once per process, then copy the file."""
+    if not _TEMPLATE or not _TEMPLATE[0].exists():
+        folder = Path(tempfile.mkdtemp(prefix="callboard-test-template-"))
+        path = folder / "template.db"
+        Callboard.open(f"sqlite:///{path}").close()
+        # removed at exit, in pool workers too (they skip atexit, not these finalizers)
+        Finalize(None, shutil.rmtree, args=(folder, True), exitpriority=0)
+        _TEMPLATE[:] = [path]
+    return _TEMPLATE[0]
+
+
 class ServiceDriver:
     """One test on its own temporary database (closed by :meth:`close`)."""
 
@@ -46,7 +62,9 @@ class ServiceDriver:
         self.file = file
         self.dir = tempfile.mkdtemp(prefix="callboard-test-")
         self.env = FakeEnv()
-        self.service = Callboard.open(f"sqlite:///{Path(self.dir) / 'test.db'}", env=self.env)
+        db = Path(self.dir) / "test.db"
+        shutil.copyfile(_migrated_template(), db)
+        self.service = Callboard.open(f"sqlite:///{db}", env=self.env, migrate=False)
         channels = install(self.service)
         channels.wait_seconds = CALL_WAIT_SECONDS
         self.sim = Simulator(channels)
