@@ -7,8 +7,18 @@ contact through the simulator — the same code the server runs. HTTP requests a
 Function calls are answered from the test's mocks by an outbox handler; ``wait`` moves
 the fake clock and fires the timers that fall due.
 
-Everything the tests need from the runtime goes through the dozen calls below, so
-re-pointing flow tests at a rebuilt runtime means editing this module only.
+Everything flow tests need from the runtime is in this module, so re-pointing them at
+a rebuilt runtime means editing it only. What it uses:
+
+* set-up: ``Callboard.open`` (+ ``close``), ``channels.webhooks.install``,
+  ``channels.simulator.Simulator``, ``create_account``, ``create_flow``;
+* the contact: ``Simulator.send_message`` / ``start_call`` / ``call_input`` /
+  ``list_messages``, ``create_execution`` (REST trigger);
+* time and jobs: ``FakeEnv``, ``next_timer_due`` + ``fire_due_timers``, ``run_outbox`` with
+  ``outbox_handlers["http_request"]`` (mocks; ``effect_from_json`` decodes the job) and
+  ``wakeup`` (a call webhook waiting for a job);
+* what happened: ``fetch_execution`` (status, context), ``list_steps``;
+* stored flows (:mod:`callboard.flowtest.stored`): ``fetch_flow``, ``db``, ``env``.
 """
 
 from __future__ import annotations
@@ -31,7 +41,6 @@ from callboard.flowtest.runner import DriverError, Output
 from callboard.runtime.records import ServiceError
 from callboard.runtime.rows import loads, to_db_time
 from callboard.runtime.service import Callboard
-from callboard.runtime.timers import next_timer_due
 
 __all__ = ["ServiceDriver"]
 
@@ -158,7 +167,7 @@ class ServiceDriver:
     def wait(self, seconds: float) -> None:
         until = self.env.now().timestamp() + seconds
         while True:
-            due = next_timer_due(self.service)
+            due = self.service.next_timer_due()
             if due is None or due.timestamp() > until:
                 break
             self.env.advance_to(due)
