@@ -82,6 +82,8 @@ def test_json_files_are_accepted(files: Path, tmp_path: Path) -> None:
         (("      - hangup: true", "      - hangup: true\n        press: 1"), 22, "exactly one", ""),
         (("tests:\n", "tests:\n  - [\n"), 4, "not valid YAML", ""),
         (("flow: survey.json\n", "flow: survey.json\nflows: 1\n"), 2, "unknown key", "'flow'"),
+        (("      - expect: /h.*/", "      - expect: /h(/"), 13, "not a valid regex", ""),
+        (("    allow_extra: true\n", "    call: &c {}\n    parameters: *c\n"), 7, "aliases", ""),
         (
             ("    allow_extra: true\n", "    call: {form: x}\n"),
             6,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,15 @@ def _step(doc: _Doc, node: yaml.Node) -> Step:
         raise TestFileError(where, f"'{kind}' wants {wants}, got {value!r}")
     if shape == "text":
         value = str(value)
+    patterns = [value] if kind.startswith("expect") and shape == "text" else []
+    if kind == "expect_variables":
+        patterns = [v for v in value.values() if isinstance(v, str)]
+    for pattern in patterns:
+        if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+            try:
+                re.compile(pattern[1:-1])
+            except re.error as exc:
+                raise TestFileError(where, f"{pattern!r} is not a valid regex: {exc}") from None
     return Step(kind, value, where)
 
 
