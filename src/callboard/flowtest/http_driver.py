@@ -51,6 +51,7 @@ class HttpDriver:
             raise DriverError("mocks need the local runner (drop --server)")
         self.contact, self.to = test.from_, test.to
         self._call_api("GET", f"/v2/Flows/{self.flow_sid}")  # credentials, and the flow is there
+        self._end_leftovers()
         if test.parameters is not None:
             form = {"To": self.contact, "From": self.to, "Parameters": json.dumps(test.parameters)}
             ex = self._call_api("POST", f"/v2/Flows/{self.flow_sid}/Executions", data=form)
@@ -60,6 +61,15 @@ class HttpDriver:
             answer = self._call_api("POST", "/callboard/v1/Simulator/Calls", data=form)
             self.call_sid = str(answer["call_sid"])
             self._heard(answer)
+
+    def _end_leftovers(self) -> None:
+        """End the contact's active executions (an earlier run may have left one
+        waiting): a test starts a conversation of its own."""
+        base = f"/v2/Flows/{self.flow_sid}/Executions"
+        page = self._call_api("GET", base, params={"status": "active", "PageSize": "1000"})
+        for ex in page.get("executions", []):
+            if ex.get("contact_channel_address") == self.contact:
+                self._call_api("POST", f"{base}/{ex['sid']}", data={"Status": "ended"})
 
     def send(self, text: str) -> None:
         form = {"FlowSid": self.flow_sid, "From": self.contact, "To": self.to, "Body": text}
