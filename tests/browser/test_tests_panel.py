@@ -96,3 +96,34 @@ def test_tests_panel_runs_shows_failures_coverage_and_saves_a_session(
     shot(page, "saved-session")
     stored = api.get(f"/callboard/v1/Flows/{sid}/Tests").json()
     assert stored["version"] == 3 and '- send: "stop"' in stored["tests"]
+
+
+def test_a_simulated_call_saved_as_a_test_passes(
+    page: Page, server: Server, api: httpx.Client, shot: Any
+) -> None:
+    definition = json.loads((FILES / "menu.json").read_text())
+    for i, state in enumerate(definition["states"]):
+        state["properties"]["offset"] = {"x": (i % 3) * 320, "y": (i // 3) * 260}
+    form = {"FriendlyName": "Menu", "Status": "draft", "Definition": json.dumps(definition)}
+    sid = api.post("/v2/Flows", data=form).json()["sid"]
+    login(page, server)
+    open_flow(page, server, sid)
+    page.get_by_role("button", name="Simulator", exact=True).click()
+    page.get_by_role("tab", name="Voice call").click()
+    page.get_by_role("button", name="Call the flow").click()
+    transcript = page.get_by_label("Call transcript")
+    expect(transcript).to_contain_text("Press 1 for sales or say support.")
+    page.get_by_label("Keypad").get_by_role("button", name="1", exact=True).click()
+    page.get_by_role("button", name="Send digits").click()
+    expect(transcript.locator(".call-line.hangup")).to_have_count(1)
+    page.get_by_role("button", name="Save as test").click()
+    expect(page.locator(".toast", has_text='Saved as test "simulator call"')).to_be_visible()
+    stored = api.get(f"/callboard/v1/Flows/{sid}/Tests").json()["tests"]
+    assert "call: {}" in stored and '- press: "1"' in stored and "expect_dial" in stored
+
+    page.get_by_role("button", name="Tests", exact=True).click()
+    panel = page.get_by_label("Tests", exact=True)
+    panel.get_by_role("button", name="Run tests").click()
+    results = panel.get_by_label("Test results")
+    expect(results.locator('.test-row[data-test="simulator call"] .badge')).to_have_text("PASS")
+    shot(page, "call-saved")
