@@ -11,23 +11,18 @@ import pytest
 from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
-from callboard.channels.config import ChannelConfig
-from callboard.channels.webhooks import install
-from callboard.runtime.service import Callboard
+from callboard.api.services import Services
+from callboard.runtime.records import Account
 
 FILES = Path(__file__).parent / "files"
 TESTS = (FILES / "menu.test.yaml").read_text().replace("flow: menu.json\n", "")
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    service = Callboard.open(f"sqlite:///{tmp_path / 'api.db'}")
-    install(service, ChannelConfig())
-    account = service.create_account("t")
-    with TestClient(create_app(service)) as c:
+def client(services: Services, account: Account) -> Iterator[TestClient]:
+    with TestClient(create_app(services)) as c:
         c.auth = (account.sid, account.auth_token)
         yield c
-    service.close()
 
 
 def _flow(c: TestClient, definition: dict[str, Any], status: str = "draft") -> str:

@@ -25,7 +25,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from callboard.api.common import account_of, call, json_response, path_sid, resource, service_of
+from callboard.api.common import (
+    account_of,
+    call,
+    json_response,
+    path_sid,
+    resource,
+    service_of,
+    test_driver_of,
+)
 from callboard.api.errors import bad_request, not_found
 from callboard.api.forms import read_form
 from callboard.flowtest.model import TestFileError
@@ -90,7 +98,8 @@ async def run(request: Request) -> Response:
     text = form.get("Tests")
     service = service_of(request)
     await call(request, fetch_tests, service, account.sid, sid)  # 404 first
-    report = await run_in_threadpool(run_stored, service, account.sid, sid, text=text)
+    driver = test_driver_of(request)
+    report = await run_in_threadpool(run_stored, service, driver, account.sid, sid, text=text)
     return json_response(report)
 
 

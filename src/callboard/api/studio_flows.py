@@ -7,7 +7,6 @@ OpenAPI (``studio.v2.flow``, ``studio.v2.flow.flow_revision``, ``studio.v2.flow_
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +21,7 @@ from callboard.api.common import (
     path_sid,
     resource,
     service_of,
+    services_of,
 )
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
@@ -29,11 +29,12 @@ from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
 from callboard.flowtest.stored import publish_gate
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
+from callboard.store.sids import sid_regex
 
 __all__ = ["render_flow", "render_revision", "routes"]
 
 FLOW_STATUSES = ("draft", "published")
-_AUTHOR_RE = re.compile(r"^US[0-9a-fA-F]{32}$")
+_AUTHOR_RE = sid_regex("US")
 
 
 # ------------------------------------------------------------------------- rendering
@@ -179,6 +180,7 @@ async def update_flow(request: Request) -> Response:
             request,
             publish_gate,
             service_of(request),
+            services_of(request).test_driver,
             account.sid,
             sid,
             definition if isinstance(definition, dict) else None,

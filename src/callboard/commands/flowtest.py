@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from callboard.flowtest.driver import ServiceDriver
+from callboard.commands.compose import flow_test_driver
 from callboard.flowtest.http_driver import HttpDriver
 from callboard.flowtest.junit import write_junit
 from callboard.flowtest.model import TestFileError
@@ -58,7 +58,7 @@ def test_command(
     session.load(files)
     for error in session.errors:
         click.echo(f"error: {error.text()}", err=True)
-    factory: DriverFactory = ServiceDriver
+    factory: DriverFactory = flow_test_driver
     if server:
         if not account or not token:
             click.echo("error: --server needs --account and --token", err=True)

@@ -1,24 +1,26 @@
 """The one module that talks to the runtime: a test runs on the DURABLE path.
 
-:class:`ServiceDriver` opens the service (:class:`~callboard.runtime.service.Callboard`)
-on a fresh temporary SQLite database with a fake clock, installs the channels (the
-simulator channel: no Twilio account), stores the flow (and its subflows) and plays the
-contact through the simulator — the same code the server runs. HTTP requests and Run
-Function calls are answered from the test's mocks by an outbox handler; ``wait`` moves
-the fake clock and fires the timers that fall due.
+:class:`ServiceDriver` builds the services (``build``: the composition root's
+:func:`callboard.commands.compose.test_services`, i.e. ``build_services`` with a fake
+clock and the simulator channel only — no Twilio account) on a fresh temporary SQLite
+database, stores the flow (and its subflows) and plays the contact through the simulator
+channel: the same executor and single engine loop (:mod:`callboard.runtime.loop`) the
+server runs. HTTP requests and Run Function calls are answered from the test's mocks by
+an outbox handler (``http_request``, called with the job); ``wait`` moves the fake clock
+and fires the timers that fall due.
 
 Everything flow tests need from the runtime is in this module, so re-pointing them at
 a rebuilt runtime means editing it only. What it uses:
 
-* set-up: ``Callboard.open`` (+ ``close``), ``channels.webhooks.install``,
-  ``channels.simulator.Simulator``, ``create_account``, ``create_flow``;
+* set-up: ``build(url, env=, migrate=)`` (+ ``Services.close``), ``Services.simulator``,
+  ``Services.channels.wait_seconds``, ``Callboard.create_account``, ``create_flow``;
 * the contact: ``Simulator.send_message`` / ``start_call`` / ``call_input`` /
-  ``list_messages``, ``create_execution`` (REST trigger);
+  ``list_messages``, ``Callboard.create_execution`` (REST trigger);
 * time and jobs: ``FakeEnv``, ``next_timer_due`` + ``fire_due_timers``, ``run_outbox`` with
   ``outbox_handlers["http_request"]`` (mocks; ``effect_from_json`` decodes the job) and
   ``wakeup`` (a call webhook waiting for a job);
 * what happened: ``fetch_execution`` (status, context), ``list_steps``;
-* stored flows (:mod:`callboard.flowtest.stored`): ``fetch_flow``, ``db``, ``env``.
+* stored flows (:mod:`callboard.flowtest.stored`): ``fetch_flow``.
 """
 
 from __future__ import annotations
@@ -29,33 +31,55 @@ import tempfile
 import threading
 from multiprocessing.util import Finalize
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from callboard.channels.simulator import Simulator
-from callboard.channels.webhooks import install
+from callboard.channels.webhooks import Channels
+from callboard.contract.io import EffectResult, Event, HttpRequest, effect_from_json
+from callboard.engine.core import Env
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import EffectResult, Event, HttpRequest, effect_from_json
 from callboard.flowtest.expect import find_mock
 from callboard.flowtest.model import FlowTest, Mock, TestFile
 from callboard.flowtest.runner import DriverError, Output
 from callboard.runtime.records import ServiceError
-from callboard.runtime.rows import loads, to_db_time
 from callboard.runtime.service import Callboard
+from callboard.store.values import loads
 
-__all__ = ["ServiceDriver"]
+__all__ = ["BuildServices", "ServiceDriver", "TestServices", "stored_flow"]
 
 CALL_WAIT_SECONDS = 10.0  # a call webhook waits this long (real time) for an HTTP mock
+
+
+class TestServices(Protocol):
+    """What the driver uses of :class:`callboard.api.services.Services`."""
+
+    @property
+    def callboard(self) -> Callboard: ...
+
+    @property
+    def channels(self) -> Channels: ...
+
+    @property
+    def simulator(self) -> Simulator: ...
+
+    def close(self) -> None: ...
+
+
+class BuildServices(Protocol):
+    """Builds the services over a database URL (the composition root's)."""
+
+    def __call__(self, url: str, *, env: Env, migrate: bool) -> TestServices: ...
 
 
 _TEMPLATE: list[Path] = []  # a migrated, empty database, copied for each test
 
 
-def _migrated_template() -> Path:
+def _migrated_template(build: BuildServices) -> Path:
     """Migrating takes longer than a test: do it once per process, then copy the file."""
     if not _TEMPLATE or not _TEMPLATE[0].exists():
         folder = Path(tempfile.mkdtemp(prefix="callboard-test-template-"))
         path = folder / "template.db"
-        Callboard.open(f"sqlite:///{path}").close()
+        build(f"sqlite:///{path}", env=FakeEnv(), migrate=True).close()
         # removed at exit, in pool workers too (they skip atexit, not these finalizers)
         Finalize(None, shutil.rmtree, args=(folder, True), exitpriority=0)
         _TEMPLATE[:] = [path]
@@ -65,18 +89,18 @@ def _migrated_template() -> Path:
 class ServiceDriver:
     """One test on its own temporary database (closed by :meth:`close`)."""
 
-    def __init__(self, file: TestFile) -> None:
+    def __init__(self, file: TestFile, build: BuildServices) -> None:
         if file.definition is None:
             raise DriverError(f"{file.flow!r} is a stored flow: run it with --server URL")
         self.file = file
         self.dir = tempfile.mkdtemp(prefix="callboard-test-")
         self.env = FakeEnv()
         db = Path(self.dir) / "test.db"
-        shutil.copyfile(_migrated_template(), db)
-        self.service = Callboard.open(f"sqlite:///{db}", env=self.env, migrate=False)
-        channels = install(self.service)
-        channels.wait_seconds = CALL_WAIT_SECONDS
-        self.sim = Simulator(channels)
+        shutil.copyfile(_migrated_template(build), db)
+        self.services = build(f"sqlite:///{db}", env=self.env, migrate=False)
+        self.service = self.services.callboard
+        self.services.channels.wait_seconds = CALL_WAIT_SECONDS
+        self.sim = self.services.simulator
         self.mocks: tuple[Mock, ...] = ()
         self.used: set[int] = set()  # mocks that have answered
         self.unmocked: list[str] = []  # requests no mock answered
@@ -238,7 +262,7 @@ class ServiceDriver:
             except Exception:  # the database is closing; the test is over
                 return
 
-    def _mock_answer(self, _service: Callboard, job: dict[str, Any]) -> Event:
+    def _mock_answer(self, job: dict[str, Any]) -> Event:
         payload = loads(job["payload"]) or {}
         payload.pop("_meta", None)
         request = effect_from_json(payload)
@@ -262,7 +286,7 @@ class ServiceDriver:
         self.stop.set()
         if self.worker is not None:
             self.worker.join(timeout=5)
-        self.service.close()
+        self.services.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -286,13 +310,3 @@ def stored_flow(
             except ServiceError:
                 continue  # the widget takes its failure path, as on the server
     return flow.revision, definition, subflows
-
-
-def database(service: Callboard) -> Any:
-    """The service's :class:`~callboard.store.db.Database` (for the flow_tests table)."""
-    return service.db
-
-
-def db_now(service: Callboard) -> Any:
-    """The service clock's time, as the database stores it."""
-    return to_db_time(service.env.now())

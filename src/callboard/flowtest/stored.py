@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
-
 from callboard.flowtest.coverage import flow_coverage
-from callboard.flowtest.driver import ServiceDriver, database, db_now, stored_flow
+from callboard.flowtest.driver import stored_flow
 from callboard.flowtest.loader import parse_test_text
 from callboard.flowtest.model import TestFile, TestFileError
 from callboard.flowtest.runner import Failure, TestResult, run_test
-from callboard.store import tables as t
+from callboard.flowtest.session import DriverFactory
+from callboard.runtime.service import Callboard
+from callboard.store.flow_tests import flow_test_rows, flow_test_version, insert_flow_test
+from callboard.store.values import to_db_time
 
 __all__ = ["fetch_tests", "list_versions", "publish_gate", "run_stored", "save_tests"]
 
@@ -38,18 +39,14 @@ def _row_json(row: Any) -> dict[str, Any]:
 
 
 def save_tests(
-    service: Any, account_sid: str, flow_sid: str, text: str, require_green: bool | None
+    service: Callboard, account_sid: str, flow_sid: str, text: str, require_green: bool | None
 ) -> dict[str, Any]:
     """Check ``text`` (:class:`TestFileError` when bad) and store it as a new version."""
     revision, _, _ = stored_flow(service, account_sid, flow_sid)
     if text.strip():
         parse_test_text(text, STORED)
-    db = database(service)
-    with db.write() as conn:
-        ft = t.flow_tests
-        last = conn.execute(
-            select(ft).where(ft.c.flow_sid == flow_sid).order_by(ft.c.version.desc()).limit(1)
-        ).first()
+    with service.db.write() as conn:
+        last = flow_test_version(conn, flow_sid)
         row = {
             "flow_sid": flow_sid,
             "version": (last.version if last is not None else 0) + 1,
@@ -59,26 +56,19 @@ def save_tests(
             "require_green": bool(
                 require_green if require_green is not None else last and last.require_green
             ),
-            "date_created": db_now(service),
+            "date_created": to_db_time(service.env.now()),
         }
-        conn.execute(ft.insert(), [row])
-        saved = conn.execute(
-            select(ft).where(ft.c.flow_sid == flow_sid, ft.c.version == row["version"])
-        ).one()
+        saved = insert_flow_test(conn, row)
     return _row_json(saved)
 
 
 def fetch_tests(
-    service: Any, account_sid: str, flow_sid: str, version: int | None = None
+    service: Callboard, account_sid: str, flow_sid: str, version: int | None = None
 ) -> dict[str, Any]:
     """The latest version (or ``version``); an empty test file when none was saved."""
     stored_flow(service, account_sid, flow_sid)  # NotFound for another account's flow
-    ft = t.flow_tests
-    query = select(ft).where(ft.c.flow_sid == flow_sid)
-    if version is not None:
-        query = query.where(ft.c.version == version)
-    with database(service).read() as conn:
-        row = conn.execute(query.order_by(ft.c.version.desc()).limit(1)).first()
+    with service.db.read() as conn:
+        row = flow_test_version(conn, flow_sid, version)
     if row is None:
         if version is not None:
             raise KeyError(version)
@@ -93,13 +83,10 @@ def fetch_tests(
     return _row_json(row)
 
 
-def list_versions(service: Any, account_sid: str, flow_sid: str) -> list[dict[str, Any]]:
+def list_versions(service: Callboard, account_sid: str, flow_sid: str) -> list[dict[str, Any]]:
     stored_flow(service, account_sid, flow_sid)
-    ft = t.flow_tests
-    with database(service).read() as conn:
-        rows = conn.execute(
-            select(ft).where(ft.c.flow_sid == flow_sid).order_by(ft.c.version.desc())
-        ).all()
+    with service.db.read() as conn:
+        rows = flow_test_rows(conn, flow_sid)
     return [{k: v for k, v in _row_json(r).items() if k != "tests"} for r in rows]
 
 
@@ -128,7 +115,8 @@ def _result_json(r: TestResult) -> dict[str, Any]:
 
 
 def run_stored(
-    service: Any,
+    service: Callboard,
+    driver: DriverFactory,
     account_sid: str,
     flow_sid: str,
     *,
@@ -136,8 +124,9 @@ def run_stored(
     definition: dict[str, Any] | None = None,
     on_result: Callable[[TestResult], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the flow's stored tests (or ``text``) against its draft (or ``definition``):
-    ``{"passed", "results", "coverage", "error"}``."""
+    """Run the flow's stored tests (or ``text``) against its draft (or ``definition``),
+    each on a driver made by ``driver`` (:attr:`callboard.api.services.Services.test_driver`,
+    set by the composition root): ``{"passed", "results", "coverage", "error"}``."""
     revision, draft, subflows = stored_flow(service, account_sid, flow_sid)
     if text is None:
         text = str(fetch_tests(service, account_sid, flow_sid)["tests"])
@@ -153,7 +142,7 @@ def run_stored(
     results = []
     for test in file.tests:
         try:
-            result = run_test(file, test, ServiceDriver(file))
+            result = run_test(file, test, driver(file))
         except Exception as exc:  # the flow could not even be stored
             result = TestResult(STORED, test.name, "error", Failure(str(exc), str(test.where)))
         results.append(result)
@@ -172,13 +161,19 @@ def run_stored(
 
 
 def publish_gate(
-    service: Any, account_sid: str, flow_sid: str, definition: dict[str, Any] | None
+    service: Callboard,
+    driver: DriverFactory | None,
+    account_sid: str,
+    flow_sid: str,
+    definition: dict[str, Any] | None,
 ) -> str | None:
     """None when the flow may be published; else why not (its tests are not green)."""
     stored = fetch_tests(service, account_sid, flow_sid)
     if not stored["require_green"]:
         return None
-    report = run_stored(service, account_sid, flow_sid, definition=definition)
+    if driver is None:
+        return "this flow requires green tests to publish, and tests cannot run on this server"
+    report = run_stored(service, driver, account_sid, flow_sid, definition=definition)
     if report["error"]:
         return (
             f"this flow requires green tests to publish; its tests file is bad: {report['error']}"
