@@ -29,6 +29,7 @@ COMMANDS_BY_NAME: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "purge": ("callboard.commands.purge", "purge_command", ()),
     "serve": ("callboard.commands.serve", "serve", ()),
     "users": ("callboard.commands.users", "users", ()),  # issue 14 (teams)
+    "test": ("callboard.commands.flowtest", "test_command", ()),
     "worker": ("callboard.commands.worker", "worker", ()),
 }
 

@@ -1,5 +1,5 @@
 """HTTP Basic authentication for the Studio routes (``/v2/…``) and Callboard's own
-(``/callboard/v1/…``, except ``Health``).
+(``/callboard/v1/…``, except ``Health`` and the ``Schemas/FlowTest`` JSON Schema).
 
 Username: an Account SID (password: its Auth Token) or an API Key SID (password: the
 key's secret). The service checks the credentials (:meth:`Callboard.authenticate`,
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 PROTECTED_PREFIXES = ("/v2/", "/v2", "/callboard/v1/")
-PUBLIC_PATHS = frozenset({"/callboard/v1/Health"})
+PUBLIC_PATHS = frozenset({"/callboard/v1/Health", "/callboard/v1/Schemas/FlowTest"})
 
 
 def parse_basic(header: str) -> tuple[str, str] | None:

@@ -102,6 +102,10 @@ RULES: tuple[Rule, ...] = (
     _r("GET", _CB + "/Flows/{FW}/Events/Stream", "viewer"),
     _r("GET", _CB + "/Flows/{FW}/Revisions", "viewer"),
     _r("POST", _CB + "/Flows/{FW}/Revisions/{*}/Restore", "editor", "revision.restore"),
+    _r("GET", _CB + "/Flows/{FW}/Tests", "viewer"),  # flow tests (issue 15)
+    _r("POST", _CB + "/Flows/{FW}/Tests", "editor"),
+    _r("GET", _CB + "/Flows/{FW}/Tests/Versions", "viewer"),
+    _r("POST", _CB + "/Flows/{FW}/Tests/Run", "editor"),  # runs like the simulator
     _r("GET", _CB + "/Sinks/{DG}/Failures", "viewer"),
     _r("GET", _CB + "/Sinks/{DG}/Deliveries", "viewer"),
     _r("GET", _CB + "/Simulator/Messages", "viewer"),
@@ -122,7 +126,8 @@ RULES: tuple[Rule, ...] = (
 
 PUBLIC_PATHS = (
     re.compile(r"^/callboard/v1/Health$"),
-    re.compile(r"^/callboard/v1/Session$"),  # log in / out (checks the cookie itself)
+    re.compile(r"^/callboard/v1/Session$"),
+    re.compile(r"^/callboard/v1/Schemas/FlowTest$"),  # the flow-test format's JSON Schema  # log in / out (checks the cookie itself)
     re.compile(r"^/callboard/v1/Invitations/[^/]+$"),  # the one-time link's token
 )
 _PROTECTED = re.compile(

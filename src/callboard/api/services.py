@@ -11,6 +11,7 @@ from callboard.api.metrics import Metrics
 from callboard.channels.simulator import Simulator
 from callboard.channels.webhooks import Channels
 from callboard.events.service import EventStreams
+from callboard.flowtest.session import DriverFactory
 from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
@@ -38,6 +39,7 @@ class Services:
     team: Team  # issue 14: users, roles, sessions, invitations, API key creators
     audit: AuditLog  # issue 14: the account's audit log
     settings: Settings | None = None
+    test_driver: DriverFactory | None = None  # runs a stored flow test (flowtest.driver)
 
     def close(self) -> None:
         """Dispose of the database connections."""

@@ -21,12 +21,14 @@ from callboard.api.common import (
     path_sid,
     resource,
     service_of,
+    services_of,
 )
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
 from callboard.api.paging import page_response, parse_page_params
 from callboard.api.principal import author_of  # issue 14 (teams)
 from callboard.api.urls import base_url
+from callboard.flowtest.stored import publish_gate
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
 from callboard.store.sids import sid_regex
 
@@ -179,6 +181,18 @@ async def update_flow(request: Request) -> Response:
     form = await read_form(request)
     status = form.enum("Status", FLOW_STATUSES, required=True)
     _, definition = _definition(form, required=False)
+    if status == "published":  # a flow may require green tests to publish (flowtest)
+        refused = await call(
+            request,
+            publish_gate,
+            service_of(request),
+            services_of(request).test_driver,
+            account.sid,
+            sid,
+            definition if isinstance(definition, dict) else None,
+        )
+        if refused:
+            raise bad_request(refused)
     flow = await call(
         request,
         service_of(request).update_flow,

@@ -33,6 +33,8 @@ from callboard.engine.env import SystemEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.recording import record_events
 from callboard.events.service import EventStreams
+from callboard.flowtest.driver import ServiceDriver
+from callboard.flowtest.model import TestFile
 from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
@@ -40,7 +42,7 @@ from callboard.runtime.team import Team
 from callboard.runtime.worker import Worker
 from callboard.store.db import Database
 
-__all__ = ["build_background", "build_services"]
+__all__ = ["build_background", "build_services", "flow_test_driver", "test_services"]
 
 
 def build_services(
@@ -86,7 +88,19 @@ def build_services(
         team=Team(db, clock),
         audit=AuditLog(db, clock),
         settings=settings if isinstance(settings, Settings) else None,
+        test_driver=flow_test_driver,
     )
+
+
+def test_services(url: str, *, env: Env, migrate: bool) -> Services:
+    """The services a flow test runs on: ``url``'s database, the ``env`` clock (a fake
+    one) and the simulator channel only (no Twilio account configured)."""
+    return build_services(url, env=env, channel_config=ChannelConfig(), migrate=migrate)
+
+
+def flow_test_driver(file: TestFile) -> ServiceDriver:
+    """A driver for one test of ``file``, on services of its own (:func:`test_services`)."""
+    return ServiceDriver(file, test_services)
 
 
 def build_background(

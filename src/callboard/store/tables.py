@@ -95,6 +95,20 @@ flows = Table(
     Index("ix_flows_account_created", "account_sid", "date_created", "sid"),
 )
 
+# Flow tests stored with a flow (issue 15): each save is a new version, tagged with the
+# flow revision that was latest then.
+flow_tests = Table(
+    "flow_tests",
+    metadata,
+    Column("flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("account_sid", String(SID), nullable=False),
+    Column("flow_revision", Integer, nullable=False),
+    Column("text", Text, nullable=False),  # the test file (YAML or JSON)
+    Column("require_green", Boolean, nullable=False, default=False),
+    Column("date_created", DateTime, nullable=False),
+)
+
 flow_revisions = Table(
     "flow_revisions",
     metadata,

@@ -75,7 +75,11 @@ export function Canvas() {
   const shownEdges = useMemo(() => {
     if (!highlight) return edges;
     return edges.map((e) =>
-      highlight.edges.has(e.id) ? { ...e, className: "path", animated: true } : { ...e, className: "dim" },
+      highlight.uncovered?.has(e.id)
+        ? { ...e, className: "uncovered" }
+        : highlight.edges.has(e.id)
+          ? { ...e, className: "path", animated: true }
+          : { ...e, className: "dim" },
     );
   }, [edges, highlight]);
 

@@ -11,7 +11,7 @@ import { useEditor } from "../state/context";
 import { countClientErrors } from "../state/validate";
 import { Modal } from "./Modal";
 
-export type Panel = "revisions" | "executions" | "simulator" | null;
+export type Panel = "revisions" | "executions" | "simulator" | "tests" | null;
 
 type Dialog =
   | { kind: "save" | "publish" }
@@ -140,6 +140,9 @@ export function TopBar({ panel, setPanel }: { panel: Panel; setPanel: (p: Panel)
         onClick={() => toggle("simulator")}
       >
         Simulator
+      </button>
+      <button type="button" className={`tb${panel === "tests" ? " on" : ""}`} onClick={() => toggle("tests")}>
+        Tests
       </button>
       <span className="sep" />
       <button
