@@ -63,7 +63,7 @@ def test_parameters_in_variables_out() -> None:
         "greeting": "Hello Ann",
         "seen_mine": "",  # the subflow has its own flow.variables
         "request": "Ann",  # the parent's trigger data is copied in
-        "count": "2",
+        "count": 2,  # a numeric Set Variables value stays a number
     }
     assert h.context["flow"]["variables"] == {"mine": "parent", "greeting": "Hello Ann"}
     assert "greet" not in h.context["widgets"]  # the subflow's widgets stay in the subflow

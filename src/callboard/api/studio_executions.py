@@ -121,7 +121,8 @@ def _parameters(form: Form) -> dict[str, Any] | None:
             f"{PARAMETERS_ERROR}: Parameters must be a JSON object, not {kind}",
             84004,
         )
-    return parameters
+    result: dict[str, Any] | None = parameters
+    return result
 
 
 def _ids(request: Request, execution_param: str) -> tuple[str, str, str]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from callboard.engine.state import Frame
+from callboard.flow.liquid import to_text
 from callboard.flow.model import State
 from callboard.widgets.base import Widget
 
@@ -58,7 +59,7 @@ class WidgetRun:
         if value is None:
             return default
         if not isinstance(value, str):
-            value = str(value).lower() if isinstance(value, bool) else str(value)
+            value = to_text(value)  # true/false, objects and arrays as JSON: never a repr
         return self.render_text(value, f"properties.{name}")
 
     def render_text(self, template: str, where: str) -> str:

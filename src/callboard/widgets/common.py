@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from callboard.engine.io import SendMessage
+from callboard.flow.liquid import to_text
 from callboard.widgets.base import Run
 
 __all__ = ["key_value_items", "key_values", "message_effect"]
@@ -31,7 +32,7 @@ def key_values(run: Run, name: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, key, item in key_value_items(run, name):
         value = item.get("value")
-        text = value if isinstance(value, str) else ("" if value is None else str(value))
+        text = to_text(value)  # a number, true/false, or JSON for an object: never a repr
         out[key] = run.render_text(text, f"properties.{name}.{i}.value")
     return out
 
