@@ -31,7 +31,7 @@ from callboard.channels.router import flow_webhook_url
 from callboard.engine.io import InboundMessage
 from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 from callboard.runtime.records import InvalidParameter, NotFound
-from callboard.runtime.rows import dumps, from_db_time, loads, to_db_time
+from callboard.runtime.rows import active_slot, dumps, from_db_time, loads, to_db_time
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
@@ -84,7 +84,7 @@ class Simulator:
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
             e = t.executions
             active = conn.execute(
-                select(e.c.sid).where(e.c.flow_sid == flow_sid, e.c.active_contact == from_)
+                select(e.c.sid).where(*active_slot(e, flow_sid, from_, [to]))
             ).scalar_one_or_none()
             accepted = True
             if active is not None:

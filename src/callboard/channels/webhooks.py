@@ -50,6 +50,7 @@ from callboard.channels.webhooks_voice import (
 from callboard.engine.io import CallEvent, MessageStatus
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound
+from callboard.runtime.rows import active_slot
 from callboard.store import tables as t
 
 if TYPE_CHECKING:
@@ -192,12 +193,13 @@ class Channels(CallWebhooks):
                 )
             ).scalar_one_or_none()
             return str(sid) if sid else None
-        contact = params.get("From", "")
+        contact, address = params.get("From", ""), params.get("To", "")
         sid = conn.execute(
             select(t.executions.c.sid).where(
-                t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
+                *active_slot(t.executions, flow_sid, contact, [address])
             )
-        ).scalar_one_or_none()
+        ).first()
+        sid = sid[0] if sid else None
         return str(sid) if sid else None
 
     # ------------------------------------------------------------------ messages

@@ -26,7 +26,7 @@ from callboard.engine.io import CallEvent, EndExecution
 from callboard.runtime.delivery import ExecRow
 from callboard.runtime.inbound import EMPTY_TWIML
 from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
-from callboard.runtime.rows import loads, to_db_time
+from callboard.runtime.rows import active_slot, loads, to_db_time
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
@@ -77,8 +77,7 @@ class CallWebhooks:
             if exclusive:
                 active = conn.execute(
                     select(t.executions.c.sid).where(
-                        t.executions.c.flow_sid == flow_sid,
-                        t.executions.c.active_contact == contact,
+                        *active_slot(t.executions, flow_sid, contact, [address])
                     )
                 ).scalar_one_or_none()
                 if active is not None:

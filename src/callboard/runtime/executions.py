@@ -2,8 +2,10 @@
 
 Which revision runs: live traffic runs the flow's latest *published* revision; a contact
 listed in the flow's test users runs the latest revision (draft or not). A revision that
-does not validate is never run (400 / 84004). One active execution per (flow, contact):
-the database's unique index on ``executions (flow_sid, active_contact)`` enforces it.
+does not validate is never run (400 / 84004). One active execution per (flow, contact,
+flow address): the database's unique index on ``executions (flow_sid, active_contact, flow_address)``
+enforces it (one active execution per flow for the same To/From, as Studio's Execution
+page says).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from callboard.runtime.records import (
     StepContext,
 )
 from callboard.runtime.rows import (
+    active_slot,
     execution_record,
     keyset_page,
     loads,
@@ -150,7 +153,7 @@ class ExecutionsMixin(ServiceBase):
                 )
         except IntegrityError:
             with self.db.read() as conn:
-                self._check_slot(conn, flow_sid, contact)
+                self._check_slot(conn, flow_sid, contact, flow_address)
             raise
         self._notify(result)
         return ex.record(), result
@@ -171,7 +174,7 @@ class ExecutionsMixin(ServiceBase):
         test_user: bool = False,
     ) -> tuple[ExecRow, DeliveryResult]:
         """Start an execution on an open write connection (checked arguments). The
-        caller owns the transaction; a second active execution for the (flow, contact)
+        caller owns the transaction; a second active execution for the (flow, contact, flow address)
         raises IntegrityError (the unique index). ``test_user=True`` runs the latest
         revision whatever the flow's test users (the simulator channel, issue 4)."""
         sid = self.env.sid("FN")
@@ -216,19 +219,19 @@ class ExecutionsMixin(ServiceBase):
             data=dict(data or {}),
             parameters=dict(parameters or {}),
         )
-        # No look-up of the (flow, contact) slot first: the unique index refuses a
+        # No look-up of the (flow, contact, flow address) slot first: the unique index refuses a
         # second active execution, and the caller's IntegrityError handler says which.
         return ex, self.runner.run(conn, ex, start)
 
-    def _check_slot(self, conn: Connection, flow_sid: str, contact: str) -> None:
+    def _check_slot(self, conn: Connection, flow_sid: str, contact: str, address: str) -> None:
         active = conn.execute(
             select(t.executions.c.sid).where(
-                t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
+                *active_slot(t.executions, flow_sid, contact, [address])
             )
         ).scalar_one_or_none()
         if active is not None:
             raise Conflict(
-                f"Execution {active} is already active for this contact. "
+                f"Execution {active} is already active for this To/From combination. "
                 "End the active Execution before creating a new one",
                 details={"conflicting_execution_sid": active},
             )
@@ -312,12 +315,14 @@ class ExecutionsMixin(ServiceBase):
         ex = self.fetch_execution(account_sid, flow_sid, execution_sid)
         return ExecutionContext(account_sid, flow_sid, execution_sid, ex.context)
 
-    def find_active_execution(self, flow_sid: str, contact: str) -> Execution | None:
-        """The active execution holding the (flow, contact) slot, if any (channels)."""
+    def find_active_execution(
+        self, flow_sid: str, contact: str, flow_address: str
+    ) -> Execution | None:
+        """The active execution holding the (flow, contact, flow address) slot, if any."""
         with self.db.read() as conn:
             row = conn.execute(
                 select(t.executions).where(
-                    t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
+                    *active_slot(t.executions, flow_sid, contact, [flow_address])
                 )
             ).first()
         return execution_record(row) if row is not None else None

@@ -10,8 +10,8 @@ transaction together with a row in ``processed_requests``:
   flow (consumed by a waiting Send & Wait For Reply, or ignored with warning **81002**,
   recorded in ``notifications``), else it starts a new execution on
   ``incomingMessage``. A burst from a new contact starts exactly one execution: the
-  losers of the race on the unique (flow, contact) index retry and are delivered to the
-  winner's execution.
+  losers of the race on the unique (flow, contact, flow address) index retry and are
+  delivered to the winner's execution.
 * :meth:`InboundMixin.call_event` — a voice call-back for a step (gather/dial/record
   action, redirect return, status). Key ``call:{AccountSid}:{CallSid}:{token}:{name}``.
 * :meth:`InboundMixin.idempotent` — the primitive under both, for any other webhook:
@@ -34,7 +34,7 @@ from callboard.engine.io import CallEvent, Event, InboundMessage
 from callboard.runtime.base import ServiceBase
 from callboard.runtime.delivery import ExecRow
 from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
-from callboard.runtime.rows import dumps, from_db_time, loads
+from callboard.runtime.rows import active_slot, dumps, from_db_time, loads
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
@@ -239,8 +239,9 @@ class InboundMixin(ServiceBase):
         data: dict[str, Any],
     ) -> InboundResult:
         e = t.executions
+        addresses = [flow_address, str(data.get("MessagingServiceSid") or "")]
         query = select(e.c.sid).where(
-            e.c.flow_sid == flow_sid, e.c.active_contact == contact, e.c.account_sid == account_sid
+            *active_slot(e, flow_sid, contact, addresses), e.c.account_sid == account_sid
         )
         if self.db.for_update():  # PostgreSQL re-checks the row once locked: if it ended
             query = query.with_for_update()  # meanwhile, the message starts a new one

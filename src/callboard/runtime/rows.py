@@ -23,6 +23,7 @@ from callboard.runtime.records import (
 )
 
 __all__ = [
+    "active_slot",
     "dumps",
     "from_db_time",
     "keyset_page",
@@ -31,6 +32,26 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def active_slot(
+    executions: Any, flow_sid: str, contact: str, flow_addresses: Sequence[str | None]
+) -> list[Any]:
+    """The WHERE conditions naming the active execution of ``flow_sid`` for a To/From
+    combination: the contact's address and the flow's address (Studio's Execution page:
+    one active execution per flow for the same To/From). ``flow_addresses`` lists what
+    the flow's side may be called (an inbound message's ``To`` and its
+    ``MessagingServiceSid``, when an execution was started by REST from the service);
+    with no address at all, the contact alone decides (a request that does not say).
+    The unique index ``ux_executions_active (flow_sid, active_contact, flow_address)``
+    holds the rule in the database."""
+    names = [a for a in flow_addresses if a]
+    where = [executions.c.flow_sid == flow_sid, executions.c.active_contact == contact]
+    if len(names) == 1:
+        where.append(executions.c.flow_address == names[0])
+    elif names:
+        where.append(executions.c.flow_address.in_(names))
+    return where
 
 
 def to_db_time(when: datetime) -> datetime:
