@@ -3,9 +3,9 @@
 Which revision runs: live traffic runs the flow's latest *published* revision; a contact
 listed in the flow's test users runs the latest revision (draft or not). A revision that
 does not validate is never run (400 / 84004). One active execution per (flow, contact,
-flow address): the database's unique index on ``executions (flow_sid, active_contact, flow_address)``
-enforces it (one active execution per flow for the same To/From, as Studio's Execution
-page says).
+flow address): the database's unique index on ``executions (flow_sid, active_contact,
+flow_address)`` enforces it (one active execution per flow for the same To/From, as
+Studio's Execution page says).
 """
 
 from __future__ import annotations
