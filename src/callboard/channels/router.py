@@ -33,7 +33,7 @@ from callboard.engine.io import (
     StopRecording,
     effect_from_json,
 )
-from callboard.runtime.local import message_resource
+from callboard.runtime.local import simulated_send
 from callboard.runtime.providers import OutboundMessage
 from callboard.runtime.rows import loads, to_db_time
 from callboard.store import tables as t
@@ -114,8 +114,7 @@ class ChannelRouter:
         return self.credentials(conn, account_sid) is None
 
     def send_in_transaction(self, message: OutboundMessage) -> EffectResult:
-        data = message_resource(message.effect, message.sid, message.account_sid, message.now)
-        return EffectResult(message.effect.token, True, data)
+        return simulated_send(message.effect, message.sid, message.account_sid, message.now)
 
     def send(self, message: OutboundMessage) -> EffectResult:
         creds = self.read_credentials(message.account_sid)
@@ -244,6 +243,7 @@ class ChannelRouter:
                         "twiml": None,
                         "twiml_seq": 0,
                         "sim_state": None,
+                        "machine_detection": _machine_detection(effect) or None,
                         "date_created": now,
                         "date_updated": now,
                     }
@@ -272,6 +272,11 @@ class ChannelRouter:
         except TwilioError as exc:
             return EffectResult(effect.token, False, exc.data())
         return EffectResult(effect.token, True, data)
+
+
+def _machine_detection(effect: PlaceCall) -> str:
+    """The ``MachineDetection`` mode the flow asked for (empty: none)."""
+    return str(dict(effect.options).get("MachineDetection") or "")[:32]
 
 
 def _json(value: dict[str, str]) -> str:

@@ -38,7 +38,6 @@ from callboard.engine.env import SystemEnv
 from callboard.engine.io import (
     CancelTimer,
     Effect,
-    EffectResult,
     EndExecution,
     Event,
     HttpRequest,
@@ -51,7 +50,7 @@ from callboard.engine.io import (
     TimerFired,
 )
 from callboard.runtime.local_http import MockError, MockResponse, MockTable, http_result
-from callboard.runtime.local_messages import message_resource, segments
+from callboard.runtime.local_messages import message_resource, segments, simulated_send
 
 __all__ = [
     "DEFAULT_CONTACT",
@@ -63,6 +62,7 @@ __all__ = [
     "PendingTimer",
     "http_result",
     "message_resource",
+    "simulated_send",
 ]
 
 DEFAULT_CONTACT = "+15550001111"
@@ -284,10 +284,9 @@ class LocalRunner:
             if isinstance(effect, SendMessage):
                 if self.on_message is not None:
                     self.on_message(effect)
-                data = message_resource(
-                    effect, self.env.sid("SM"), self.account_sid, self.env.now()
+                events.append(
+                    simulated_send(effect, self.env.sid("SM"), self.account_sid, self.env.now())
                 )
-                events.append(EffectResult(effect.token, True, data))
             elif isinstance(effect, HttpRequest):
                 events.append(http_result(effect, mocks=self.mocks, client=self._http()))
             elif isinstance(effect, StartTimer):
