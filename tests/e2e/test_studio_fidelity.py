@@ -5,6 +5,9 @@ library sees them."""
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -125,3 +128,65 @@ def test_subflow_steps_carry_the_run_subflow_step_sid(client: Client) -> None:
     # the fetch says the same
     one = v2.flows(parent.sid).executions(ex.sid).steps(inside[0].sid).fetch()
     assert one.parent_step_sid == run_step.sid
+
+
+def test_revisions_rename_and_bad_parameters(client: Client) -> None:
+    v2 = client.studio.v2
+    f = v2.flows.create(
+        friendly_name="before", status="published", definition=flow(), commit_message="one"
+    )
+    renamed = v2.flows(f.sid).update(status="published", friendly_name="after")
+    assert (renamed.revision, renamed.friendly_name) == (2, "after")
+    revisions = v2.flows(f.sid).revisions.list()
+    assert [(r.revision, r.friendly_name) for r in revisions] == [(2, "after"), (1, "before")]
+    assert revisions[-1].commit_message == "one"
+    assert all(r.valid is True and r.definition is None for r in revisions)
+    # Parameters that are not a JSON object: 84004, Twilio's body
+    raw = client.request(
+        "POST",
+        f"{client.studio.base_url}/v2/Flows/{f.sid}/Executions",
+        data={"To": "+15550100001", "From": "+15550100002", "Parameters": "[1, 2]"},
+    )
+    assert raw.status_code == 400
+    body = json.loads(raw.text)
+    assert (body["code"], body["status"]) == (84004, 400)
+    assert body["message"].startswith("Error while creating execution via REST API")
+
+
+def test_one_active_execution_per_to_from_combination(client: Client) -> None:
+    v2 = client.studio.v2
+    f = v2.flows.create(friendly_name="waits", status="published", definition=flow(ASK, rest="ask"))
+    ex = v2.flows(f.sid).executions
+    a = ex.create(to="+15550110001", from_="+15550119001")
+    b = ex.create(to="+15550110001", from_="+15550119002")  # same contact, another number
+    assert a.status == b.status == "active" and a.sid != b.sid
+    err = rest_error(lambda: ex.create(to="+15550110001", from_="+15550119001"))
+    assert (err.status, err.code) == (409, 20409)
+    assert err.details == {"conflicting_execution_sid": a.sid}
+
+
+def set_limit(server: Server, *args: str) -> None:
+    command = [sys.executable, "-m", "callboard.cli", "accounts", "set-limit", server.account_sid]
+    subprocess.run([*command, *args], env=server.env, check=True, capture_output=True, timeout=120)
+
+
+def test_rest_rate_limit_answers_429(client: Client, server: Server) -> None:
+    set_limit(server, "--per-second", "1")
+    try:
+        v2 = client.studio.v2
+        f = v2.flows.create(friendly_name="limited", status="published", definition=flow())
+        ex = v2.flows(f.sid).executions
+        error: TwilioRestException | None = None
+        # one per second is allowed: of 30 creates in a row, some come within a second of
+        # the one before (unless every create took over a second)
+        for i in range(30):
+            try:
+                ex.create(to=f"+155501200{i:02d}", from_="+15550129000")
+            except TwilioRestException as exc:
+                error = exc
+                break
+        assert error is not None
+        assert (error.status, error.code) == (429, 20429)
+        assert "Too Many Requests" in str(error.msg)
+    finally:
+        set_limit(server, "--off")

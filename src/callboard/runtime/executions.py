@@ -2,10 +2,8 @@
 
 Which revision runs: live traffic runs the flow's latest *published* revision; a contact
 listed in the flow's test users runs the latest revision (draft or not). A revision that
-does not validate is never run (400 / 84004). One active execution per (flow, contact,
-flow address): the database's unique index on ``executions (flow_sid, active_contact,
-flow_address)`` enforces it (one active execution per flow for the same To/From, as
-Studio's Execution page says).
+does not validate is never run (400 / 84004). One active execution per flow for the same
+To/From (Studio's Execution page): the unique index ``ux_executions_active`` enforces it.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from callboard.engine.io import TRIGGER_EVENTS, EndExecution, Start
 from callboard.runtime.base import ServiceBase, delete_executions
 from callboard.runtime.delivery import ExecRow
+from callboard.runtime.rate_limit import check_rest_rate
 from callboard.runtime.records import (
     Conflict,
     DeliveryResult,
@@ -89,9 +88,10 @@ class ExecutionsMixin(ServiceBase):
         """REST create: start the flow on ``incomingRequest`` and run it until it waits
         or ends, all in one transaction; returns the execution as it is then.
 
-        Raises :class:`Conflict` (``details.conflicting_execution_sid``) while ``to`` has
-        an active execution of this flow; :class:`InvalidParameter` for an empty
-        ``To``/``From``; :class:`NotRunnable` when no revision can run for ``to``."""
+        Raises :class:`Conflict` (``details.conflicting_execution_sid``) while this To/From
+        has an active execution of this flow; :class:`InvalidParameter` for an empty
+        ``To``/``From``; :class:`NotRunnable` when no revision can run for ``to``;
+        :class:`~callboard.runtime.rate_limit.RateLimited` past the account's limit."""
         execution, _ = self.start_execution(
             account_sid,
             flow_sid,
@@ -103,6 +103,7 @@ class ExecutionsMixin(ServiceBase):
             data={"to": to, "from": from_},
             parameters=parameters,
             initiated_by=self.env.sid("RQ"),
+            rest=True,
         )
         return execution
 
@@ -118,11 +119,13 @@ class ExecutionsMixin(ServiceBase):
         parameters: dict[str, Any] | None = None,
         initiated_by: str | None = None,
         exclusive: bool = True,
+        rest: bool = False,
     ) -> tuple[Execution, DeliveryResult]:
         """The general start (channels use it; ``create_execution`` is this with
         ``trigger="incomingRequest"``). ``trigger`` is one of the engine's trigger events;
         ``data`` becomes ``trigger.<kind>``. ``exclusive=False`` (concurrent calls) does not
-        claim the one-active-execution-per-contact slot."""
+        claim the one-active-execution-per-contact slot. ``rest=True``: the REST rate limit
+        (:mod:`callboard.runtime.rate_limit`) applies."""
         contact = (contact or "").strip()
         flow_address = (flow_address or "").strip()
         if not contact:
@@ -139,6 +142,8 @@ class ExecutionsMixin(ServiceBase):
             raise InvalidParameter("Trigger", f"unknown trigger event {trigger!r}")
         try:
             with self.db.write() as conn:
+                if rest:
+                    check_rest_rate(conn, account_sid, flow_sid, self.env.now(), self.db)
                 ex, result = self._start_in(
                     conn,
                     account_sid,
@@ -314,18 +319,6 @@ class ExecutionsMixin(ServiceBase):
     ) -> ExecutionContext:
         ex = self.fetch_execution(account_sid, flow_sid, execution_sid)
         return ExecutionContext(account_sid, flow_sid, execution_sid, ex.context)
-
-    def find_active_execution(
-        self, flow_sid: str, contact: str, flow_address: str
-    ) -> Execution | None:
-        """The active execution holding the (flow, contact, flow address) slot, if any."""
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(t.executions).where(
-                    *active_slot(t.executions, flow_sid, contact, [flow_address])
-                )
-            ).first()
-        return execution_record(row) if row is not None else None
 
     # ------------------------------------------------------------------ steps
 
