@@ -39,11 +39,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("machine_detection", sa.String(length=32), nullable=True))
 
 
+def _drop_column(table: str, column: str) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # Not batch mode: its copy-and-move of ``accounts`` would cascade-delete every
+        # flow and execution (foreign keys are on). SQLite >= 3.35 drops columns itself.
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    else:
+        op.drop_column(table, column)
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("calls", schema=None) as batch_op:
-        batch_op.drop_column("machine_detection")
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.drop_column("rest_executions_per_second")
+    _drop_column("calls", "machine_detection")
+    _drop_column("accounts", "rest_executions_per_second")
     # Back to one active execution per contact: executions active for the same contact
     # from several flow addresses would break the old index, so all but the oldest of
     # each such group give up the slot first (they stay active, out of the index).
