@@ -13,6 +13,7 @@ from callboard.flow.model import FlowDefinition
 from callboard.runtime.local import DEFAULT_CONTACT, LocalRunner
 from callboard.runtime.service import Callboard
 from callboard.runtime.worker import Worker
+from callboard.widgets.registry import WIDGETS
 from tests.channels.test_simulator_and_call import client, publish  # noqa: F401
 from tests.e2e.test_channels import state, trigger
 
@@ -71,7 +72,9 @@ def test_callboard_chat_refuses_an_empty_message_too() -> None:
     definition = rest_flow(
         state("empty", "send-message", {"body": " "}, sent=None, failed=None), first="empty"
     )
-    bundle = Bundle(FlowRef("FW" + "1" * 32, 1, FlowDefinition.from_json(definition)))
+    bundle = Bundle(
+        FlowRef("FW" + "1" * 32, 1, FlowDefinition.from_json(definition)), widgets=WIDGETS
+    )
     with LocalRunner(bundle) as runner:
         runner.start_request({})
     assert [(s.transitioned_from, s.name) for s in runner.steps][-1] == ("empty", "failed")

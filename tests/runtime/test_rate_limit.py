@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
+from callboard.api.services import Services
 from callboard.cli import cli
 from callboard.engine.env import FakeEnv
 from callboard.runtime.rate_limit import RateLimited, rest_rate_limit, set_rest_rate_limit
@@ -73,12 +74,12 @@ def test_twenty_per_second_per_flow_then_429(
 
 
 def test_the_api_answers_twilios_429_body(
-    service: Callboard, account: Account, env: FakeEnv, tmp_path: Path
+    services: Services, service: Callboard, account: Account, env: FakeEnv, tmp_path: Path
 ) -> None:
     set_rest_rate_limit(service.db, account.sid, 2, env.now())
     flow_sid = _flow(service, account)
     settings = Settings(database_url="sqlite://", data_dir=tmp_path)
-    with TestClient(create_app(service, settings)) as c:
+    with TestClient(create_app(services, settings)) as c:
         c.auth = (account.sid, account.auth_token)
         url = f"/v2/Flows/{flow_sid}/Executions"
         for i in range(2):

@@ -17,8 +17,9 @@ Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -30,6 +31,8 @@ from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
 from callboard.api.plugins import plugin_modules
+from callboard.api.services import BackgroundJob, Services
+from callboard.runtime.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -45,12 +48,21 @@ def _plugin_routes() -> list[BaseRoute]:
     return found
 
 
-def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = None) -> Starlette:
-    """The ASGI app over ``service`` (a :class:`callboard.runtime.service.Callboard`).
+def create_app(
+    services: Services,
+    settings: Settings | None = None,
+    *,
+    static_dir: Path | None = None,
+    background: Sequence[BackgroundJob] = (),
+) -> Starlette:
+    """The ASGI app over ``services`` (built by
+    :func:`callboard.commands.compose.build_services`).
 
-    ``settings`` (:class:`callboard.runtime.settings.Settings`) gives ``public_url``
-    (``CALLBOARD_PUBLIC_URL``); without it URLs are derived from each request.
+    ``settings`` gives ``public_url`` (``CALLBOARD_PUBLIC_URL``); without it URLs are
+    derived from each request. ``background`` (the worker, Event Streams delivery) is
+    started when the app starts and stopped when it stops (its lifespan).
     """
+    settings = settings if settings is not None else services.settings
     static = static_dir if static_dir is not None else STATIC_DIR
     routes: list[BaseRoute] = [
         *studio_flows.routes(),
@@ -59,15 +71,28 @@ def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = 
         *docs.routes(),
     ]
     routes.append(EditorRoute(static))
+    jobs = tuple(background)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for job in jobs:
+            job.start()
+        try:
+            yield
+        finally:
+            for job in reversed(jobs):
+                job.stop()
+
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(CorsMiddleware),
-            Middleware(AuthMiddleware, service=service),
+            Middleware(AuthMiddleware, service=services.callboard),
         ],
         exception_handlers=exception_handlers(),
+        lifespan=lifespan,
     )
-    app.state.service = service
+    app.state.services = services
     app.state.settings = settings
-    app.state.public_url = getattr(settings, "public_url", None) if settings else None
+    app.state.public_url = settings.public_url if settings is not None else None
     return app

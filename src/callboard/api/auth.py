@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callboard.api.errors import error_body
+from callboard.runtime.service import Callboard
 
 __all__ = ["PROTECTED_PREFIXES", "PUBLIC_PATHS", "AuthMiddleware", "parse_basic"]
 
@@ -49,7 +50,7 @@ def _needs_auth(path: str) -> bool:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, service: object) -> None:
+    def __init__(self, app: ASGIApp, service: Callboard) -> None:
         self.app = app
         self.service = service
 
@@ -67,7 +68,7 @@ class AuthMiddleware:
             await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
             return
         user, password = creds
-        authenticate = self.service.authenticate  # type: ignore[attr-defined]
+        authenticate = self.service.authenticate
         account = await run_in_threadpool(authenticate, user, password)
         if account is None:
             await self._deny(scope, receive, send, "Authentication Error - invalid username")

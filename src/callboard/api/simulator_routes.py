@@ -18,33 +18,27 @@ Details in ``docs/simulator.md``.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import account_of, call, json_response
+from callboard.api.common import account_of, call, json_response, services_of
 from callboard.api.errors import bad_request, not_found
 from callboard.api.forms import read_form
-from callboard.api.webhook_routes import channels_of
 from callboard.channels.simulator import Simulator
+from callboard.store.sids import sid_regex
 
 __all__ = ["openapi_paths", "routes"]
 
-_FW = re.compile(r"^FW[0-9a-fA-F]{32}$")
-_CA = re.compile(r"^CA[0-9a-fA-F]{32}$")
+_FW = sid_regex("FW")
+_CA = sid_regex("CA")
 _TRUE = ("true", "1", "yes")
 
 
 def _simulator(request: Request) -> Simulator:
-    channels = channels_of(request)
-    sim = getattr(channels, "simulator", None)
-    if not isinstance(sim, Simulator):
-        sim = Simulator(channels)
-        channels.simulator = sim  # type: ignore[attr-defined]
-    return sim
+    return services_of(request).simulator
 
 
 def _flow_sid(value: str | None) -> str:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection
 
 from callboard.runtime.records import ServiceError
-from callboard.runtime.rows import to_db_time
-from callboard.store import tables as t
+from callboard.store.accounts import rest_limit, update_account
 from callboard.store.db import Database
+from callboard.store.executions import count_recent_rest
+from callboard.store.flows import lock_flow
+from callboard.store.values import to_db_time
 
 __all__ = [
     "TWILIO_REST_LIMIT",
@@ -50,23 +52,12 @@ def check_rest_rate(
 ) -> None:
     """Raise :class:`RateLimited` when the account has a limit and this flow reached it
     in the last second (on the creating transaction's connection)."""
-    limit = conn.execute(
-        select(t.accounts.c.rest_executions_per_second).where(t.accounts.c.sid == account_sid)
-    ).scalar_one_or_none()
+    limit = rest_limit(conn, account_sid)
     if not limit:
         return
     if db.for_update():  # PostgreSQL: concurrent creates for this flow count one after another
-        conn.execute(select(t.flows.c.sid).where(t.flows.c.sid == flow_sid).with_for_update())
-    e = t.executions
-    recent = conn.execute(
-        select(func.count())
-        .select_from(e)
-        .where(
-            e.c.flow_sid == flow_sid,
-            e.c.date_created > to_db_time(now - WINDOW),
-            e.c.initiated_by.like("RQ%"),
-        )
-    ).scalar_one()
+        lock_flow(conn, flow_sid)
+    recent = count_recent_rest(conn, flow_sid, to_db_time(now - WINDOW))
     if recent >= limit:
         raise RateLimited(
             "Too Many Requests: this flow reached its limit of "
@@ -81,18 +72,14 @@ def set_rest_rate_limit(
     if per_second is not None and per_second < 1:
         raise ValueError("the limit must be at least 1 execution per second")
     with db.write() as conn:
-        done = conn.execute(
-            update(t.accounts)
-            .where(t.accounts.c.sid == account_sid)
-            .values(rest_executions_per_second=per_second, date_updated=to_db_time(now))
+        return update_account(
+            conn,
+            account_sid,
+            {"rest_executions_per_second": per_second, "date_updated": to_db_time(now)},
         )
-    return bool(done.rowcount)
 
 
 def rest_rate_limit(db: Database, account_sid: str) -> int | None:
     """The account's limit (None: no limit)."""
     with db.read() as conn:
-        value = conn.execute(
-            select(t.accounts.c.rest_executions_per_second).where(t.accounts.c.sid == account_sid)
-        ).scalar_one_or_none()
-    return int(value) if value else None
+        return rest_limit(conn, account_sid)

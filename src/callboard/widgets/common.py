@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from callboard.engine.io import SendMessage
+from callboard.contract.io import SendMessage
+from callboard.contract.widget import Run
 from callboard.flow.liquid import to_text
-from callboard.widgets.base import Run
 
 __all__ = ["key_value_items", "key_values", "message_effect"]
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the service modules: times, JSON columns, rows → records, page tokens."""
+"""Reading rows as records: the converters from table rows to the records the services
+return (:mod:`callboard.runtime.records`), and keyset-paged listings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Select, and_, or_
@@ -21,62 +22,16 @@ from callboard.runtime.records import (
     Page,
     Step,
 )
+from callboard.store.values import aware, dumps, from_db_time, loads
 
 __all__ = [
-    "active_slot",
-    "dumps",
-    "from_db_time",
     "keyset_page",
-    "loads",
-    "to_db_time",
 ]
 
 T = TypeVar("T")
 
 
-def active_slot(
-    executions: Any, flow_sid: str, contact: str, flow_addresses: Sequence[str | None]
-) -> list[Any]:
-    """The WHERE conditions naming the active execution of ``flow_sid`` for a To/From
-    combination: the contact's address and the flow's address (Studio's Execution page:
-    one active execution per flow for the same To/From). ``flow_addresses`` lists what
-    the flow's side may be called (an inbound message's ``To`` and its
-    ``MessagingServiceSid``, when an execution was started by REST from the service);
-    with no address at all, the contact alone decides (a request that does not say).
-    The unique index ``ux_executions_active (flow_sid, active_contact, flow_address)``
-    holds the rule in the database."""
-    names = [a for a in flow_addresses if a]
-    where = [executions.c.flow_sid == flow_sid, executions.c.active_contact == contact]
-    if len(names) == 1:
-        where.append(executions.c.flow_address == names[0])
-    elif names:
-        where.append(executions.c.flow_address.in_(names))
-    return where
-
-
-def to_db_time(when: datetime) -> datetime:
-    """Aware → naive UTC (what the columns hold)."""
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(UTC).replace(tzinfo=None)
-
-
-def from_db_time(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _t(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def loads(text: str | None) -> Any:
-    return json.loads(text) if text else None
+_t = aware
 
 
 # ------------------------------------------------------------------------- records

@@ -1,5 +1,5 @@
 """The message resource :class:`~callboard.runtime.local.LocalRunner` (and the providers)
-answer a :class:`~callboard.engine.io.SendMessage` with, and the segment count of a body.
+answer a :class:`~callboard.contract.io.SendMessage` with, and the segment count of a body.
 :func:`simulated_send` is the simulator's answer to a send, refusals included.
 :mod:`callboard.runtime.local` re-exports both.
 """
@@ -10,7 +10,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from callboard.engine.io import EffectResult, SendMessage
+from callboard.contract.io import EffectResult, SendMessage
 
 __all__ = ["EMPTY_BODY_ERROR", "message_resource", "segments", "simulated_send"]
 
