@@ -20,7 +20,7 @@ COMMANDS_BY_NAME: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "accounts": (
         "callboard.commands.accounts",
         "accounts",
-        ("callboard.commands.twilio_accounts",),
+        ("callboard.commands.twilio_accounts", "callboard.commands.limits"),
     ),
     "call": ("callboard.commands.call", "call", ()),
     "chat": ("callboard.commands.chat", "chat", ()),

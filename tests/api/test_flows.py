@@ -65,6 +65,17 @@ def test_fetch_update_delete(client: TestClient) -> None:
     assert_error(client.delete(f"/v2/Flows/{sid}"), 404, 20404)
 
 
+def test_a_friendly_name_only_update_creates_a_revision(client: TestClient) -> None:
+    sid = create_flow(client, name="Old name")["sid"]
+    r = client.post(f"/v2/Flows/{sid}", data={"Status": "published", "FriendlyName": "New"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["revision"], r.json()["friendly_name"]) == (2, "New")
+    revisions = client.get(f"/v2/Flows/{sid}/Revisions").json()["revisions"]
+    assert [(x["revision"], x["friendly_name"]) for x in revisions] == [(2, "New"), (1, "Old name")]
+    # the renamed revision is the published one that runs
+    assert client.get(f"/v2/Flows/{sid}/Revisions/LatestPublished").json()["revision"] == 2
+
+
 def test_update_requires_status(client: TestClient) -> None:
     sid = create_flow(client)["sid"]
     body = assert_error(client.post(f"/v2/Flows/{sid}", data={"FriendlyName": "x"}), 400, 20001)
@@ -90,14 +101,22 @@ def test_revisions_list_fetch_and_latest(client: TestClient) -> None:
     d1 = simple_definition()
     sid = create_flow(client, d1, status="published")["sid"]
     d2 = definition()
-    client.post(f"/v2/Flows/{sid}", data={"Status": "draft", "Definition": json.dumps(d2)})
+    client.post(
+        f"/v2/Flows/{sid}",
+        data={"Status": "draft", "Definition": json.dumps(d2), "CommitMessage": "second"},
+    )
 
     body = client.get(f"/v2/Flows/{sid}/Revisions").json()
     assert body["meta"]["key"] == "revisions"
     assert [r["revision"] for r in body["revisions"]] == [2, 1]
     for item in body["revisions"]:
         assert set(item) == REVISION_FIELDS
-        assert item["definition"] is None
+        assert item["definition"] is None and item["errors"] is None
+    # list items carry commit_message and valid, like the fetch (issue 13)
+    assert [(r["commit_message"], r["valid"]) for r in body["revisions"]] == [
+        ("second", True),
+        (None, True),
+    ]
 
     one = client.get(f"/v2/Flows/{sid}/Revisions/1").json()
     assert set(one) == REVISION_FIELDS

@@ -126,8 +126,8 @@ RULES: tuple[Rule, ...] = (
 
 PUBLIC_PATHS = (
     re.compile(r"^/callboard/v1/Health$"),
-    re.compile(r"^/callboard/v1/Session$"),
-    re.compile(r"^/callboard/v1/Schemas/FlowTest$"),  # the flow-test format's JSON Schema  # log in / out (checks the cookie itself)
+    re.compile(r"^/callboard/v1/Session$"),  # log in / out (checks the cookie itself)
+    re.compile(r"^/callboard/v1/Schemas/FlowTest$"),  # the flow-test format's JSON Schema
     re.compile(r"^/callboard/v1/Invitations/[^/]+$"),  # the one-time link's token
 )
 _PROTECTED = re.compile(

@@ -116,6 +116,7 @@ async def call_input(request: Request) -> Response:
         hangup=(form.get("Hangup") or "").lower() in _TRUE,
         answer=(form.get("Answer") or "").lower() in _TRUE,
         call_status=form.get("CallStatus") or None,
+        answered_by=form.get("AnsweredBy") or None,
     )
     return json_response(body)
 
@@ -274,6 +275,8 @@ def openapi_paths() -> dict[str, Any]:
                         "Hangup": "true: the caller hangs up",
                         "Answer": "true: answer a call the flow placed",
                         "CallStatus": "busy, no-answer or failed: the fate of a placed call",
+                        "AnsweredBy": "with Answer=true, when the flow asked for answering "
+                        "machine detection: human (default), machine_start, fax, unknown...",
                     },
                     [],
                 ),

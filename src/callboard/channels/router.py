@@ -36,7 +36,7 @@ from callboard.contract.io import (
     effect_from_json,
 )
 from callboard.engine.core import Env
-from callboard.runtime.message_resource import message_resource
+from callboard.runtime.message_resource import simulated_send
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import OutboundMessage
 from callboard.store.accounts import AccountSecrets, read_secrets, set_twilio
@@ -165,8 +165,7 @@ class ChannelRouter:
         return self.credentials(conn, account_sid) is None
 
     def send_in_transaction(self, message: OutboundMessage) -> EffectResult:
-        data = message_resource(message.effect, message.sid, message.account_sid, message.now)
-        return EffectResult(message.effect.token, True, data)
+        return simulated_send(message.effect, message.sid, message.account_sid, message.now)
 
     def send(self, message: OutboundMessage) -> EffectResult:
         creds = self.read_credentials(message.account_sid)
@@ -293,6 +292,7 @@ class ChannelRouter:
                     "twiml": None,
                     "twiml_seq": 0,
                     "sim_state": None,
+                    "machine_detection": _machine_detection(effect) or None,
                     "date_created": now,
                     "date_updated": now,
                 },
@@ -320,6 +320,11 @@ class ChannelRouter:
         except TwilioError as exc:
             return EffectResult(effect.token, False, exc.data())
         return EffectResult(effect.token, True, data)
+
+
+def _machine_detection(effect: PlaceCall) -> str:
+    """The ``MachineDetection`` mode the flow asked for (empty: none)."""
+    return str(dict(effect.options).get("MachineDetection") or "")[:32]
 
 
 def _json(value: dict[str, str]) -> str:

@@ -149,6 +149,7 @@ class Simulator:
         hangup: bool = False,
         answer: bool = False,
         call_status: str | None = None,
+        answered_by: str | None = None,
     ) -> dict[str, Any]:
         with self.service.db.read() as conn:
             row = call_row(conn, call_sid, account_sid)
@@ -170,15 +171,16 @@ class Simulator:
                 "Token": row.token or "",
             }
             status_url = f"{url}?{urlencode({**query, 'Callback': 'status'})}"
+            # From/Caller: the flow's number; To/Called: the contact (Twilio's parameters
+            # for an outbound-api call)
             driver = self._driver(
                 account_sid,
                 call_sid,
-                row.to_address,
                 row.from_address,
+                row.to_address,
                 status_url,
                 direction="outbound-api",
             )
-            driver.base.update(From=row.from_address, To=row.to_address)
             if call_status and call_status != "in-progress":
                 driver.status = call_status
                 self._fetch(account_sid)(
@@ -187,7 +189,10 @@ class Simulator:
                 return self._save(account_sid, call_sid, driver, [Heard("hangup", call_status)])
             if not answer:
                 raise InvalidParameter("Answer", "the call is ringing: answer it with Answer=true")
-            heard = driver.answer(f"{url}?{urlencode({**query, 'Callback': 'answered'})}")
+            extra = _machine_detection(row.machine_detection, answered_by)
+            heard = driver.answer(
+                f"{url}?{urlencode({**query, 'Callback': 'answered'})}", extra=extra
+            )
             return self._save(account_sid, call_sid, driver, heard)
         driver = self._driver(account_sid, call_sid, "", "", None).load(state)
         try:
@@ -267,6 +272,37 @@ class Simulator:
             waiting_for=type(waiting).__name__.lower() if waiting is not None else None,
         )
         return out
+
+
+ANSWERED_BY = frozenset(
+    {
+        "human",
+        "machine_start",
+        "machine_end_beep",
+        "machine_end_silence",
+        "machine_end_other",
+        "fax",
+        "unknown",
+    }
+)
+
+
+def _machine_detection(asked: str | None, answered_by: str | None) -> dict[str, str]:
+    """``AnsweredBy`` (and ``MachineDetectionDuration``) for the answered call-back, as
+    Twilio adds them when the call was placed with ``MachineDetection``; nothing when it
+    was not (Twilio sends no ``AnsweredBy`` then)."""
+    if not asked:
+        if answered_by:
+            raise InvalidParameter(
+                "AnsweredBy", "the flow placed this call without answering machine detection"
+            )
+        return {}
+    value = (answered_by or "human").strip()
+    if value not in ANSWERED_BY:
+        raise InvalidParameter(
+            "AnsweredBy", f"AnsweredBy must be one of {', '.join(sorted(ANSWERED_BY))}"
+        )
+    return {"AnsweredBy": value, "MachineDetectionDuration": "1500"}
 
 
 def heard_twiml(heard: list[Heard]) -> str:

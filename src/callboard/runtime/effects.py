@@ -59,7 +59,7 @@ def step_row(ex: LoadedExecution, step: StepRecord, seq: int) -> dict[str, Any]:
         "transitioned_to": step.transitioned_to,
         "type": step.type,
         "subflow_sid": step.flow_sid if step.flow_sid != ex.flow_sid else None,
-        "parent_step_sid": None,
+        "parent_step_sid": step.parent_step_sid,
         "context": dumps(step.context),
         "warnings": dumps([w.to_json() for w in step.warnings]) if step.warnings else None,
         "date_created": to_db_time(step.date),
@@ -83,13 +83,19 @@ def apply_effects(
                 ex.account_sid, ex.flow_sid, ex.sid, effect, env.sid("SM"), now
             )
             inline = _inline(provider, conn, ex.account_sid)
+            status = "queued"
             if inline:
-                events.append(provider.send_in_transaction(message))
-                batch.message_rows.append(message_row(message, "sent"))
+                result = provider.send_in_transaction(message)
+                events.append(result)
+                status = "sent" if result.ok else "failed"
+                row = message_row(message, status)
+                if not result.ok and result.data.get("ErrorCode"):
+                    row["error_code"] = str(result.data["ErrorCode"])
+                batch.message_rows.append(row)
             else:
                 batch.outbox.append(_job(ex, effect, now, {"sid": message.sid}))
                 batch.message_rows.append(message_row(message, "queued"))
-            batch.messages.append(_message(message, "sent" if inline else "queued"))
+            batch.messages.append(_message(message, status))
         elif isinstance(effect, StartTimer):
             batch.timers[effect.token] = effect.due
         elif isinstance(effect, CancelTimer):

@@ -10,8 +10,8 @@ transaction together with a row in ``processed_requests``:
   flow (consumed by a waiting Send & Wait For Reply, or ignored with warning **81002**,
   recorded in ``notifications``), else it starts a new execution on
   ``incomingMessage``. A burst from a new contact starts exactly one execution: the
-  losers of the race on the unique (flow, contact) index retry and are delivered to the
-  winner's execution.
+  losers of the race on the unique (flow, contact, flow address) index retry and are
+  delivered to the winner's execution.
 * :meth:`InboundMixin.call_event` — a voice call-back for a step (gather/dial/record
   action, redirect return, status). Key ``call:{AccountSid}:{CallSid}:{token}:{name}``.
 * :meth:`InboundMixin.idempotent` — the primitive under both, for any other webhook:
@@ -187,9 +187,12 @@ class InboundService:
         contact's active execution of the flow (loaded and locked once; a waiting Send &
         Wait For Reply consumes it, else it is ignored with 81002), else a new execution
         on ``incomingMessage`` (the latest revision when ``test_user``, else by the
-        flow's test users). A lost race for the (flow, contact) slot raises
-        IntegrityError: the caller retries and the message goes to the winner."""
-        ex = self.executor.runner.load_active(conn, account_sid, flow_sid, contact)
+        flow's test users). The slot is the To/From combination: the message's ``To`` or
+        its ``MessagingServiceSid`` (an execution started by REST from the service). A
+        lost race for the slot raises IntegrityError: the caller retries and the message
+        goes to the winner."""
+        addresses = [flow_address, str(data.get("MessagingServiceSid") or "")]
+        ex = self.executor.runner.load_active(conn, account_sid, flow_sid, contact, addresses)
         if ex is not None:
             result = self.executor.run_in(conn, ex, InboundMessage(data))
             started = False
@@ -234,7 +237,7 @@ class InboundService:
         answers 81002 and ``<Hangup/>``)."""
         exclusive = not self._concurrent_calls(conn, account_sid, flow_sid, contact, test_user)
         if exclusive:
-            active = active_execution_sid(conn, flow_sid, contact)
+            active = active_execution_sid(conn, flow_sid, contact, None, [flow_address])
             if active is not None:
                 return RoutedCall(active, None)
         ex, result = self.executor.start_in(

@@ -35,7 +35,6 @@ import httpx
 from callboard.contract.io import (
     CancelTimer,
     Effect,
-    EffectResult,
     EndExecution,
     Event,
     HttpRequest,
@@ -51,7 +50,7 @@ from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, S
 from callboard.engine.env import SystemEnv
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
 from callboard.runtime.loop import run_until_wait
-from callboard.runtime.message_resource import message_resource, segments
+from callboard.runtime.message_resource import message_resource, segments, simulated_send
 from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 
 __all__ = [
@@ -64,6 +63,7 @@ __all__ = [
     "PendingTimer",
     "http_result",
     "message_resource",
+    "simulated_send",
 ]
 
 
@@ -280,10 +280,9 @@ class LocalRunner:
             if isinstance(effect, SendMessage):
                 if self.on_message is not None:
                     self.on_message(effect)
-                data = message_resource(
-                    effect, self.env.sid("SM"), self.account_sid, self.env.now()
+                events.append(
+                    simulated_send(effect, self.env.sid("SM"), self.account_sid, self.env.now())
                 )
-                events.append(EffectResult(effect.token, True, data))
             elif isinstance(effect, HttpRequest):
                 events.append(http_result(effect, mocks=self.mocks, client=self.http_client()))
             elif isinstance(effect, StartTimer):
