@@ -11,8 +11,10 @@ Routes:
 * ``/`` — the browser editor from ``callboard/api/static/`` when it has been built,
   else a page saying so (:mod:`callboard.api.editor`).
 
-Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
-(:mod:`callboard.api.auth`). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
+Middleware, outermost first: request limits (:mod:`callboard.api.limits`), security
+headers (:mod:`callboard.api.headers`), CORS (:mod:`callboard.api.cors`), the cross-site
+check (:mod:`callboard.api.origin`), authentication (:mod:`callboard.api.auth`, with
+:mod:`callboard.api.throttle`). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,12 @@ from callboard.api.auth import AuthMiddleware
 from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
+from callboard.api.headers import SecurityHeadersMiddleware
+from callboard.api.limits import Limits, LimitsMiddleware
+from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
+from callboard.api.proxies import TrustedProxies
+from callboard.api.throttle import CredentialThrottle, ThrottleSettings
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -45,12 +52,24 @@ def _plugin_routes() -> list[BaseRoute]:
     return found
 
 
-def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = None) -> Starlette:
+def create_app(
+    service: Any,
+    settings: Any = None,
+    *,
+    static_dir: Path | None = None,
+    limits: Limits | None = None,
+    trusted_proxies: TrustedProxies | None = None,
+    throttle: ThrottleSettings | None = None,
+) -> Starlette:
     """The ASGI app over ``service`` (a :class:`callboard.runtime.service.Callboard`).
 
     ``settings`` (:class:`callboard.runtime.settings.Settings`) gives ``public_url``
-    (``CALLBOARD_PUBLIC_URL``); without it URLs are derived from each request.
+    (``CALLBOARD_PUBLIC_URL``); without it URLs are derived from each request. The
+    limits, trusted proxies and throttling default to the environment's settings.
     """
+    limits = limits or Limits.from_env()
+    trusted_proxies = trusted_proxies or TrustedProxies.from_env()
+    throttle = throttle or ThrottleSettings.from_env()
     static = static_dir if static_dir is not None else STATIC_DIR
     routes: list[BaseRoute] = [
         *studio_flows.routes(),
@@ -62,12 +81,17 @@ def create_app(service: Any, settings: Any = None, *, static_dir: Path | None = 
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(LimitsMiddleware, limits=limits),
+            Middleware(SecurityHeadersMiddleware),
             Middleware(CorsMiddleware),
-            Middleware(AuthMiddleware, service=service),
+            Middleware(OriginCheckMiddleware, allowed=allowed_origins_from_env()),
+            Middleware(AuthMiddleware, service=service, throttle=CredentialThrottle(throttle)),
         ],
         exception_handlers=exception_handlers(),
     )
     app.state.service = service
     app.state.settings = settings
+    app.state.limits = limits
+    app.state.trusted_proxies = trusted_proxies
     app.state.public_url = getattr(settings, "public_url", None) if settings else None
     return app

@@ -8,6 +8,10 @@ in ``scope["callboard.account"]`` for the handlers. Failures answer 401 with Twi
 body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
 requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
 pop up their own login dialog.
+
+Wrong credentials are throttled per user name and client address
+(:mod:`callboard.api.throttle`: 429 / 20429). A database that cannot be reached answers
+503 / 20503, as every other route does.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from __future__ import annotations
 import base64
 import binascii
 
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callboard.api.errors import error_body
+from callboard.api.errors import database_unavailable, error_body, error_response
+from callboard.api.proxies import client_address
+from callboard.api.throttle import CredentialThrottle
 
 __all__ = ["PROTECTED_PREFIXES", "PUBLIC_PATHS", "AuthMiddleware", "parse_basic"]
 
@@ -49,9 +56,12 @@ def _needs_auth(path: str) -> bool:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, service: object) -> None:
+    def __init__(
+        self, app: ASGIApp, service: object, throttle: CredentialThrottle | None = None
+    ) -> None:
         self.app = app
         self.service = service
+        self.throttle = throttle or CredentialThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _needs_auth(scope.get("path", "")):
@@ -67,14 +77,31 @@ class AuthMiddleware:
             await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
             return
         user, password = creds
+        address = client_address(scope)
+        wait = self.throttle.retry_after(user, address)
+        if wait is not None:
+            await self._throttled(scope, receive, send, wait)
+            return
         authenticate = self.service.authenticate  # type: ignore[attr-defined]
-        account = await run_in_threadpool(authenticate, user, password)
+        try:
+            async with self.throttle.hashing:
+                account = await run_in_threadpool(authenticate, user, password)
+        except OperationalError as exc:
+            await error_response(database_unavailable(exc))(scope, receive, send)
+            return
         if account is None:
+            self.throttle.failed(user, address)
             await self._deny(scope, receive, send, "Authentication Error - invalid username")
             return
+        self.throttle.succeeded(user, address)
         scope["callboard.account"] = account
         scope["callboard.credential"] = user
         await self.app(scope, receive, send)
+
+    async def _throttled(self, scope: Scope, receive: Receive, send: Send, wait: int) -> None:
+        body = error_body(429, 20429, "Too many failed authentication attempts; retry later")
+        headers = {"Retry-After": str(wait)}
+        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
 
     async def _deny(self, scope: Scope, receive: Receive, send: Send, message: str) -> None:
         body = error_body(401, 20003, message)

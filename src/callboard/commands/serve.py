@@ -25,8 +25,11 @@ Environment:
                           (default: SQLite at $CALLBOARD_DATA_DIR/callboard.db)
   CALLBOARD_DATA_DIR      the data folder (default ./data)
   CALLBOARD_PUBLIC_URL    the externally visible base URL, e.g. https://cb.example.com
-                          (default: taken from each request, honouring
-                          X-Forwarded-Proto / X-Forwarded-Host)
+                          (default: each request's own Host; call-backs given to
+                          Twilio use the listen address)
+  CALLBOARD_TRUSTED_PROXIES  addresses/CIDRs whose X-Forwarded-* headers are
+                          believed (default none)
+  More settings (limits, egress, throttling): docs/security.md
   CALLBOARD_RETENTION_DAYS_AFTER_END  delete executions this many days after
                           they end (default 30)
   CALLBOARD_STUCK_EXECUTION_DAYS      end and delete executions still active this
@@ -39,6 +42,9 @@ Durable timers, outbox jobs and retention run inside the server (and in any
 upgraded on start. On an empty database the first
 start creates an account and prints its Account SID and Auth Token.
 """
+
+
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -119,7 +125,18 @@ def serve(host: str, port: int, access_log: bool) -> None:
             "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
             err=True,
         )
-    app = create_app(service, settings)
+    if not settings.public_url:
+        channels.router.listen_base = f"http://{shown_host}:{port}"
+        click.echo(
+            "callboard: WARNING: CALLBOARD_PUBLIC_URL is not set: URLs are built from each "
+            "request's Host, and the call-back URLs given to Twilio use the listen address "
+            f"http://{shown_host}:{port}. Set it to the address Twilio reaches.",
+            err=True,
+        )
+    try:
+        app = create_app(service, settings)
+    except ValueError as exc:
+        _fail(str(exc))
     # issue 5: durable timers, outbox jobs and hourly retention run in-process
     worker = Worker(
         service,
@@ -135,7 +152,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
     events.start()
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
-        f"{settings.public_url or 'taken from each request'})"
+        f"{settings.public_url or 'not set'})"
     )
     click.echo(f"callboard: REST API {base}/v2/Flows, docs {base}/docs; Ctrl+C stops")
     try:
@@ -145,8 +162,8 @@ def serve(host: str, port: int, access_log: bool) -> None:
             port=port,
             access_log=access_log,
             log_level="info",
-            proxy_headers=True,
-            forwarded_allow_ips="*",
+            proxy_headers=False,  # callboard.api.proxies: only CALLBOARD_TRUSTED_PROXIES
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=10,
         )
     finally:

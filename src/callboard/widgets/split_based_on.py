@@ -29,7 +29,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.flow.conditions import OPERATORS, UnknownOperator, evaluate, regex_error
+from callboard.flow.conditions import (
+    OPERATORS,
+    UnknownOperator,
+    evaluate,
+    regex_error,
+    regex_unsupported,
+)
 from callboard.flow.model import Condition, Transition
 from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 
@@ -106,6 +112,15 @@ def _holds(run: Run, where: str, condition: Condition, subjects: dict[str, str])
                 NO_MATCH_WARNING,
                 f"Condition {name!r} ({where}) has an invalid regular expression "
                 f"{value.strip()!r}: {error}; it does not match",
+            )
+            return False
+        unsupported = regex_unsupported(value)
+        if unsupported is not None:
+            run.warn(
+                NO_MATCH_WARNING,
+                f"Condition {name!r} ({where}): the regular expression {value.strip()!r} "
+                f"needs backtracking, which Callboard does not run ({unsupported}); "
+                "it does not match",
             )
             return False
     try:
