@@ -1,7 +1,8 @@
 """Callboard's own routes, under ``/callboard/v1``:
 
 * ``GET /callboard/v1/Health`` (no auth) — ``{"status": "ok", "version", "database"}``;
-  503 when the database does not answer.
+  503 when the database does not answer, or does not take writes (checked by starting a
+  write and rolling it back, at most every :data:`WRITE_CHECK_SECONDS`).
 * ``GET /callboard/v1/Me`` — the authenticated account.
 * ``GET /callboard/v1/WidgetTypes`` — ``{"widget_types": [...]}``: the schema of every
   widget type the server runs (the editor builds its library and inspector from it).
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -29,12 +31,25 @@ __all__ = ["openapi_paths", "routes"]
 log = logging.getLogger("callboard.api")
 
 
+WRITE_CHECK_SECONDS = 5.0
+_last_write_check: dict[int, float] = {}
+
+
 async def health(request: Request) -> Response:
+    service = service_of(request)
     try:
-        await run_in_threadpool(service_of(request).count_accounts)
+        await run_in_threadpool(service.count_accounts)
     except Exception as exc:
         log.warning("health check: the database does not answer: %s", exc)
         raise ApiError(503, "The database does not answer", 20503) from None
+    now = time.monotonic()
+    if now - _last_write_check.get(id(service), -WRITE_CHECK_SECONDS) >= WRITE_CHECK_SECONDS:
+        try:
+            await run_in_threadpool(service.db.check_writes)
+        except Exception as exc:
+            log.warning("health check: the database takes no writes: %s", exc)
+            raise ApiError(503, "The database does not take writes", 20503) from None
+        _last_write_check[id(service)] = now
     return json_response({"status": "ok", "version": callboard.__version__, "database": "ok"})
 
 

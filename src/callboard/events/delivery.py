@@ -50,6 +50,7 @@ from callboard.events.recording import wakeup
 from callboard.events.settings import DeliveryConfig, backoff_seconds
 from callboard.events.sinks import DeliveryError, Sender, make_sender
 from callboard.events.tables import event_sinks
+from callboard.runtime.egress import egress_client
 from callboard.store import tables as t
 from callboard.store.db import Database
 
@@ -89,7 +90,7 @@ class EventDelivery(DeliveryQueue):
             max_keepalive_connections=self.config.concurrency * 2,
         )
         self._own_client = client is None
-        self.client = client or httpx.Client(limits=limits)
+        self.client = client or egress_client(limits=limits)
         self.sender_factory = sender_factory
         self._senders: dict[str, tuple[str, Sender]] = {}
         self._senders_lock = threading.Lock()

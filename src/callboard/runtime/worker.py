@@ -40,6 +40,7 @@ from callboard.engine.io import (
     SendMessage,
     effect_from_json,
 )
+from callboard.runtime.egress import egress_client
 from callboard.runtime.local import http_result
 from callboard.runtime.providers import OutboundMessage
 from callboard.runtime.retention import RetentionJob, RetentionPolicy
@@ -153,7 +154,7 @@ def run_outbox(service: Callboard, limit: int = 16, client: httpx.Client | None 
         ).all()
         jobs = [dict(r._mapping) for r in rows]
     own_client = client is None
-    http = client or httpx.Client(follow_redirects=True)
+    http = client or egress_client(follow_redirects=True)
     try:
         for job in jobs:
             if job["attempts"] > MAX_ATTEMPTS:  # crashed too often while running it
@@ -315,7 +316,7 @@ class Worker:
 
     def _loop(self) -> None:
         last_checkpoint = time.monotonic()
-        with httpx.Client(follow_redirects=True) as client:
+        with egress_client(follow_redirects=True) as client:
             while not self._stop.is_set():
                 self.service.wakeup.clear()
                 wait = self.poll
