@@ -11,7 +11,9 @@ One :class:`EventDelivery` runs in ``callboard serve`` and in ``callboard worker
    SQLite's write lock serialises claimers). A process that dies mid-send leaves rows
    that become due again when the lease ends: at-least-once.
 3. **send** — one task per sink on a bounded thread pool (sinks already in flight are
-   not claimed again, so a slow sink never holds more than one task). A failed send
+   not claimed again, so a slow sink never holds more than one task; one account's
+   sinks hold at most its share of the pool, and a sink in back-off is not claimed
+   even for new events: :mod:`callboard.events.fairness`). A failed send
    stops that sink's task and pushes its other due deliveries back with it (circuit
    breaker), so a dead sink costs one request per back-off period, not one per event.
 4. **results** — delivered rows are deleted (the sink becomes ``active`` again if it
@@ -46,6 +48,7 @@ import httpx
 from sqlalchemy import select
 
 from callboard.events.delivery_queue import Claimed, Clock, DeliveryQueue
+from callboard.events.fairness import SinkFairness
 from callboard.events.recording import wakeup
 from callboard.events.settings import DeliveryConfig, backoff_seconds
 from callboard.events.sinks import DeliveryError, Sender, make_sender
@@ -99,6 +102,7 @@ class EventDelivery(DeliveryQueue):
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._last_prune = 0.0
+        self.fairness = SinkFairness(self.db, self.config.per_account_concurrency())
 
     # ------------------------------------------------------------------ sending
     def _sink_info(self, sink_sid: str) -> _SinkInfo | None:
@@ -228,7 +232,8 @@ class EventDelivery(DeliveryQueue):
 
     def _task(self, sink_sid: str, claimed: list[Claimed]) -> None:
         try:
-            self.deliver_sink(sink_sid, claimed)
+            _, failed = self.deliver_sink(sink_sid, claimed)
+            self.fairness.attempted(sink_sid, failed > 0)
         except Exception:
             log.exception("delivery to sink %s failed", sink_sid)
         finally:
@@ -245,11 +250,12 @@ class EventDelivery(DeliveryQueue):
         free = self.config.concurrency - len(self._inflight)
         if free <= 0 or self._pool is None:
             return busy
-        groups = self.claim(exclude=set(self._inflight))
+        exclude = set(self._inflight) | self.fairness.excluded(self.now(), self._inflight)
+        groups = self.claim(exclude=exclude)
         busy = busy or any(len(g) >= self.config.per_sink_limit for g in groups.values())
         extra: list[int] = []
         for sink_sid, claimed in groups.items():
-            if free <= 0:
+            if free <= 0 or not self.fairness.admit(sink_sid, self._inflight):
                 extra.extend(c.id for c in claimed)
                 continue
             self._inflight[sink_sid] = self._pool.submit(self._task, sink_sid, claimed)
