@@ -87,6 +87,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
     import uvicorn
 
     from callboard.api.app import create_app
+    from callboard.commands.http_protocol import GuardedHttpProtocol
 
     try:
         settings = Settings.from_env()
@@ -162,6 +163,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
             port=port,
             access_log=access_log,
             log_level="info",
+            http=GuardedHttpProtocol,  # closes connections that send no request head
             proxy_headers=False,  # callboard.api.proxies: only CALLBOARD_TRUSTED_PROXIES
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=10,
