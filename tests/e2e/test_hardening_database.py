@@ -25,7 +25,7 @@ def pg_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
 
 def _admin(sql: str) -> None:
     with psycopg.connect(_pg_conninfo("postgres"), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql.encode())
 
 
 def test_authenticated_requests_answer_503_when_postgresql_is_gone(
