@@ -95,7 +95,7 @@ def test_a_failing_receiver_is_not_hit_once_per_new_event(server: Server) -> Non
         flow = create_flow(c, definition(trigger()))
         start(c, flow)
         assert wait_for(lambda: failing.hits, 30)
-        for _ in range(20):
+        for _ in range(40):
             start(c, flow)
             time.sleep(0.1)
         hits = len(failing.hits)

@@ -8,7 +8,7 @@ Two rules :class:`~callboard.events.delivery.EventDelivery` applies on every pas
   hanging receivers cannot delay another account's deliveries; a sink itself never has
   more than one request in flight;
 * **circuit breaker for new deliveries** — after a failed attempt the sink is not
-  claimed again until its back-off time (the earliest retry of its pending deliveries),
+  claimed again until its back-off time (the earliest retry of its deliveries that failed),
   so events recorded meanwhile wait with the others instead of each trying the failing
   receiver at once.
 
@@ -85,7 +85,7 @@ class SinkFairness:
         with self.db.read() as conn:
             until = conn.execute(
                 select(func.min(d.c.next_attempt_at)).where(
-                    d.c.sink_sid == sink_sid, d.c.status == "pending"
+                    d.c.sink_sid == sink_sid, d.c.status == "pending", d.c.attempts > 0
                 )
             ).scalar_one_or_none()
         if until is not None:
