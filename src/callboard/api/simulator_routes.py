@@ -54,7 +54,7 @@ def _simulator(request: Request) -> Simulator:
     return sim
 
 
-SIMULATED_CALLS_AT_ONCE = 8
+SIMULATED_CALLS_AT_ONCE = 4
 _limiter: anyio.CapacityLimiter | None = None
 
 
