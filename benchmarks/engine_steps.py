@@ -24,10 +24,11 @@ import sys
 import time
 from typing import Any
 
+from callboard.contract.io import EffectResult, Event, SendMessage, Start
 from callboard.engine import Bundle, FlowRef, advance
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import EffectResult, Event, SendMessage, Start
 from callboard.flow.model import FlowDefinition
+from callboard.widgets.registry import WIDGETS
 
 BAR = 20_000
 LOOPS = 30
@@ -289,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one run")
     args = parser.parse_args(argv)
 
-    bundle = Bundle(FlowRef("FW" + "0" * 32, 1, FlowDefinition.from_json(build_flow())))
+    bundle = Bundle(
+        FlowRef("FW" + "0" * 32, 1, FlowDefinition.from_json(build_flow())), widgets=WIDGETS
+    )
     measure(bundle, 3)  # warm-up: imports, compiled-template caches
     if args.profile:
         profiler = cProfile.Profile()

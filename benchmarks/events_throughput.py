@@ -28,7 +28,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import callboard.runtime.delivery as runner_module
+import callboard.runtime.runner as runner_module
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.service import EventStreams
 from callboard.events.tables import event_deliveries
@@ -119,7 +121,7 @@ def run_executions(svc: Callboard, account: str, flow: str, n: int, tag: str) ->
 
 
 def measure_delivery(url: str, events: int, batch: bool) -> float:
-    svc = Callboard.open(url)
+    svc = build_services(url, channel_config=ChannelConfig()).callboard
     try:
         acct = svc.create_account("bench").sid
         streams = EventStreams(svc.db)
@@ -158,7 +160,7 @@ def measure_delivery(url: str, events: int, batch: bool) -> float:
 
 
 def measure_recording(url: str, executions: int, mode: str) -> float:
-    svc = Callboard.open(url)
+    svc = build_services(url, channel_config=ChannelConfig()).callboard
     original = runner_module.record_events
     engine = None
     receiver = None

@@ -36,12 +36,13 @@ from typing import Any
 
 from sqlalchemy import update
 
-from callboard.runtime.rows import to_db_time
-from callboard.runtime.service import Callboard
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.runtime.timers import FiredTimer, next_timer_due
 from callboard.runtime.worker import Worker
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.values import to_db_time
 
 BAR_SECONDS = 1.0
 ADMIN = os.environ.get("CALLBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -110,7 +111,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def run(kind: str, pending: int, due: int, window: float) -> int:
     with database(kind) as url:
-        service = Callboard.open(url)
+        service = build_services(url, channel_config=ChannelConfig()).callboard
         try:
             account = service.create_account("bench")
             flow = service.create_flow(

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.engine.env import FakeEnv
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
@@ -94,12 +97,18 @@ def env() -> FakeEnv:
 
 
 @pytest.fixture
-def service(db_url: str, env: FakeEnv) -> Iterator[Callboard]:
-    svc = Callboard.open(db_url, env=env)
+def services(db_url: str, env: FakeEnv) -> Iterator[Services]:
+    """Everything, wired by the composition root (the simulator channel: no Twilio)."""
+    built = build_services(db_url, env=env, channel_config=ChannelConfig())
     try:
-        yield svc
+        yield built
     finally:
-        svc.close()
+        built.close()
+
+
+@pytest.fixture
+def service(services: Services) -> Callboard:
+    return services.callboard
 
 
 @pytest.fixture

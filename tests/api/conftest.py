@@ -12,6 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
+from callboard.api.services import Services
+from callboard.commands.compose import build_services
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
@@ -77,13 +79,18 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def service(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callboard]:
+def services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
     fake_widgets.install(monkeypatch)
-    svc = Callboard.open(settings.database_url)
+    built = build_services(settings)
     try:
-        yield svc
+        yield built
     finally:
-        svc.close()
+        built.close()
+
+
+@pytest.fixture
+def service(services: Services) -> Callboard:
+    return services.callboard
 
 
 @pytest.fixture
@@ -92,15 +99,15 @@ def account(service: Callboard) -> Account:
 
 
 @pytest.fixture
-def client(service: Callboard, settings: Settings, account: Account) -> Iterator[TestClient]:
-    app = create_app(service, settings)
+def client(services: Services, settings: Settings, account: Account) -> Iterator[TestClient]:
+    app = create_app(services, settings)
     with TestClient(app, raise_server_exceptions=True) as c:
         c.auth = (account.sid, account.auth_token)
         yield c
 
 
 @pytest.fixture
-def anon(service: Callboard, settings: Settings) -> Iterator[TestClient]:
+def anon(services: Services, settings: Settings) -> Iterator[TestClient]:
     """A client without credentials."""
-    with TestClient(create_app(service, settings)) as c:
+    with TestClient(create_app(services, settings)) as c:
         yield c

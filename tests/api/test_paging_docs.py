@@ -15,8 +15,8 @@ from callboard.api.app import create_app
 from callboard.api.common import ResourceRoute
 from callboard.api.plugins import plugin_modules
 from callboard.api.proxies import TrustedProxies
+from callboard.api.services import Services
 from callboard.runtime.records import Account
-from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.widgets.registry import all_widgets
 from tests.api.helpers import BASE, assert_error, create_flow
@@ -73,9 +73,9 @@ def test_page_size_1000_is_allowed(client: TestClient) -> None:
 
 
 def test_forwarded_headers_from_a_trusted_proxy_set_the_public_url(
-    service: Callboard, settings: Settings, account: Account
+    services: Services, settings: Settings, account: Account
 ) -> None:
-    app = create_app(service, settings, trusted_proxies=TrustedProxies.parse("10.0.0.0/8"))
+    app = create_app(services, settings, trusted_proxies=TrustedProxies.parse("10.0.0.0/8"))
     with TestClient(app, client=("10.1.2.3", 5000)) as client:
         client.auth = (account.sid, account.auth_token)
         sid = create_flow(client)["sid"]
@@ -95,14 +95,14 @@ def test_forwarded_headers_from_anyone_else_are_ignored(client: TestClient) -> N
 
 
 def test_configured_public_url_wins(
-    service: Callboard, settings: Settings, account: Account
+    services: Services, settings: Settings, account: Account
 ) -> None:
     public = Settings(
         database_url=settings.database_url,
         data_dir=settings.data_dir,
         public_url="https://studio.example.org/cb",
     )
-    with TestClient(create_app(service, public)) as c:
+    with TestClient(create_app(services, public)) as c:
         c.auth = (account.sid, account.auth_token)
         flow = create_flow(c)
         r = c.get("/v2/Flows", headers={"X-Forwarded-Host": "evil.example.com"})
@@ -159,15 +159,15 @@ def test_me_and_widget_types(client: TestClient, anon: TestClient, account: Acco
 
 
 def test_root_serves_the_editor_or_says_it_is_not_built(
-    service: Callboard, settings: Settings, tmp_path: Path, account: Account
+    services: Services, settings: Settings, tmp_path: Path, account: Account
 ) -> None:
-    with TestClient(create_app(service, settings, static_dir=tmp_path / "none")) as c:
+    with TestClient(create_app(services, settings, static_dir=tmp_path / "none")) as c:
         r = c.get("/")
         assert r.status_code == 200 and "not been built" in r.text
     built = tmp_path / "static"
     built.mkdir()
     (built / "index.html").write_text("<html>editor</html>")
-    with TestClient(create_app(service, settings, static_dir=built)) as c:
+    with TestClient(create_app(services, settings, static_dir=built)) as c:
         assert c.get("/").text == "<html>editor</html>"
         assert c.get("/flows/FW123").text == "<html>editor</html>"  # client-side route
         assert_error(c.get("/missing.js"), 404, 20404)

@@ -16,8 +16,9 @@ from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
 from callboard.channels.config import ChannelConfig
-from callboard.channels.webhooks import Channels, install
-from callboard.runtime.inbound import EMPTY_TWIML
+from callboard.channels.webhooks import Channels
+from callboard.commands.compose import build_services
+from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.retention import RetentionPolicy, purge
 from callboard.runtime.service import Callboard
 from callboard.runtime.worker import Worker
@@ -58,10 +59,10 @@ def standin() -> Iterator[StandIn]:
 
 @pytest.fixture
 def sim(db_url: str) -> Iterator[tuple[TestClient, Callboard]]:
-    service = Callboard.open(db_url)
-    install(service, ChannelConfig())
+    services = build_services(db_url, channel_config=ChannelConfig())
+    service = services.callboard
     account = service.create_account("sim")
-    with TestClient(create_app(service)) as c:
+    with TestClient(create_app(services)) as c:
         c.auth = (account.sid, account.auth_token)
         yield c, service
     service.close()
@@ -146,9 +147,9 @@ def test_an_execution_ending_during_its_own_call_leaves_the_call_to_its_answer(
 
 @pytest.fixture
 def on_twilio(db_url: str, standin: StandIn) -> Iterator[tuple[Callboard, Channels, str, str]]:
-    service = Callboard.open(db_url)
     config = ChannelConfig("AC" + "5" * 32, "token", standin.url, False, "http://cb.test")
-    channels = install(service, config)
+    services = build_services(db_url, channel_config=config)
+    service, channels = services.callboard, services.channels
     account = service.create_account("twilio")
     flow = service.create_flow(
         account.sid, friendly_name="ivr", status="published", definition=voice_flow()
@@ -167,14 +168,18 @@ def test_retention_ending_a_stuck_call_hangs_it_up_through_the_calls_api(
     assert "<Gather" in answer.body
     assert hang_up_jobs(service) == 0
     later = service.env.now() + timedelta(days=3)
-    report = purge(service, RetentionPolicy(days_after_end=1, stuck_days=1), now=later)
+    report = purge(service.executor, RetentionPolicy(days_after_end=1, stuck_days=1), now=later)
     assert (report.stuck_ended, report.stuck_deleted) == (1, 1)
     assert hang_up_jobs(service) == 1  # kept although its execution was deleted
     Worker(service).run_once()
     assert standin.call_updates() == [(call_sid, {"Status": "completed"})]
     status = channels.flow_webhook(account_sid, flow_sid, {**params, "CallStatus": "completed"})
     assert status.body == EMPTY_TWIML  # Twilio's call-back for a deleted execution
-    purge(service, RetentionPolicy(days_after_end=1, stuck_days=1), now=later + timedelta(days=2))
+    purge(
+        service.executor,
+        RetentionPolicy(days_after_end=1, stuck_days=1),
+        now=later + timedelta(days=2),
+    )
     assert hang_up_jobs(service) == 0  # the finished job is pruned in time
 
 

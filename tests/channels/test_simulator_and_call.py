@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
 from callboard.channels.config import ChannelConfig
-from callboard.channels.webhooks import install
 from callboard.cli import cli
+from callboard.commands.compose import build_services
 from callboard.runtime.service import Callboard
 from callboard.runtime.worker import Worker
 from tests.channels.test_hangup import voice_flow
@@ -23,10 +23,10 @@ from tests.e2e.test_channels import SMS_FLOW, state, trigger
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[tuple[TestClient, Callboard]]:
-    service = Callboard.open(f"sqlite:///{tmp_path / 'sim.db'}")
-    install(service, ChannelConfig())
+    services = build_services(f"sqlite:///{tmp_path / 'sim.db'}", channel_config=ChannelConfig())
+    service = services.callboard
     account = service.create_account("sim")
-    with TestClient(create_app(service)) as c:
+    with TestClient(create_app(services)) as c:
         c.auth = (account.sid, account.auth_token)
         yield c, service
     service.close()

@@ -25,7 +25,7 @@ from callboard.channels.twiml_interpreter import (
     query_params,
     resolve_url,
 )
-from callboard.engine.io import Respond
+from callboard.contract.io import Respond
 from tests.widgets.voice_harness import run_widget
 
 WEBHOOK = "https://cb.test/v1/Accounts/AC1/Flows/FW0001"

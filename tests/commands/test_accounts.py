@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from callboard.channels.config import ChannelConfig
 from callboard.cli import cli
+from callboard.commands.compose import build_services
 from callboard.commands.serve import first_run_message
 from callboard.runtime.service import Callboard
 
@@ -22,7 +24,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def _service(tmp_path: Path) -> Callboard:
-    return Callboard.open(f"sqlite:///{tmp_path / 'data' / 'callboard.db'}")
+    return build_services(
+        f"sqlite:///{tmp_path / 'data' / 'callboard.db'}", channel_config=ChannelConfig()
+    ).callboard
 
 
 def test_accounts_create_json_then_authenticate(run: CliRunner, tmp_path: Path) -> None:
@@ -82,7 +86,9 @@ def test_bad_database_url_is_a_clear_error(run: CliRunner, monkeypatch: pytest.M
 
 
 def test_first_run_message_says_how_to_log_in(tmp_path: Path) -> None:
-    service = Callboard.open(f"sqlite:///{tmp_path / 'cb.db'}")
+    service = build_services(
+        f"sqlite:///{tmp_path / 'cb.db'}", channel_config=ChannelConfig()
+    ).callboard
     try:
         account = service.create_account()
     finally:

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from callboard.cli import cli
 from callboard.commands import chat as chat_module
-from callboard.engine.io import SendMessage
+from callboard.contract.io import SendMessage
 from tests.runtime.fake_widgets import flow, install, state
 
 SUB_SID = "FW" + "9" * 32

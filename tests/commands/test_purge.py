@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from callboard.channels.config import ChannelConfig
 from callboard.cli import cli
+from callboard.commands.compose import build_services
 from callboard.engine.env import FakeEnv
-from callboard.runtime.service import Callboard
 from tests.runtime.conftest import ask_flow, send_flow
 
 
@@ -25,10 +26,11 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 def _old_data(tmp_path: Path) -> None:
     """Executions made long ago (a clock set in the past): 3 ended, 1 stuck."""
-    svc = Callboard.open(
+    svc = build_services(
         f"sqlite:///{tmp_path / 'data' / 'callboard.db'}",
         env=FakeEnv(datetime(2020, 1, 1, tzinfo=UTC)),
-    )
+        channel_config=ChannelConfig(),
+    ).callboard
     try:
         account = svc.create_account("a")
         send = svc.create_flow(
@@ -45,7 +47,9 @@ def _old_data(tmp_path: Path) -> None:
 
 
 def _executions(tmp_path: Path) -> int:
-    svc = Callboard.open(f"sqlite:///{tmp_path / 'data' / 'callboard.db'}")
+    svc = build_services(
+        f"sqlite:///{tmp_path / 'data' / 'callboard.db'}", channel_config=ChannelConfig()
+    ).callboard
     try:
         account = svc.list_accounts()[0]
         return sum(

@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import func, select
 
 from callboard.channels.call_driver import CallDriver
-from callboard.runtime.service import Callboard
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.store import tables as t
 from tests.e2e.server import Server
 from tests.e2e.test_channels import (  # the module's fixtures: a server per database
@@ -365,7 +366,9 @@ def test_sms_burst_from_a_new_contact_starts_one_execution(
     assert ex["status"] == "active"
     steps = api.get(f"/v2/Flows/{flow}/Executions/{ex['sid']}/Steps").json()["steps"]
     assert sorted(s["transitioned_from"] for s in steps) == ["Trigger", "ask"]
-    service = Callboard.open(server.database_url, migrate=False)
+    service = build_services(
+        server.database_url, migrate=False, channel_config=ChannelConfig()
+    ).callboard
     try:
         with service.db.read() as conn:
             notes = conn.execute(

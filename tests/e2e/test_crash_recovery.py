@@ -21,6 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
 from tests.e2e.durability import Process, ask_definition, create_account, create_flow, server_env
@@ -52,7 +54,9 @@ def test_sigkill_mid_flight_loses_and_repeats_nothing(kind: str, tmp_path: Path)
         account_sid, token = create_account(env)
         server = Process(env, tmp_path)
         server.start()
-        side = Callboard.open(url, migrate=False)  # the replies' webhook handler
+        side = build_services(
+            url, migrate=False, channel_config=ChannelConfig()
+        ).callboard  # the replies' webhook handler
         try:
             with httpx.Client(base_url=server.url, auth=(account_sid, token), timeout=60) as client:
                 # Contacts who answer talk to a flow that waits an hour; the others to

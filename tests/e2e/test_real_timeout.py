@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from tests.e2e.durability import Process, ask_definition, create_account, create_flow, server_env
 from tests.e2e.server import database
 
@@ -55,7 +57,6 @@ def test_a_server_and_a_worker_share_the_timers_and_fire_each_once(
 
     from sqlalchemy import func, select
 
-    from callboard.runtime.service import Callboard
     from callboard.store import tables as t
     from tests.e2e.durability import cli
 
@@ -72,7 +73,7 @@ def test_a_server_and_a_worker_share_the_timers_and_fire_each_once(
                 for i in range(60):
                     r = c.post(f"/v2/Flows/{flow}/Executions", data={"To": f"+1{i}", "From": "+2"})
                     assert r.status_code == 201, r.text
-            side = Callboard.open(url, migrate=False)
+            side = build_services(url, migrate=False, channel_config=ChannelConfig()).callboard
             try:
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from callboard.api.signatures import SIGNATURE_HEADER, sign
-from callboard.runtime.service import Callboard
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.store import tables as t
 from tests.e2e.durability import Process, create_account, create_flow, server_env
 from tests.e2e.server import database
@@ -89,7 +90,7 @@ def test_fifty_simultaneous_webhooks_from_a_new_contact(kind: str, tmp_path: Pat
             assert all("<Response" in r.text for r in answers)
         finally:
             server.stop()
-        service = Callboard.open(url, migrate=False)
+        service = build_services(url, migrate=False, channel_config=ChannelConfig()).callboard
         try:
             with service.db.read() as conn:
                 executions = conn.execute(select(t.executions)).all()

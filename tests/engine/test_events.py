@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine import ExecutionState, advance
-from callboard.engine.env import FakeEnv
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     EffectResult,
     EndExecution,
@@ -24,6 +22,8 @@ from callboard.engine.io import (
     event_from_json,
     event_to_json,
 )
+from callboard.engine import ExecutionState, advance
+from callboard.engine.env import FakeEnv
 from tests.widgets.kit import MAIN, Harness, set_vars, trigger, w
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from callboard.contract.io import EffectResult, InboundMessage, SendMessage, TimerFired
 from callboard.engine import MAX_CONSECUTIVE, MAX_STEPS
-from callboard.engine.io import EffectResult, InboundMessage, SendMessage, TimerFired
 from tests.widgets.kit import Harness, set_vars, trigger, w
 
 

@@ -15,16 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callboard.engine import (
-    Advance,
-    Bundle,
-    ExecutionState,
-    FlowRef,
-    StepRecord,
-    advance,
-)
-from callboard.engine.env import FakeEnv
-from callboard.engine.io import (
+from callboard.contract.io import (
     CallEvent,
     EffectResult,
     EndExecution,
@@ -36,9 +27,18 @@ from callboard.engine.io import (
     effect_from_json,
     effect_to_json,
 )
+from callboard.contract.widget import Prop, Widget
+from callboard.engine import (
+    Advance,
+    Bundle,
+    ExecutionState,
+    FlowRef,
+    StepRecord,
+    advance,
+)
+from callboard.engine.env import FakeEnv
 from callboard.flow.model import FlowDefinition
 from callboard.widgets import registry
-from callboard.widgets.base import Prop, Widget
 
 MAIN_SID = "FW" + "a" * 32
 SUB_SID = "FW" + "b" * 32
@@ -335,7 +335,9 @@ def test_engine_invariants(data: st.DataObject) -> None:
     )
     main = FlowDefinition.from_json(data.draw(flow_definition(trigger), label="main"))
     sub = FlowDefinition.from_json(data.draw(flow_definition("incomingParent"), label="sub"))
-    bundle = Bundle(FlowRef(MAIN_SID, 1, main), {SUB_SID: FlowRef(SUB_SID, 1, sub)})
+    bundle = Bundle(
+        FlowRef(MAIN_SID, 1, main), {SUB_SID: FlowRef(SUB_SID, 1, sub)}, widgets=registry.WIDGETS
+    )
     env, twin_env = FakeEnv(), FakeEnv()
     start = Start(
         trigger,
@@ -371,7 +373,7 @@ def test_engine_invariants(data: st.DataObject) -> None:
 @settings(max_examples=25, deadline=None)
 @given(flow=flow_definition("incomingMessage"))
 def test_start_twice_is_ignored(flow: dict[str, Any]) -> None:
-    bundle = Bundle(FlowRef(MAIN_SID, 1, FlowDefinition.from_json(flow)))
+    bundle = Bundle(FlowRef(MAIN_SID, 1, FlowDefinition.from_json(flow)), widgets=registry.WIDGETS)
     start = Start("incomingMessage", "FN1", MAIN_SID, "+1", "+2", {"Body": "hi"})
     first = advance(bundle, None, start, FakeEnv())
     before = _snapshot(first.state)
@@ -432,7 +434,9 @@ def test_a_ring_of_widgets_that_never_wait_stops_at_1000_steps(
         states.append({"name": name, "type": kind, "transitions": transitions, "properties": props})
     flow = FlowDefinition.from_json({"initial_state": "Trigger", "states": states})
     start = Start("incomingMessage", "FN1", MAIN_SID, "+1", "+2", {"Body": "1"})
-    result = advance(Bundle(FlowRef(MAIN_SID, 1, flow)), None, start, FakeEnv())
+    result = advance(
+        Bundle(FlowRef(MAIN_SID, 1, flow), widgets=registry.WIDGETS), None, start, FakeEnv()
+    )
     assert result.state.status == "ended"
     assert result.state.step_count == len(result.steps) == 1000
     assert [w.code for w in result.warnings if w.code == 81000] == [81000]

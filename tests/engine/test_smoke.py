@@ -3,9 +3,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
+from callboard.contract.io import EffectResult, SendMessage, Start
 from callboard.engine import Bundle, FlowRef, advance
-from callboard.engine.io import EffectResult, SendMessage, Start
 from callboard.flow.model import FlowDefinition
+from callboard.widgets.registry import WIDGETS
 
 
 class FakeEnv:
@@ -39,7 +40,7 @@ def test_send_message_then_end() -> None:
             ],
         }
     )
-    bundle = Bundle(FlowRef("FW1", 1, flow))
+    bundle = Bundle(FlowRef("FW1", 1, flow), widgets=WIDGETS)
     env = FakeEnv()
     start = Start("incomingRequest", "FN1", "FW1", "+15551", "+15552", {}, {"name": "Zeke"})
     first = advance(bundle, None, start, env)

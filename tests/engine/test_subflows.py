@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine import MAX_STEPS
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     EndExecution,
     InboundMessage,
@@ -15,6 +14,7 @@ from callboard.engine.io import (
     StartTimer,
     TimerFired,
 )
+from callboard.engine import MAX_STEPS
 from tests.widgets.kit import MAIN, SUB, Harness, set_vars, trigger, w
 
 OTHER = "FW" + "c" * 32

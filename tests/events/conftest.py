@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from callboard.api.services import Services
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.service import EventStreams
 from callboard.events.sinks import DeliveryError
@@ -102,8 +103,8 @@ def ask_definition() -> dict[str, Any]:
 
 
 @pytest.fixture
-def streams(service: Callboard) -> EventStreams:
-    return EventStreams(service.db, service.env)
+def streams(services: Services) -> EventStreams:
+    return services.events
 
 
 @pytest.fixture

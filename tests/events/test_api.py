@@ -12,6 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from callboard.api.app import create_app
+from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
@@ -25,32 +28,38 @@ ENDED = json.dumps({"type": EXECUTION_ENDED})
 
 
 @pytest.fixture
-def app_service(tmp_path: Path) -> Iterator[Callboard]:
-    svc = Callboard.open(f"sqlite:///{tmp_path / 'api.db'}")
+def app_services(tmp_path: Path) -> Iterator[Services]:
+    built = build_services(f"sqlite:///{tmp_path / 'api.db'}", channel_config=ChannelConfig())
     try:
-        yield svc
+        yield built
     finally:
-        svc.close()
+        built.close()
 
 
-def _client(svc: Callboard, tmp_path: Path, name: str) -> TestClient:
+@pytest.fixture
+def app_service(app_services: Services) -> Callboard:
+    return app_services.callboard
+
+
+def _client(services: Services, tmp_path: Path, name: str) -> TestClient:
+    svc = services.callboard
     settings = Settings(database_url=svc.db.url, data_dir=tmp_path)
     acct = svc.create_account(name)
-    client = TestClient(create_app(svc, settings))
+    client = TestClient(create_app(services, settings))
     client.auth = (acct.sid, acct.auth_token)
     client.headers["X-Account"] = acct.sid  # for the tests' own bookkeeping
     return client
 
 
 @pytest.fixture
-def api(app_service: Callboard, tmp_path: Path) -> Iterator[TestClient]:
-    with _client(app_service, tmp_path, "mine") as c:
+def api(app_services: Services, tmp_path: Path) -> Iterator[TestClient]:
+    with _client(app_services, tmp_path, "mine") as c:
         yield c
 
 
 @pytest.fixture
-def stranger(app_service: Callboard, tmp_path: Path) -> Iterator[TestClient]:
-    with _client(app_service, tmp_path, "theirs") as c:
+def stranger(app_services: Services, tmp_path: Path) -> Iterator[TestClient]:
+    with _client(app_services, tmp_path, "theirs") as c:
         yield c
 
 

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from callboard.events.delivery import DeliveryConfig, EventDelivery, backoff_seconds
+from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
 from callboard.events.service import EventStreams, Sink
 from callboard.events.tables import event_deliveries, events
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
+from callboard.store.queue import backoff_seconds
 from tests.events.conftest import Clock, Senders, two_step_flow
 
 ALL = [(EXECUTION_STARTED, 2), (STEP_ENDED, 2), (EXECUTION_ENDED, 2)]
@@ -290,10 +291,13 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
     rng = random.Random(1)
     for attempts in range(1, 12):
         nominal = min(60, 2 ** (attempts - 1))
-        values = {backoff_seconds(attempts, config, rng) for _ in range(20)}
+        values = {
+            backoff_seconds(attempts, config.base_backoff, config.max_backoff, rng)
+            for _ in range(20)
+        }
         assert all(nominal / 2 <= v <= nominal for v in values)
         assert len(values) > 1  # jitter
-    assert backoff_seconds(10_000, config, rng) <= 60
+    assert backoff_seconds(10_000, config.base_backoff, config.max_backoff, rng) <= 60
 
 
 def test_max_retry_setting_is_read_from_the_environment() -> None:

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
+from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import InboundMessage
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
 from callboard.events.tables import events
 from callboard.runtime.records import Account
@@ -83,7 +85,7 @@ def test_a_waiting_execution_announces_its_end_when_a_later_event_ends_it(
     first = recorded(service, ex.sid)
     assert first[0]["type"] == EXECUTION_STARTED
     assert EXECUTION_ENDED not in [e["type"] for e in first]
-    service.deliver(ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"}))
+    service.run_event(ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"}))
     later = recorded(service, ex.sid)[len(first) :]
     assert [e["type"] for e in later][-1] == EXECUTION_ENDED
     assert STEP_ENDED in [e["type"] for e in later]
@@ -112,7 +114,7 @@ def test_an_event_for_an_ended_execution_announces_nothing(
     )
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     before = len(recorded(service))
-    result = service.deliver(ex.sid, InboundMessage({"Body": "x"}))
+    result = service.run_event(ex.sid, InboundMessage({"Body": "x"}))
     assert not result.accepted
     assert len(recorded(service)) == before
 
@@ -128,7 +130,7 @@ def test_a_rolled_back_change_is_never_announced(service: Callboard, account: Ac
     ex = service.create_execution(account.sid, flow.sid, to="+15550001", from_="+15550002")
     before = recorded(service)
     with pytest.raises(Boom), service.db.write() as conn:
-        result = service._deliver_in(
+        result = service.executor.run_event_in(
             conn, ex.sid, InboundMessage({"Body": "Ada", "From": "+15550001"})
         )
         assert result.accepted and result.status == "ended"
@@ -144,11 +146,13 @@ def test_recording_does_not_draw_sids_from_the_environment(
 ) -> None:
     """Golden tests rely on deterministic SIDs: the same run with recording switched off
     must hand out exactly the same SIDs."""
-    import callboard.runtime.delivery as delivery_module
+    import callboard.commands.compose as compose_module
 
     def run(name: str) -> list[str]:
         env = FakeEnv()
-        svc = Callboard.open(f"sqlite:///{tmp_path / name}", env=env)
+        svc = build_services(
+            f"sqlite:///{tmp_path / name}", env=env, channel_config=ChannelConfig()
+        ).callboard
         try:
             acct = svc.create_account("a")
             flow = svc.create_flow(
@@ -161,5 +165,5 @@ def test_recording_does_not_draw_sids_from_the_environment(
             svc.close()
 
     with_events = run("a.db")
-    monkeypatch.setattr(delivery_module, "record_events", lambda *a, **k: 0)
+    monkeypatch.setattr(compose_module, "record_events", lambda *a, **k: 0)
     assert run("b.db") == with_events

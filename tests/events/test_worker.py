@@ -13,9 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.service import EventStreams
-from callboard.runtime.service import Callboard
 from tests.events.conftest import Receiver, two_step_flow
 
 TYPES = [
@@ -50,7 +51,9 @@ def test_a_hanging_sink_does_not_hold_up_executions(tmp_path: Path) -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hanging)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    svc = Callboard.open(f"sqlite:///{tmp_path / 'cb.db'}")
+    svc = build_services(
+        f"sqlite:///{tmp_path / 'cb.db'}", channel_config=ChannelConfig()
+    ).callboard
     # Short backoff: under load the hanging sends time out (5 s) and are retried; once
     # released, the retries must come quickly for the test to stay fast and stable.
     config = DeliveryConfig(poll_seconds=0.05, base_backoff=0.1, max_backoff=1.0)
@@ -96,7 +99,7 @@ def test_events_recorded_with_no_delivery_running_are_sent_by_a_later_worker(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'cb.db'}"
     receiver = Receiver()
-    svc = Callboard.open(url)
+    svc = build_services(url, channel_config=ChannelConfig()).callboard
     try:
         acct = svc.create_account("a").sid
         streams = EventStreams(svc.db)

@@ -13,20 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import callboard.engine  # noqa: F401  (load the engine before the widgets)
+from callboard.contract.widget import Prop
 from callboard.flow.model import FlowDefinition, FlowFormatError, load_flow
-from callboard.flow.validate import (
-    FALLBACK_OPERATORS,
+from callboard.validation.definition import (
     SCHEMA_URL,
+    STUDIO_OPERATORS,
     STUDIO_TYPES,
     Problem,
     ValidationReport,
     validate,
     validate_flow,
 )
-from callboard.flow.validate_props import PropChecker
+from callboard.validation.props import PropChecker
 from callboard.widgets import registry
-from callboard.widgets.base import Prop
 from callboard.widgets.send_message import SendMessageWidget
 
 FLOWS = Path(__file__).resolve().parents[2] / ".." / "shared" / "studio-flows"
@@ -456,7 +455,7 @@ ERROR_CASES: list[tuple[str, list[Mutation], list[tuple[str, str]]]] = [
     (
         "condition-unknown-operator",
         [put("states/1/transitions/1/conditions/0/type", "equals")],
-        [("#/states/1/transitions/1/conditions/0/type", enum(FALLBACK_OPERATORS))],
+        [("#/states/1/transitions/1/conditions/0/type", enum(STUDIO_OPERATORS))],
     ),
     (
         "condition-operator-not-string",
@@ -579,7 +578,7 @@ def test_valid_variants(valid: list[Mutation]) -> None:
 
 
 def test_every_operator_is_accepted() -> None:
-    for operator in FALLBACK_OPERATORS:
+    for operator in STUDIO_OPERATORS:
         data = checked([put("states/1/transitions/1/conditions/0/type", operator)])
         assert validate(data) == [], operator
 
@@ -587,7 +586,7 @@ def test_every_operator_is_accepted() -> None:
 def test_the_fallback_operator_list_matches_the_conditions_module() -> None:
     from callboard.flow.conditions import OPERATORS
 
-    assert tuple(OPERATORS) == FALLBACK_OPERATORS
+    assert tuple(OPERATORS) == STUDIO_OPERATORS
 
 
 # (id, mutations, expected warnings as (property_path, message prefix))

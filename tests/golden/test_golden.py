@@ -1,5 +1,7 @@
 """Golden conversations: each tests/golden/*.txt transcript is replayed through the local
-runner and the conversation it produces must match the file exactly.
+runner (in memory) and through the durable path (the composition root's services on a
+real SQLite database, :mod:`tests.golden.durable`), and the conversation each produces
+must match the file exactly.
 
 Transcript lines:
   ``> text``   the contact sends ``text`` (everything after "> ")
@@ -21,12 +23,14 @@ from pathlib import Path
 import pytest
 
 from callboard.commands.chat import format_message
+from callboard.contract.io import SendMessage
 from callboard.engine import Bundle, FlowRef
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import SendMessage
 from callboard.flow.model import load_flow
-from callboard.flow.validate import validate_flow
 from callboard.runtime.local import LocalRunner, MockTable
+from callboard.validation.definition import validate_flow
+from callboard.widgets.registry import WIDGETS
+from tests.golden.durable import replay_durable
 
 HERE = Path(__file__).resolve().parent
 FLOWS = HERE / "flows"
@@ -71,6 +75,12 @@ def parse(path: Path) -> Script:
     return script
 
 
+def mock_table(script: Script) -> MockTable:
+    if script.mock:
+        return MockTable.from_json(json.loads((FLOWS / script.mock).read_text()))
+    return MockTable()  # never the network in tests
+
+
 def replay(script: Script) -> list[str]:
     """Run the script's inputs; return the conversation that actually happened."""
     main = load_flow((FLOWS / script.flow).read_bytes())
@@ -78,18 +88,14 @@ def replay(script: Script) -> list[str]:
         sid: FlowRef(sid, 1, load_flow((FLOWS / file).read_bytes()))
         for sid, file in script.subflows.items()
     }
-    mocks = (
-        MockTable.from_json(json.loads((FLOWS / script.mock).read_text()))
-        if script.mock
-        else MockTable()  # never the network in tests
-    )
+    mocks = mock_table(script)
     out: list[str] = []
 
     def on_message(effect: SendMessage) -> None:
         out.append("< " + format_message(effect))
 
     runner = LocalRunner(
-        Bundle(FlowRef(MAIN_SID, 1, main), subflows),
+        Bundle(FlowRef(MAIN_SID, 1, main), subflows, widgets=WIDGETS),
         FakeEnv(),
         on_message=on_message,
         mocks=mocks,
@@ -114,6 +120,22 @@ TRANSCRIPTS = sorted(HERE.glob("*.txt"))
 def test_golden_conversation(path: Path) -> None:
     script = parse(path)
     assert "\n".join(replay(script)) == "\n".join(script.lines)
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
+def test_golden_conversation_through_the_durable_path(path: Path, tmp_path: Path) -> None:
+    script = parse(path)
+    happened = replay_durable(
+        FLOWS,
+        script.flow,
+        script.subflows,
+        script.params,
+        script.lines,
+        mock_table(script),
+        tmp_path / "golden.db",
+        format_message,
+    )
+    assert "\n".join(happened) == "\n".join(script.lines)
 
 
 def test_transcripts_cover_every_golden_flow() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     Event,
     HttpRequest,
@@ -20,8 +20,8 @@ from callboard.engine.io import (
     StartTimer,
     TimerFired,
 )
+from callboard.contract.widget import Done, EventSpec, Outcome, Run, Wait, Widget
 from callboard.widgets import registry
-from callboard.widgets.base import Done, EventSpec, Outcome, Run, Wait, Widget
 
 
 class AskWidget(Widget):

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from callboard.engine.io import InboundMessage, TimerFired
-from callboard.runtime import delivery
+from callboard.contract.io import InboundMessage, TimerFired
+from callboard.runtime import runner
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.service import Callboard
-from callboard.runtime.worker import Worker, run_outbox
+from callboard.runtime.worker import Worker
 from callboard.store import tables as t
 from tests.runtime.conftest import ask_flow, http_flow
 
@@ -39,7 +39,7 @@ def test_send_and_wait_stores_a_timer_and_takes_the_reply(
         timer = conn.execute(select(t.timers)).one()
     assert timer.execution_sid == ex_sid
     assert (timer.due_at - env.now().replace(tzinfo=None)).total_seconds() == 600
-    result = service.deliver(ex_sid, InboundMessage({"Body": "Ada", "From": "+1555"}))
+    result = service.run_event(ex_sid, InboundMessage({"Body": "Ada", "From": "+1555"}))
     assert result.accepted and result.status == "ended" and result.ended_reason == "completed"
     assert [m.body for m in result.messages] == ["Thanks Ada"]
     assert _count(service, t.timers) == 0  # cancelled when the reply came
@@ -66,15 +66,15 @@ def test_due_timer_fires_the_timeout(service: Callboard, account: Account, env: 
 def test_stale_events_are_ignored_and_change_nothing(service: Callboard, account: Account) -> None:
     flow_sid, ex_sid = _start(service, account, ask_flow())
     before = service.fetch_execution(account.sid, flow_sid, ex_sid)
-    result = service.deliver(ex_sid, TimerFired("t999"))
+    result = service.run_event(ex_sid, TimerFired("t999"))
     assert not result.accepted and result.status == "active"
     assert service.fetch_execution(account.sid, flow_sid, ex_sid) == before
     service.end_execution(account.sid, flow_sid, ex_sid)
-    late = service.deliver(ex_sid, InboundMessage({"Body": "late"}))
+    late = service.run_event(ex_sid, InboundMessage({"Body": "late"}))
     assert not late.accepted and late.status == "ended"
     assert late.warnings and late.warnings[0].code == 81002
     with pytest.raises(NotFound):
-        service.deliver("FN" + "0" * 32, InboundMessage({"Body": "x"}))
+        service.run_event("FN" + "0" * 32, InboundMessage({"Body": "x"}))
 
 
 def test_http_request_becomes_an_outbox_job_run_after_commit(
@@ -96,8 +96,8 @@ def test_http_request_becomes_an_outbox_job_run_after_commit(
         return httpx.Response(201, json={"ok": True})
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        assert run_outbox(service, client=client) == 1
-        assert run_outbox(service, client=client) == 0  # done: not run twice
+        assert service.outbox.run(client=client) == 1
+        assert service.outbox.run(client=client) == 0  # done: not run twice
     assert seen == ["https://example.test/api"]
     ex = service.fetch_execution(account.sid, flow_sid, ex_sid)
     assert ex.status == "ended"
@@ -129,14 +129,14 @@ def test_exception_mid_delivery_leaves_nothing_half_written(
         account.sid, friendly_name="f", status="published", definition=ask_flow()
     )
     calls = {"n": 0}
-    original = delivery.Runner._save
+    original = runner.Runner._save
 
     def explode(self: Any, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         original(self, *args, **kwargs)  # everything written... then a failure
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(delivery.Runner, "_save", explode)
+    monkeypatch.setattr(runner.Runner, "_save", explode)
     with pytest.raises(RuntimeError):
         service.create_execution(account.sid, flow.sid, to="+1", from_="+2")
     assert calls["n"] == 1
@@ -147,9 +147,9 @@ def test_exception_mid_delivery_leaves_nothing_half_written(
     ex = service.create_execution(account.sid, flow.sid, to="+1", from_="+2")
     before = service.fetch_execution(account.sid, flow.sid, ex.sid)
     counts = {tb.name: _count(service, tb) for tb in (t.steps, t.messages, t.timers)}
-    monkeypatch.setattr(delivery.Runner, "_save", explode)
+    monkeypatch.setattr(runner.Runner, "_save", explode)
     with pytest.raises(RuntimeError):
-        service.deliver(ex.sid, InboundMessage({"Body": "Ada"}))
+        service.run_event(ex.sid, InboundMessage({"Body": "Ada"}))
     assert service.fetch_execution(account.sid, flow.sid, ex.sid) == before
     assert {tb.name: _count(service, tb) for tb in (t.steps, t.messages, t.timers)} == counts
 
@@ -172,7 +172,7 @@ def test_widget_crash_rolls_back_the_start(
     monkeypatch.setattr(WIDGET, "start", lambda run: boom(run, None))
     assert registry.get("send-message") is WIDGET
     with pytest.raises(RuntimeError):
-        service.deliver(ex.sid, InboundMessage({"Body": "Ada"}))
+        service.run_event(ex.sid, InboundMessage({"Body": "Ada"}))
     assert [s.seq for s in service.list_steps(account.sid, flow.sid, ex.sid).items] == [1]
     assert service.fetch_execution(account.sid, flow.sid, ex.sid).status == "active"
     assert _count(service, t.timers) == 1

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from callboard.engine.io import CallEvent, InboundMessage
-from callboard.runtime.inbound import EMPTY_TWIML, InboundResult
+from callboard.contract.io import CallEvent, InboundMessage
+from callboard.runtime.inbound_results import EMPTY_TWIML, InboundResult
 from callboard.runtime.records import Account, InvalidParameter, NotFound
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
@@ -190,7 +190,7 @@ def test_concurrent_events_for_one_execution_never_interleave(
     flow_sid = _flow(service, account, flow_definition(*chain))
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     threads = [
-        threading.Thread(target=service.deliver, args=(ex.sid, InboundMessage({"Body": str(i)})))
+        threading.Thread(target=service.run_event, args=(ex.sid, InboundMessage({"Body": str(i)})))
         for i in range(20)
     ]
     for th in threads:

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from callboard.contract.io import HttpRequest, SendMessage
 from callboard.engine import Bundle, FlowRef
 from callboard.engine.env import DEFAULT_FAKE_TIME, FakeEnv
-from callboard.engine.io import HttpRequest, SendMessage
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.local import (
     LocalRunner,
@@ -22,6 +22,7 @@ from callboard.runtime.local import (
     http_result,
     message_resource,
 )
+from callboard.widgets.registry import WIDGETS
 from tests.runtime.fake_widgets import flow, install, state
 
 
@@ -32,7 +33,9 @@ def _fake_widgets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _runner(definition: dict[str, Any], **kwargs: Any) -> tuple[LocalRunner, list[SendMessage]]:
     sent: list[SendMessage] = []
-    bundle = Bundle(FlowRef("FW" + "1" * 32, 1, FlowDefinition.from_json(definition)))
+    bundle = Bundle(
+        FlowRef("FW" + "1" * 32, 1, FlowDefinition.from_json(definition)), widgets=WIDGETS
+    )
     kwargs.setdefault("mocks", MockTable())
     runner = LocalRunner(bundle, FakeEnv(), on_message=sent.append, **kwargs)
     return runner, sent

@@ -9,12 +9,13 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from callboard.contract.io import EffectResult, Event
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import EffectResult, Event
-from callboard.runtime import worker
+from callboard.runtime import outbox
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
+from callboard.store.queue import backoff_seconds
 from tests.runtime.conftest import http_flow
 
 
@@ -31,7 +32,7 @@ def _job(service: Callboard) -> Any:
         return conn.execute(select(t.outbox)).one()
 
 
-def _ok(service: Callboard, job: dict[str, Any]) -> Event:
+def _ok(job: dict[str, Any]) -> Event:
     return EffectResult(job["token"], True, {"status_code": 204, "body": "", "headers": {}})
 
 
@@ -39,12 +40,12 @@ def test_a_job_left_running_by_a_crash_is_taken_over_after_its_lease(
     service: Callboard, account: Account, env: FakeEnv
 ) -> None:
     flow_sid, ex_sid = _http_execution(service, account)
-    lease = env.now().replace(tzinfo=None) + timedelta(seconds=worker.LEASE_SECONDS)
+    lease = env.now().replace(tzinfo=None) + timedelta(seconds=outbox.LEASE_SECONDS)
     with service.db.write() as conn:  # claimed by a worker that then died (SIGKILL)
         conn.execute(update(t.outbox).values(status="running", attempts=1, available_at=lease))
     service.outbox_handlers["http_request"] = _ok
     assert service.run_outbox() == 0  # the lease still holds
-    env.advance(worker.LEASE_SECONDS)
+    env.advance(outbox.LEASE_SECONDS)
     assert service.run_outbox() == 1
     job = _job(service)
     assert (job.status, job.attempts) == ("done", 2)
@@ -58,11 +59,11 @@ def test_a_failing_job_is_retried_with_back_off_then_succeeds(
     flow_sid, ex_sid = _http_execution(service, account)
     calls: list[int] = []
 
-    def flaky(svc: Callboard, job: dict[str, Any]) -> Event:
+    def flaky(job: dict[str, Any]) -> Event:
         calls.append(job["attempts"])
         if len(calls) < 3:
-            raise worker.TransientJobError("provider unavailable")
-        return _ok(svc, job)
+            raise outbox.TransientJobError("provider unavailable")
+        return _ok(job)
 
     service.outbox_handlers["http_request"] = flaky
     assert service.run_outbox() == 1
@@ -88,11 +89,11 @@ def test_a_job_that_never_completes_gives_the_widget_its_failure_event(
     eventually takes ``failed`` and the execution goes on (never stuck)."""
     flow_sid, ex_sid = _http_execution(service, account)
 
-    def broken(svc: Callboard, job: dict[str, Any]) -> Event:
+    def broken(job: dict[str, Any]) -> Event:
         raise RuntimeError("always")
 
     if crashes:
-        for _ in range(worker.MAX_ATTEMPTS):  # claimed, then the worker dies each time
+        for _ in range(outbox.MAX_ATTEMPTS):  # claimed, then the worker dies each time
             with service.db.write() as conn:
                 conn.execute(
                     update(t.outbox).values(
@@ -105,9 +106,9 @@ def test_a_job_that_never_completes_gives_the_widget_its_failure_event(
         assert service.run_outbox() == 1
     else:
         service.outbox_handlers["http_request"] = broken
-        for _ in range(worker.MAX_ATTEMPTS):
+        for _ in range(outbox.MAX_ATTEMPTS):
             assert service.run_outbox() == 1
-            env.advance(worker.BACKOFF_MAX_SECONDS)
+            env.advance(outbox.BACKOFF_MAX_SECONDS)
     job = _job(service)
     assert job.status == "failed" and job.last_error
     ex = service.fetch_execution(account.sid, flow_sid, ex_sid)
@@ -122,11 +123,11 @@ def test_a_worker_whose_lease_was_taken_over_does_not_finish_the_job(
     flow_sid, ex_sid = _http_execution(service, account)
     slow: list[dict[str, Any]] = []
 
-    def first_worker(svc: Callboard, job: dict[str, Any]) -> Event:
+    def first_worker(job: dict[str, Any]) -> Event:
         slow.append(job)
-        env.advance(worker.LEASE_SECONDS + 1)  # it takes longer than its lease...
-        svc.outbox_handlers["http_request"] = _ok
-        assert svc.run_outbox() == 1  # ...and another worker takes the job over
+        env.advance(outbox.LEASE_SECONDS + 1)  # it takes longer than its lease...
+        service.outbox_handlers["http_request"] = _ok
+        assert service.run_outbox() == 1  # ...and another worker takes the job over
         return EffectResult(job["token"], True, {"status_code": 500, "body": "", "headers": {}})
 
     service.outbox_handlers["http_request"] = first_worker
@@ -138,8 +139,9 @@ def test_a_worker_whose_lease_was_taken_over_does_not_finish_the_job(
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    assert [worker.backoff_seconds(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
-    assert worker.backoff_seconds(50) == worker.BACKOFF_MAX_SECONDS
+    base, cap = outbox.BACKOFF_BASE_SECONDS, outbox.BACKOFF_MAX_SECONDS
+    assert [backoff_seconds(n, base, cap) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
+    assert backoff_seconds(50, base, cap) == outbox.BACKOFF_MAX_SECONDS
 
 
 def test_http_errors_are_not_retried(service: Callboard, account: Account) -> None:
@@ -151,7 +153,7 @@ def test_http_errors_are_not_retried(service: Callboard, account: Account) -> No
         raise httpx.ConnectError("refused")
 
     with httpx.Client(transport=httpx.MockTransport(refuse)) as client:
-        assert worker.run_outbox(service, client=client) == 1
+        assert service.outbox.run(client=client) == 1
     assert _job(service).status == "done"
     steps = service.list_steps(account.sid, flow_sid, ex_sid).items
     assert [s.name for s in steps] == ["incomingRequest", "failed", "sent"]

@@ -47,9 +47,9 @@ def test_ended_executions_are_deleted_30_days_after_they_ended(
     policy = RetentionPolicy()
     env.advance(29 * DAY)  # day 39: the first ended 29 days ago
     keep = service.create_execution(account.sid, send, to="+2", from_="+3")  # ended at once
-    assert purge(service, policy).deleted == 0
+    assert purge(service.executor, policy).deleted == 0
     env.advance(1 * DAY + 1)  # day 40 (+1 s): 30 days after its end
-    report = purge(service, policy)
+    report = purge(service.executor, policy)
     assert (report.expired_deleted, report.stuck_deleted) == (1, 0)
     with pytest.raises(NotFound):
         service.fetch_execution(account.sid, ask, first.execution_sid or "")
@@ -78,8 +78,8 @@ def test_stuck_executions_are_ended_then_deleted_after_60_days(
     env.advance(30 * DAY)
     young = service.create_execution(account.sid, ask, to="+2", from_="+9")
     env.advance(30 * DAY + 1)  # old: 60 days (+1 s) after its creation
-    assert count(service, RetentionPolicy()).stuck == 1
-    report = purge(service, RetentionPolicy())
+    assert count(service.executor, RetentionPolicy()).stuck == 1
+    report = purge(service.executor, RetentionPolicy())
     assert (report.stuck_ended, report.stuck_deleted, report.expired_deleted) == (1, 1, 0)
     with pytest.raises(NotFound):
         service.fetch_execution(account.sid, ask, old.sid)
@@ -105,8 +105,8 @@ def test_both_periods_are_configurable(service: Callboard, account: Account, env
     service.create_execution(account.sid, send, to="+1", from_="+2")
     service.create_execution(account.sid, ask, to="+1", from_="+2")
     env.advance(2 * DAY)
-    assert purge(service, RetentionPolicy()).deleted == 0
-    report = purge(service, RetentionPolicy(days_after_end=1, stuck_days=1.5))
+    assert purge(service.executor, RetentionPolicy()).deleted == 0
+    report = purge(service.executor, RetentionPolicy(days_after_end=1, stuck_days=1.5))
     assert (report.expired_deleted, report.stuck_deleted) == (1, 1)
     assert _count(service, t.executions) == 0
 
@@ -119,11 +119,11 @@ def test_dry_run_counts_and_changes_nothing_and_batches_report_progress(
         service.create_execution(account.sid, send, to=f"+1{i}", from_="+2")
     env.advance(31 * DAY)
     steps = _count(service, t.steps)
-    dry = purge(service, RetentionPolicy(), dry_run=True)
+    dry = purge(service.executor, RetentionPolicy(), dry_run=True)
     assert dry.dry_run and dry.expired_deleted == 7
     assert _count(service, t.executions) == 7 and _count(service, t.steps) == steps
     seen: list[int] = []
-    report = purge(service, RetentionPolicy(), batch_size=3, progress=seen.append)
+    report = purge(service.executor, RetentionPolicy(), batch_size=3, progress=seen.append)
     assert report.expired_deleted == 7 and seen == [3, 3, 1]
     assert _count(service, t.executions) == 0 and _count(service, t.steps) == 0
 
@@ -134,7 +134,7 @@ def test_the_background_job_runs_the_policy(
     send = _flow(service, account, send_flow())
     service.create_execution(account.sid, send, to="+1", from_="+2")
     env.advance(31 * DAY)
-    job = RetentionJob(service, RetentionPolicy(), interval=3600, delay=0.0)
+    job = RetentionJob(service.executor, RetentionPolicy(), interval=3600, delay=0.0)
     job.start()
     try:
         for _ in range(200):

@@ -249,13 +249,15 @@ def test_concurrent_deliveries_to_one_execution_are_serialised(
     finds the execution ended and is ignored."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from callboard.engine.io import InboundMessage
+    from callboard.contract.io import InboundMessage
 
     flow_sid = _flow(service, account, ask_flow())
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     with ThreadPoolExecutor(4) as pool:
         results = list(
-            pool.map(lambda i: service.deliver(ex.sid, InboundMessage({"Body": f"r{i}"})), range(4))
+            pool.map(
+                lambda i: service.run_event(ex.sid, InboundMessage({"Body": f"r{i}"})), range(4)
+            )
         )
     assert sum(r.accepted for r in results) == 1
     steps = service.list_steps(account.sid, flow_sid, ex.sid).items

@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select, text
 
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
+from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import InboundMessage
-from callboard.runtime import delivery, timers
-from callboard.runtime.records import Account, DeliveryResult
-from callboard.runtime.rows import to_db_time
+from callboard.runtime import runner, timers
+from callboard.runtime.records import Account, RunResult
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
+from callboard.store.values import to_db_time
 from tests.runtime.conftest import ask_flow
 
 
@@ -42,12 +44,12 @@ def _bodies(service: Callboard, account: Account, ex_sid: str) -> list[str]:
 
 
 def test_a_timer_survives_a_restart(db_url: str, env: FakeEnv) -> None:
-    first = Callboard.open(db_url, env=env)
+    first = build_services(db_url, env=env, channel_config=ChannelConfig()).callboard
     account = first.create_account("a")
     flow_sid, (ex_sid,) = _ask(first, account, timeout="3600")
     first.close()  # the server stops (or crashes) while the contact has an hour to answer
     env.advance(3600)
-    second = Callboard.open(db_url, env=env)
+    second = build_services(db_url, env=env, channel_config=ChannelConfig()).callboard
     try:
         assert second.fire_due_timers() == 1
         ex = second.fetch_execution(account.sid, flow_sid, ex_sid)
@@ -81,7 +83,7 @@ def test_a_stale_or_superseded_fire_changes_nothing(
     flow_sid, (ex_sid,) = _ask(service, account)
     with service.db.read() as conn:
         token = conn.execute(select(t.timers.c.token)).scalar_one()
-    service.deliver(ex_sid, InboundMessage({"Body": "Ada"}))  # the reply wins the race
+    service.run_event(ex_sid, InboundMessage({"Body": "Ada"}))  # the reply wins the race
     before = service.list_steps(account.sid, flow_sid, ex_sid).items
     with service.db.write() as conn:  # a fire that was already on its way
         conn.execute(
@@ -93,15 +95,15 @@ def test_a_stale_or_superseded_fire_changes_nothing(
             )
         )
     fired: list[timers.FiredTimer] = []
-    assert timers.fire_due_timers(service, observer=fired.append) == 1
+    assert timers.fire_due_timers(service.executor, observer=fired.append) == 1
     assert [f.accepted for f in fired] == [False]
     assert service.list_steps(account.sid, flow_sid, ex_sid).items == before
     assert _count(service, t.timers) == 0
 
 
 def test_two_schedulers_fire_a_timer_once(db_url: str, env: FakeEnv) -> None:
-    a = Callboard.open(db_url, env=env)
-    b = Callboard.open(db_url, env=env, migrate=False)
+    a = build_services(db_url, env=env, channel_config=ChannelConfig()).callboard
+    b = build_services(db_url, env=env, migrate=False, channel_config=ChannelConfig()).callboard
     try:
         account = a.create_account("a")
         flow_sid, sids = _ask(a, account, n=20, timeout="5")
@@ -134,14 +136,14 @@ def test_a_timer_whose_delivery_fails_ends_its_execution_not_the_others(
     service: Callboard, account: Account, env: FakeEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flow_sid, (bad, good) = _ask(service, account, n=2, timeout="5")
-    original = delivery.Runner.run
+    original = runner.Runner.run
 
-    def run(self: Any, conn: Any, ex: Any, event: Any) -> DeliveryResult:
+    def run(self: Any, conn: Any, ex: Any, event: Any) -> RunResult:
         if ex.sid == bad and event.kind == "timer_fired":
             raise RuntimeError("widget bug")
         return original(self, conn, ex, event)
 
-    monkeypatch.setattr(delivery.Runner, "run", run)
+    monkeypatch.setattr(runner.Runner, "run", run)
     env.advance(5)
     assert service.fire_due_timers() == 2
     assert _count(service, t.timers) == 0  # the broken one does not fire for ever
@@ -153,29 +155,31 @@ def test_a_timer_whose_delivery_fails_ends_its_execution_not_the_others(
 def test_the_worker_sleeps_until_the_next_timer(
     service: Callboard, account: Account, env: FakeEnv
 ) -> None:
-    assert timers.sleep_seconds(service) == timers.MAX_SLEEP_SECONDS  # nothing pending
+    assert timers.sleep_seconds(service.executor) == timers.MAX_SLEEP_SECONDS  # nothing pending
     _ask(service, account, timeout="600")
-    assert timers.sleep_seconds(service) == timers.MAX_SLEEP_SECONDS
+    assert timers.sleep_seconds(service.executor) == timers.MAX_SLEEP_SECONDS
     env.advance(599.95)
-    assert timers.sleep_seconds(service) == pytest.approx(0.05)
+    assert timers.sleep_seconds(service.executor) == pytest.approx(0.05)
     env.advance(10)
-    assert timers.sleep_seconds(service) == timers.MIN_SLEEP_SECONDS  # overdue: at once
+    assert timers.sleep_seconds(service.executor) == timers.MIN_SLEEP_SECONDS  # overdue: at once
 
 
 def test_a_delivery_that_starts_a_near_timer_wakes_the_worker(
     service: Callboard, env: FakeEnv
 ) -> None:
     service.wakeup.clear()
-    far = DeliveryResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=60))
-    service._notify(far)
+    far = RunResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=60))
+    service.executor.notify(far)
     assert not service.wakeup.is_set()
-    near = DeliveryResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=0.05))
-    service._notify(near)
+    near = RunResult("FN1", True, "active", timer_due=env.now() + timedelta(seconds=0.05))
+    service.executor.notify(near)
     assert service.wakeup.is_set()
 
 
 def test_next_due_uses_the_due_index(tmp_path: Any) -> None:
-    svc = Callboard.open(f"sqlite:///{tmp_path / 'plan.db'}")
+    svc = build_services(
+        f"sqlite:///{tmp_path / 'plan.db'}", channel_config=ChannelConfig()
+    ).callboard
     try:
         with svc.db.read() as conn:
             plan = " ".join(

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from callboard.contract.io import Effect, Event, Start
 from callboard.engine import Advance, Bundle, ExecutionState, FlowRef, advance
 from callboard.engine.env import FakeEnv
-from callboard.engine.io import Effect, Event, Start
 from callboard.flow.model import FlowDefinition
 from callboard.widgets import registry
+from callboard.widgets.registry import WIDGETS
 
 MAIN = "FW" + "a" * 32
 SUB = "FW" + "b" * 32
@@ -70,6 +71,7 @@ class Harness:
         self.bundle = Bundle(
             FlowRef(MAIN, 1, flow(states)),
             {sid: FlowRef(sid, 3, flow(s)) for sid, s in (subflows or {}).items()},
+            widgets=WIDGETS,
         )
         self.env = FakeEnv()
         self.state: ExecutionState | None = None

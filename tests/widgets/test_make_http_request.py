@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine.io import EffectResult, HttpRequest, InboundMessage, SendMessage
+from callboard.contract.io import EffectResult, HttpRequest, InboundMessage, SendMessage
 from callboard.widgets import registry
 from tests.widgets.kit import CONTACT, Harness, set_vars, trigger, w
 

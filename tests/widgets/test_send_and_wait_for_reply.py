@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     EffectResult,
     InboundMessage,

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine.io import EffectResult, InboundMessage, SendMessage
+from callboard.contract.io import EffectResult, InboundMessage, SendMessage
 from callboard.widgets import registry
 from tests.widgets.kit import CONTACT, FLOW_ADDRESS, Harness, set_vars, trigger, w
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from callboard.contract.io import EffectResult, SendMessage, Start
 from callboard.engine import Advance, Bundle, FlowRef, advance
-from callboard.engine.io import EffectResult, SendMessage, Start
 from callboard.flow.model import FlowDefinition
 from callboard.widgets import registry
+from callboard.widgets.registry import WIDGETS
 
 
 class FakeEnv:
@@ -56,7 +57,7 @@ def send(name: str, body: str) -> dict[str, Any]:
 def start(states: list[dict[str, Any]], data: dict[str, Any] | None = None) -> Advance:
     flow = FlowDefinition.from_json({"initial_state": "Trigger", "states": states})
     event = Start("incomingRequest", "FN1", "FW1", "+15551", "+15552", {}, data or {})
-    return advance(Bundle(FlowRef("FW1", 1, flow)), None, event, FakeEnv())
+    return advance(Bundle(FlowRef("FW1", 1, flow), widgets=WIDGETS), None, event, FakeEnv())
 
 
 def run_one(items: list[dict[str, Any]], data: dict[str, Any] | None = None) -> Advance:
@@ -284,7 +285,7 @@ def test_subflow_returns_its_variables_to_the_parent() -> None:
             ],
         }
     )
-    bundle = Bundle(FlowRef("FW1", 1, parent), {"FW2": FlowRef("FW2", 1, child)})
+    bundle = Bundle(FlowRef("FW1", 1, parent), {"FW2": FlowRef("FW2", 1, child)}, widgets=WIDGETS)
     event = Start("incomingRequest", "FN1", "FW1", "+15551", "+15552", {}, {})
     result = advance(bundle, None, event, FakeEnv())
     sends = [e for e in result.effects if isinstance(e, SendMessage)]

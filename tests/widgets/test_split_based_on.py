@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from callboard.contract.io import Start
 from callboard.engine import Advance, Bundle, FlowRef, advance
-from callboard.engine.io import Start
 from callboard.flow.model import FlowDefinition
 from callboard.widgets import registry
+from callboard.widgets.registry import WIDGETS
 
 
 class FakeEnv:
@@ -71,7 +72,7 @@ def run_split(
     ]
     flow = FlowDefinition.from_json({"initial_state": "Trigger", "states": states})
     start = Start("incomingRequest", "FN1", "FW1", "+15551", "+15552", {}, data)
-    return advance(Bundle(FlowRef("FW1", 1, flow)), None, start, FakeEnv())
+    return advance(Bundle(FlowRef("FW1", 1, flow), widgets=WIDGETS), None, start, FakeEnv())
 
 
 def split_step(result: Advance) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine.io import (
+from callboard.contract.io import (
     CallEvent,
     CancelTimer,
     EffectResult,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from callboard.engine.io import EffectResult, StartRecording, StopRecording
+from callboard.contract.io import EffectResult, StartRecording, StopRecording
 from tests.widgets.voice_harness import expected_callback, query, run_flow, run_widget, twiml
 
 # ------------------------------------------------------------------ Connect Call To

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from callboard.contract.io import CallEvent, Respond, Start
 from callboard.engine import Bundle, FlowRef, advance
-from callboard.engine.io import CallEvent, Respond, Start
 from callboard.flow.model import FlowDefinition
+from callboard.widgets.registry import WIDGETS
 from tests.widgets.voice_harness import (
     CALL,
     FakeEnv,
@@ -257,7 +258,7 @@ def test_real_ivr_export_press_pound_for_an_agent() -> None:
     if not path.exists():
         pytest.skip("shared studio flows are not available")
     flow = FlowDefinition.from_json(json.loads(path.read_text()))
-    bundle = Bundle(FlowRef("FW0001", 1, flow))
+    bundle = Bundle(FlowRef("FW0001", 1, flow), widgets=WIDGETS)
     env = FakeEnv()
     start = Start("incomingCall", "FN0001", "FW0001", "+15550001", "+15559999", dict(CALL), {})
     first = advance(bundle, None, start, env)

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from callboard.contract.io import CallEvent, Event, Respond, Start
 from callboard.engine import Advance, Bundle, ExecutionState, FlowRef, advance
-from callboard.engine.io import CallEvent, Event, Respond, Start
 from callboard.flow.model import FlowDefinition
 from callboard.widgets import registry
+from callboard.widgets.registry import WIDGETS
 
 NOW = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CALL = {
@@ -100,7 +101,7 @@ def run_flow(
     flow = FlowDefinition.from_json(
         {"initial_state": "Trigger", "states": [trigger_state, *states]}
     )
-    bundle = Bundle(FlowRef("FW0001", 1, flow))
+    bundle = Bundle(FlowRef("FW0001", 1, flow), widgets=WIDGETS)
     env = FakeEnv()
     if data is None:
         data = dict(CALL) if trigger == "incomingCall" else {"Body": "hi", "From": "+15550001"}

@@ -1,4 +1,4 @@
-"""The HTTP application: ``create_app(service, settings) -> Starlette``.
+"""The HTTP application: ``create_app(services, settings) -> Starlette``.
 
 Routes:
 
@@ -19,8 +19,9 @@ check (:mod:`callboard.api.origin`), authentication (:mod:`callboard.api.auth`, 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -36,7 +37,9 @@ from callboard.api.limits import Limits, LimitsMiddleware
 from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
 from callboard.api.proxies import TrustedProxies
+from callboard.api.services import BackgroundJob, Services
 from callboard.api.throttle import CredentialThrottle, ThrottleSettings
+from callboard.runtime.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]
 
@@ -53,20 +56,24 @@ def _plugin_routes() -> list[BaseRoute]:
 
 
 def create_app(
-    service: Any,
-    settings: Any = None,
+    services: Services,
+    settings: Settings | None = None,
     *,
     static_dir: Path | None = None,
+    background: Sequence[BackgroundJob] = (),
     limits: Limits | None = None,
     trusted_proxies: TrustedProxies | None = None,
     throttle: ThrottleSettings | None = None,
 ) -> Starlette:
-    """The ASGI app over ``service`` (a :class:`callboard.runtime.service.Callboard`).
+    """The ASGI app over ``services`` (built by
+    :func:`callboard.commands.compose.build_services`).
 
-    ``settings`` (:class:`callboard.runtime.settings.Settings`) gives ``public_url``
-    (``CALLBOARD_PUBLIC_URL``); without it URLs are derived from each request. The
-    limits, trusted proxies and throttling default to the environment's settings.
+    ``settings`` gives ``public_url`` (``CALLBOARD_PUBLIC_URL``); without it URLs are
+    derived from each request. ``background`` (the worker, Event Streams delivery) is
+    started when the app starts and stopped when it stops (its lifespan). The limits,
+    trusted proxies and throttling default to the environment's settings.
     """
+    settings = settings if settings is not None else services.settings
     limits = limits or Limits.from_env()
     trusted_proxies = trusted_proxies or TrustedProxies.from_env()
     throttle = throttle or ThrottleSettings.from_env()
@@ -78,6 +85,18 @@ def create_app(
         *docs.routes(),
     ]
     routes.append(EditorRoute(static))
+    jobs = tuple(background)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for job in jobs:
+            job.start()
+        try:
+            yield
+        finally:
+            for job in reversed(jobs):
+                job.stop()
+
     app = Starlette(
         routes=routes,
         middleware=[
@@ -85,13 +104,16 @@ def create_app(
             Middleware(SecurityHeadersMiddleware),
             Middleware(CorsMiddleware),
             Middleware(OriginCheckMiddleware, allowed=allowed_origins_from_env()),
-            Middleware(AuthMiddleware, service=service, throttle=CredentialThrottle(throttle)),
+            Middleware(
+                AuthMiddleware, service=services.callboard, throttle=CredentialThrottle(throttle)
+            ),
         ],
         exception_handlers=exception_handlers(),
+        lifespan=lifespan,
     )
-    app.state.service = service
+    app.state.services = services
     app.state.settings = settings
     app.state.limits = limits
     app.state.trusted_proxies = trusted_proxies
-    app.state.public_url = getattr(settings, "public_url", None) if settings else None
+    app.state.public_url = settings.public_url if settings is not None else None
     return app

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from callboard.api.errors import database_unavailable, error_body, error_response
 from callboard.api.proxies import client_address
 from callboard.api.throttle import CredentialThrottle
+from callboard.runtime.service import Callboard
 
 __all__ = ["PROTECTED_PREFIXES", "PUBLIC_PATHS", "AuthMiddleware", "parse_basic"]
 
@@ -57,7 +58,7 @@ def _needs_auth(path: str) -> bool:
 
 class AuthMiddleware:
     def __init__(
-        self, app: ASGIApp, service: object, throttle: CredentialThrottle | None = None
+        self, app: ASGIApp, service: Callboard, throttle: CredentialThrottle | None = None
     ) -> None:
         self.app = app
         self.service = service
@@ -82,7 +83,7 @@ class AuthMiddleware:
         if wait is not None:
             await self._throttled(scope, receive, send, wait)
             return
-        authenticate = self.service.authenticate  # type: ignore[attr-defined]
+        authenticate = self.service.authenticate
         try:
             async with self.throttle.hashing:
                 account = await run_in_threadpool(authenticate, user, password)

@@ -4,7 +4,6 @@ Twilio's error bodies."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,7 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from callboard.api.errors import ApiError, not_found
+from callboard.api.services import Services
 from callboard.runtime.records import Account, NotFound, ServiceError
+from callboard.runtime.service import Callboard
+from callboard.store.sids import sid_regex
 
 __all__ = [
     "ResourceRoute",
@@ -26,15 +28,24 @@ __all__ = [
     "path_sid",
     "resource",
     "service_of",
+    "services_of",
 ]
 
 T = TypeVar("T")
 
-_SID_RE = {prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}$") for prefix in ("FW", "FN", "FT")}
+_SID_RE = {prefix: sid_regex(prefix) for prefix in ("FW", "FN", "FT")}
 
 
-def service_of(request: Request) -> Any:
-    return request.app.state.service
+def services_of(request: Request) -> Services:
+    """The services the app was built over."""
+    found = request.app.state.services
+    assert isinstance(found, Services)
+    return found
+
+
+def service_of(request: Request) -> Callboard:
+    """The runtime service (accounts, flows, executions)."""
+    return services_of(request).callboard
 
 
 def account_of(request: Request) -> Account:

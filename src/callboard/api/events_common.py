@@ -4,32 +4,25 @@ parameters and Twilio-paged responses."""
 
 from __future__ import annotations
 
-import re
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from callboard.api.auth import parse_basic
-from callboard.api.common import service_of
+from callboard.api.common import service_of, services_of
 from callboard.api.errors import ApiError, not_found
 from callboard.api.paging import page_response
 from callboard.events.service import EventStreams
 from callboard.runtime.records import Account
+from callboard.store.sids import sid_regex
 
 __all__ = ["SID", "account", "events_service", "page_response", "sid_param"]
 
-SID = {p: re.compile(rf"^{p}[0-9a-fA-F]{{32}}$") for p in ("DG", "DF", "FW")}
+SID = {p: sid_regex(p) for p in ("DG", "DF", "FW")}
 """Patterns of the SIDs in Events paths and parameters, by prefix."""
 
 
 def events_service(request: Request) -> EventStreams:
-    state = request.app.state
-    found = getattr(state, "event_streams", None)
-    if found is None:
-        service = service_of(request)
-        found = EventStreams(service.db, getattr(service, "env", None))
-        state.event_streams = found
-    return found
+    return services_of(request).events
 
 
 async def account(request: Request) -> Account:

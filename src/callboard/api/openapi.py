@@ -23,6 +23,7 @@ from callboard.api.openapi_schema import (
     _sid,
 )
 from callboard.api.plugins import plugin_openapi
+from callboard.store.sids import sid_pattern
 
 __all__ = ["openapi_document"]
 
@@ -31,7 +32,7 @@ _FLOW_FORM: J = {
     "Status": _STATUS_FLOW,
     "Definition": {"type": "string", "description": "The Flow Definition, as JSON text."},
     "CommitMessage": {"type": "string", "description": "What changed."},
-    "AuthorSid": {"type": "string", "pattern": "^US[0-9a-fA-F]{32}$"},
+    "AuthorSid": {"type": "string", "pattern": sid_pattern("US")},
 }
 
 FW = _path_param("Sid", "FW", "The Flow SID.")

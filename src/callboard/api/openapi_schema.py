@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from callboard.store.sids import sid_pattern
+
 __all__ = ["BASIC", "NO_CONTENT", "SCHEMAS", "J"]
 
 J = dict[str, Any]
@@ -19,7 +21,7 @@ def _sid(prefix: str, nullable: bool = True) -> J:
         "type": "string",
         "minLength": 34,
         "maxLength": 34,
-        "pattern": f"^{prefix}[0-9a-fA-F]{{32}}$",
+        "pattern": sid_pattern(prefix),
         "nullable": nullable,
     }
 

@@ -18,7 +18,6 @@ Details in ``docs/simulator.md``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -29,29 +28,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import account_of, call, json_response, service_error
+from callboard.api.common import account_of, call, json_response, service_error, services_of
 from callboard.api.errors import bad_request, not_found
 from callboard.api.forms import read_form
-from callboard.api.webhook_routes import channels_of
 from callboard.channels.simulator import Simulator
 from callboard.runtime.records import ServiceError
+from callboard.store.sids import sid_regex
 
 T = TypeVar("T")
 
 __all__ = ["openapi_paths", "routes"]
 
-_FW = re.compile(r"^FW[0-9a-fA-F]{32}$")
-_CA = re.compile(r"^CA[0-9a-fA-F]{32}$")
+_FW = sid_regex("FW")
+_CA = sid_regex("CA")
 _TRUE = ("true", "1", "yes")
 
 
 def _simulator(request: Request) -> Simulator:
-    channels = channels_of(request)
-    sim = getattr(channels, "simulator", None)
-    if not isinstance(sim, Simulator):
-        sim = Simulator(channels)
-        channels.simulator = sim  # type: ignore[attr-defined]
-    return sim
+    return services_of(request).simulator
 
 
 SIMULATED_CALLS_AT_ONCE = 4

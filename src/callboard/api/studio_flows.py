@@ -7,7 +7,6 @@ OpenAPI (``studio.v2.flow``, ``studio.v2.flow.flow_revision``, ``studio.v2.flow_
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -28,11 +27,12 @@ from callboard.api.forms import Form, read_form
 from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
+from callboard.store.sids import sid_regex
 
 __all__ = ["render_flow", "render_revision", "routes"]
 
 FLOW_STATUSES = ("draft", "published")
-_AUTHOR_RE = re.compile(r"^US[0-9a-fA-F]{32}$")
+_AUTHOR_RE = sid_regex("US")
 
 
 # ------------------------------------------------------------------------- rendering

@@ -14,7 +14,6 @@ calls.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import call, service_of
+from callboard.api.common import call, services_of
 from callboard.api.errors import not_found
 from callboard.api.signatures import (
     SIGNATURE_HEADER,
@@ -31,20 +30,19 @@ from callboard.api.signatures import (
     public_request_url,
     valid_signature,
 )
-from callboard.channels.webhooks import Channels, install
+from callboard.channels.webhooks import Channels
+from callboard.store.sids import sid_regex
 
 __all__ = ["channels_of", "openapi_paths", "routes"]
 
 log = logging.getLogger("callboard.webhooks")
 
-_AC = re.compile(r"^AC[0-9a-fA-F]{32}$")
-_FW = re.compile(r"^FW[0-9a-fA-F]{32}$")
+_AC = sid_regex("AC")
+_FW = sid_regex("FW")
 
 
 def channels_of(request: Request) -> Channels:
-    service = service_of(request)
-    found = getattr(service, "channels", None)
-    return found if isinstance(found, Channels) else install(service)
+    return services_of(request).channels
 
 
 async def _pairs(request: Request) -> list[tuple[str, str]]:

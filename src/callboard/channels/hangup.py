@@ -17,89 +17,81 @@ in the delivery transaction) ends them:
   marked ``completed`` at once (its simulated caller then hears that the call ended).
 
 Either way the call's row says ``completed``. The call whose webhook is being answered
-right now (:func:`answering`) is left alone: its answer hangs it up.
+right now (:func:`call_being_answered`) is left alone: its answer hangs it up.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from callboard.channels.router import ChannelRouter
 from callboard.channels.twilio_provider import TwilioError
-from callboard.engine.io import Event
-from callboard.runtime.rows import dumps, loads, to_db_time
-from callboard.store import tables as t
-from callboard.store.db import insert_rows
+from callboard.contract.io import CallEvent, Event, Start
+from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.ports import OutboxHandler
+from callboard.runtime.records import RunResult
+from callboard.store.calls import ENDED_CALL_STATUSES, keep_twiml, live_calls, update_call
+from callboard.store.outbox import insert_jobs
+from callboard.store.values import dumps, loads, to_db_time
 
-if TYPE_CHECKING:
-    from callboard.runtime.service import Callboard
-
-__all__ = ["HANG_UP_JOB", "answering", "hang_up_job", "hang_up_live_calls"]
+__all__ = [
+    "ENDED",
+    "HANG_UP_JOB",
+    "CallRunHook",
+    "call_being_answered",
+    "hang_up_job",
+    "hang_up_live_calls",
+]
 
 log = logging.getLogger("callboard.channels")
 
 HANG_UP_JOB = "hang_up_call"
-ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
-# Built once (every ended execution runs it): building the statement and its cache key
-# again for each execution was a measurable part of a REST-created execution's CPU (on
-# SQLite the same query goes straight to the driver).
-_LIVE_CALLS = select(
-    t.calls.c.sid, t.calls.c.account_sid, t.calls.c.channel, t.calls.c.sim_state, t.calls.c.status
-).where(
-    t.calls.c.execution_sid == bindparam("execution_sid"),
-    t.calls.c.status.notin_(sorted(ENDED)),
-)
-_LIVE_CALLS_SQL = (
-    "SELECT sid, account_sid, channel, sim_state, status FROM calls "
-    "WHERE execution_sid = ? AND status NOT IN ("
-    + ", ".join(f"'{status}'" for status in sorted(ENDED))
-    + ")"
-)
+ENDED = ENDED_CALL_STATUSES
 
 
-class _LiveCall(NamedTuple):
-    sid: str
-    account_sid: str
-    channel: str
-    sim_state: str | None
-    status: str
+def call_being_answered(event: Event) -> str | None:
+    """The call whose webhook the run of ``event`` answers (None: no call's): an end of
+    its execution reaches that call through the answer, not through the Calls API. The
+    webhook's parameters travel in the event: a call-back's, or an incoming call's
+    trigger data."""
+    if isinstance(event, CallEvent):
+        params = event.params
+    elif isinstance(event, Start) and event.trigger == "incomingCall":
+        params = event.data
+    else:
+        return None
+    sid = params.get("CallSid")
+    return str(sid) if sid else None
 
 
-_answering: ContextVar[str | None] = ContextVar("callboard_answering_call", default=None)
+class CallRunHook:
+    """The channels' runner hook (:data:`callboard.runtime.ports.RunHook`), in the run's
+    transaction: keep the TwiML a call execution answered (``calls.twiml``); when the
+    execution has just ended, hang up its calls but the one being answered."""
 
+    def __init__(self, router: ChannelRouter) -> None:
+        self.router = router
 
-@contextmanager
-def answering(call_sid: str | None) -> Iterator[None]:
-    """While answering a webhook of ``call_sid``: an end of its execution reaches that
-    call through the answer, not through the Calls API."""
-    token = _answering.set(call_sid or None)
-    try:
-        yield
-    finally:
-        _answering.reset(token)
+    def __call__(
+        self, conn: Connection, ex: LoadedExecution, event: Event, result: RunResult
+    ) -> None:
+        if result.accepted and result.status == "ended":
+            hang_up_live_calls(conn, self.router, ex.sid, call_being_answered(event))
+        if result.responses:
+            twiml = result.responses[-1].twiml
+            keep_twiml(conn, ex.sid, twiml, to_db_time(self.router.env.now()))
 
 
 def hang_up_live_calls(
-    conn: Connection, service: Callboard, router: ChannelRouter, execution_sid: str
+    conn: Connection, router: ChannelRouter, execution_sid: str, skip: str | None
 ) -> int:
-    """End the calls of ``execution_sid`` that are still up (in its transaction).
-    Returns how many were ended."""
-    c = t.calls
-    rows: Sequence[Any]
-    if conn.dialect.name == "sqlite":  # straight to the driver: TEXT columns only
-        driver = conn.connection.driver_connection
-        found = driver.execute(_LIVE_CALLS_SQL, (execution_sid,)).fetchall()  # type: ignore[union-attr]
-        rows = [_LiveCall(*row) for row in found]
-    else:
-        rows = conn.execute(_LIVE_CALLS, {"execution_sid": execution_sid}).all()
-    skip = _answering.get()
-    now = service.env.now()
+    """End the calls of ``execution_sid`` that are still up (in its transaction), but
+    ``skip`` (the call being answered). Returns how many were ended."""
+    rows = live_calls(conn, execution_sid)
+    now = router.env.now()
     jobs: list[dict[str, Any]] = []
     done = 0
     for row in rows:
@@ -130,18 +122,18 @@ def hang_up_live_calls(
             state = loads(row.sim_state) or {}
             state.update(status="completed", index=-1)
             values["sim_state"] = dumps(state)
-        conn.execute(update(c).where(c.c.sid == row.sid).values(values))
+        update_call(conn, row.sid, values)
         done += 1
     if jobs:
-        insert_rows(conn, t.outbox, jobs)
-        service.wakeup.set()
+        insert_jobs(conn, jobs)
+        router.wakeup.set()
     return done
 
 
-def hang_up_job(router: ChannelRouter) -> Callable[[Callboard, dict[str, Any]], Event | None]:
+def hang_up_job(router: ChannelRouter) -> OutboxHandler:
     """The outbox handler of ``hang_up_call`` jobs (no transaction open)."""
 
-    def handle(service: Callboard, job: dict[str, Any]) -> Event | None:
+    def handle(job: dict[str, Any]) -> Event | None:
         payload = loads(job["payload"]) or {}
         call_sid = str(payload.get("call_sid") or "")
         creds = router.read_credentials(str(payload.get("account_sid") or ""))

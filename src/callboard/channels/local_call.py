@@ -17,8 +17,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from callboard.engine.io import CallEvent, HttpRequest, Respond
-from callboard.runtime.local import LocalRunner, http_result
+from callboard.contract.io import CallEvent, HttpRequest, Respond
+from callboard.runtime.http_requests import http_result
+from callboard.runtime.local import LocalRunner
 
 __all__ = ["LOCAL_BASE", "TERMINAL", "LocalCall"]
 
@@ -85,7 +86,7 @@ class LocalCall:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             body=None if method == "GET" else httpx.QueryParams(params).__str__(),
         )
-        client = None if self.runner.mocks is not None else self.runner._http()
+        client = None if self.runner.mocks is not None else self.runner.http_client()
         result = http_result(request, mocks=self.runner.mocks, client=client)
         data = result.data
         if not result.ok or int(data.get("status_code") or 500) >= 400:

@@ -18,14 +18,16 @@ too. Call-back URLs are absolute (Twilio needs them): the public URL
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from callboard.channels.config import ChannelConfig
 from callboard.channels.twilio_provider import TwilioChannel, TwilioError
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     Event,
     PlaceCall,
@@ -33,25 +35,24 @@ from callboard.engine.io import (
     StopRecording,
     effect_from_json,
 )
-from callboard.runtime.local import message_resource
+from callboard.engine.core import Env
+from callboard.runtime.message_resource import message_resource
+from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import OutboundMessage
-from callboard.runtime.rows import loads, to_db_time
-from callboard.store import tables as t
-from callboard.store.db import insert_rows
+from callboard.store.accounts import AccountSecrets, read_secrets, set_twilio
+from callboard.store.calls import insert_call
+from callboard.store.db import Database
+from callboard.store.messages import update_message
+from callboard.store.values import loads, to_db_time
 
-if TYPE_CHECKING:
-    from callboard.runtime.service import Callboard
-
-__all__ = ["ChannelRouter", "flow_webhook_url", "set_twilio_credentials"]
+__all__ = ["ChannelRouter", "SecretsCache", "flow_webhook_url"]
 
 log = logging.getLogger("callboard.channels")
 
-# Every message an execution sends asks for the account's credentials: built once
-# (and on SQLite sent to the driver as it is, SQLAlchemy's overhead being most of its cost).
-_CREDENTIALS = select(t.accounts.c.twilio_account_sid, t.accounts.c.twilio_auth_token).where(
-    t.accounts.c.sid == bindparam("sid")
-)
-_CREDENTIALS_SQL = "SELECT twilio_account_sid, twilio_auth_token FROM accounts WHERE sid = ?"
+SECRETS_TTL_SECONDS = 2.0
+"""How long an account's secrets are reused without reading them again. A change made by
+this process (``accounts set-twilio``, a rotated Auth Token) is seen at once (the cache is
+told); one made by another process within this many seconds."""
 
 
 def flow_webhook_url(base: str, account_sid: str, flow_sid: str, **query: str) -> str:
@@ -59,13 +60,48 @@ def flow_webhook_url(base: str, account_sid: str, flow_sid: str, **query: str) -
     return url + ("?" + urlencode(query) if query else "")
 
 
+class SecretsCache:
+    """Accounts' secrets (Auth Token, Twilio credentials), read at most once per request:
+    a signed webhook needs the signing key, each message it sends asks which channel."""
+
+    def __init__(self, ttl: float = SECRETS_TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._found: dict[str, tuple[float, AccountSecrets | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn: Connection, account_sid: str) -> AccountSecrets | None:
+        now = time.monotonic()
+        hit = self._found.get(account_sid)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = read_secrets(conn, account_sid)
+        with self._lock:
+            if len(self._found) > 10_000:
+                self._found.clear()
+            self._found[account_sid] = (now + self.ttl, found)
+        return found
+
+    def forget(self, account_sid: str | None = None) -> None:
+        """Drop one account's secrets (all with None): they changed."""
+        with self._lock:
+            if account_sid is None:
+                self._found.clear()
+            else:
+                self._found.pop(account_sid, None)
+
+
 class ChannelRouter:
     name = "channels"
     in_transaction = True  # the default; the runner asks in_transaction_for per account
 
-    def __init__(self, service: Callboard, config: ChannelConfig) -> None:
-        self.service = service
+    def __init__(
+        self, db: Database, env: Env, config: ChannelConfig, wakeup: threading.Event
+    ) -> None:
+        self.db = db
+        self.env = env
         self.config = config
+        self.wakeup = wakeup
+        self.secrets = SecretsCache()
         # Without a public URL: the listen address (``callboard serve`` sets it). Never
         # learnt from a request, which would let one account steer another's call-backs.
         self.listen_base: str | None = None
@@ -73,20 +109,35 @@ class ChannelRouter:
 
     # ------------------------------------------------------------------ accounts
     def credentials(self, conn: Connection, account_sid: str) -> tuple[str, str] | None:
-        if conn.dialect.name == "sqlite":  # straight to the driver: two TEXT columns
-            driver = conn.connection.driver_connection
-            row = driver.execute(_CREDENTIALS_SQL, (account_sid,)).fetchone()  # type: ignore[union-attr]
-            if row is not None and row[0] and row[1]:
-                return str(row[0]), str(row[1])
-            return self.config.default_credentials
-        row = conn.execute(_CREDENTIALS, {"sid": account_sid}).first()
-        if row is not None and row.twilio_account_sid and row.twilio_auth_token:
-            return str(row.twilio_account_sid), str(row.twilio_auth_token)
+        found = self.secrets.get(conn, account_sid)
+        if found is not None and found.twilio_account_sid and found.twilio_auth_token:
+            return found.twilio_account_sid, found.twilio_auth_token
         return self.config.default_credentials
 
     def read_credentials(self, account_sid: str) -> tuple[str, str] | None:
-        with self.service.db.read() as conn:
+        with self.db.read() as conn:
             return self.credentials(conn, account_sid)
+
+    def signing_key(self, account_sid: str) -> str | None:
+        """The Auth Token webhooks for ``account_sid`` are signed with: its Twilio
+        account's, else (simulator channel) the Callboard account's own."""
+        with self.db.read() as conn:
+            found = self.secrets.get(conn, account_sid)
+        if found is not None and found.twilio_account_sid and found.twilio_auth_token:
+            return found.twilio_auth_token
+        if self.config.default_credentials is not None:
+            return self.config.default_credentials[1]
+        return found.auth_token if found is not None else None
+
+    def set_twilio_credentials(
+        self, account_sid: str, twilio_sid: str | None, auth_token: str | None
+    ) -> bool:
+        """Set (or, with None, clear) the Twilio account ``account_sid`` uses. Returns
+        False when there is no such Callboard account."""
+        with self.db.write() as conn:
+            done = set_twilio(conn, account_sid, twilio_sid, auth_token, to_db_time(self.env.now()))
+        self.secrets.forget(account_sid)
+        return done
 
     def channel_name(self, account_sid: str) -> str:
         return "twilio" if self.read_credentials(account_sid) else "simulator"
@@ -155,11 +206,11 @@ class ChannelRouter:
             values["sid"] = new_sid
         if error:
             values["error_code"] = error
-        with self.service.db.write() as conn:
-            conn.execute(update(t.messages).where(t.messages.c.sid == sid).values(values))
+        with self.db.write() as conn:
+            update_message(conn, sid, values)
 
     # ------------------------------------------------------------------ outbox jobs
-    def handlers(self) -> dict[str, Any]:
+    def handlers(self) -> dict[str, OutboxHandler]:
         return {
             "place_call": self._place_call,
             "start_recording": self._recording,
@@ -175,14 +226,14 @@ class ChannelRouter:
             str(job.get("flow_sid") or ""),
         )
 
-    def _place_call(self, service: Callboard, job: dict[str, Any]) -> Event | None:
+    def _place_call(self, job: dict[str, Any]) -> Event | None:
         effect, account_sid, flow_sid = self._job(job)
         assert isinstance(effect, PlaceCall)
         execution_sid = str(job["execution_sid"])
         creds = self.read_credentials(account_sid)
-        now = service.env.now()
+        now = self.env.now()
         if creds is None:  # simulator: the call rings until the simulator API answers it
-            sid = service.env.sid("CA")
+            sid = self.env.sid("CA")
             self._insert_call(sid, account_sid, flow_sid, execution_sid, effect, "simulator")
             data = {
                 "Sid": sid,
@@ -226,40 +277,37 @@ class ChannelRouter:
         effect: PlaceCall,
         channel: str,
     ) -> None:
-        now = to_db_time(self.service.env.now())
-        with self.service.db.write() as conn:
-            insert_rows(
+        now = to_db_time(self.env.now())
+        with self.db.write() as conn:
+            insert_call(
                 conn,
-                t.calls,
-                [
-                    {
-                        "sid": sid,
-                        "account_sid": account_sid,
-                        "flow_sid": flow_sid,
-                        "execution_sid": execution_sid,
-                        "token": effect.token,
-                        "channel": channel,
-                        "direction": "outbound-api",
-                        "to_address": effect.to,
-                        "from_address": effect.from_,
-                        "status": "queued",
-                        "twiml": None,
-                        "twiml_seq": 0,
-                        "sim_state": None,
-                        "date_created": now,
-                        "date_updated": now,
-                    }
-                ],
+                {
+                    "sid": sid,
+                    "account_sid": account_sid,
+                    "flow_sid": flow_sid,
+                    "execution_sid": execution_sid,
+                    "token": effect.token,
+                    "channel": channel,
+                    "direction": "outbound-api",
+                    "to_address": effect.to,
+                    "from_address": effect.from_,
+                    "status": "queued",
+                    "twiml": None,
+                    "twiml_seq": 0,
+                    "sim_state": None,
+                    "date_created": now,
+                    "date_updated": now,
+                },
             )
 
-    def _recording(self, service: Callboard, job: dict[str, Any]) -> Event | None:
+    def _recording(self, job: dict[str, Any]) -> Event | None:
         effect, account_sid, _ = self._job(job)
         assert isinstance(effect, StartRecording | StopRecording)
         creds = self.read_credentials(account_sid)
         starting = isinstance(effect, StartRecording)
         if creds is None:
             data = {
-                "Sid": service.env.sid("RE"),
+                "Sid": self.env.sid("RE"),
                 "CallSid": effect.call_sid,
                 "AccountSid": account_sid,
                 "Status": "in-progress" if starting else "stopped",
@@ -282,20 +330,3 @@ def _json(value: dict[str, str]) -> str:
     import json
 
     return json.dumps(value)
-
-
-def set_twilio_credentials(
-    service: Callboard, account_sid: str, twilio_sid: str | None, auth_token: str | None
-) -> bool:
-    """Set (or, with None, clear) the Twilio account ``account_sid`` uses. Returns False
-    when there is no such Callboard account."""
-    values = {
-        "twilio_account_sid": twilio_sid,
-        "twilio_auth_token": auth_token,
-        "date_updated": to_db_time(service.env.now()),
-    }
-    with service.db.write() as conn:
-        done = conn.execute(
-            update(t.accounts).where(t.accounts.c.sid == account_sid).values(values)
-        )
-    return bool(done.rowcount)

@@ -19,25 +19,23 @@ contact (the API is :mod:`callboard.api.simulator_routes`, documented in
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection
 
 from callboard.channels.call_driver import CallDriver, CallError, Heard
 from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
 from callboard.channels.sim_fetch import ExternalFetch
-from callboard.engine.io import InboundMessage
-from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
+from callboard.channels.webhooks import Channels
+from callboard.runtime.flows import require_flow
 from callboard.runtime.records import InvalidParameter, NotFound
-from callboard.runtime.rows import dumps, from_db_time, loads, to_db_time
-from callboard.store import tables as t
-from callboard.store.db import insert_rows
-
-if TYPE_CHECKING:
-    from callboard.channels.webhooks import Channels
+from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
+from callboard.store.calls import call_row, calls_of, update_call
+from callboard.store.messages import conversation, insert_messages
+from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
 __all__ = ["SIM_BASE", "Simulator"]
 
@@ -65,7 +63,7 @@ class Simulator:
             raise InvalidParameter("To", "Missing required parameter To")
         svc = self.service
         with svc.db.read() as conn:
-            svc._flow_row(conn, account_sid, flow_sid)
+            require_flow(conn, account_sid, flow_sid)
         sid = svc.env.sid("SM")
         params = {
             "MessageSid": sid,
@@ -83,29 +81,13 @@ class Simulator:
         now = to_db_time(svc.env.now())
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            e = t.executions
-            active = conn.execute(
-                select(e.c.sid).where(e.c.flow_sid == flow_sid, e.c.active_contact == from_)
-            ).scalar_one_or_none()
-            accepted = True
-            if active is not None:
-                execution_sid = str(active)
-                accepted = svc._deliver_in(conn, execution_sid, InboundMessage(params)).accepted
-                if not accepted:
-                    self.channels._warn(conn, account_sid, flow_sid, execution_sid, "message")
-            else:
-                ex, _ = svc._start_in(
-                    conn,
-                    account_sid,
-                    flow_sid,
-                    trigger="incomingMessage",
-                    contact=from_,
-                    flow_address=to,
-                    data=params,
-                    initiated_by=sid,
-                    test_user=True,
-                )
-                execution_sid = ex.sid
+            # the one inbound routing rule; the simulator's contact is a test user
+            routed = svc.inbound.route_message_in(
+                conn, account_sid, flow_sid, from_, to, dict(params), test_user=True
+            )
+            execution_sid, accepted = str(routed.execution_sid), routed.accepted
+            if not accepted:
+                self.channels.voice.warn(conn, account_sid, flow_sid, execution_sid, "message")
             row = {
                 "sid": sid,
                 "account_sid": account_sid,
@@ -121,7 +103,7 @@ class Simulator:
                 "token": None,
                 "error_code": None,
             }
-            insert_rows(conn, t.messages, [row])
+            insert_messages(conn, [row])
             out = _message_json(row)
             out["execution_sid"], out["accepted"] = execution_sid, accepted
             return out, execution_sid
@@ -132,13 +114,8 @@ class Simulator:
     def list_messages(
         self, account_sid: str, flow_sid: str, contact: str, limit: int = 200
     ) -> list[dict[str, Any]]:
-        m = t.messages
-        query = select(m).where(m.c.account_sid == account_sid, m.c.flow_sid == flow_sid)
-        if contact:
-            query = query.where(or_(m.c.from_address == contact, m.c.to_address == contact))
-        query = query.order_by(m.c.date_created.desc(), m.c.sid.desc()).limit(limit)
         with self.service.db.read() as conn:
-            rows = conn.execute(query).all()
+            rows = conversation(conn, account_sid, flow_sid, contact, limit)
         return [_message_json(dict(r._mapping)) for r in reversed(rows)]
 
     # ------------------------------------------------------------------ calls
@@ -158,12 +135,8 @@ class Simulator:
         return self._save(account_sid, call_sid, driver, heard)
 
     def list_calls(self, account_sid: str, flow_sid: str, contact: str) -> list[dict[str, Any]]:
-        c = t.calls
-        query = select(c).where(c.c.account_sid == account_sid, c.c.flow_sid == flow_sid)
-        if contact:
-            query = query.where(or_(c.c.from_address == contact, c.c.to_address == contact))
         with self.service.db.read() as conn:
-            rows = conn.execute(query.order_by(c.c.date_created.desc()).limit(100)).all()
+            rows = calls_of(conn, account_sid, flow_sid, contact)
         return [_call_json(dict(r._mapping)) for r in rows]
 
     def call_input(
@@ -179,11 +152,7 @@ class Simulator:
         call_status: str | None = None,
     ) -> dict[str, Any]:
         with self.service.db.read() as conn:
-            row = conn.execute(
-                select(t.calls).where(
-                    t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
-                )
-            ).first()
+            row = call_row(conn, call_sid, account_sid)
         if row is None:
             raise NotFound("Call", call_sid)
         state = loads(row.sim_state) if row.sim_state else None
@@ -281,8 +250,8 @@ class Simulator:
         if driver.ended:
             values["status"] = driver.status
         with self.service.db.write() as conn:
-            conn.execute(update(t.calls).where(t.calls.c.sid == call_sid).values(values))
-            row = conn.execute(select(t.calls).where(t.calls.c.sid == call_sid)).first()
+            update_call(conn, call_sid, values)
+            row = call_row(conn, call_sid)
         out: dict[str, Any] = (
             _call_json(dict(row._mapping)) if row is not None else {"call_sid": call_sid}
         )

@@ -6,7 +6,7 @@ The REST base URL is Twilio's own unless ``CALLBOARD_TWILIO_API_URL`` says other
 here does network I/O: the worker runs them from the outbox, never inside a database
 transaction. A 4xx answer from Twilio is final (the widget takes its failure event with
 ``ErrorCode``/``ErrorMessage``); a 5xx or a network error raises
-:class:`~callboard.runtime.worker.TransientJobError` and the job is retried.
+:class:`~callboard.runtime.outbox.TransientJobError` and the job is retried.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from twilio.base.exceptions import TwilioException, TwilioRestException  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from callboard.runtime.worker import TransientJobError
+from callboard.runtime.outbox import TransientJobError
 
 __all__ = ["TwilioChannel", "TwilioError", "resource"]
 

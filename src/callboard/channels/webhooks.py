@@ -1,9 +1,10 @@
 """The Flow webhook's logic: inbound messages and calls, voice call-backs, status call-backs.
 
-:class:`Channels` is installed on the service by :func:`install` (``callboard serve`` and
-``callboard worker`` do it): it makes :class:`~callboard.channels.router.ChannelRouter` the
-message provider, registers the outbox handlers for calls and recordings, and a runner
-hook that keeps, for each call, the last TwiML its execution answered (``calls.twiml``).
+:class:`Channels` is built by the composition root
+(:func:`callboard.commands.compose.build_services`), which also makes its
+:class:`~callboard.channels.router.ChannelRouter` the runtime's message provider and plugs
+the outbox handlers for calls and recordings and the runner hook
+(:class:`~callboard.channels.hangup.CallRunHook`) into the runtime's ports.
 
 :meth:`Channels.flow_webhook` takes the parameters of one request to
 ``/v1/Accounts/{AC}/Flows/{FW}`` (query and form merged; the signature was checked by
@@ -27,84 +28,82 @@ two voice widgets runs in the worker), the answer waits up to :data:`WAIT_SECOND
 then holds the call with ``<Pause/>`` and a ``<Redirect>`` that polls again.
 
 The voice half (incoming calls, TwiML answers, call status) is
-:class:`~callboard.channels.webhooks_voice.CallWebhooks`, mixed into :class:`Channels`.
+:class:`~callboard.channels.webhooks_voice.CallWebhooks`, held by :class:`Channels`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from callboard.channels.config import ChannelConfig
-from callboard.channels.hangup import HANG_UP_JOB, answering, hang_up_job
 from callboard.channels.router import ChannelRouter
 from callboard.channels.webhooks_voice import (
     HANGUP_TWIML,
     TERMINAL,
-    WAIT_SECONDS,
     Answer,
     CallWebhooks,
-    _ended,
+    ended,
 )
-from callboard.engine.io import CallEvent, MessageStatus
-from callboard.runtime.inbound import EMPTY_TWIML
+from callboard.contract.io import CallEvent, MessageStatus
+from callboard.runtime.flows import require_flow
+from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound
-from callboard.store import tables as t
+from callboard.runtime.service import Callboard
+from callboard.store.calls import call_execution
+from callboard.store.executions import active_execution_sid, find_execution
+from callboard.store.messages import message_of, update_message
 
-if TYPE_CHECKING:
-    from callboard.runtime.service import Callboard
-
-__all__ = ["HANGUP_TWIML", "TERMINAL", "Answer", "Channels", "install"]
-
-
-def install(service: Callboard, config: ChannelConfig | None = None) -> Channels:
-    """Install the channels on ``service`` (once); returns them."""
-    existing = getattr(service, "channels", None)
-    if isinstance(existing, Channels):
-        return existing
-    channels = Channels(service, config or ChannelConfig.from_env())
-    service.provider = channels.router
-    service.runner.provider = channels.router
-    service.runner.hooks.append(channels._hook)
-    service.outbox_handlers.update(channels.router.handlers())
-    service.outbox_handlers[HANG_UP_JOB] = hang_up_job(channels.router)
-    service.channels = channels  # type: ignore[attr-defined]
-    return channels
+__all__ = ["HANGUP_TWIML", "TERMINAL", "Answer", "Channels"]
 
 
-class Channels(CallWebhooks):
-    def __init__(self, service: Callboard, config: ChannelConfig) -> None:
+class Channels:
+    """The Flow webhook's logic over the runtime service, the router (provider and
+    credentials) and the voice half (:class:`CallWebhooks`)."""
+
+    def __init__(self, service: Callboard, router: ChannelRouter, config: ChannelConfig) -> None:
         self.service = service
         self.config = config
-        self.router = ChannelRouter(service, config)
-        self.wait_seconds = WAIT_SECONDS
+        self.router = router
+        self.voice = CallWebhooks(service, router)
 
-    # ------------------------------------------------------------------ keys
+    @property
+    def wait_seconds(self) -> float:
+        """How long a call-back waits for the worker's TwiML before holding the call."""
+        return self.voice.wait_seconds
+
+    @wait_seconds.setter
+    def wait_seconds(self, value: float) -> None:
+        self.voice.wait_seconds = value
+
     def signing_key(self, account_sid: str) -> str | None:
-        """The Auth Token webhooks for ``account_sid`` are signed with: its Twilio
-        account's, else (simulator channel) the Callboard account's own."""
-        creds = self.router.read_credentials(account_sid)
-        if creds is not None:
-            return creds[1]
-        try:
-            return self.service.fetch_account(account_sid).auth_token
-        except NotFound:
-            return None
+        """The Auth Token webhooks for ``account_sid`` are signed with."""
+        return self.router.signing_key(account_sid)
+
+    def incoming_call(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: dict[str, str],
+        *,
+        test_user: bool = False,
+        channel: str = "twilio",
+    ) -> Answer:
+        return self.voice.incoming_call(
+            account_sid, flow_sid, params, test_user=test_user, channel=channel
+        )
 
     # ------------------------------------------------------------------ dispatch
     def flow_webhook(
         self, account_sid: str, flow_sid: str, params: dict[str, str], *, test_user: bool = False
     ) -> Answer:
-        with answering(params.get("CallSid")):
-            return self._dispatch(account_sid, flow_sid, params, test_user)
-
-    def _dispatch(
-        self, account_sid: str, flow_sid: str, params: dict[str, str], test_user: bool
-    ) -> Answer:
-        with self.service.db.read() as conn:
-            self.service._flow_row(conn, account_sid, flow_sid)  # NotFound
         event = params.get("FlowEvent", "")
+        if not event and _is_message(params):  # the routing rule reads the flow itself
+            result = self.service.inbound.inbound_message(account_sid, flow_sid, params)
+            return Answer(result.twiml, result.execution_sid)
+        with self.service.db.read() as conn:
+            require_flow(conn, account_sid, flow_sid)  # NotFound
         if event == "callback":
             return self._callback(account_sid, flow_sid, params)
         if event == "return":
@@ -114,13 +113,10 @@ class Channels(CallWebhooks):
         if params.get("CallSid") and not params.get("MessageSid"):
             status = params.get("CallStatus", "")
             if status in TERMINAL or params.get("CallbackSource") == "call-progress-events":
-                return self._call_status(account_sid, params, None, None)
-            return self.incoming_call(account_sid, flow_sid, params, test_user=test_user)
+                return self.voice.call_status(account_sid, params, None, None)
+            return self.voice.incoming_call(account_sid, flow_sid, params, test_user=test_user)
         if params.get("MessageStatus") and "Body" not in params:
             return self._message_status(account_sid, params, None, None)
-        if params.get("MessageSid") or params.get("SmsSid") or "Body" in params:
-            result = self.service.inbound_message(account_sid, flow_sid, params)
-            return Answer(result.twiml, result.execution_sid)
         raise InvalidParameter(
             "CallSid", "not a Twilio message or call webhook (no MessageSid, CallSid or Body)"
         )
@@ -136,11 +132,11 @@ class Channels(CallWebhooks):
             self._owned(conn, account_sid, flow_sid, execution_sid)
         if name == "poll":
             seq = int(params.get("Seq") or 0) if (params.get("Seq") or "").isdigit() else 0
-            return self._finish({"twiml": None, "execution_sid": execution_sid, "seq": seq})
+            return self.voice.finish({"twiml": None, "execution_sid": execution_sid, "seq": seq})
         if name == "message-status":
             return self._message_status(account_sid, params, execution_sid, token)
         if name == "status":
-            return self._call_status(account_sid, params, execution_sid, token)
+            return self.voice.call_status(account_sid, params, execution_sid, token)
         call_sid = params.get("CallSid", "")
         event = CallEvent(token, name, dict(params))
         key = f"call:{account_sid}:{call_sid or execution_sid}:{token}:{name}"
@@ -148,15 +144,15 @@ class Channels(CallWebhooks):
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
             ex = svc.runner.load(conn, execution_sid)
-            if _ended(ex):
+            if ended(ex):
                 return {"twiml": HANGUP_TWIML, "execution_sid": execution_sid}, execution_sid
-            result = svc._deliver_in(conn, execution_sid, event)
+            result = svc.executor.run_in(conn, ex, event)
             if name == "answered" and call_sid:
-                self._call_row(conn, call_sid, status="in-progress")
-            return self._answer(conn, account_sid, flow_sid, ex, result), execution_sid
+                self.voice.call_row(conn, call_sid, status="in-progress")
+            return self.voice.answer(conn, account_sid, flow_sid, ex, result), execution_sid
 
         answer, _ = svc.idempotent(key, account_sid, work)
-        return self._finish(answer)
+        return self.voice.finish(answer)
 
     def _return(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> Answer:
         call_sid = params.get("CallSid", "")
@@ -172,33 +168,22 @@ class Channels(CallWebhooks):
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
             ex = svc.runner.load(conn, execution_sid)
-            if _ended(ex):
+            if ended(ex):
                 body = HANGUP_TWIML if call_sid else EMPTY_TWIML
                 return {"twiml": body, "execution_sid": execution_sid}, execution_sid
-            result = svc._deliver_in(conn, execution_sid, CallEvent(token, "return", params))
-            return self._answer(conn, account_sid, flow_sid, ex, result), execution_sid
+            result = svc.executor.run_in(conn, ex, CallEvent(token, "return", params))
+            return self.voice.answer(conn, account_sid, flow_sid, ex, result), execution_sid
 
         answer, _ = svc.idempotent(f"ret:{account_sid}:{what}:{token}", account_sid, work)
-        return self._finish(answer)
+        return self.voice.finish(answer)
 
     def _execution_for(
         self, conn: Connection, account_sid: str, flow_sid: str, params: dict[str, str]
     ) -> str | None:
         call_sid = params.get("CallSid", "")
         if call_sid:
-            sid = conn.execute(
-                select(t.calls.c.execution_sid).where(
-                    t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
-                )
-            ).scalar_one_or_none()
-            return str(sid) if sid else None
-        contact = params.get("From", "")
-        sid = conn.execute(
-            select(t.executions.c.sid).where(
-                t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
-            )
-        ).scalar_one_or_none()
-        return str(sid) if sid else None
+            return call_execution(conn, account_sid, call_sid)
+        return active_execution_sid(conn, flow_sid, params.get("From", ""))
 
     # ------------------------------------------------------------------ messages
     def _message_status(
@@ -213,24 +198,19 @@ class Channels(CallWebhooks):
         svc = self.service
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            m = t.messages
             ex_sid, tok = execution_sid, token
             if sid:
-                row = conn.execute(
-                    select(m.c.execution_sid, m.c.token).where(
-                        m.c.sid == sid, m.c.account_sid == account_sid
-                    )
-                ).first()
+                row = message_of(conn, account_sid, sid)
                 if row is not None:
                     ex_sid, tok = ex_sid or row.execution_sid, tok or row.token
                     values: dict[str, Any] = {"status": status or "unknown"}
                     if params.get("ErrorCode"):
                         values["error_code"] = str(params["ErrorCode"])[:16]
-                    conn.execute(update(m).where(m.c.sid == sid).values(values))
+                    update_message(conn, sid, values)
             if ex_sid and tok and status:
                 ex = svc.runner.load(conn, ex_sid)
-                if not _ended(ex):
-                    svc._deliver_in(conn, ex_sid, MessageStatus(tok, status, dict(params)))
+                if not ended(ex):
+                    svc.executor.run_in(conn, ex, MessageStatus(tok, status, dict(params)))
             return {"twiml": EMPTY_TWIML, "execution_sid": ex_sid}, ex_sid
 
         key = f"msgstatus:{account_sid}:{sid or execution_sid}:{token or ''}:{status}"
@@ -239,12 +219,14 @@ class Channels(CallWebhooks):
 
     # ------------------------------------------------------------------ helpers
     def _owned(self, conn: Connection, account_sid: str, flow_sid: str, execution_sid: str) -> None:
-        found = conn.execute(
-            select(t.executions.c.sid).where(
-                t.executions.c.sid == execution_sid,
-                t.executions.c.account_sid == account_sid,
-                t.executions.c.flow_sid == flow_sid,
-            )
-        ).first()
-        if found is None:
+        if find_execution(conn, account_sid, flow_sid, execution_sid) is None:
             raise NotFound("Execution", execution_sid)
+
+
+def _is_message(params: dict[str, str]) -> bool:
+    """An inbound message (not a call, a call status or a message status)."""
+    if params.get("CallSid") and not params.get("MessageSid"):
+        return False
+    if params.get("MessageStatus") and "Body" not in params:
+        return False
+    return bool(params.get("MessageSid") or params.get("SmsSid") or "Body" in params)

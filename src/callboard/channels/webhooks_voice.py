@@ -1,13 +1,12 @@
 """Voice for the Flow webhook: incoming calls, call-backs' TwiML answers, call status.
 
 :class:`CallWebhooks` is the voice half of :class:`~callboard.channels.webhooks.Channels`
-(a mixin: ``Channels`` provides ``service``, ``router`` and ``wait_seconds``). It starts
-an execution for an incoming call (refusing a second call of the same contact with 81002
-and a ``<Hangup/>`` unless ``flags.allow_concurrent_calls``), answers call status
-call-backs (the caller hung up), turns deliveries into TwiML answers, and keeps, per
-call, the last TwiML its execution answered (``calls.twiml``, by the runner hook
-:meth:`CallWebhooks._hook`). When the flow has nothing to say yet, the answer waits
-up to :data:`WAIT_SECONDS` for it, then holds the call with ``<Pause/>`` and a
+(which holds one). It starts an execution for an incoming call (refusing a second call
+of the same contact with 81002 and a ``<Hangup/>`` unless ``flags.allow_concurrent_calls``),
+answers call status call-backs (the caller hung up) and turns runs into TwiML answers,
+from the last TwiML each call's execution answered (``calls.twiml``, kept by the runner
+hook :class:`callboard.channels.hangup.CallRunHook`). When the flow has nothing to say
+yet, the answer waits up to :data:`WAIT_SECONDS` for it, then holds the call with ``<Pause/>`` and a
 ``<Redirect>`` that polls again. :mod:`callboard.channels.webhooks` re-exports
 :class:`Answer`, :data:`HANGUP_TWIML` and :data:`TERMINAL`.
 """
@@ -19,22 +18,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection
 
-from callboard.channels.hangup import answering, hang_up_live_calls
-from callboard.engine.io import CallEvent, EndExecution
-from callboard.runtime.delivery import ExecRow
-from callboard.runtime.inbound import EMPTY_TWIML
-from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
-from callboard.runtime.rows import loads, to_db_time
-from callboard.store import tables as t
-from callboard.store.db import insert_rows
+from callboard.contract.io import CallEvent, EndExecution
+from callboard.runtime.inbound_results import EMPTY_TWIML
+from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.records import InvalidParameter, NotFound, RunResult
+from callboard.store.calls import (
+    call_execution,
+    insert_call,
+    latest_twiml,
+    twiml_seq,
+    update_call,
+)
+from callboard.store.executions import execution_status
+from callboard.store.notifications import add_notifications
+from callboard.store.values import to_db_time
 
 if TYPE_CHECKING:
     from callboard.channels.router import ChannelRouter
     from callboard.runtime.service import Callboard
 
-__all__ = ["HANGUP_TWIML", "TERMINAL", "WAIT_SECONDS", "Answer", "CallWebhooks"]
+__all__ = ["HANGUP_TWIML", "TERMINAL", "WAIT_SECONDS", "Answer", "CallWebhooks", "ended"]
 
 HANGUP_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>'
 TERMINAL = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
@@ -49,11 +54,14 @@ class Answer:
 
 
 class CallWebhooks:
-    """The voice methods of :class:`~callboard.channels.webhooks.Channels`."""
+    """The voice half of the Flow webhook (a part of
+    :class:`~callboard.channels.webhooks.Channels`): incoming calls, call status, the
+    TwiML answers, and what both halves share (the answer of a call-back, warnings)."""
 
-    service: Callboard
-    router: ChannelRouter
-    wait_seconds: float
+    def __init__(self, service: Callboard, router: ChannelRouter) -> None:
+        self.service = service
+        self.router = router
+        self.wait_seconds = WAIT_SECONDS
 
     # ------------------------------------------------------------------ calls
     def incoming_call(
@@ -73,74 +81,49 @@ class CallWebhooks:
         svc = self.service
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            exclusive = not self._concurrent(conn, account_sid, flow_sid, contact, test_user)
-            if exclusive:
-                active = conn.execute(
-                    select(t.executions.c.sid).where(
-                        t.executions.c.flow_sid == flow_sid,
-                        t.executions.c.active_contact == contact,
-                    )
-                ).scalar_one_or_none()
-                if active is not None:
-                    self._warn(conn, account_sid, flow_sid, active, f"call {call_sid}")
-                    return {"twiml": HANGUP_TWIML, "execution_sid": active}, active
-            ex, result = svc._start_in(
+            routed = svc.inbound.route_call_in(
                 conn,
                 account_sid,
                 flow_sid,
-                trigger="incomingCall",
-                contact=contact,
-                flow_address=address,
-                data=dict(params),
+                contact,
+                address,
+                dict(params),
                 initiated_by=call_sid,
-                exclusive=exclusive,
                 test_user=test_user,
             )
-            twiml = _twiml_of(result)
+            if routed.result is None:  # the contact's active execution refuses it
+                active = routed.execution_sid
+                self.warn(conn, account_sid, flow_sid, active, f"call {call_sid}")
+                return {"twiml": HANGUP_TWIML, "execution_sid": active}, active
+            ex_sid = routed.execution_sid
+            twiml = _twiml_of(routed.result)
             now = to_db_time(svc.env.now())
-            insert_rows(
+            insert_call(
                 conn,
-                t.calls,
-                [
-                    {
-                        "sid": call_sid,
-                        "account_sid": account_sid,
-                        "flow_sid": flow_sid,
-                        "execution_sid": ex.sid,
-                        "token": None,
-                        "channel": channel,
-                        "direction": "inbound",
-                        "to_address": address,
-                        "from_address": contact,
-                        "status": "in-progress",
-                        "twiml": twiml,
-                        "twiml_seq": 1 if twiml else 0,
-                        "sim_state": None,
-                        "date_created": now,
-                        "date_updated": now,
-                    }
-                ],
+                {
+                    "sid": call_sid,
+                    "account_sid": account_sid,
+                    "flow_sid": flow_sid,
+                    "execution_sid": ex_sid,
+                    "token": None,
+                    "channel": channel,
+                    "direction": "inbound",
+                    "to_address": address,
+                    "from_address": contact,
+                    "status": "in-progress",
+                    "twiml": twiml,
+                    "twiml_seq": 1 if twiml else 0,
+                    "sim_state": None,
+                    "date_created": now,
+                    "date_updated": now,
+                },
             )
-            return {"twiml": twiml, "execution_sid": ex.sid, "seq": 0}, ex.sid
+            return {"twiml": twiml, "execution_sid": ex_sid, "seq": 0}, ex_sid
 
-        with answering(call_sid):
-            answer, _ = svc.idempotent(f"call:{account_sid}:{call_sid}:start", account_sid, work)
-        return self._finish(answer)
+        answer, _ = svc.idempotent(f"call:{account_sid}:{call_sid}:start", account_sid, work)
+        return self.finish(answer)
 
-    def _concurrent(
-        self, conn: Connection, account_sid: str, flow_sid: str, contact: str, test_user: bool
-    ) -> bool:
-        row = self.service._flow_row(conn, account_sid, flow_sid)
-        test = test_user or contact in (loads(row.test_users) or [])
-        revision = row.latest_revision if test else row.latest_published
-        if revision is None:
-            return True
-        try:
-            return self.service.runner.definition(conn, flow_sid, revision).allow_concurrent_calls
-        except Exception:  # an unreadable revision: _start_in says why
-            return True
-
-    def _call_status(
+    def call_status(
         self,
         account_sid: str,
         params: dict[str, str],
@@ -154,11 +137,7 @@ class CallWebhooks:
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
             sid = execution_sid
             if sid is None:
-                sid = conn.execute(
-                    select(t.calls.c.execution_sid).where(
-                        t.calls.c.sid == call_sid, t.calls.c.account_sid == account_sid
-                    )
-                ).scalar_one_or_none()
+                sid = call_execution(conn, account_sid, call_sid)
             ex = None
             if sid:  # lock the execution before the call's row, as a delivery does (PG)
                 try:
@@ -166,23 +145,23 @@ class CallWebhooks:
                 except NotFound:  # deleted by retention; the call row outlives it
                     sid = None
             if call_sid and status:
-                self._call_row(conn, call_sid, status=status)
+                self.call_row(conn, call_sid, status=status)
             if not sid or ex is None:
                 return {"twiml": EMPTY_TWIML}, None
-            if _ended(ex):
+            if ended(ex):
                 return {"twiml": EMPTY_TWIML, "execution_sid": sid}, sid
             accepted = False
             if token:
-                accepted = svc._deliver_in(conn, sid, CallEvent(token, "status", params)).accepted
+                status_event = CallEvent(token, "status", params)
+                accepted = svc.executor.run_in(conn, ex, status_event).accepted
             if status in TERMINAL and not accepted:
-                ex = svc.runner.load(conn, sid)
                 waiting = ex.state.waiting if ex.state is not None else None
                 done = False
                 if waiting is not None:
                     event = CallEvent(waiting.token, "hangup", params)
-                    done = svc._deliver_in(conn, sid, event).accepted
+                    done = svc.executor.run_in(conn, ex, event).accepted
                 if not done:
-                    svc._deliver_in(conn, sid, EndExecution("hangup"))
+                    svc.executor.run_in(conn, ex, EndExecution("hangup"))
             return {"twiml": EMPTY_TWIML, "execution_sid": sid}, sid
 
         key = f"call:{account_sid}:{call_sid or execution_sid}:status:{token or ''}:{status}"
@@ -190,24 +169,24 @@ class CallWebhooks:
         return Answer(EMPTY_TWIML, answer.get("execution_sid"))
 
     # ------------------------------------------------------------------ answers
-    def _answer(
+    def answer(
         self,
         conn: Connection,
         account_sid: str,
         flow_sid: str,
-        ex: ExecRow,
-        result: DeliveryResult,
+        ex: LoadedExecution,
+        result: RunResult,
     ) -> dict[str, Any]:
         if not result.accepted:  # stale or repeated: change nothing, repeat the current
-            self._warn(conn, account_sid, flow_sid, ex.sid, "call-back", result)
-            twiml = self._current(conn, ex.sid)
+            self.warn(conn, account_sid, flow_sid, ex.sid, "call-back", result)
+            twiml = self.current(conn, ex.sid)
             return {"twiml": twiml or EMPTY_TWIML, "execution_sid": ex.sid}
         twiml = _twiml_of(result)
         if twiml is not None:
             return {"twiml": twiml, "execution_sid": ex.sid}
         return {"twiml": None, "execution_sid": ex.sid, "seq": self._seq(conn, ex.sid)}
 
-    def _finish(self, answer: dict[str, Any]) -> Answer:
+    def finish(self, answer: dict[str, Any]) -> Answer:
         execution_sid = answer.get("execution_sid")
         if answer.get("twiml"):
             return Answer(str(answer["twiml"]), execution_sid)
@@ -221,10 +200,8 @@ class CallWebhooks:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             with self.service.db.read() as conn:
-                row = conn.execute(
-                    select(t.executions.c.status).where(t.executions.c.sid == execution_sid)
-                ).first()
-                if row is None or row.status == "ended":
+                status = execution_status(conn, execution_sid)
+                if status is None or status == "ended":
                     later = self._latest(conn, execution_sid, seq)
                     return later or HANGUP_TWIML
                 later = self._latest(conn, execution_sid, seq)
@@ -248,55 +225,27 @@ class CallWebhooks:
         )
 
     def _latest(self, conn: Connection, execution_sid: str, seq: int) -> str | None:
-        row = conn.execute(
-            select(t.calls.c.twiml, t.calls.c.twiml_seq)
-            .where(t.calls.c.execution_sid == execution_sid)
-            .order_by(t.calls.c.twiml_seq.desc())
-            .limit(1)
-        ).first()
-        if row is not None and row.twiml and int(row.twiml_seq) > seq:
-            return str(row.twiml)
-        return None
+        return latest_twiml(conn, execution_sid, seq)
 
     def _seq(self, conn: Connection, execution_sid: str) -> int:
-        value = conn.execute(
-            select(func.max(t.calls.c.twiml_seq)).where(t.calls.c.execution_sid == execution_sid)
-        ).scalar_one_or_none()
-        return int(value or 0)
+        return twiml_seq(conn, execution_sid)
 
-    def _current(self, conn: Connection, execution_sid: str) -> str | None:
+    def current(self, conn: Connection, execution_sid: str) -> str | None:
         return self._latest(conn, execution_sid, -1)
 
-    def _hook(self, conn: Connection, ex: ExecRow, result: DeliveryResult) -> None:
-        """Runner hook: remember the TwiML a call execution answered; when the execution
-        has just ended, hang up its calls (but the one whose webhook is being answered)."""
-        if result.accepted and result.status == "ended":
-            hang_up_live_calls(conn, self.service, self.router, ex.sid)
-        if not result.responses:
-            return
-        conn.execute(
-            update(t.calls)
-            .where(t.calls.c.execution_sid == ex.sid)
-            .values(
-                twiml=result.responses[-1].twiml,
-                twiml_seq=t.calls.c.twiml_seq + 1,
-                date_updated=to_db_time(self.service.env.now()),
-            )
-        )
-
     # ------------------------------------------------------------------ helpers
-    def _call_row(self, conn: Connection, call_sid: str, **values: Any) -> None:
+    def call_row(self, conn: Connection, call_sid: str, **values: Any) -> None:
         values["date_updated"] = to_db_time(self.service.env.now())
-        conn.execute(update(t.calls).where(t.calls.c.sid == call_sid).values(values))
+        update_call(conn, call_sid, values)
 
-    def _warn(
+    def warn(
         self,
         conn: Connection,
         account_sid: str,
         flow_sid: str,
         execution_sid: str,
         what: str,
-        result: DeliveryResult | None = None,
+        result: RunResult | None = None,
     ) -> None:
         warnings = result.warnings if result is not None else []
         message = (
@@ -304,9 +253,8 @@ class CallWebhooks:
             if warnings
             else f"Unexpected event ({what}): execution {execution_sid} is active for this contact"
         )
-        insert_rows(
+        add_notifications(
             conn,
-            t.notifications,
             [
                 {
                     "account_sid": account_sid,
@@ -322,11 +270,11 @@ class CallWebhooks:
         )
 
 
-def _ended(ex: ExecRow) -> bool:
+def ended(ex: LoadedExecution) -> bool:
     return ex.status == "ended" or ex.state is None or ex.state.status == "ended"
 
 
-def _twiml_of(result: DeliveryResult) -> str | None:
+def _twiml_of(result: RunResult) -> str | None:
     if result.responses:
         return result.responses[-1].twiml
     if result.status == "ended":

@@ -13,12 +13,15 @@ from typing import NoReturn
 
 import click
 
+from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
+from callboard.commands.compose import build_services
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings, SettingsError
 from callboard.store.db import DatabaseError
 
-__all__ = ["COMMANDS", "accounts", "keys", "open_service"]
+__all__ = ["COMMANDS", "accounts", "keys", "open_service", "open_services"]
 
 DB_HELP = (
     "\n\nThe database is CALLBOARD_DATABASE_URL (sqlite:///path/to/file.db or "
@@ -31,13 +34,18 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
-def open_service() -> Callboard:
-    """The service on the configured database (migrated), or a clear error and exit."""
+def open_services() -> Services:
+    """The services on the configured database (migrated), or a clear error and exit."""
     try:
         settings = Settings.from_env()
-        return Callboard.open(settings.database_url)
+        return build_services(settings, channel_config=ChannelConfig())
     except (SettingsError, DatabaseError) as exc:
         _fail(str(exc))
+
+
+def open_service() -> Callboard:
+    """The runtime service on the configured database (see :func:`open_services`)."""
+    return open_services().callboard
 
 
 def _account_json(account: Account) -> dict[str, str]:

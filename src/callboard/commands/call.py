@@ -25,6 +25,7 @@ from callboard.commands.terminal import terminal_session
 from callboard.engine import Bundle, FlowRef, StepRecord
 from callboard.engine.env import SystemEnv
 from callboard.runtime.local import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS, LocalRunner
+from callboard.widgets.registry import WIDGETS
 
 __all__ = ["COMMANDS", "call", "format_heard"]
 
@@ -110,7 +111,11 @@ def call(
             _fail(f"{flow_file} is not a valid flow ({len(problems)} problem(s)); use --force")
         if definition.state(definition.initial_state) is None:
             _fail(f"{flow_file}: initial_state {definition.initial_state!r} names no widget")
-        bundle = Bundle(FlowRef(_flow_sid_for(flow_file), 1, definition), load_subflows(subflows))
+        bundle = Bundle(
+            FlowRef(_flow_sid_for(flow_file), 1, definition),
+            load_subflows(subflows),
+            widgets=WIDGETS,
+        )
         mocks = load_mocks(mock) if mock is not None else None
     except ChatError as exc:
         _fail(str(exc))

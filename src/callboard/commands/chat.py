@@ -13,11 +13,10 @@ from typing import NoReturn
 import click
 
 from callboard.commands.terminal import terminal_session
-from callboard.engine import Bundle, FlowRef, StepRecord, Warning
+from callboard.contract.io import SendMessage
+from callboard.engine import Bundle, FlowRef, StepRecord, StepWarning
 from callboard.engine.env import SystemEnv
-from callboard.engine.io import SendMessage
 from callboard.flow.model import FlowDefinition, FlowFormatError, load_flow
-from callboard.flow.validate import validate_flow
 from callboard.runtime.local import (
     DEFAULT_CONTACT,
     DEFAULT_FLOW_ADDRESS,
@@ -25,10 +24,13 @@ from callboard.runtime.local import (
     MockError,
     MockTable,
 )
+from callboard.store.sids import SID_HEX
+from callboard.validation.definition import validate_flow
+from callboard.widgets.registry import WIDGETS
 
 __all__ = ["COMMANDS", "chat", "format_message", "load_flow_file"]
 
-FLOW_SID = re.compile(r"FW[0-9a-fA-F]{32}")
+FLOW_SID = re.compile("FW" + SID_HEX)
 
 HELP = """Talk to the flow in FLOW_FILE (a Studio flow definition JSON) as an SMS contact.
 
@@ -92,7 +94,7 @@ def load_flow_file(path: Path, what: str = "flow") -> FlowDefinition:
 
 
 def check_flow(definition: FlowDefinition) -> tuple[list[str], list[str]]:
-    """The validator's (:mod:`callboard.flow.validate`) errors and warnings, as text."""
+    """The validator's (:mod:`callboard.validation.definition`) errors and warnings, as text."""
     try:
         report = validate_flow(definition.raw)
     except Exception as exc:  # a validator bug must not hide the flow
@@ -173,7 +175,7 @@ def format_step(step: StepRecord, main_sid: str) -> str:
     )
 
 
-def format_warning(warning: Warning) -> str:
+def format_warning(warning: StepWarning) -> str:
     who = f" ({warning.widget})" if warning.widget else ""
     return f"  [warning {warning.code}] {warning.message}{who}"
 
@@ -316,7 +318,11 @@ def chat(
         if definition.state(definition.initial_state) is None:
             _fail(f"{flow_file}: initial_state {definition.initial_state!r} names no widget")
         rest = parse_params(params)
-        bundle = Bundle(FlowRef(_flow_sid_for(flow_file), 1, definition), load_subflows(subflows))
+        bundle = Bundle(
+            FlowRef(_flow_sid_for(flow_file), 1, definition),
+            load_subflows(subflows),
+            widgets=WIDGETS,
+        )
         mocks = load_mocks(mock) if mock is not None else None
     except ChatError as exc:
         _fail(str(exc))

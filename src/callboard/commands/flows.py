@@ -1,7 +1,7 @@
 """``callboard flows ...``: work with Studio flow definition files.
 
 ``callboard flows validate FILE...`` checks definitions the way Studio's Validate
-endpoint does (see :mod:`callboard.flow.validate` and docs/validation.md).
+endpoint does (see :mod:`callboard.validation.definition` and docs/validation.md).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from callboard.flow.model import FlowFormatError, parse_flow_text
-from callboard.flow.validate import ValidationReport, validate_flow
+from callboard.validation.definition import ValidationReport, validate_flow
 
 __all__ = ["COMMANDS", "flows", "validate_command"]
 

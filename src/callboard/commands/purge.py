@@ -7,8 +7,8 @@ from typing import NoReturn
 
 import click
 
+from callboard.commands.compose import build_services
 from callboard.runtime.retention import PurgeReport, count, purge
-from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings, SettingsError
 from callboard.store.db import DatabaseError
 
@@ -71,10 +71,8 @@ def purge_command(dry_run: bool, batch_size: int, quiet: bool) -> None:
     except (SettingsError, ValueError) as exc:
         _fail(str(exc))
     try:
-        service = Callboard.open(settings.database_url)
-        from callboard.channels.webhooks import install
-
-        install(service)  # issue 4: a stuck execution's live calls are hung up (via the worker)
+        # with the channels: a stuck execution's live calls are hung up (via the worker)
+        service = build_services(settings).callboard
     except (DatabaseError, ValueError) as exc:
         _fail(str(exc))
     try:
@@ -82,18 +80,18 @@ def purge_command(dry_run: bool, batch_size: int, quiet: bool) -> None:
             f"Retention: {policy.days_after_end:g} day(s) after the end; "
             f"stuck after {policy.stuck_days:g} day(s)."
         )
-        found = count(service, policy)
+        found = count(service.executor, policy)
         if dry_run or found.total == 0:
-            report = purge(service, policy, dry_run=True)
+            report = purge(service.executor, policy, dry_run=True)
             if not dry_run:
                 report = PurgeReport()
         elif quiet:
-            report = purge(service, policy, batch_size=batch_size)
+            report = purge(service.executor, policy, batch_size=batch_size)
         else:
             with click.progressbar(
                 length=found.total, label="Purging executions", show_pos=True, file=sys.stderr
             ) as bar:
-                report = purge(service, policy, batch_size=batch_size, progress=bar.update)
+                report = purge(service.executor, policy, batch_size=batch_size, progress=bar.update)
         click.echo(_summary(report))
     finally:
         service.close()

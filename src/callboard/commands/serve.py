@@ -8,11 +8,9 @@ from typing import NoReturn
 
 import click
 
-from callboard.events.delivery import DeliveryConfig, EventDelivery
+from callboard.commands.compose import build_background, build_services
 from callboard.runtime.records import Account
-from callboard.runtime.service import Callboard
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
-from callboard.runtime.worker import Worker
 from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "first_run_message", "serve"]
@@ -104,22 +102,16 @@ def serve(host: str, port: int, access_log: bool) -> None:
     except Exception:
         pass
     click.echo(f"callboard: database {shown}")
-    try:
-        service = Callboard.open(settings.database_url)
-    except DatabaseError as exc:
+    try:  # issue 4: Twilio / simulator channels, webhook signatures
+        services = build_services(settings)
+    except (DatabaseError, ValueError) as exc:
         _fail(str(exc))
+    service, channels = services.callboard, services.channels
     click.echo("callboard: database schema is up to date")
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
-    from callboard.channels.config import ChannelConfig
-    from callboard.channels.webhooks import install
-
-    try:  # issue 4: Twilio / simulator channels, webhook signatures
-        channels = install(service, ChannelConfig.from_env())
-    except ValueError as exc:
-        _fail(str(exc))
     if channels.config.skip_signature_check:
         click.echo(
             "callboard: WARNING: CALLBOARD_SKIP_SIGNATURE_CHECK is on: webhooks are accepted "
@@ -134,23 +126,11 @@ def serve(host: str, port: int, access_log: bool) -> None:
             f"http://{shown_host}:{port}. Set it to the address Twilio reaches.",
             err=True,
         )
-    try:
-        app = create_app(service, settings)
+    try:  # timers, outbox jobs, hourly retention and Event Streams delivery, in-process
+        background = build_background(services, settings)
+        app = create_app(services, settings, background=background)  # its lifespan runs them
     except ValueError as exc:
         _fail(str(exc))
-    # issue 5: durable timers, outbox jobs and hourly retention run in-process
-    worker = Worker(
-        service,
-        retention=settings.retention_policy(),
-        retention_interval=settings.retention_interval,
-    )
-    worker.start()
-    try:  # issue 7: Event Streams delivery
-        events = EventDelivery(service.db, config=DeliveryConfig.from_env())
-    except ValueError as exc:
-        worker.stop()
-        _fail(str(exc))
-    events.start()
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
         f"{settings.public_url or 'not set'})"
@@ -169,9 +149,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
             timeout_graceful_shutdown=10,
         )
     finally:
-        events.stop()
-        worker.stop()
-        service.close()
+        services.close()
 
 
 COMMANDS = [serve]

@@ -5,16 +5,14 @@ The command joins the ``accounts`` group of :mod:`callboard.commands.accounts`.
 
 from __future__ import annotations
 
-import re
-
 import click
 
-from callboard.channels.router import set_twilio_credentials
-from callboard.commands.accounts import _fail, accounts, open_service
+from callboard.commands.accounts import _fail, accounts, open_services
+from callboard.store.sids import sid_regex
 
 __all__ = ["COMMANDS", "set_twilio"]
 
-_AC = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_AC = sid_regex("AC")
 
 HELP = """Set the Twilio account ACCOUNT_SID's flows send and receive through.
 
@@ -45,12 +43,12 @@ def set_twilio(
             _fail("give --twilio-account-sid and --twilio-auth-token (or --clear)")
         if not _AC.match(sid):
             _fail(f"--twilio-account-sid {sid!r}: expected AC followed by 32 hex digits")
-    service = open_service()
+    services = open_services()
     try:
-        if not set_twilio_credentials(service, account_sid.strip(), sid, token):
+        if not services.channels.router.set_twilio_credentials(account_sid.strip(), sid, token):
             _fail(f"no account {account_sid} (`callboard accounts list` shows them)")
     finally:
-        service.close()
+        services.close()
     if clear:
         click.echo(f"{account_sid}: Twilio credentials removed")
     else:

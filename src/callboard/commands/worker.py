@@ -10,10 +10,9 @@ from typing import Any, NoReturn
 
 import click
 
-from callboard.events.delivery import DeliveryConfig, EventDelivery
-from callboard.runtime.service import Callboard
+from callboard.commands.compose import build_background, build_services
+from callboard.events.delivery import DeliveryConfig
 from callboard.runtime.settings import Settings, SettingsError
-from callboard.runtime.worker import Worker
 from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "worker"]
@@ -56,11 +55,8 @@ def worker(events_only: bool) -> None:
         _fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:
-        service = Callboard.open(settings.database_url)
-        from callboard.channels.webhooks import install
-
-        install(service)  # issue 4: sends through Twilio for accounts that have it
+    try:  # with the channels: sends through Twilio for accounts that have it
+        services = build_services(settings)
     except (DatabaseError, ValueError) as exc:
         _fail(str(exc))
     stop = threading.Event()
@@ -70,19 +66,9 @@ def worker(events_only: bool) -> None:
 
     signal.signal(signal.SIGTERM, _signal)
     signal.signal(signal.SIGINT, _signal)
-    jobs = (
-        None
-        if events_only
-        else Worker(
-            service,
-            retention=settings.retention_policy(),
-            retention_interval=settings.retention_interval,
-        )
-    )
-    delivery = EventDelivery(service.db, config=config)
-    if jobs is not None:
-        jobs.start()
-    delivery.start()
+    background = build_background(services, settings, jobs=not events_only, events=config)
+    for job in background:
+        job.start()
     click.echo(
         "callboard worker: running" + (" (events only)" if events_only else "") + "; Ctrl+C stops"
     )
@@ -90,10 +76,9 @@ def worker(events_only: bool) -> None:
         while not stop.wait(1.0):
             pass
     finally:
-        delivery.stop()
-        if jobs is not None:
-            jobs.stop()
-        service.close()
+        for job in reversed(background):
+            job.stop()
+        services.close()
         click.echo("callboard worker: stopped")
 
 

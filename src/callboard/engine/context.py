@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import Start
+from callboard.contract.io import Start
 from callboard.engine.state import copy_json
 
 __all__ = ["ENDED", "TRIGGER_KEYS", "initial_context"]

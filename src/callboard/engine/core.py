@@ -1,7 +1,7 @@
 """The engine: ``advance(bundle, state, event, env) -> Advance``.
 
 Pure: no I/O, no clock, no randomness of its own. Time and SIDs come from ``env``; I/O
-leaves as effects (see :mod:`callboard.engine.io`) and comes back as events.
+leaves as effects (see :mod:`callboard.contract.io`) and comes back as events.
 
 One call takes one event, runs widgets until the execution waits or ends, and returns
 the new state, the steps recorded (one per widget finished), the effects to perform and
@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from callboard.engine.context import ENDED, initial_context
-from callboard.engine.env import Env
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     EndExecution,
     Event,
@@ -25,7 +23,9 @@ from callboard.engine.io import (
     Start,
     StartTimer,
 )
-from callboard.engine.run import WidgetRun
+from callboard.contract.widget import Done, EnterSubflow, Outcome, Wait, Widget
+from callboard.engine.context import ENDED, initial_context
+from callboard.engine.env import Env
 from callboard.engine.state import (
     MAX_CONSECUTIVE,
     MAX_STEPS,
@@ -35,14 +35,13 @@ from callboard.engine.state import (
     FlowRef,
     Frame,
     StepRecord,
+    StepWarning,
     Waiting,
-    Warning,
     copy_json,
 )
+from callboard.engine.widget_run import WidgetRun
 from callboard.flow.liquid import TemplateError, render_template
 from callboard.flow.model import State
-from callboard.widgets import registry
-from callboard.widgets.base import Done, EnterSubflow, Outcome, Wait, Widget
 
 __all__ = ["ENDED", "Env", "advance", "initial_context"]
 
@@ -55,12 +54,13 @@ def advance(bundle: Bundle, state: ExecutionState | None, event: Event, env: Env
 class _Machine:
     def __init__(self, bundle: Bundle, env: Env) -> None:
         self.bundle = bundle
+        self.widgets = bundle.widgets
         self.env = env
         self.now = env.now()
         self.steps: list[StepRecord] = []
         self.effects: list[Any] = []
-        self.warnings: list[Warning] = []
-        self.step_warnings: list[Warning] = []
+        self.warnings: list[StepWarning] = []
+        self.step_warnings: list[StepWarning] = []
         self.st: ExecutionState = ExecutionState(status="active", frames=[])
         # the trigger event the next widget entered sees (Trigger widgets only)
         self.next_trigger = ""
@@ -78,7 +78,7 @@ class _Machine:
         return f"t{self.st.seq}"
 
     def warn(self, code: int, message: str, widget: str = "") -> None:
-        w = Warning(code, message, widget)
+        w = StepWarning(code, message, widget)
         self.warnings.append(w)
         self.step_warnings.append(w)
 
@@ -96,20 +96,20 @@ class _Machine:
     def result(self, accepted: bool = True) -> Advance:
         return Advance(self.st, self.steps, self.effects, self.warnings, accepted)
 
-    def ignored(self, state: ExecutionState, warning: Warning | None = None) -> Advance:
+    def ignored(self, state: ExecutionState, warning: StepWarning | None = None) -> Advance:
         return Advance(state, [], [], [warning] if warning else [], accepted=False)
 
     # ------------------------------------------------------------------ entry
     def run(self, state: ExecutionState | None, event: Event) -> Advance:
         if isinstance(event, Start):
             if state is not None:
-                return self.ignored(state, Warning(81002, "Execution already started"))
+                return self.ignored(state, StepWarning(81002, "Execution already started"))
             return self.start(event)
         if state is None:
             raise ValueError("advance() needs a state for every event but Start")
         if state.status == "ended":
             return self.ignored(
-                state, Warning(81002, f"Unexpected event {event.kind}: the execution has ended")
+                state, StepWarning(81002, f"Unexpected event {event.kind}: the execution has ended")
             )
         if isinstance(event, EndExecution):
             self.st = state
@@ -117,12 +117,12 @@ class _Machine:
             return self.result()
         waiting = state.waiting
         if waiting is None:
-            return self.ignored(state, Warning(81002, f"Unexpected event {event.kind} ignored"))
+            return self.ignored(state, StepWarning(81002, f"Unexpected event {event.kind} ignored"))
         if isinstance(event, InboundMessage):
             if not waiting.accepts_messages:
                 return self.ignored(
                     state,
-                    Warning(
+                    StepWarning(
                         81002,
                         f"Unexpected event incomingMessage ignored: widget {waiting.widget} "
                         "is not waiting for a reply",
@@ -134,7 +134,7 @@ class _Machine:
         self.st = state
         ref = self.flow()
         node = ref.definition.state(waiting.widget) if ref else None
-        widget = registry.get(node.type) if node else None
+        widget = self.widgets.get(node.type) if node else None
         if node is None or widget is None:
             self.end("failed")
             return self.result()
@@ -144,7 +144,7 @@ class _Machine:
             self.warnings.clear()
             return self.ignored(
                 state,
-                Warning(81002, f"Unexpected event {event.kind} ignored", waiting.widget),
+                StepWarning(81002, f"Unexpected event {event.kind} ignored", waiting.widget),
             )
         self.leave_wait(outcome)
         self.enter(self.handle(node, widget, outcome))
@@ -175,7 +175,7 @@ class _Machine:
                 self.warn(81022, f"Transition to widget {name!r}, which does not exist")
                 self.end("failed")
                 return
-            widget = registry.get(node.type)
+            widget = self.widgets.get(node.type)
             if widget is None or not widget.runnable:
                 self.warn(81020, f"Widget type {node.type!r} is not supported", name)
                 self.end("failed")
@@ -272,10 +272,10 @@ class _Machine:
         ref = self.bundle.subflows.get(outcome.flow_sid)
         if len(self.st.frames) > 1:
             self.warn(81024, "Subflows cannot run other subflows (nesting depth is 1)", node.name)
-            return self.handle(node, _widget_of(node), Done("failed", variables={}))
+            return self.handle(node, self.widget_of(node), Done("failed", variables={}))
         if ref is None:
             self.warn(81024, f"Subflow {outcome.flow_sid} has no revision to run", node.name)
-            return self.handle(node, _widget_of(node), Done("failed", variables={}))
+            return self.handle(node, self.widget_of(node), Done("failed", variables={}))
         parent = self.frame.context
         trigger = copy_json(parent["trigger"])
         trigger["parent"] = {
@@ -316,7 +316,7 @@ class _Machine:
             self.warn(81000, f"Execution reached the limit of {MAX_STEPS} steps", caller.name)
             self.end("step_limit")
             return None
-        return self.handle(caller, _widget_of(caller), Done("completed", variables=out))
+        return self.handle(caller, self.widget_of(caller), Done("completed", variables=out))
 
     def end(self, reason: str) -> None:
         waiting = self.st.waiting
@@ -327,8 +327,8 @@ class _Machine:
         self.st.ended_reason = reason
         del self.st.frames[1:]
 
-
-def _widget_of(node: State) -> Widget:
-    widget = registry.get(node.type)
-    assert widget is not None
-    return widget
+    def widget_of(self, node: State) -> Widget:
+        """The widget of a state already run (its type was found when it started)."""
+        widget = self.widgets.get(node.type)
+        assert widget is not None
+        return widget

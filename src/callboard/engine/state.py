@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from callboard.engine.io import Effect
+from callboard.contract.io import Effect
+from callboard.contract.widget import WidgetCatalog
 from callboard.flow.model import FlowDefinition
 
 __all__ = [
@@ -21,8 +22,8 @@ __all__ = [
     "FlowRef",
     "Frame",
     "StepRecord",
+    "StepWarning",
     "Waiting",
-    "Warning",
     "copy_json",
 ]
 
@@ -41,12 +42,14 @@ class FlowRef:
 
 @dataclass(frozen=True, slots=True)
 class Bundle:
-    """The flow to run and the subflows its Run Subflow widgets name (keyed by flow SID;
-    the runtime picks the revision each widget asks for). A missing subflow makes its
-    Run Subflow widget take ``failed``."""
+    """The flow to run, the subflows its Run Subflow widgets name (keyed by flow SID;
+    the runtime picks the revision each widget asks for) and the widget types to run them
+    with (``callboard.widgets.registry.WIDGETS``, or a catalog of test widgets). A
+    missing subflow makes its Run Subflow widget take ``failed``."""
 
     main: FlowRef
     subflows: dict[str, FlowRef] = field(default_factory=dict)
+    widgets: WidgetCatalog = field(kw_only=True)
 
     def flow(self, sid: str) -> FlowRef | None:
         if sid == self.main.sid:
@@ -55,7 +58,9 @@ class Bundle:
 
 
 @dataclass(frozen=True, slots=True)
-class Warning:
+class StepWarning:
+    """A warning raised while running (Studio debugger code, e.g. 81002, 81018)."""
+
     code: int
     message: str
     widget: str = ""
@@ -185,7 +190,7 @@ class StepRecord:
     context: dict[str, Any]
     date: datetime
     flow_sid: str
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[StepWarning] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -208,7 +213,7 @@ class Advance:
     state: ExecutionState
     steps: list[StepRecord]
     effects: list[Effect]
-    warnings: list[Warning]  # every warning, including those attached to steps
+    warnings: list[StepWarning]  # every warning, including those attached to steps
     accepted: bool = True  # False: the event was ignored (81002) and nothing changed
 
     @property

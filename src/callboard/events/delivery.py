@@ -50,14 +50,13 @@ from sqlalchemy import select
 from callboard.events.delivery_queue import Claimed, Clock, DeliveryQueue
 from callboard.events.fairness import SinkFairness
 from callboard.events.recording import wakeup
-from callboard.events.settings import DeliveryConfig, backoff_seconds
+from callboard.events.settings import DeliveryConfig
 from callboard.events.sinks import DeliveryError, Sender, make_sender
 from callboard.events.tables import event_sinks
-from callboard.runtime.egress import egress_client
 from callboard.store import tables as t
 from callboard.store.db import Database
 
-__all__ = ["DeliveryConfig", "EventDelivery", "backoff_seconds"]
+__all__ = ["DeliveryConfig", "EventDelivery"]
 
 log = logging.getLogger("callboard.events")
 
@@ -70,9 +69,11 @@ class _SinkInfo:
     auth_token: str
 
 
-class EventDelivery(DeliveryQueue):
+class EventDelivery:
     """The delivery engine over ``db``. :meth:`run_once` for tests; :meth:`start` for
-    the background loop."""
+    the background loop. Sinks are reached with ``client``, or one made by
+    ``client_factory`` from the pool limits (the composition root gives the
+    egress-checked one, :func:`callboard.runtime.egress.egress_client`)."""
 
     def __init__(
         self,
@@ -82,18 +83,24 @@ class EventDelivery(DeliveryQueue):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         client: httpx.Client | None = None,
+        client_factory: Callable[[httpx.Limits], httpx.Client] | None = None,
         sender_factory: Callable[[str, dict[str, Any], str, httpx.Client], Sender] = make_sender,
     ) -> None:
         self.db = db
         self.config = config or DeliveryConfig()
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
+        self.queue = DeliveryQueue(db, self.config, self.clock, self.rng)
+        self.fan_out = self.queue.fan_out  # the queue's steps, for tests and benchmarks
+        self.claim = self.queue.claim
+        self.prune = self.queue.prune
         limits = httpx.Limits(
             max_connections=self.config.concurrency * 2,
             max_keepalive_connections=self.config.concurrency * 2,
         )
         self._own_client = client is None
-        self.client = client or egress_client(limits=limits)
+        make = client_factory or (lambda pool: httpx.Client(limits=pool))
+        self.client = client or make(limits)
         self.sender_factory = sender_factory
         self._senders: dict[str, tuple[str, Sender]] = {}
         self._senders_lock = threading.Lock()
@@ -149,7 +156,7 @@ class EventDelivery(DeliveryQueue):
         try:
             sender = self._sender(info)
         except Exception as exc:
-            self._record_failure(sink_sid, claimed, [], f"{type(exc).__name__}: {exc}", None)
+            self.queue.record_failure(sink_sid, claimed, [], f"{type(exc).__name__}: {exc}", None)
             return 0, len(claimed)
         done: list[int] = []
         size = max(1, sender.batch)
@@ -158,20 +165,20 @@ class EventDelivery(DeliveryQueue):
             try:
                 sender.send([c.payload for c in chunk])
             except DeliveryError as exc:
-                self._record_success(sink_sid, done)
-                self._record_failure(
+                self.queue.record_success(sink_sid, done)
+                self.queue.record_failure(
                     sink_sid, chunk, claimed[start + size :], str(exc), exc.status_code
                 )
                 return len(done), len(chunk)
             except Exception as exc:  # a sender bug must not kill the loop
                 log.exception("sending to sink %s failed", sink_sid)
-                self._record_success(sink_sid, done)
-                self._record_failure(
+                self.queue.record_success(sink_sid, done)
+                self.queue.record_failure(
                     sink_sid, chunk, claimed[start + size :], f"{type(exc).__name__}: {exc}", None
                 )
                 return len(done), len(chunk)
             done.extend(c.id for c in chunk)
-        self._record_success(sink_sid, done)
+        self.queue.record_success(sink_sid, done)
         return len(done), 0
 
     def _drop_stale_senders(self) -> None:
@@ -250,7 +257,7 @@ class EventDelivery(DeliveryQueue):
         free = self.config.concurrency - len(self._inflight)
         if free <= 0 or self._pool is None:
             return busy
-        exclude = set(self._inflight) | self.fairness.excluded(self.now(), self._inflight)
+        exclude = set(self._inflight) | self.fairness.excluded(self.queue.now(), self._inflight)
         groups = self.claim(exclude=exclude)
         busy = busy or any(len(g) >= self.config.per_sink_limit for g in groups.values())
         extra: list[int] = []
@@ -261,7 +268,7 @@ class EventDelivery(DeliveryQueue):
             self._inflight[sink_sid] = self._pool.submit(self._task, sink_sid, claimed)
             free -= 1
         if extra:  # more sinks than free workers: release them for the next pass
-            self._release(extra)
+            self.queue.release(extra)
         if time.monotonic() - self._last_prune > self.config.prune_every_seconds:
             self._last_prune = time.monotonic()
             self.prune()

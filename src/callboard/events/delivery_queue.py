@@ -1,5 +1,5 @@
 """The ``event_deliveries`` queue behind :class:`callboard.events.delivery.EventDelivery`
-(mixed into it): fan-out of recorded events to their sinks, claiming due deliveries
+(held by it): fan-out of recorded events to their sinks, claiming due deliveries
 under a lease, and recording results (deleting what was delivered; retries with back-off;
 giving up after ``max_retry_seconds``), and pruning. See that module for the whole cycle.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, select, update
 
-from callboard.events.settings import DeliveryConfig, _naive, backoff_seconds
+from callboard.events.settings import DeliveryConfig
 from callboard.events.tables import (
     event_deliveries,
     event_sinks,
@@ -24,6 +24,8 @@ from callboard.events.tables import (
     events,
 )
 from callboard.store.db import Database
+from callboard.store.queue import backoff_seconds
+from callboard.store.values import to_db_time
 
 __all__ = ["Claimed", "Clock", "DeliveryQueue"]
 
@@ -44,13 +46,16 @@ class DeliveryQueue:
     """Database side of event delivery, over ``db`` with ``config``, ``clock`` and
     ``rng`` (the back-off jitter)."""
 
-    db: Database
-    config: DeliveryConfig
-    clock: Clock
-    rng: random.Random
+    def __init__(
+        self, db: Database, config: DeliveryConfig, clock: Clock, rng: random.Random
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.rng = rng
 
     def now(self) -> datetime:
-        return _naive(self.clock())
+        return to_db_time(self.clock())
 
     # ------------------------------------------------------------------ fan-out
     def fan_out(self) -> int:
@@ -147,7 +152,7 @@ class DeliveryQueue:
                 conn.execute(update(d).where(d.c.id.in_(ids)).values(next_attempt_at=lease))
         return groups
 
-    def _record_success(self, sink_sid: str, ids: list[int]) -> None:
+    def record_success(self, sink_sid: str, ids: list[int]) -> None:
         if not ids:
             return
         d = event_deliveries
@@ -162,7 +167,7 @@ class DeliveryQueue:
                 .values(status="active", last_error=None, date_updated=self.now())
             )
 
-    def _record_failure(
+    def record_failure(
         self,
         sink_sid: str,
         attempted: list[Claimed],
@@ -174,7 +179,11 @@ class DeliveryQueue:
         now = self.now()
         cutoff = now - timedelta(seconds=self.config.max_retry_seconds)
         attempts = max(c.attempts for c in attempted) + 1
-        retry_at = now + timedelta(seconds=backoff_seconds(attempts, self.config, self.rng))
+        retry_at = now + timedelta(
+            seconds=backoff_seconds(
+                attempts, self.config.base_backoff, self.config.max_backoff, self.rng
+            )
+        )
         error = error[:2000]
         with self.db.write() as conn:
             expired = [c.id for c in attempted if c.date_created <= cutoff]
@@ -254,7 +263,7 @@ class DeliveryQueue:
             )
         return int(gone.rowcount or 0)
 
-    def _release(self, ids: list[int]) -> None:
+    def release(self, ids: list[int]) -> None:
         """Make claimed deliveries due again now (claimed, but not sent this pass)."""
         with self.db.write() as conn:
             conn.execute(

@@ -1,6 +1,6 @@
 """Recording events in the transaction of the state change they describe.
 
-:func:`record_events` is called by the runner (:mod:`callboard.runtime.delivery`) on
+:func:`record_events` is called by the runner (:mod:`callboard.runtime.runner`) on
 the open write connection, right after it saved an execution's new state and steps:
 one ``events`` row per CloudEvent, in the same transaction. A rolled-back delivery
 therefore records nothing, and a committed one is always announced. Fan-out to the
@@ -15,7 +15,7 @@ import threading
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from callboard.events.envelope import (
     EXECUTION_ENDED,
@@ -26,8 +26,9 @@ from callboard.events.envelope import (
     ms_time,
 )
 from callboard.events.tables import events
-from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.executions import find_execution_by_sid
+from callboard.store.values import to_db_time
 
 __all__ = ["ExecutionLike", "event_row", "record_events", "wakeup"]
 
@@ -36,7 +37,7 @@ wakeup = threading.Event()
 
 
 class ExecutionLike(Protocol):
-    """What :func:`record_events` reads from the runner's ``ExecRow``."""
+    """What :func:`record_events` reads from the runner's ``LoadedExecution``."""
 
     sid: str
     account_sid: str
@@ -45,12 +46,6 @@ class ExecutionLike(Protocol):
     contact: str
     initiated_by: str
     date_created: datetime | None
-
-
-def _naive(when: datetime) -> datetime:
-    from datetime import UTC
-
-    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
 
 
 def _dumps(value: Any) -> str:
@@ -74,7 +69,7 @@ def event_row(
         "type": event["type"],
         "payload": _dumps(event),
         "dispatched": dispatched,
-        "date_created": _naive(when),
+        "date_created": to_db_time(when),
     }
 
 
@@ -98,13 +93,7 @@ def record_events(
     created = ex.date_created
     initiated_by = ex.initiated_by
     if (ended and not reason) or ((started or ended) and (created is None or not initiated_by)):
-        row = conn.execute(
-            select(
-                t.executions.c.date_created,
-                t.executions.c.initiated_by,
-                t.executions.c.ended_reason,
-            ).where(t.executions.c.sid == ex.sid)
-        ).first()
+        row = find_execution_by_sid(conn, ex.sid)
         if row is not None:
             created = created or row.date_created
             initiated_by = initiated_by or row.initiated_by

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from callboard.events.envelope import EVENT_TYPES
 from callboard.runtime.records import InvalidParameter
+from callboard.store.values import from_db_time
 
 __all__ = [
     "SINK_STATUSES",
@@ -78,16 +79,6 @@ class StoredEvent:
     payload: str  # the CloudEvent JSON text
 
 
-def _aware(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _naive(when: datetime) -> datetime:
-    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
-
-
 def _sink(row: Any) -> Sink:
     return Sink(
         sid=row.sid,
@@ -96,8 +87,8 @@ def _sink(row: Any) -> Sink:
         sink_type=row.sink_type,
         sink_configuration=json.loads(row.configuration),
         status=row.status,
-        date_created=_aware(row.date_created) or row.date_created,
-        date_updated=_aware(row.date_updated),
+        date_created=from_db_time(row.date_created) or row.date_created,
+        date_updated=from_db_time(row.date_updated),
         last_error=row.last_error,
     )
 
@@ -108,8 +99,8 @@ def _subscription(row: Any) -> Subscription:
         account_sid=row.account_sid,
         sink_sid=row.sink_sid,
         description=row.description,
-        date_created=_aware(row.date_created) or row.date_created,
-        date_updated=_aware(row.date_updated),
+        date_created=from_db_time(row.date_created) or row.date_created,
+        date_updated=from_db_time(row.date_updated),
     )
 
 
@@ -123,8 +114,8 @@ def _failure(row: Any) -> Failure:
         attempts=row.attempts,
         last_error=row.last_error,
         last_status_code=row.last_status_code,
-        date_created=_aware(row.date_created) or row.date_created,
-        date_failed=_aware(row.date_updated),
+        date_created=from_db_time(row.date_created) or row.date_created,
+        date_failed=from_db_time(row.date_updated),
     )
 
 

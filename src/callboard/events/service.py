@@ -3,7 +3,7 @@ type catalogue, delivery failures, and the per-flow event feed for live streams.
 
 Every method takes the caller's ``account_sid`` first; another account's SIDs answer
 :class:`NotFound`. Errors are :mod:`callboard.runtime.records` errors, so the API maps
-them to Twilio's bodies. Lists page with :func:`callboard.runtime.rows.keyset_page`.
+them to Twilio's bodies. Lists page with :func:`callboard.runtime.reading.keyset_page`.
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ from callboard.events.records import (
     Subscription,
     _description,
     _failure,
-    _naive,
     _sink,
     check_type,
     parse_type_spec,
 )
 from callboard.events.sinks import check_configuration
-from callboard.events.subscriptions import SubscriptionsMixin
+from callboard.events.subscriptions import SubscriptionService
 from callboard.events.tables import (
     event_deliveries,
     event_sinks,
@@ -42,10 +41,11 @@ from callboard.events.tables import (
     event_subscriptions,
     events,
 )
+from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
-from callboard.runtime.rows import keyset_page
-from callboard.store import tables as t
 from callboard.store.db import Database
+from callboard.store.flows import find_flow
+from callboard.store.values import to_db_time
 
 __all__ = [
     "SINK_STATUSES",
@@ -60,15 +60,26 @@ __all__ = [
 ]
 
 
-class EventStreams(SubscriptionsMixin):
-    """Sinks, subscriptions and the event feed. Thread-safe (no state of its own)."""
+class EventStreams:
+    """Sinks, subscriptions (:attr:`subscriptions`, whose public methods are also this
+    object's) and the event feed. Thread-safe (no state of its own)."""
 
     def __init__(self, db: Database, env: Env | None = None) -> None:
         self.db = db
         self.env: Env = env if env is not None else SystemEnv()
+        self.subscriptions = subs = SubscriptionService(db, self.env)
+        self.create_subscription = subs.create_subscription
+        self.fetch_subscription = subs.fetch_subscription
+        self.list_subscriptions = subs.list_subscriptions
+        self.update_subscription = subs.update_subscription
+        self.delete_subscription = subs.delete_subscription
+        self.list_subscribed_events = subs.list_subscribed_events
+        self.fetch_subscribed_event = subs.fetch_subscribed_event
+        self.put_subscribed_event = subs.put_subscribed_event
+        self.delete_subscribed_event = subs.delete_subscribed_event
 
     def _now(self) -> datetime:
-        return _naive(self.env.now())
+        return to_db_time(self.env.now())
 
     # ------------------------------------------------------------------ sinks
 
@@ -192,8 +203,8 @@ class EventStreams(SubscriptionsMixin):
                         "type": event["type"],
                         "status": "pending",
                         "attempts": 0,
-                        "next_attempt_at": _naive(now),
-                        "date_created": _naive(now),
+                        "next_attempt_at": to_db_time(now),
+                        "date_created": to_db_time(now),
                     }
                 ],
             )
@@ -203,7 +214,7 @@ class EventStreams(SubscriptionsMixin):
                 .values(
                     test_id=test_id,
                     status="validating",
-                    date_updated=_naive(now),
+                    date_updated=to_db_time(now),
                 )
             )
         wakeup.set()
@@ -270,12 +281,7 @@ class EventStreams(SubscriptionsMixin):
     def check_flow(self, account_sid: str, flow_sid: str) -> int:
         """NotFound unless the flow is the account's; returns the newest event id."""
         with self.db.read() as conn:
-            found = conn.execute(
-                select(t.flows.c.sid).where(
-                    t.flows.c.sid == flow_sid, t.flows.c.account_sid == account_sid
-                )
-            ).first()
-            if found is None:
+            if find_flow(conn, account_sid, flow_sid) is None:
                 raise NotFound("Flow", flow_sid)
             last = conn.execute(select(func.max(events.c.id))).scalar_one_or_none()
         return int(last or 0)

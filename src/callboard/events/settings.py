@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
-__all__ = ["DeliveryConfig", "backoff_seconds"]
+__all__ = ["DeliveryConfig"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +60,3 @@ class DeliveryConfig:
 
     def per_account_concurrency(self) -> int:
         return self.per_account or max(1, self.concurrency // 2)
-
-
-def backoff_seconds(attempts: int, config: DeliveryConfig, rng: random.Random) -> float:
-    """Wait after the ``attempts``-th failure: exponential, capped, half jittered."""
-    exponent = max(0, min(attempts - 1, 30))
-    delay = float(min(config.max_backoff, config.base_backoff * 2.0**exponent))
-    return delay / 2 + rng.uniform(0, delay / 2)
-
-
-def _naive(when: datetime) -> datetime:
-    return when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)

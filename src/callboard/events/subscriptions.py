@@ -1,4 +1,4 @@
-"""Subscriptions and their subscribed event types (mixed into
+"""Subscriptions and their subscribed event types (a part of
 :class:`callboard.events.service.EventStreams`)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
+from callboard.engine.core import Env
 from callboard.events.records import (
     SubscribedEvent,
     Subscription,
@@ -22,18 +23,23 @@ from callboard.events.tables import (
     event_subscribed_types,
     event_subscriptions,
 )
+from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
-from callboard.runtime.rows import keyset_page
 from callboard.store.db import Database
+from callboard.store.values import to_db_time
 
-__all__ = ["SubscriptionsMixin"]
+__all__ = ["SubscriptionService"]
 
 
-class SubscriptionsMixin:
-    db: Database
+class SubscriptionService:
+    """Subscriptions and their subscribed event types."""
+
+    def __init__(self, db: Database, env: Env) -> None:
+        self.db = db
+        self.env = env
 
     def _now(self) -> datetime:
-        raise NotImplementedError
+        return to_db_time(self.env.now())
 
     # ------------------------------------------------------------------ subscriptions
 

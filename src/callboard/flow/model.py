@@ -4,7 +4,7 @@ A :class:`FlowDefinition` keeps the exact JSON value it was built from (``raw``)
 exporting a flow gives back the same JSON value, unknown widget types, unknown properties
 and canvas offsets included. The typed view (states, transitions, conditions) is what the
 engine reads. Parsing is lenient about *content* (the validator reports content problems,
-see :mod:`callboard.flow.validate`) and only refuses values it cannot read at all.
+see :mod:`callboard.validation.definition`) and only refuses values it cannot read at all.
 """
 
 from __future__ import annotations

@@ -3,42 +3,45 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
-
-from callboard.runtime.auth import hash_secret, new_secret, new_token, verify_secret
-from callboard.runtime.base import Obj, ServiceBase
-from callboard.runtime.records import Account, ApiKey, CreatedApiKey, NotFound
-from callboard.runtime.rows import account_record, from_db_time
-from callboard.store import tables as t
-
-__all__ = ["AccountsMixin"]
-
-_ACCOUNT = select(t.accounts).where(t.accounts.c.sid == bindparam("sid"))
-_ACCOUNT_SQL = (
-    "SELECT sid, friendly_name, status, auth_token, date_created, date_updated "
-    "FROM accounts WHERE sid = ?"
+from callboard.engine.core import Env
+from callboard.runtime.auth import (
+    CredentialCache,
+    hash_secret,
+    new_secret,
+    new_token,
+    verify_secret,
 )
+from callboard.runtime.reading import account_record
+from callboard.runtime.records import Account, ApiKey, CreatedApiKey, NotFound
+from callboard.store import accounts as store
+from callboard.store.db import Database
+from callboard.store.values import from_db_time, to_db_time
+
+__all__ = ["AccountService"]
 
 
-class _AccountRow(NamedTuple):
-    sid: str
-    friendly_name: str
-    status: str
-    auth_token: str
-    date_created: datetime
-    date_updated: datetime
+class AccountService:
+    """Accounts, API keys and HTTP Basic authentication."""
 
+    def __init__(self, db: Database, env: Env, credentials: CredentialCache) -> None:
+        self.db = db
+        self.env = env
+        self.credentials = credentials
+        # told when an account's secrets change (the channels' credential cache)
+        self.on_secrets_changed: list[Callable[[str | None], None]] = []
 
-def _db_time(value: Any) -> datetime:
-    """A DateTime column as SQLAlchemy's SQLite type stores it (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    def _now(self) -> datetime:
+        return to_db_time(self.env.now())
 
-
-class AccountsMixin(ServiceBase):
-    # ------------------------------------------------------------------ accounts & auth
+    def _changed(self, account_sid: str | None) -> None:
+        self.credentials.clear()
+        for listener in self.on_secrets_changed:
+            listener(account_sid)
 
     def create_account(self, friendly_name: str | None = None) -> Account:
         sid = self.env.sid("AC")
@@ -52,40 +55,34 @@ class AccountsMixin(ServiceBase):
             "date_updated": now,
         }
         with self.db.write() as conn:
-            conn.execute(t.accounts.insert(), [row])
-        return account_record(Obj(row))
+            store.insert_account(conn, row)
+        return account_record(SimpleNamespace(**row))
 
     def list_accounts(self) -> list[Account]:
         """Every account, oldest first."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(t.accounts).order_by(t.accounts.c.date_created, t.accounts.c.sid)
-            ).all()
+            rows = store.all_accounts(conn)
         return [account_record(r) for r in rows]
 
     def fetch_account(self, account_sid: str) -> Account:
         with self.db.read() as conn:
-            row = conn.execute(select(t.accounts).where(t.accounts.c.sid == account_sid)).first()
+            row = store.find_account(conn, account_sid)
         if row is None:
             raise NotFound("Account", account_sid)
         return account_record(row)
 
     def count_accounts(self) -> int:
         with self.db.read() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.accounts)).scalar_one())
+            return store.count_accounts(conn)
 
     def rotate_auth_token(self, account_sid: str) -> Account:
         """A new Auth Token; the old one stops working at once."""
         with self.db.write() as conn:
-            found = conn.execute(
-                update(t.accounts)
-                .where(t.accounts.c.sid == account_sid)
-                .values(auth_token=new_token(), date_updated=self._now())
-            )
-            if found.rowcount == 0:
+            values = {"auth_token": new_token(), "date_updated": self._now()}
+            if not store.update_account(conn, account_sid, values):
                 raise NotFound("Account", account_sid)
-            row = conn.execute(select(t.accounts).where(t.accounts.c.sid == account_sid)).one()
-        self.credentials.clear()
+            row = store.find_account(conn, account_sid)
+        self._changed(account_sid)
         return account_record(row)
 
     def create_api_key(self, account_sid: str, friendly_name: str | None = None) -> CreatedApiKey:
@@ -102,44 +99,20 @@ class AccountsMixin(ServiceBase):
             "date_created": now,
         }
         with self.db.write() as conn:
-            conn.execute(t.api_keys.insert(), [row])
-        return CreatedApiKey(_key_record(Obj(row)), secret)
+            store.insert_api_key(conn, row)
+        return CreatedApiKey(_key_record(SimpleNamespace(**row)), secret)
 
     def list_api_keys(self, account_sid: str) -> list[ApiKey]:
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(t.api_keys)
-                .where(t.api_keys.c.account_sid == account_sid)
-                .order_by(t.api_keys.c.date_created, t.api_keys.c.sid)
-            ).all()
+            rows = store.api_keys_of(conn, account_sid)
         return [_key_record(r) for r in rows]
 
     def delete_api_key(self, account_sid: str, key_sid: str) -> None:
         with self.db.write() as conn:
-            gone = conn.execute(
-                delete(t.api_keys).where(
-                    t.api_keys.c.sid == key_sid, t.api_keys.c.account_sid == account_sid
-                )
-            )
-        if gone.rowcount == 0:
+            gone = store.delete_api_key(conn, account_sid, key_sid)
+        if not gone:
             raise NotFound("API key", key_sid)
-        self.credentials.clear()
-
-    def _account_row(self, sid: str) -> Any:
-        """The account's row, read fresh on every request (a rotated token or a closed
-        account is refused at once, whichever process changed it). On SQLite the one
-        statement goes straight to the driver, outside a transaction (a single SELECT is
-        consistent on its own): SQLAlchemy's execution overhead was most of its cost."""
-        if not self.db.is_sqlite:
-            with self.db.read() as conn:
-                return conn.execute(_ACCOUNT, {"sid": sid}).first()
-        with self.db.engine.connect() as conn:
-            driver = conn.connection.driver_connection
-            found = driver.execute(_ACCOUNT_SQL, (sid,)).fetchone()  # type: ignore[union-attr]
-        if found is None:
-            return None
-        sid_, name, status, token, created, updated = found
-        return _AccountRow(sid_, name, status, token, _db_time(created), _db_time(updated))
+        self._changed(account_sid)
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """HTTP Basic credentials → the account, or None. ``username`` is an Account SID
@@ -148,7 +121,9 @@ class AccountsMixin(ServiceBase):
         if not username or not password or len(username) != 34 or len(password) > 256:
             return None
         if username.startswith("AC"):
-            row = self._account_row(username)
+            # read fresh on every request: a rotated token or a closed account is
+            # refused at once, whichever process changed it
+            row = store.account_for_auth(self.db, username)
             if row is None or row.status != "active":
                 return None
             if not hmac.compare_digest(row.auth_token.encode(), password.encode()):
@@ -156,11 +131,7 @@ class AccountsMixin(ServiceBase):
             return account_record(row)
         if username.startswith("SK"):
             with self.db.read() as conn:
-                row = conn.execute(
-                    select(t.api_keys.c.secret_hash, t.accounts)
-                    .join(t.accounts, t.accounts.c.sid == t.api_keys.c.account_sid)
-                    .where(t.api_keys.c.sid == username)
-                ).first()
+                row = store.api_key_with_account(conn, username)
             if row is None or row.status != "active":
                 return None
             cached = self.credentials.get(username, password)

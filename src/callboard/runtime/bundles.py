@@ -1,4 +1,4 @@
-"""Bundle loading for the runner (:mod:`callboard.runtime.delivery`).
+"""Bundle loading for the runner (:mod:`callboard.runtime.runner`).
 
 A :class:`~callboard.engine.Bundle` is the revision an execution runs plus the subflows
 its Run Subflow widgets name: a subflow already entered keeps its pinned revision, else
@@ -9,18 +9,16 @@ published revision. Parsed definitions come from a shared LRU.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from callboard.engine.state import Bundle, FlowRef
 from callboard.flow.model import FlowDefinition
 from callboard.runtime.definitions import DefinitionCache
+from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import NotFound
-from callboard.store import tables as t
-
-if TYPE_CHECKING:
-    from callboard.runtime.delivery import ExecRow
+from callboard.store.flows import definition_text, flow_revision_numbers
+from callboard.widgets.registry import WIDGETS
 
 __all__ = ["LATEST_DRAFT", "load_bundle", "load_definition"]
 
@@ -31,22 +29,17 @@ def load_definition(
     conn: Connection, definitions: DefinitionCache, flow_sid: str, revision: int
 ) -> FlowDefinition:
     def text() -> str:
-        value = conn.execute(
-            select(t.flow_revisions.c.definition).where(
-                t.flow_revisions.c.flow_sid == flow_sid,
-                t.flow_revisions.c.revision == revision,
-            )
-        ).scalar_one_or_none()
+        value = definition_text(conn, flow_sid, revision)
         if value is None:
             raise NotFound("Flow revision", f"{flow_sid}/{revision}")
-        return str(value)
+        return value
 
     return definitions.get(flow_sid, revision, text)
 
 
 def load_bundle(
     conn: Connection,
-    ex: ExecRow,
+    ex: LoadedExecution,
     definition: Callable[[Connection, str, int], FlowDefinition],
 ) -> Bundle:
     main = FlowRef(ex.flow_sid, ex.flow_version, definition(conn, ex.flow_sid, ex.flow_version))
@@ -58,16 +51,12 @@ def load_bundle(
         if isinstance(sid, str) and sid.startswith("FW") and sid != ex.flow_sid:
             wanted.setdefault(sid, str(state.properties.get("flow_revision") or ""))
     if not wanted:
-        return Bundle(main)
+        return Bundle(main, widgets=WIDGETS)
     pinned: dict[str, int] = {}
     if ex.state is not None:
         for frame in ex.state.frames[1:]:
             pinned[frame.flow_sid] = frame.revision
-    rows = conn.execute(
-        select(t.flows.c.sid, t.flows.c.latest_revision, t.flows.c.latest_published).where(
-            t.flows.c.sid.in_(list(wanted)), t.flows.c.account_sid == ex.account_sid
-        )
-    ).all()
+    rows = flow_revision_numbers(conn, ex.account_sid, list(wanted))
     subflows: dict[str, FlowRef] = {}
     for row in rows:
         spec = wanted[row.sid]
@@ -87,4 +76,4 @@ def load_bundle(
         except NotFound:
             continue
         subflows[row.sid] = FlowRef(row.sid, revision, flow)
-    return Bundle(main, subflows)
+    return Bundle(main, subflows, widgets=WIDGETS)

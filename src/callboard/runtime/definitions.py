@@ -62,7 +62,7 @@ def _basic_checks(raw: Any) -> list[Problem]:
 
 def _validator() -> Callable[..., Any] | None:
     try:
-        from callboard.flow import validate as module
+        from callboard.validation import definition as module
     except ImportError:
         return None
     for name in ("validate_flow", "validate"):  # validate_flow also gives warnings
@@ -74,7 +74,7 @@ def _validator() -> Callable[..., Any] | None:
 
 def validate_definition(raw: Any) -> tuple[list[Problem], list[Problem]]:
     """``(errors, warnings)`` for a decoded definition, from
-    :func:`callboard.flow.validate.validate_flow` (basic structural checks when the
+    :func:`callboard.validation.definition.validate_flow` (basic structural checks when the
     validator is not there). A definition the model cannot read at all is always an
     error, so nothing unrunnable is ever marked valid."""
     basic = _basic_checks(raw)

@@ -1,21 +1,21 @@
-"""Effect application for the runner (:mod:`callboard.runtime.delivery`).
+"""Effect application for the runner (:mod:`callboard.runtime.runner`).
 
 The engine's effects become rows in a :class:`Batch`: simulator messages are stored
 (and their results handed back as events), timers become timer rows, HTTP requests
 and other network work become outbox rows, ``Respond`` is collected for the caller.
-Nothing is written here; :class:`~callboard.runtime.delivery.Runner` saves the batch.
+Nothing is written here; :class:`~callboard.runtime.runner.Runner` saves the batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
-from callboard.engine.core import Env
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     Effect,
     Event,
@@ -28,13 +28,12 @@ from callboard.engine.io import (
     StopRecording,
     effect_to_json,
 )
-from callboard.engine.state import StepRecord, Warning
+from callboard.engine.core import Env
+from callboard.engine.state import StepRecord, StepWarning
+from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.providers import MessageProvider, OutboundMessage, message_row
 from callboard.runtime.records import Message
-from callboard.runtime.rows import dumps, to_db_time
-
-if TYPE_CHECKING:
-    from callboard.runtime.delivery import ExecRow
+from callboard.store.values import dumps, to_db_time
 
 __all__ = ["Batch", "apply_effects", "step_row"]
 
@@ -47,10 +46,10 @@ class Batch:
     responses: list[Respond] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     message_rows: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[StepWarning] = field(default_factory=list)
 
 
-def step_row(ex: ExecRow, step: StepRecord, seq: int) -> dict[str, Any]:
+def step_row(ex: LoadedExecution, step: StepRecord, seq: int) -> dict[str, Any]:
     return {
         "sid": step.sid,
         "execution_sid": ex.sid,
@@ -71,8 +70,8 @@ def apply_effects(
     conn: Connection,
     env: Env,
     provider: MessageProvider,
-    ex: ExecRow,
-    effects: list[Effect],
+    ex: LoadedExecution,
+    effects: Sequence[Effect],
     batch: Batch,
 ) -> list[Event]:
     """Add ``effects`` to ``batch``; return the events of in-transaction sends."""
@@ -112,7 +111,7 @@ def _inline(provider: MessageProvider, conn: Connection, account_sid: str) -> bo
 
 
 def _job(
-    ex: ExecRow, effect: Effect, now: datetime, extra: dict[str, Any] | None = None
+    ex: LoadedExecution, effect: Effect, now: datetime, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     payload = effect_to_json(effect)
     if extra:

@@ -11,67 +11,47 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection
 
-from callboard.engine.io import TRIGGER_EVENTS, EndExecution, Start
-from callboard.runtime.base import ServiceBase, delete_executions
-from callboard.runtime.delivery import ExecRow
+from callboard.contract.io import EndExecution
+from callboard.engine.core import Env
+from callboard.runtime.executor import Executor
+from callboard.runtime.reading import execution_record, keyset_page, message_record, step_record
 from callboard.runtime.records import (
     Conflict,
-    DeliveryResult,
     Execution,
     ExecutionContext,
     InvalidParameter,
     Message,
     NotFound,
-    NotRunnable,
     Page,
-    ServiceError,
+    RunResult,
     Step,
     StepContext,
 )
-from callboard.runtime.rows import (
-    execution_record,
-    keyset_page,
-    loads,
-    message_record,
-    step_record,
-    to_db_time,
+from callboard.store.db import Database
+from callboard.store.executions import (
+    delete_executions,
+    executions_listing,
+    find_execution,
 )
-from callboard.store import tables as t
+from callboard.store.flows import find_flow
+from callboard.store.messages import latest_messages
+from callboard.store.steps import find_step, steps_listing
+from callboard.store.values import to_db_time
 
-__all__ = ["ExecutionsMixin"]
-
-_published = t.flow_revisions.alias("published")
-_latest = t.flow_revisions.alias("latest")
-_FLOW_TO_RUN = (
-    select(
-        t.flows.c.test_users,
-        t.flows.c.latest_revision,
-        t.flows.c.latest_published,
-        _latest.c.valid.label("latest_valid"),
-        _published.c.valid.label("published_valid"),
-    )
-    .join(
-        _latest,
-        and_(_latest.c.flow_sid == t.flows.c.sid, _latest.c.revision == t.flows.c.latest_revision),
-    )
-    .join(
-        _published,
-        and_(
-            _published.c.flow_sid == t.flows.c.sid,
-            _published.c.revision == t.flows.c.latest_published,
-        ),
-        isouter=True,
-    )
-    .where(
-        t.flows.c.sid == bindparam("flow_sid"), t.flows.c.account_sid == bindparam("account_sid")
-    )
-)
+__all__ = ["ExecutionService"]
 
 
-class ExecutionsMixin(ServiceBase):
+class ExecutionService:
+    """Executions and their steps as the REST API shows them (a REST create runs the
+    flow through the :class:`~callboard.runtime.executor.Executor`)."""
+
+    def __init__(self, db: Database, env: Env, executor: Executor) -> None:
+        self.db = db
+        self.env = env
+        self.executor = executor
+
     # ------------------------------------------------------------------ executions
 
     def create_execution(
@@ -115,134 +95,25 @@ class ExecutionsMixin(ServiceBase):
         parameters: dict[str, Any] | None = None,
         initiated_by: str | None = None,
         exclusive: bool = True,
-    ) -> tuple[Execution, DeliveryResult]:
-        """The general start (channels use it; ``create_execution`` is this with
-        ``trigger="incomingRequest"``). ``trigger`` is one of the engine's trigger events;
-        ``data`` becomes ``trigger.<kind>``. ``exclusive=False`` (concurrent calls) does not
-        claim the one-active-execution-per-contact slot."""
-        contact = (contact or "").strip()
-        flow_address = (flow_address or "").strip()
-        if not contact:
-            raise InvalidParameter("To", "Missing required parameter To in the post body")
-        if not flow_address:
-            raise InvalidParameter("From", "Missing required parameter From in the post body")
-        if len(contact.encode()) + len(flow_address.encode()) > 300:
-            raise ServiceError(
-                "To and From together must not exceed 300 bytes", status=400, code=81023
-            )
-        if parameters is not None and not isinstance(parameters, dict):
-            raise InvalidParameter("Parameters", "Parameters must be a JSON object")
-        if trigger not in TRIGGER_EVENTS:
-            raise InvalidParameter("Trigger", f"unknown trigger event {trigger!r}")
-        try:
-            with self.db.write() as conn:
-                ex, result = self._start_in(
-                    conn,
-                    account_sid,
-                    flow_sid,
-                    trigger=trigger,
-                    contact=contact,
-                    flow_address=flow_address,
-                    data=data,
-                    parameters=parameters,
-                    initiated_by=initiated_by,
-                    exclusive=exclusive,
-                )
-        except IntegrityError:
-            with self.db.read() as conn:
-                self._check_slot(conn, flow_sid, contact)
-            raise
-        self._notify(result)
-        return ex.record(), result
-
-    def _start_in(
-        self,
-        conn: Connection,
-        account_sid: str,
-        flow_sid: str,
-        *,
-        trigger: str,
-        contact: str,
-        flow_address: str,
-        data: dict[str, Any] | None = None,
-        parameters: dict[str, Any] | None = None,
-        initiated_by: str | None = None,
-        exclusive: bool = True,
-        test_user: bool = False,
-    ) -> tuple[ExecRow, DeliveryResult]:
-        """Start an execution on an open write connection (checked arguments). The
-        caller owns the transaction; a second active execution for the (flow, contact)
-        raises IntegrityError (the unique index). ``test_user=True`` runs the latest
-        revision whatever the flow's test users (the simulator channel, issue 4)."""
-        sid = self.env.sid("FN")
-        flow = conn.execute(
-            _FLOW_TO_RUN, {"flow_sid": flow_sid, "account_sid": account_sid}
-        ).first()
-        if flow is None:
-            raise NotFound("Flow", flow_sid)
-        test_user = test_user or contact in (loads(flow.test_users) or [])
-        if test_user:
-            revision, valid = flow.latest_revision, flow.latest_valid
-        else:
-            revision, valid = flow.latest_published, flow.published_valid
-        if revision is None:
-            raise NotRunnable(
-                f"Flow {flow_sid} has no published revision: publish it, or add "
-                f"{contact} to its test users to run the latest draft"
-            )
-        if not valid:
-            raise NotRunnable(f"Flow {flow_sid} revision {revision} is not a valid flow definition")
-        ex = ExecRow(
-            sid=sid,
-            account_sid=account_sid,
-            flow_sid=flow_sid,
-            flow_version=revision,
+    ) -> tuple[Execution, RunResult]:
+        """The general start (``create_execution`` is this with
+        ``trigger="incomingRequest"``); see :meth:`Executor.start`."""
+        return self.executor.start(
+            account_sid,
+            flow_sid,
+            trigger=trigger,
             contact=contact,
             flow_address=flow_address,
-            status="active",
-            test_user=test_user,
-            state=None,
-            new=True,
+            data=data,
+            parameters=parameters,
+            initiated_by=initiated_by,
             exclusive=exclusive,
-            initiated_by=initiated_by or self.env.sid("RQ"),
-            date_created=self.env.now(),
         )
-        start = Start(
-            trigger=trigger,
-            execution_sid=sid,
-            flow_sid=flow_sid,
-            contact_address=contact,
-            flow_address=flow_address,
-            data=dict(data or {}),
-            parameters=dict(parameters or {}),
-        )
-        # No look-up of the (flow, contact) slot first: the unique index refuses a
-        # second active execution, and the caller's IntegrityError handler says which.
-        return ex, self.runner.run(conn, ex, start)
-
-    def _check_slot(self, conn: Connection, flow_sid: str, contact: str) -> None:
-        active = conn.execute(
-            select(t.executions.c.sid).where(
-                t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
-            )
-        ).scalar_one_or_none()
-        if active is not None:
-            raise Conflict(
-                f"Execution {active} is already active for this contact. "
-                "End the active Execution before creating a new one",
-                details={"conflicting_execution_sid": active},
-            )
 
     def _execution(
         self, conn: Connection, account_sid: str, flow_sid: str, execution_sid: str
     ) -> Execution:
-        row = conn.execute(
-            select(t.executions).where(
-                t.executions.c.sid == execution_sid,
-                t.executions.c.account_sid == account_sid,
-                t.executions.c.flow_sid == flow_sid,
-            )
-        ).first()
+        row = find_execution(conn, account_sid, flow_sid, execution_sid)
         if row is None:
             raise NotFound("Execution", execution_sid)
         return execution_record(row)
@@ -260,23 +131,23 @@ class ExecutionsMixin(ServiceBase):
     ) -> Page[Execution]:
         """Newest first. ``date_created_from`` inclusive, ``date_created_to`` exclusive
         (aware datetimes); ``status`` ``active``/``ended`` (else InvalidParameter)."""
-        e = t.executions
-        query = select(e).where(e.c.flow_sid == flow_sid, e.c.account_sid == account_sid)
-        if status is not None:
-            if status not in ("active", "ended"):
-                raise InvalidParameter("status", f"status must be active or ended, got {status!r}")
-            query = query.where(e.c.status == status)
-        if date_created_from is not None:
-            query = query.where(e.c.date_created >= to_db_time(date_created_from))
-        if date_created_to is not None:
-            query = query.where(e.c.date_created < to_db_time(date_created_to))
+        if status is not None and status not in ("active", "ended"):
+            raise InvalidParameter("status", f"status must be active or ended, got {status!r}")
+        query, cols = executions_listing(
+            account_sid,
+            flow_sid,
+            status=status,
+            created_from=to_db_time(date_created_from) if date_created_from else None,
+            created_to=to_db_time(date_created_to) if date_created_to else None,
+        )
         with self.db.read() as conn:
-            self._flow_row(conn, account_sid, flow_sid)
+            if find_flow(conn, account_sid, flow_sid) is None:
+                raise NotFound("Flow", flow_sid)
             return keyset_page(
                 conn,
                 query,
                 kind="executions",
-                cols=[e.c.date_created, e.c.sid],
+                cols=cols,
                 types=[datetime, str],
                 descending=True,
                 page_size=page_size,
@@ -294,10 +165,10 @@ class ExecutionsMixin(ServiceBase):
         """REST ``Status=ended``. :class:`Conflict` if it has already ended."""
         with self.db.write() as conn:
             self._execution(conn, account_sid, flow_sid, execution_sid)
-            ex = self.runner.load(conn, execution_sid)
+            ex = self.executor.runner.load(conn, execution_sid)
             if ex.status == "ended" or ex.state is None or ex.state.status == "ended":
                 raise Conflict(f"Execution {execution_sid} has already ended")
-            self.runner.run(conn, ex, EndExecution(reason))
+            self.executor.run_in(conn, ex, EndExecution(reason))
             return self._execution(conn, account_sid, flow_sid, execution_sid)
 
     def delete_execution(self, account_sid: str, flow_sid: str, execution_sid: str) -> None:
@@ -312,16 +183,6 @@ class ExecutionsMixin(ServiceBase):
         ex = self.fetch_execution(account_sid, flow_sid, execution_sid)
         return ExecutionContext(account_sid, flow_sid, execution_sid, ex.context)
 
-    def find_active_execution(self, flow_sid: str, contact: str) -> Execution | None:
-        """The active execution holding the (flow, contact) slot, if any (channels)."""
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(t.executions).where(
-                    t.executions.c.flow_sid == flow_sid, t.executions.c.active_contact == contact
-                )
-            ).first()
-        return execution_record(row) if row is not None else None
-
     # ------------------------------------------------------------------ steps
 
     def list_steps(
@@ -334,15 +195,14 @@ class ExecutionsMixin(ServiceBase):
         page_token: str | None = None,
     ) -> Page[Step]:
         """Oldest first (the order they ran)."""
-        s = t.steps
-        query = select(s).where(s.c.execution_sid == execution_sid)
+        query, cols = steps_listing(execution_sid)
         with self.db.read() as conn:
             self._execution_exists(conn, account_sid, flow_sid, execution_sid)
             return keyset_page(
                 conn,
                 query,
                 kind="steps",
-                cols=[s.c.seq],
+                cols=cols,
                 types=[int],
                 descending=False,
                 page_size=page_size,
@@ -353,14 +213,7 @@ class ExecutionsMixin(ServiceBase):
     def _execution_exists(
         self, conn: Connection, account_sid: str, flow_sid: str, execution_sid: str
     ) -> None:
-        found = conn.execute(
-            select(t.executions.c.sid).where(
-                t.executions.c.sid == execution_sid,
-                t.executions.c.account_sid == account_sid,
-                t.executions.c.flow_sid == flow_sid,
-            )
-        ).first()
-        if found is None:
+        if find_execution(conn, account_sid, flow_sid, execution_sid) is None:
             raise NotFound("Execution", execution_sid)
 
     def fetch_step(
@@ -368,11 +221,7 @@ class ExecutionsMixin(ServiceBase):
     ) -> Step:
         with self.db.read() as conn:
             self._execution_exists(conn, account_sid, flow_sid, execution_sid)
-            row = conn.execute(
-                select(t.steps).where(
-                    t.steps.c.sid == step_sid, t.steps.c.execution_sid == execution_sid
-                )
-            ).first()
+            row = find_step(conn, execution_sid, step_sid)
         if row is None:
             raise NotFound("Step", step_sid)
         return step_record(row, account_sid, flow_sid)
@@ -389,11 +238,6 @@ class ExecutionsMixin(ServiceBase):
         self, account_sid: str, *, execution_sid: str | None = None, limit: int = 100
     ) -> list[Message]:
         """Simulator-channel messages, oldest first (the last ``limit``)."""
-        m = t.messages
-        query = select(m).where(m.c.account_sid == account_sid)
-        if execution_sid is not None:
-            query = query.where(m.c.execution_sid == execution_sid)
-        query = query.order_by(m.c.date_created.desc(), m.c.sid.desc()).limit(limit)
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
+            rows = latest_messages(conn, account_sid, execution_sid=execution_sid, limit=limit)
         return [message_record(r) for r in reversed(rows)]

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, literal_column, select, update
+from sqlalchemy import Connection
 
-from callboard.runtime.base import FLOW_STATUSES, Obj, ServiceBase
-from callboard.runtime.definitions import validate_definition
+from callboard.engine.core import Env
+from callboard.runtime.definitions import DefinitionCache, validate_definition
+from callboard.runtime.reading import flow_record, keyset_page, revision_record
 from callboard.runtime.records import (
     Flow,
     FlowRevision,
@@ -31,21 +33,42 @@ from callboard.runtime.records import (
     Page,
     TestUsers,
 )
-from callboard.runtime.rows import dumps, flow_record, keyset_page, loads, revision_record
-from callboard.store import tables as t
+from callboard.store.db import Database
+from callboard.store.executions import delete_flow_executions
+from callboard.store.flows import (
+    delete_flow_rows,
+    find_flow,
+    flows_listing,
+    insert_flow,
+    insert_revision,
+    revision_row,
+    revisions_listing,
+    update_flow_row,
+    update_revision,
+)
+from callboard.store.values import dumps, loads, to_db_time
 
-__all__ = ["FlowsMixin"]
+__all__ = ["FLOW_STATUSES", "FlowService", "require_flow"]
+
+FLOW_STATUSES = ("draft", "published")
 
 
-class FlowsMixin(ServiceBase):
-    # ------------------------------------------------------------------ flows
+class FlowService:
+    """Flows, revisions, validation and test users."""
+
+    def __init__(self, db: Database, env: Env, definitions: DefinitionCache) -> None:
+        self.db = db
+        self.env = env
+        self.definitions = definitions
+
+    def _now(self) -> datetime:
+        return to_db_time(self.env.now())
+
+    def _flow_row(self, conn: Connection, account_sid: str, flow_sid: str) -> Any:
+        return require_flow(conn, account_sid, flow_sid)
 
     def _revision_row(self, conn: Connection, flow_sid: str, revision: int) -> Any:
-        return conn.execute(
-            select(t.flow_revisions).where(
-                t.flow_revisions.c.flow_sid == flow_sid, t.flow_revisions.c.revision == revision
-            )
-        ).first()
+        return revision_row(conn, flow_sid, revision)
 
     def _flow(self, conn: Connection, account_sid: str, flow_sid: str) -> Flow:
         flow = self._flow_row(conn, account_sid, flow_sid)
@@ -81,39 +104,35 @@ class FlowsMixin(ServiceBase):
         sid = self.env.sid("FW")
         now = self._now()
         with self.db.write() as conn:
-            conn.execute(
-                t.flows.insert(),
-                [
-                    {
-                        "sid": sid,
-                        "account_sid": account_sid,
-                        "friendly_name": name,
-                        "latest_revision": 1,
-                        "latest_published": 1 if status == "published" else None,
-                        "test_users": "[]",
-                        "date_created": now,
-                        "date_updated": None,
-                    }
-                ],
+            insert_flow(
+                conn,
+                {
+                    "sid": sid,
+                    "account_sid": account_sid,
+                    "friendly_name": name,
+                    "latest_revision": 1,
+                    "latest_published": 1 if status == "published" else None,
+                    "test_users": "[]",
+                    "date_created": now,
+                    "date_updated": None,
+                },
             )
-            conn.execute(
-                t.flow_revisions.insert(),
-                [
-                    _revision_values(
-                        sid,
-                        1,
-                        account_sid,
-                        name,
-                        author_sid,
-                        text,
-                        status,
-                        valid,
-                        errors,
-                        warnings,
-                        commit_message,
-                        now,
-                    )
-                ],
+            insert_revision(
+                conn,
+                _revision_values(
+                    sid,
+                    1,
+                    account_sid,
+                    name,
+                    author_sid,
+                    text,
+                    status,
+                    valid,
+                    errors,
+                    warnings,
+                    commit_message,
+                    now,
+                ),
             )
             return self._flow(conn, account_sid, sid)
 
@@ -144,24 +163,22 @@ class FlowsMixin(ServiceBase):
             if changed or status != latest.status:
                 text, valid, errors, warnings = self._checked(new_def, status)
                 number = flow.latest_revision + 1
-                conn.execute(
-                    t.flow_revisions.insert(),
-                    [
-                        _revision_values(
-                            flow_sid,
-                            number,
-                            account_sid,
-                            name or flow.friendly_name,
-                            author_sid if author_sid is not None else latest.author_sid,
-                            text,
-                            status,
-                            valid,
-                            errors,
-                            warnings,
-                            commit_message,
-                            now,
-                        )
-                    ],
+                insert_revision(
+                    conn,
+                    _revision_values(
+                        flow_sid,
+                        number,
+                        account_sid,
+                        name or flow.friendly_name,
+                        author_sid if author_sid is not None else latest.author_sid,
+                        text,
+                        status,
+                        valid,
+                        errors,
+                        warnings,
+                        commit_message,
+                        now,
+                    ),
                 )
                 values: dict[str, Any] = {"latest_revision": number, "date_updated": now}
                 if status == "published":
@@ -169,17 +186,15 @@ class FlowsMixin(ServiceBase):
             else:
                 values = {"date_updated": now}
                 if commit_message is not None:
-                    conn.execute(
-                        update(t.flow_revisions)
-                        .where(
-                            t.flow_revisions.c.flow_sid == flow_sid,
-                            t.flow_revisions.c.revision == flow.latest_revision,
-                        )
-                        .values(commit_message=commit_message, date_updated=now)
+                    update_revision(
+                        conn,
+                        flow_sid,
+                        flow.latest_revision,
+                        {"commit_message": commit_message, "date_updated": now},
                     )
             if name is not None:
                 values["friendly_name"] = name
-            conn.execute(update(t.flows).where(t.flows.c.sid == flow_sid).values(values))
+            update_flow_row(conn, flow_sid, values)
             return self._flow(conn, account_sid, flow_sid)
 
     def fetch_flow(self, account_sid: str, flow_sid: str) -> Flow:
@@ -190,19 +205,10 @@ class FlowsMixin(ServiceBase):
         self, account_sid: str, *, page_size: int = 50, page_token: str | None = None
     ) -> Page[Flow]:
         """Newest first; items have ``definition`` (and valid/errors...) None."""
-        f, r = t.flows, t.flow_revisions
-        query = (
-            select(
-                f,
-                r.c.status.label("rev_status"),
-                r.c.author_sid.label("rev_author_sid"),
-            )
-            .join(r, and_(r.c.flow_sid == f.c.sid, r.c.revision == f.c.latest_revision))
-            .where(f.c.account_sid == account_sid)
-        )
+        query, cols = flows_listing(account_sid)
 
         def convert(row: Any) -> Flow:
-            rev = Obj({"status": row.rev_status, "author_sid": row.rev_author_sid})
+            rev = SimpleNamespace(status=row.rev_status, author_sid=row.rev_author_sid)
             return flow_record(row, rev, listed=True)
 
         with self.db.read() as conn:
@@ -210,7 +216,7 @@ class FlowsMixin(ServiceBase):
                 conn,
                 query,
                 kind="flows",
-                cols=[f.c.date_created, f.c.sid],
+                cols=cols,
                 types=[datetime, str],
                 descending=True,
                 page_size=page_size,
@@ -222,18 +228,8 @@ class FlowsMixin(ServiceBase):
         """Delete the flow with its revisions, test users, executions and steps."""
         with self.db.write() as conn:
             self._flow_row(conn, account_sid, flow_sid)
-            ex = select(t.executions.c.sid).where(t.executions.c.flow_sid == flow_sid)
-            conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(ex)))
-            conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(ex)))
-            conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(ex)))
-            conn.execute(
-                update(t.messages)
-                .where(t.messages.c.execution_sid.in_(ex))
-                .values(execution_sid=None)
-            )
-            conn.execute(delete(t.executions).where(t.executions.c.flow_sid == flow_sid))
-            conn.execute(delete(t.flow_revisions).where(t.flow_revisions.c.flow_sid == flow_sid))
-            conn.execute(delete(t.flows).where(t.flows.c.sid == flow_sid))
+            delete_flow_executions(conn, flow_sid)
+            delete_flow_rows(conn, flow_sid)
         self.definitions.forget(flow_sid)
 
     def list_revisions(
@@ -245,17 +241,14 @@ class FlowsMixin(ServiceBase):
         page_token: str | None = None,
     ) -> Page[FlowRevision]:
         """Highest revision first; items have ``definition`` None."""
-        r = t.flow_revisions
-        query = select(
-            *[c for c in r.c if c.name != "definition"], literal_column("NULL").label("definition")
-        ).where(r.c.flow_sid == flow_sid)
+        query, cols = revisions_listing(flow_sid)
         with self.db.read() as conn:
             self._flow_row(conn, account_sid, flow_sid)
             return keyset_page(
                 conn,
                 query,
                 kind="revisions",
-                cols=[r.c.revision],
+                cols=cols,
                 types=[int],
                 descending=True,
                 page_size=page_size,
@@ -308,10 +301,8 @@ class FlowsMixin(ServiceBase):
                 users.append(text)
         with self.db.write() as conn:
             self._flow_row(conn, account_sid, flow_sid)
-            conn.execute(
-                update(t.flows)
-                .where(t.flows.c.sid == flow_sid)
-                .values(test_users=dumps(users), date_updated=self._now())
+            update_flow_row(
+                conn, flow_sid, {"test_users": dumps(users), "date_updated": self._now()}
             )
         return TestUsers(flow_sid, account_sid, users)
 
@@ -354,3 +345,11 @@ def _revision_values(
         "date_created": now,
         "date_updated": None,
     }
+
+
+def require_flow(conn: Connection, account_sid: str, flow_sid: str) -> Any:
+    """The account's flow row; :class:`NotFound` when there is none."""
+    row = find_flow(conn, account_sid, flow_sid)
+    if row is None:
+        raise NotFound("Flow", flow_sid)
+    return row

@@ -24,79 +24,32 @@ TwiML) without running anything again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from callboard.engine.io import CallEvent, Event, InboundMessage
-from callboard.runtime.base import ServiceBase
-from callboard.runtime.delivery import ExecRow
-from callboard.runtime.records import DeliveryResult, InvalidParameter, NotFound
-from callboard.runtime.rows import dumps, from_db_time, loads
-from callboard.store import tables as t
-from callboard.store.db import insert_rows
+from callboard.contract.io import CallEvent, InboundMessage
+from callboard.engine.core import Env
+from callboard.runtime.executor import Executor
+from callboard.runtime.flows import require_flow
+from callboard.runtime.inbound_results import (
+    EMPTY_TWIML,
+    InboundResult,
+    Notification,
+    RoutedCall,
+)
+from callboard.runtime.records import InvalidParameter, NotFound, RunResult
+from callboard.store.db import Database
+from callboard.store.executions import active_execution_sid, execution_owner_flow
+from callboard.store.notifications import add_notifications, notifications_of
+from callboard.store.requests import remember_request, stored_answer
+from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
-__all__ = ["EMPTY_TWIML", "InboundMixin", "InboundResult", "Notification"]
+__all__ = ["InboundService"]
 
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 RACE_RETRIES = 8
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    """What a webhook did (and what to answer).
-
-    ``execution_sid``: the execution it went to (None: no execution); ``started``: it
-    started that execution; ``accepted``: the engine took it (False: ignored, 81002 in
-    ``warnings``); ``duplicate``: the request was seen before and nothing ran again;
-    ``twiml``: the body to answer Twilio with (``text/xml``)."""
-
-    execution_sid: str | None
-    started: bool
-    accepted: bool
-    duplicate: bool = False
-    twiml: str = EMPTY_TWIML
-    status: str | None = None  # the execution's status afterwards
-    warnings: list[dict[str, Any]] = field(default_factory=list)  # {"code", "message"}
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "execution_sid": self.execution_sid,
-            "started": self.started,
-            "accepted": self.accepted,
-            "twiml": self.twiml,
-            "status": self.status,
-            "warnings": self.warnings,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any], *, duplicate: bool) -> InboundResult:
-        return cls(
-            execution_sid=data.get("execution_sid"),
-            started=bool(data.get("started")),
-            accepted=bool(data.get("accepted")),
-            duplicate=duplicate,
-            twiml=str(data.get("twiml") or EMPTY_TWIML),
-            status=data.get("status"),
-            warnings=list(data.get("warnings") or []),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    """A warning that belongs to no step (e.g. 81002, an inbound message ignored)."""
-
-    id: int
-    account_sid: str
-    flow_sid: str | None
-    execution_sid: str | None
-    code: int
-    level: str
-    message: str
-    request_key: str | None
-    date_created: Any  # aware datetime
 
 
 def _retryable(exc: OperationalError) -> bool:
@@ -105,32 +58,21 @@ def _retryable(exc: OperationalError) -> bool:
     return code in ("40P01", "40001")
 
 
-def _twiml(result: DeliveryResult) -> str:
+def _twiml(result: RunResult) -> str:
     return result.responses[-1].twiml if result.responses else EMPTY_TWIML
 
 
-class InboundMixin(ServiceBase):
-    if TYPE_CHECKING:  # provided by Callboard and ExecutionsMixin
+class InboundService:
+    """Inbound webhooks, each processed once: the inbound routing rule for messages,
+    voice call-backs, and the notifications of ignored events."""
 
-        def _deliver_in(
-            self, conn: Connection, execution_sid: str, event: Event
-        ) -> DeliveryResult: ...
+    def __init__(self, db: Database, env: Env, executor: Executor) -> None:
+        self.db = db
+        self.env = env
+        self.executor = executor
 
-        def _start_in(
-            self,
-            conn: Connection,
-            account_sid: str,
-            flow_sid: str,
-            *,
-            trigger: str,
-            contact: str,
-            flow_address: str,
-            data: dict[str, Any] | None = None,
-            parameters: dict[str, Any] | None = None,
-            initiated_by: str | None = None,
-            exclusive: bool = True,
-            test_user: bool = False,
-        ) -> tuple[ExecRow, DeliveryResult]: ...
+    def _now(self) -> datetime:
+        return to_db_time(self.env.now())
 
     # ------------------------------------------------------------------ primitive
 
@@ -155,20 +97,9 @@ class InboundMixin(ServiceBase):
                     if stored is not None:
                         return stored, True
                     answer, execution_sid = work(conn)
-                    insert_rows(
-                        conn,
-                        t.processed_requests,
-                        [
-                            {
-                                "key": key,
-                                "account_sid": account_sid,
-                                "result": dumps(answer),
-                                "date_created": self._now(),
-                                "execution_sid": execution_sid,
-                            }
-                        ],
-                    )
-                self.wakeup.set()
+                    text = dumps(answer)
+                    remember_request(conn, key, account_sid, text, execution_sid, self._now())
+                self.executor.wakeup.set()
                 return answer, False
             except (IntegrityError, OperationalError) as exc:  # a concurrent twin won
                 if isinstance(exc, OperationalError) and not _retryable(exc):
@@ -178,18 +109,21 @@ class InboundMixin(ServiceBase):
         raise last
 
     def _stored(self, conn: Connection, key: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            select(t.processed_requests.c.result).where(t.processed_requests.c.key == key)
-        ).first()
-        if row is None:
+        text = stored_answer(conn, key)
+        if text is None:
             return None
-        data = loads(row.result)
+        data = loads(text)
         return data if isinstance(data, dict) else {}
 
     # ------------------------------------------------------------------ messages
 
     def inbound_message(
-        self, account_sid: str, flow_sid: str, params: Mapping[str, Any]
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: Mapping[str, Any],
+        *,
+        test_user: bool = False,
     ) -> InboundResult:
         """An incoming message on the Flow webhook, processed once per MessageSid.
 
@@ -201,35 +135,44 @@ class InboundMixin(ServiceBase):
         data = {k: v for k, v in params.items()}
         contact = str(data.get("From") or "").strip()
         flow_address = str(data.get("To") or "").strip()
+        if not contact or not flow_address:
+            with self.db.read() as conn:
+                require_flow(conn, account_sid, flow_sid)
         if not contact:
             raise InvalidParameter("From", "Missing required parameter From")
         if not flow_address:
             raise InvalidParameter("To", "Missing required parameter To")
         sid = str(data.get("MessageSid") or data.get("SmsMessageSid") or data.get("SmsSid") or "")
+        key = f"msg:{account_sid}:{sid}"
+        ran: list[InboundResult] = []
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            result = self._message_in(conn, account_sid, flow_sid, contact, flow_address, data)
-            self._note(conn, account_sid, flow_sid, result, f"msg:{account_sid}:{sid}")
+            ran.clear()
+            result = self.route_message_in(
+                conn, account_sid, flow_sid, contact, flow_address, data, test_user=test_user
+            )
+            self.note_in(conn, account_sid, flow_sid, result, key)
+            ran.append(result)
             return result.to_json(), result.execution_sid
 
         if not sid:  # cannot be deduplicated: process it
             for _ in range(RACE_RETRIES):
                 try:
                     with self.db.write() as conn:
-                        answer, _ = work(conn)
+                        work(conn)
                     break
                 except (IntegrityError, OperationalError) as exc:
                     if isinstance(exc, OperationalError) and not _retryable(exc):
                         raise
                     continue
             else:
-                raise RuntimeError("could not deliver the message (too many concurrent starts)")
-            self.wakeup.set()
-            return InboundResult.from_json(answer, duplicate=False)
-        answer, duplicate = self.idempotent(f"msg:{account_sid}:{sid}", account_sid, work)
-        return InboundResult.from_json(answer, duplicate=duplicate)
+                raise RuntimeError("could not route the message (too many concurrent starts)")
+            self.executor.wakeup.set()
+            return ran[-1]
+        answer, duplicate = self.idempotent(key, account_sid, work)
+        return InboundResult.from_json(answer, duplicate=True) if duplicate else ran[-1]
 
-    def _message_in(
+    def route_message_in(
         self,
         conn: Connection,
         account_sid: str,
@@ -237,44 +180,92 @@ class InboundMixin(ServiceBase):
         contact: str,
         flow_address: str,
         data: dict[str, Any],
+        *,
+        test_user: bool = False,
     ) -> InboundResult:
-        e = t.executions
-        query = select(e.c.sid).where(
-            e.c.flow_sid == flow_sid, e.c.active_contact == contact, e.c.account_sid == account_sid
-        )
-        if self.db.for_update():  # PostgreSQL re-checks the row once locked: if it ended
-            query = query.with_for_update()  # meanwhile, the message starts a new one
-        active = conn.execute(query).scalar_one_or_none()
-        if active is not None:
-            result = self._deliver_in(conn, active, InboundMessage(data))
-            return InboundResult(
-                execution_sid=active,
-                started=False,
-                accepted=result.accepted,
-                twiml=_twiml(result),
-                status=result.status,
-                warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
+        """THE inbound routing rule for a message, on an open write connection: to the
+        contact's active execution of the flow (loaded and locked once; a waiting Send &
+        Wait For Reply consumes it, else it is ignored with 81002), else a new execution
+        on ``incomingMessage`` (the latest revision when ``test_user``, else by the
+        flow's test users). A lost race for the (flow, contact) slot raises
+        IntegrityError: the caller retries and the message goes to the winner."""
+        ex = self.executor.runner.load_active(conn, account_sid, flow_sid, contact)
+        if ex is not None:
+            result = self.executor.run_in(conn, ex, InboundMessage(data))
+            started = False
+        else:
+            ex, result = self.executor.start_in(
+                conn,
+                account_sid,
+                flow_sid,
+                trigger="incomingMessage",
+                contact=contact,
+                flow_address=flow_address,
+                data=data,
+                initiated_by=str(data.get("MessageSid") or "") or None,
+                test_user=test_user,
             )
-        ex, result = self._start_in(
-            conn,
-            account_sid,
-            flow_sid,
-            trigger="incomingMessage",
-            contact=contact,
-            flow_address=flow_address,
-            data=data,
-            initiated_by=str(data.get("MessageSid") or "") or None,
-        )
+            started = True
         return InboundResult(
             execution_sid=ex.sid,
-            started=True,
-            accepted=True,
+            started=started,
+            accepted=True if started else result.accepted,
             twiml=_twiml(result),
             status=result.status,
             warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
         )
 
-    def _note(
+    def route_call_in(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        contact: str,
+        flow_address: str,
+        data: dict[str, Any],
+        *,
+        initiated_by: str,
+        test_user: bool = False,
+    ) -> RoutedCall:
+        """THE inbound routing rule for a call, on an open write connection: a new
+        execution on ``incomingCall`` — one per call when the revision that would run
+        has ``flags.allow_concurrent_calls``, else one per contact: while the contact
+        has an active execution, the call is refused (``result`` None; the caller
+        answers 81002 and ``<Hangup/>``)."""
+        exclusive = not self._concurrent_calls(conn, account_sid, flow_sid, contact, test_user)
+        if exclusive:
+            active = active_execution_sid(conn, flow_sid, contact)
+            if active is not None:
+                return RoutedCall(active, None)
+        ex, result = self.executor.start_in(
+            conn,
+            account_sid,
+            flow_sid,
+            trigger="incomingCall",
+            contact=contact,
+            flow_address=flow_address,
+            data=data,
+            initiated_by=initiated_by,
+            exclusive=exclusive,
+            test_user=test_user,
+        )
+        return RoutedCall(ex.sid, result)
+
+    def _concurrent_calls(
+        self, conn: Connection, account_sid: str, flow_sid: str, contact: str, test_user: bool
+    ) -> bool:
+        row = require_flow(conn, account_sid, flow_sid)
+        test = test_user or contact in (loads(row.test_users) or [])
+        revision = row.latest_revision if test else row.latest_published
+        if revision is None:
+            return True
+        try:
+            definition = self.executor.runner.definition(conn, flow_sid, revision)
+        except Exception:  # an unreadable revision: start_in says why
+            return True
+        return definition.allow_concurrent_calls
+
+    def note_in(
         self,
         conn: Connection,
         account_sid: str,
@@ -298,7 +289,7 @@ class InboundMixin(ServiceBase):
             }
             for w in result.warnings or [{"code": 81002, "message": "Unexpected event ignored"}]
         ]
-        insert_rows(conn, t.notifications, rows)
+        add_notifications(conn, rows)
 
     # ------------------------------------------------------------------ voice
 
@@ -311,14 +302,10 @@ class InboundMixin(ServiceBase):
         key = f"call:{account_sid}:{call_sid}:{event.token}:{event.name}"
 
         def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
-            owner = conn.execute(
-                select(t.executions.c.flow_sid).where(
-                    t.executions.c.sid == execution_sid, t.executions.c.account_sid == account_sid
-                )
-            ).scalar_one_or_none()
+            owner = execution_owner_flow(conn, account_sid, execution_sid)
             if owner is None:
                 raise NotFound("Execution", execution_sid)
-            result = self._deliver_in(conn, execution_sid, event)
+            result = self.executor.run_event_in(conn, execution_sid, event)
             out = InboundResult(
                 execution_sid=execution_sid,
                 started=False,
@@ -327,7 +314,7 @@ class InboundMixin(ServiceBase):
                 status=result.status,
                 warnings=[{"code": w.code, "message": w.message} for w in result.warnings],
             )
-            self._note(conn, account_sid, owner, out, key)
+            self.note_in(conn, account_sid, owner, out, key)
             return out.to_json(), execution_sid
 
         answer, duplicate = self.idempotent(key, account_sid, work)
@@ -344,15 +331,14 @@ class InboundMixin(ServiceBase):
         limit: int = 100,
     ) -> list[Notification]:
         """Step-less warnings of the account, newest first (at most ``limit``, ≤ 1000)."""
-        n = t.notifications
-        query = select(n).where(n.c.account_sid == account_sid)
-        if execution_sid is not None:
-            query = query.where(n.c.execution_sid == execution_sid)
-        if flow_sid is not None:
-            query = query.where(n.c.flow_sid == flow_sid)
-        query = query.order_by(n.c.id.desc()).limit(max(1, min(limit, 1000)))
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
+            rows = notifications_of(
+                conn,
+                account_sid,
+                execution_sid=execution_sid,
+                flow_sid=flow_sid,
+                limit=max(1, min(limit, 1000)),
+            )
         return [
             Notification(
                 id=r.id,

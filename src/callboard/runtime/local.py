@@ -6,36 +6,33 @@ to :func:`~callboard.engine.advance` and performs the effects that come out, fee
 their results back, until the execution waits for something from outside (a reply from
 the contact or a timer) or ends:
 
-* :class:`~callboard.engine.io.SendMessage` — handed to ``on_message`` and answered at
+* :class:`~callboard.contract.io.SendMessage` — handed to ``on_message`` and answered at
   once with a message resource (``Sid`` ``SM…``, ``Status`` ``sent``...);
-* :class:`~callboard.engine.io.HttpRequest` — answered from a :class:`MockTable` when one
+* :class:`~callboard.contract.io.HttpRequest` — answered from a :class:`MockTable` when one
   is given, otherwise sent for real with httpx (timeout, redirects followed, the body
   size cap enforced while streaming). The transport is injectable;
-* :class:`~callboard.engine.io.StartTimer` / :class:`~callboard.engine.io.CancelTimer` —
+* :class:`~callboard.contract.io.StartTimer` / :class:`~callboard.contract.io.CancelTimer` —
   kept in a list of pending timers; :meth:`LocalRunner.fire_timeout` fires the earliest;
-* :class:`~callboard.engine.io.Respond` — handed to ``on_respond`` when given (``callboard
+* :class:`~callboard.contract.io.Respond` — handed to ``on_respond`` when given (``callboard
   call`` plays the TwiML with :mod:`callboard.channels.call_driver`); otherwise, like
-  :class:`~callboard.engine.io.PlaceCall`, voice is not supported: ``on_notice`` says so
+  :class:`~callboard.contract.io.PlaceCall`, voice is not supported: ``on_notice`` says so
   and the execution is ended.
 
-The HTTP side (mock tables, the real client) lives in :mod:`callboard.runtime.local_http`
-and the message resource in :mod:`callboard.runtime.local_messages`; both are re-exported
+The HTTP side (mock tables, the real client) lives in :mod:`callboard.runtime.http_requests`
+and the message resource in :mod:`callboard.runtime.message_resource`; both are re-exported
 here.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, Warning, advance
-from callboard.engine.env import SystemEnv
-from callboard.engine.io import (
+from callboard.contract.io import (
     CancelTimer,
     Effect,
     EffectResult,
@@ -50,8 +47,12 @@ from callboard.engine.io import (
     StartTimer,
     TimerFired,
 )
-from callboard.runtime.local_http import MockError, MockResponse, MockTable, http_result
-from callboard.runtime.local_messages import message_resource, segments
+from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, StepWarning
+from callboard.engine.env import SystemEnv
+from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
+from callboard.runtime.loop import run_until_wait
+from callboard.runtime.message_resource import message_resource, segments
+from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 
 __all__ = [
     "DEFAULT_CONTACT",
@@ -65,12 +66,9 @@ __all__ = [
     "message_resource",
 ]
 
-DEFAULT_CONTACT = "+15550001111"
-DEFAULT_FLOW_ADDRESS = "+15550002222"
-MAX_EVENTS_PER_INPUT = 10_000  # guard against a widget that never stops asking
 
 StepCallback = Callable[[StepRecord], None]
-WarningCallback = Callable[[Warning], None]
+WarningCallback = Callable[[StepWarning], None]
 MessageCallback = Callable[[SendMessage], None]
 NoticeCallback = Callable[[str], None]
 
@@ -125,7 +123,7 @@ class LocalRunner:
         self.state: ExecutionState | None = None
         self.timers: list[PendingTimer] = []
         self.steps: list[StepRecord] = []  # every step of every execution, in order
-        self.warnings: list[Warning] = []  # every warning, in order
+        self.warnings: list[StepWarning] = []  # every warning, in order
         self.executions = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -246,26 +244,24 @@ class LocalRunner:
         return self._feed(event)
 
     def _feed(self, first: Event) -> list[Advance]:
-        queue: deque[Event] = deque([first])
-        out: list[Advance] = []
-        count = 0
-        while queue:
-            count += 1
-            event = queue.popleft()
-            if count > MAX_EVENTS_PER_INPUT:
-                self._notice(f"stopped after {MAX_EVENTS_PER_INPUT} events without a wait")
-                queue.clear()
-                if not self.active:
-                    break
-                event = EndExecution("failed")
-            result = advance(self.bundle, self.state, event, self.env)
-            out.append(result)
-            self.state = result.state
+        def saw(result: Advance, before: int) -> None:
+            if result.accepted:
+                self.state = result.state
             self._report(result)
-            queue.extend(self._perform(result.effects))
             if result.ended:
                 self.timers.clear()
-        return out
+
+        def perform(state: ExecutionState, effects: Sequence[Effect]) -> list[Event]:
+            return self._perform(effects)
+
+        def capped(limit: int) -> None:
+            self._notice(f"stopped after {limit} events without a wait")
+
+        outcome = run_until_wait(
+            self.bundle, self.state, first, self.env, perform, on_advance=saw, on_capped=capped
+        )
+        self.state = outcome.state
+        return outcome.advances
 
     def _report(self, result: Advance) -> None:
         attached = {id(w) for s in result.steps for w in s.warnings}
@@ -289,7 +285,7 @@ class LocalRunner:
                 )
                 events.append(EffectResult(effect.token, True, data))
             elif isinstance(effect, HttpRequest):
-                events.append(http_result(effect, mocks=self.mocks, client=self._http()))
+                events.append(http_result(effect, mocks=self.mocks, client=self.http_client()))
             elif isinstance(effect, StartTimer):
                 self.timers = [t for t in self.timers if t.token != effect.token]
                 self.timers.append(PendingTimer(effect.token, effect.due))
@@ -307,7 +303,7 @@ class LocalRunner:
                 events.append(EndExecution("failed"))
         return events
 
-    def _http(self) -> httpx.Client | None:
+    def http_client(self) -> httpx.Client | None:
         if self.mocks is not None:
             return None
         if self._client is None:

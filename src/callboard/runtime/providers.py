@@ -3,8 +3,8 @@
 A provider either works *inside* the delivery transaction (no network: the simulator
 channel stores the message and answers at once, so the widget goes on in the same
 transaction) or *outside* it (a network provider such as Twilio, issue 4): the
-:class:`~callboard.engine.io.SendMessage` effect then becomes an outbox job, the worker
-calls :meth:`MessageProvider.send` after the commit and delivers the result as an event.
+:class:`~callboard.contract.io.SendMessage` effect then becomes an outbox job, the worker
+calls :meth:`MessageProvider.send` after the commit and feeds the result back as an event.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from callboard.engine.io import EffectResult, SendMessage
-from callboard.runtime.local import message_resource
-from callboard.runtime.rows import dumps, to_db_time
+from callboard.contract.io import EffectResult, SendMessage
+from callboard.runtime.message_resource import message_resource
+from callboard.store.values import dumps, to_db_time
 
 __all__ = ["MessageProvider", "OutboundMessage", "SimulatorProvider", "message_row"]
 
@@ -82,4 +82,4 @@ class SimulatorProvider:
         return EffectResult(message.effect.token, True, resource)
 
     def send(self, message: OutboundMessage) -> EffectResult:
-        raise NotImplementedError("the simulator sends inside the delivery transaction")
+        raise NotImplementedError("the simulator sends inside the run's transaction")

@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from callboard.engine.io import Respond
-from callboard.engine.state import Warning
+from callboard.contract.io import Respond
+from callboard.engine.state import StepWarning
 
 __all__ = [
     "Account",
     "ApiKey",
     "Conflict",
     "CreatedApiKey",
-    "DeliveryResult",
     "Execution",
     "ExecutionContext",
     "Flow",
@@ -35,6 +34,7 @@ __all__ = [
     "NotFound",
     "NotRunnable",
     "Page",
+    "RunResult",
     "ServiceError",
     "Step",
     "StepContext",
@@ -306,12 +306,12 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryResult:
-    """What delivering one event to an execution did.
+class RunResult:
+    """What running one event into an execution did.
 
     ``accepted`` is False when the engine ignored the event (stale timer, message while
     no widget waits for one, event after the end: warning 81002). ``responses`` are the
-    :class:`~callboard.engine.io.Respond` effects (TwiML) for the webhook being answered.
+    :class:`~callboard.contract.io.Respond` effects (TwiML) for the webhook being answered.
     """
 
     execution_sid: str
@@ -321,6 +321,6 @@ class DeliveryResult:
     steps: int = 0
     responses: list[Respond] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[StepWarning] = field(default_factory=list)
     outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)
-    timer_due: datetime | None = None  # the earliest timer this delivery started (issue 5)
+    timer_due: datetime | None = None  # the earliest timer this run started (issue 5)

@@ -26,17 +26,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
-
-from callboard.engine.io import EndExecution
-from callboard.runtime.base import delete_executions
-from callboard.runtime.rows import to_db_time
-from callboard.store import tables as t
-
-if TYPE_CHECKING:
-    from callboard.runtime.service import Callboard
+from callboard.contract.io import EndExecution
+from callboard.runtime.executor import Executor
+from callboard.store.executions import (
+    count_expired,
+    count_stuck,
+    delete_executions,
+    expired_sids,
+    stuck_sids,
+)
+from callboard.store.notifications import prune_notifications
+from callboard.store.outbox import prune_finished_jobs
+from callboard.store.requests import prune_requests
+from callboard.store.values import to_db_time
 
 __all__ = ["PurgeCounts", "PurgeReport", "RetentionJob", "RetentionPolicy", "count", "purge"]
 
@@ -87,26 +90,17 @@ class PurgeReport:
         return self.expired_deleted + self.stuck_deleted
 
 
-def count(service: Callboard, policy: RetentionPolicy, now: datetime | None = None) -> PurgeCounts:
+def count(service: Executor, policy: RetentionPolicy, now: datetime | None = None) -> PurgeCounts:
     """How many executions a purge at ``now`` would delete (``--dry-run``)."""
     now = now or service.env.now()
-    e = t.executions
     with service.db.read() as conn:
-        expired = conn.execute(
-            select(func.count())
-            .select_from(e)
-            .where(e.c.status == "ended", e.c.ended_at <= policy.ended_before(now))
-        ).scalar_one()
-        stuck = conn.execute(
-            select(func.count())
-            .select_from(e)
-            .where(e.c.status == "active", e.c.date_created <= policy.created_before(now))
-        ).scalar_one()
-    return PurgeCounts(int(expired), int(stuck))
+        expired = count_expired(conn, policy.ended_before(now))
+        stuck = count_stuck(conn, policy.created_before(now))
+    return PurgeCounts(expired, stuck)
 
 
 def purge(
-    service: Callboard,
+    service: Executor,
     policy: RetentionPolicy,
     *,
     now: datetime | None = None,
@@ -152,48 +146,32 @@ def purge(
 
 
 def _expired_batch(
-    service: Callboard, policy: RetentionPolicy, now: datetime, batch_size: int
+    service: Executor, policy: RetentionPolicy, now: datetime, batch_size: int
 ) -> int:
-    e = t.executions
-    query = (
-        select(e.c.sid)
-        .where(e.c.status == "ended", e.c.ended_at <= policy.ended_before(now))
-        .order_by(e.c.ended_at)
-        .limit(batch_size)
-    )
-    if service.db.for_update():
-        query = query.with_for_update(skip_locked=True)
+    skip_locked = service.db.for_update()
     with service.db.write() as conn:
-        sids = list(conn.execute(query).scalars())
+        sids = expired_sids(conn, policy.ended_before(now), batch_size, skip_locked=skip_locked)
         if sids:
             delete_executions(conn, sids)
     return len(sids)
 
 
 def _stuck_batch(
-    service: Callboard,
+    service: Executor,
     policy: RetentionPolicy,
     now: datetime,
     batch_size: int,
 ) -> tuple[int, int]:
     """End and delete up to ``batch_size`` stuck executions: (ended, deleted)."""
-    e = t.executions
-    query = (
-        select(e.c.sid)
-        .where(e.c.status == "active", e.c.date_created <= policy.created_before(now))
-        .order_by(e.c.date_created)
-        .limit(batch_size)
-    )
-    if service.db.for_update():
-        query = query.with_for_update(skip_locked=True)
+    skip_locked = service.db.for_update()
     ended = 0
     with service.db.write() as conn:
-        sids = list(conn.execute(query).scalars())
+        sids = stuck_sids(conn, policy.created_before(now), batch_size, skip_locked=skip_locked)
         done: list[str] = []
         for sid in sids:
             savepoint = conn.begin_nested()
             try:
-                result = service._deliver_in(conn, sid, EndExecution("stuck"))
+                result = service.run_event_in(conn, sid, EndExecution("stuck"))
                 savepoint.commit()
                 ended += int(result.accepted)
             except Exception:
@@ -205,30 +183,14 @@ def _stuck_batch(
     return ended, len(done)
 
 
-def _prune_orphans(service: Callboard, policy: RetentionPolicy, now: datetime) -> None:
+def _prune_orphans(service: Executor, policy: RetentionPolicy, now: datetime) -> None:
     """Processed webhook requests, notifications and finished outbox jobs (e.g. a call
     hang-up, issue 4) that belong to no execution."""
     cutoff = policy.ended_before(now)
     with service.db.write() as conn:
-        conn.execute(
-            delete(t.outbox).where(
-                t.outbox.c.execution_sid.is_(None),
-                t.outbox.c.status.in_(("done", "failed")),
-                t.outbox.c.date_created <= cutoff,
-            )
-        )
-        conn.execute(
-            delete(t.processed_requests).where(
-                t.processed_requests.c.execution_sid.is_(None),
-                t.processed_requests.c.date_created <= cutoff,
-            )
-        )
-        conn.execute(
-            delete(t.notifications).where(
-                t.notifications.c.execution_sid.is_(None),
-                t.notifications.c.date_created <= cutoff,
-            )
-        )
+        prune_finished_jobs(conn, cutoff)
+        prune_requests(conn, cutoff)
+        prune_notifications(conn, cutoff)
 
 
 class RetentionJob:
@@ -237,7 +199,7 @@ class RetentionJob:
 
     def __init__(
         self,
-        service: Callboard,
+        service: Executor,
         policy: RetentionPolicy,
         *,
         interval: float = 3600.0,

@@ -13,7 +13,7 @@ and crashes. :func:`fire_due_timers` fires the ones that are due:
    or thread is working on is left for the next pass, so several schedulers never
    wait on each other; SQLite: one writer anyway); for each timer the
    row is deleted (0 rows → it was cancelled or fired meanwhile: nothing happens) and
-   :class:`~callboard.engine.io.TimerFired` is delivered — deletion and delivery commit
+   :class:`~callboard.contract.io.TimerFired` is delivered — deletion and delivery commit
    together, in a SAVEPOINT so one broken execution does not hold back the others;
 3. the engine ignores a fire whose token no longer names the current wait (late,
    duplicate or superseded timers change nothing).
@@ -23,7 +23,7 @@ scheduler and webhooks cannot deadlock on PostgreSQL.
 
 :func:`sleep_seconds` tells the worker how long to sleep: until the next due timer,
 never more than :data:`MAX_SLEEP_SECONDS`; a delivery that starts a nearer timer wakes
-the worker at once (``Callboard._notify``).
+the worker at once (:meth:`Executor.notify`).
 """
 
 from __future__ import annotations
@@ -33,16 +33,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection
 
-from callboard.engine.io import EndExecution, TimerFired
-from callboard.runtime.rows import from_db_time, to_db_time
-from callboard.store import tables as t
-
-if TYPE_CHECKING:
-    from callboard.runtime.service import Callboard
+from callboard.contract.io import EndExecution, TimerFired
+from callboard.runtime.executor import MAX_SLEEP_SECONDS, Executor
+from callboard.store.executions import lock_free_executions
+from callboard.store.timers import delete_timer, due_timers, earliest_due
+from callboard.store.values import aware, from_db_time, to_db_time
 
 __all__ = [
     "BATCH_SIZE",
@@ -56,7 +55,7 @@ __all__ = [
 
 log = logging.getLogger("callboard.timers")
 
-MAX_SLEEP_SECONDS = 0.2
+
 MIN_SLEEP_SECONDS = 0.002
 BATCH_SIZE = 25  # timers per write transaction (SQLite's writer lock is held that long)
 FIRE_THREADS = 4  # PostgreSQL: batches fired in parallel by one scheduler
@@ -76,14 +75,13 @@ class FiredTimer:
 Observer = Callable[[FiredTimer], None]
 
 
-def next_timer_due(service: Callboard) -> datetime | None:
+def next_timer_due(service: Executor) -> datetime | None:
     """When the earliest pending timer is due (None when there is none); one index probe."""
     with service.db.read() as conn:
-        value = conn.execute(select(func.min(t.timers.c.due_at))).scalar_one_or_none()
-    return from_db_time(value)
+        return from_db_time(earliest_due(conn))
 
 
-def sleep_seconds(service: Callboard, now: datetime | None = None) -> float:
+def sleep_seconds(service: Executor, now: datetime | None = None) -> float:
     """How long the worker may sleep: until the next timer, at most MAX_SLEEP_SECONDS."""
     due = next_timer_due(service)
     if due is None:
@@ -93,7 +91,7 @@ def sleep_seconds(service: Callboard, now: datetime | None = None) -> float:
 
 
 def fire_due_timers(
-    service: Callboard,
+    service: Executor,
     now: datetime | None = None,
     *,
     limit: int = 500,
@@ -104,14 +102,8 @@ def fire_due_timers(
     Returns how many were fired (stale fires included: their rows are gone too)."""
     db = service.db
     when = to_db_time(now or service.env.now())
-    tm = t.timers
     with db.read() as conn:
-        due = conn.execute(
-            select(tm.c.id, tm.c.execution_sid, tm.c.token, tm.c.due_at)
-            .where(tm.c.due_at <= when)
-            .order_by(tm.c.due_at)
-            .limit(limit)
-        ).all()
+        due = due_timers(conn, when, limit)
     chunks = [due[i : i + batch_size] for i in range(0, len(due), batch_size)]
     parallel = 1 if db.is_sqlite else min(FIRE_THREADS, len(chunks))
     if parallel <= 1:
@@ -120,25 +112,18 @@ def fire_due_timers(
         with ThreadPoolExecutor(parallel, thread_name_prefix="callboard-timers") as pool:
             fired = sum(pool.map(lambda chunk: _fire_chunk(service, chunk, observer), chunks))
     if fired:
-        service._notify()
+        service.notify()
     return fired
 
 
-def _fire_chunk(service: Callboard, chunk: Sequence[Any], observer: Observer | None) -> int:
+def _fire_chunk(service: Executor, chunk: Sequence[Any], observer: Observer | None) -> int:
     """Fire one batch of timers in one write transaction; returns how many fired."""
     db = service.db
     done: list[tuple[str, str, datetime, bool]] = []
     with db.write() as conn:
         if db.for_update():  # busy elsewhere (or deleted): left for the next pass
             wanted = sorted({timer.execution_sid for timer in chunk})
-            locked = set(
-                conn.execute(
-                    select(t.executions.c.sid)
-                    .where(t.executions.c.sid.in_(wanted))
-                    .order_by(t.executions.c.sid)
-                    .with_for_update(skip_locked=True)
-                ).scalars()
-            )
+            locked = lock_free_executions(conn, wanted)
         for timer in chunk:
             if db.for_update() and timer.execution_sid not in locked:
                 continue
@@ -148,21 +133,20 @@ def _fire_chunk(service: Callboard, chunk: Sequence[Any], observer: Observer | N
     committed = datetime.now(UTC)
     if observer is not None:
         for sid, token, due_at, accepted in done:
-            observer(FiredTimer(sid, token, _aware(due_at), committed, accepted))
+            observer(FiredTimer(sid, token, aware(due_at), committed, accepted))
     return len(done)
 
 
 def _fire_one(
-    service: Callboard, conn: Connection, timer_id: int, sid: str, token: str
+    service: Executor, conn: Connection, timer_id: int, sid: str, token: str
 ) -> bool | None:
     """Delete the timer and deliver TimerFired, in a SAVEPOINT. None: already gone."""
     savepoint = conn.begin_nested()
     try:
-        gone = conn.execute(delete(t.timers).where(t.timers.c.id == timer_id))
-        if gone.rowcount == 0:
+        if delete_timer(conn, timer_id) == 0:
             savepoint.commit()
             return None
-        result = service._deliver_in(conn, sid, TimerFired(token))
+        result = service.run_event_in(conn, sid, TimerFired(token))
         savepoint.commit()
         return result.accepted
     except Exception:
@@ -172,15 +156,11 @@ def _fire_one(
     # execution waiting for ever: drop it and end the execution as failed.
     savepoint = conn.begin_nested()
     try:
-        conn.execute(delete(t.timers).where(t.timers.c.id == timer_id))
-        service._deliver_in(conn, sid, EndExecution("failed"))
+        delete_timer(conn, timer_id)
+        service.run_event_in(conn, sid, EndExecution("failed"))
         savepoint.commit()
     except Exception:
         savepoint.rollback()
         log.exception("could not end execution %s; dropping its timer %s", sid, token)
-        conn.execute(delete(t.timers).where(t.timers.c.id == timer_id))
+        delete_timer(conn, timer_id)
     return False
-
-
-def _aware(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

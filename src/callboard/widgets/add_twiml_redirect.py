@@ -17,8 +17,8 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from callboard.engine.io import CallEvent, Effect, Event, StartTimer, TimerFired
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.contract.io import CallEvent, Effect, Event, StartTimer, TimerFired
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.voice_common import (
     UNSUPPORTED,
     call_params,
@@ -28,6 +28,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "AddTwimlRedirect"]
 
 DEFAULT_TIMEOUT = 14400
 

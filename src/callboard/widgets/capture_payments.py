@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_values
 from callboard.widgets.voice_common import (
     bool_text,
@@ -35,6 +35,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "CapturePayments"]
 
 RESULTS = {
     "success": "success",

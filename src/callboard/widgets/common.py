@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from callboard.engine.io import SendMessage
-from callboard.widgets.base import Run
+from callboard.contract.io import SendMessage
+from callboard.contract.widget import Run
 
 __all__ = ["key_value_items", "key_values", "message_effect"]
 

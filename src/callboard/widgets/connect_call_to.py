@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.voice_common import (
     call_params,
     callback_url,
@@ -38,6 +38,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "ConnectCallTo"]
 
 NOUNS = ("number", "number-multi", "client", "sip", "sim", "conference")
 MAX_NUMBERS = 10

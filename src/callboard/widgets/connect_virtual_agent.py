@@ -12,8 +12,8 @@ and call parameters. No call: warning 81020 and the execution ends.
 
 from __future__ import annotations
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.voice_common import (
     call_params,
     callback_url,
@@ -24,6 +24,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "ConnectVirtualAgent"]
 
 
 class ConnectVirtualAgent(Widget):

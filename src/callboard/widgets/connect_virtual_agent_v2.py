@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_values
 from callboard.widgets.voice_common import (
     UNSUPPORTED,
@@ -36,6 +36,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "ConnectVirtualAgentV2"]
 
 STATUSES = ("completed", "live-agent-handoff", "paused", "failed")
 

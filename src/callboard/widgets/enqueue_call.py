@@ -14,8 +14,8 @@ workflow: warning 81015 and ``failedToEnqueue``.
 
 from __future__ import annotations
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.voice_common import (
     call_params,
     callback_url,
@@ -26,6 +26,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "EnqueueCall", "enqueue_result"]
 
 QUEUE_EVENTS = {"queue-full": "failedToEnqueue", "system-error": "callFailure"}
 

@@ -12,8 +12,8 @@ Events: ``next``. Variables: none. No call: warning 81020 and the execution ends
 
 from __future__ import annotations
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_values
 from callboard.widgets.voice_common import (
     callback_url,
@@ -23,6 +23,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "ForkStream"]
 
 
 class ForkStream(Widget):

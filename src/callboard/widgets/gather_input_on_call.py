@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.voice_common import (
     VOICE_PROPS,
     add_prompt,
@@ -47,6 +47,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "GatherInputOnCall"]
 
 
 class GatherInputOnCall(Widget):

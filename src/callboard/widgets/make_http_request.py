@@ -26,8 +26,10 @@ is not a valid http(s) URL after Liquid, or a reserved parameter name (``method`
 
 from __future__ import annotations
 
-from callboard.engine.io import EffectResult, Event, HttpRequest
-from callboard.widgets._http import (
+from callboard.contract.io import EffectResult, Event, HttpRequest
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.widgets.common import key_values
+from callboard.widgets.http_common import (
     HTTP_TIMEOUT,
     MAX_BYTES,
     UrlError,
@@ -36,8 +38,8 @@ from callboard.widgets._http import (
     prepare_url,
     response_variables,
 )
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
-from callboard.widgets.common import key_values
+
+__all__ = ["WIDGET", "MakeHttpRequest"]
 
 INTERNAL_ERROR = 81014
 REQUEST_FAILED = 81016

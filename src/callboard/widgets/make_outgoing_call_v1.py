@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from callboard.widgets.make_outgoing_call_v2 import MakeOutgoingCall
 
+__all__ = ["WIDGET", "MakeOutgoingCallV1"]
+
 
 class MakeOutgoingCallV1(MakeOutgoingCall):
     type = "make-outgoing-call-v1"

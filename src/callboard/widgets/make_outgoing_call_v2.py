@@ -1,6 +1,6 @@
 """Make Outgoing Call: place a call to the contact; later voice widgets drive it.
 
-The widget emits :class:`~callboard.engine.io.PlaceCall` (``options`` use the Twilio Calls
+The widget emits :class:`~callboard.contract.io.PlaceCall` (``options`` use the Twilio Calls
 API parameter names: ``Timeout``, ``Record``, ``RecordingChannels``,
 ``RecordingStatusCallback``, ``Trim``, ``MachineDetection``, ``MachineDetectionTimeout``,
 ``MachineDetectionSpeechThreshold``, ``MachineDetectionSpeechEndThreshold``,
@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import CallEvent, EffectResult, Event, PlaceCall
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.contract.io import CallEvent, EffectResult, Event, PlaceCall
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.voice_common import bool_text, call_params, int_prop, text_prop
+
+__all__ = ["WIDGET", "MakeOutgoingCall"]
 
 STATUS_EVENTS = {
     "busy": "busy",

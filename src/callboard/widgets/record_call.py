@@ -1,9 +1,9 @@
 """Call Recording: start or stop recording the live call.
 
 Unlike the other voice widgets this one answers no webhook: it asks the runtime to call
-Twilio's Call Recordings REST API (effect :class:`~callboard.engine.io.StartRecording`
-when ``record_call`` is true, :class:`~callboard.engine.io.StopRecording` when false) and
-waits for the :class:`~callboard.engine.io.EffectResult`.
+Twilio's Call Recordings REST API (effect :class:`~callboard.contract.io.StartRecording`
+when ``record_call`` is true, :class:`~callboard.contract.io.StopRecording` when false) and
+waits for the :class:`~callboard.contract.io.EffectResult`.
 
 Events: ``success`` (the API accepted the request), ``failed`` (it did not).
 Variables: the Recording resource (``Sid``, ``CallSid``, ``Status``, ``Channels``...).
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import EffectResult, Event, StartRecording, StopRecording
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.contract.io import EffectResult, Event, StartRecording, StopRecording
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.voice_common import bool_text, call_sid, has_call, no_call, text_prop
+
+__all__ = ["WIDGET", "RecordCall"]
 
 
 class RecordCall(Widget):

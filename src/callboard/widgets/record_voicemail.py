@@ -18,8 +18,8 @@ No call: warning 81020 and the execution ends.
 
 from __future__ import annotations
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.voice_common import (
     bool_text,
     call_params,
@@ -32,6 +32,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "RecordVoicemail"]
 
 
 class RecordVoicemail(Widget):

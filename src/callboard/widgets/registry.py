@@ -2,6 +2,9 @@
 
 One module per widget type, named after the type (``send-message`` ->
 ``send_message.py``). Adding a widget is adding its module; nothing else changes.
+
+:data:`WIDGETS` is the :class:`~callboard.contract.widget.WidgetCatalog` the runtime hands
+the engine (``Bundle(..., widgets=WIDGETS)``) and the validator checks flows against.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ import importlib
 import pkgutil
 from functools import cache
 
-from callboard.widgets.base import Widget
+from callboard.contract.widget import Widget
 
-__all__ = ["all_widgets", "get"]
+__all__ = ["WIDGETS", "Registry", "all_widgets", "get"]
 
-_NOT_WIDGETS = {"base", "registry", "common", "voice_common"}
+_NOT_WIDGETS = {"registry", "common", "http_common", "voice_common"}
 
 
 @cache
@@ -34,10 +37,21 @@ def _load() -> dict[str, Widget]:
     return found
 
 
-def get(widget_type: str) -> Widget | None:
-    """The widget for a ``type`` string, or None for a type Callboard does not know."""
-    return _load().get(widget_type)
+class Registry:
+    """Every widget module of this package, loaded on first use (a WidgetCatalog)."""
+
+    __slots__ = ()
+
+    def get(self, widget_type: str) -> Widget | None:
+        """The widget for a ``type`` string, or None for a type Callboard does not know."""
+        return _load().get(widget_type)
+
+    def all_widgets(self) -> list[Widget]:
+        """Every widget type, ordered by module name."""
+        return list(_load().values())
 
 
-def all_widgets() -> list[Widget]:
-    return list(_load().values())
+WIDGETS = Registry()
+
+get = WIDGETS.get
+all_widgets = WIDGETS.all_widgets

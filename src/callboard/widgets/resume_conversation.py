@@ -9,7 +9,9 @@ schema (spec §2.21), so only ``offset`` is declared; other properties are kept 
 
 from __future__ import annotations
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
+
+__all__ = ["WIDGET", "ResumeConversation"]
 
 
 class ResumeConversation(Widget):

@@ -10,7 +10,9 @@ Its property names are not confirmed by any export or schema (spec §2.21), so o
 
 from __future__ import annotations
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
+
+__all__ = ["WIDGET", "RunConversationRelay"]
 
 
 class RunConversationRelay(Widget):

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from callboard.engine.io import EffectResult, Event, HttpRequest
-from callboard.widgets._http import (
+from callboard.contract.io import EffectResult, Event, HttpRequest
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.widgets.common import key_values
+from callboard.widgets.http_common import (
     HTTP_TIMEOUT,
     MAX_BYTES,
     UrlError,
@@ -33,8 +35,8 @@ from callboard.widgets._http import (
     prepare_url,
     response_variables,
 )
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
-from callboard.widgets.common import key_values
+
+__all__ = ["WIDGET", "RunFunction"]
 
 FUNCTION_ERROR = 81010
 RESPONSE_ERROR = 81017

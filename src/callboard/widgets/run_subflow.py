@@ -21,8 +21,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from callboard.widgets.base import OFFSET, EnterSubflow, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.widget import OFFSET, EnterSubflow, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_values
+
+__all__ = ["WIDGET", "RunSubflow", "revision_selector"]
 
 FLOW_SID = re.compile(r"FW[0-9a-fA-F]{32}")
 REVISION_SELECTORS = ("LatestPublished", "LatestRevision")

@@ -12,8 +12,8 @@ no failure event).
 
 from __future__ import annotations
 
-from callboard.engine.io import CallEvent, Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import CallEvent, Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.voice_common import (
     VOICE_PROPS,
     add_prompt,
@@ -25,6 +25,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "SayPlay"]
 
 
 class SayPlay(Widget):

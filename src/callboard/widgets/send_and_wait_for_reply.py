@@ -30,7 +30,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from callboard.engine.io import (
+from callboard.contract.io import (
     EffectResult,
     Event,
     InboundMessage,
@@ -38,8 +38,10 @@ from callboard.engine.io import (
     StartTimer,
     TimerFired,
 )
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.common import message_effect
+
+__all__ = ["WIDGET", "SendAndWaitForReply"]
 
 DEFAULT_TIMEOUT = 3600
 SEND_FAILED = 81011

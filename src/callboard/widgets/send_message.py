@@ -6,9 +6,11 @@ Variables: ``widgets.<name>.outbound.*`` = the provider's message resource.
 
 from __future__ import annotations
 
-from callboard.engine.io import EffectResult, Event, SendMessage
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
+from callboard.contract.io import EffectResult, Event, SendMessage
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Wait, Widget
 from callboard.widgets.common import message_effect
+
+__all__ = ["WIDGET", "SendMessageWidget"]
 
 
 class SendMessageWidget(Widget):

@@ -7,7 +7,9 @@ Events: ``sessionEnded``, ``failure``, ``timeout``.
 
 from __future__ import annotations
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+
+__all__ = ["WIDGET", "SendToAutoPilot"]
 
 
 class SendToAutoPilot(Widget):

@@ -17,8 +17,8 @@ Messaging and conversation executions: Callboard does not create Flex tasks for 
 
 from __future__ import annotations
 
-from callboard.engine.io import Event
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.io import Event
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.enqueue_call import enqueue_result
 from callboard.widgets.voice_common import (
     callback_url,
@@ -29,6 +29,8 @@ from callboard.widgets.voice_common import (
     respond,
     text_prop,
 )
+
+__all__ = ["WIDGET", "SendToFlex"]
 
 VOICE_ATTRIBUTES = '{"type":"inbound","name":"{{trigger.call.From}}"}'
 

@@ -35,8 +35,10 @@ import json
 import re
 from typing import Any
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.widgets.common import key_value_items
+
+__all__ = ["WIDGET", "SetVariables"]
 
 PARSE_WARNING = 81027
 _JSON_TYPES = frozenset({"json", "object"})

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
 from callboard.flow.conditions import (
     OPERATORS,
     UnknownOperator,
@@ -37,7 +38,8 @@ from callboard.flow.conditions import (
     regex_unsupported,
 )
 from callboard.flow.model import Condition, Transition
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
+
+__all__ = ["WIDGET", "SplitBasedOn"]
 
 NO_MATCH_WARNING = 81005
 _NO_VALUE = frozenset({"is_blank", "is_not_blank"})

@@ -10,7 +10,9 @@ declared; other properties are kept as they are.
 
 from __future__ import annotations
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
+
+__all__ = ["WIDGET", "StartConversation"]
 
 
 class StartConversation(Widget):

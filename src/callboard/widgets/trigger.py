@@ -7,7 +7,9 @@ request, or a parent flow's Run Subflow.
 
 from __future__ import annotations
 
-from callboard.widgets.base import OFFSET, Done, EventSpec, Outcome, Run, Widget
+from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Run, Widget
+
+__all__ = ["WIDGET", "Trigger"]
 
 
 class Trigger(Widget):

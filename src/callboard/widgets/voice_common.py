@@ -3,7 +3,7 @@
 How a voice widget talks to Twilio (the runtime does the HTTP part):
 
 * ``start`` answers the webhook or call-back being handled with TwiML
-  (:class:`~callboard.engine.io.Respond`) and waits: ``Wait(token, (Respond(twiml, token),))``.
+  (:class:`~callboard.contract.io.Respond`) and waits: ``Wait(token, (Respond(twiml, token),))``.
 * Every call-back URL inside that TwiML is a **relative** URL that Twilio resolves against
   the flow webhook URL (``/v1/Accounts/{AC}/Flows/{FW}``)::
 
@@ -29,8 +29,8 @@ from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped]
 
-from callboard.engine.io import CallEvent, Event, Respond
-from callboard.widgets.base import Done, Prop, Run, Wait
+from callboard.contract.io import CallEvent, Event, Respond
+from callboard.contract.widget import Done, Prop, Run, Wait
 
 __all__ = [
     "INTERNAL_PARAMS",

@@ -14,11 +14,13 @@ split; widgets no transition reaches). The full rule list and the decisions take
 Studio's behaviour is not documented are in ``docs/validation.md``.
 
 Property checks are driven by each widget module's declared ``props`` (see
-:class:`callboard.widgets.base.Prop`); widget-specific rules come from
-``Widget.extra_checks``. Unknown properties are not problems: they are kept for export.
+:class:`callboard.contract.widget.Prop`); widget-specific rules come from
+``Widget.extra_checks``. The widget types are those of the catalog passed in
+(``callboard.widgets.registry.WIDGETS`` unless told otherwise). Unknown properties are
+not problems: they are kept for export.
 This module checks the top level and each state; transitions and Split Based On's
-conditions are checked by :mod:`callboard.flow.validate_transitions`, property values by
-:mod:`callboard.flow.validate_props`.
+conditions are checked by :mod:`callboard.validation.transitions`, property values by
+:mod:`callboard.validation.props`.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from callboard.flow.validate_props import (
+from callboard.contract.widget import Widget, WidgetCatalog
+from callboard.validation.props import (
     REQUIRED,
     PropChecker,
     enumeration,
@@ -39,15 +41,13 @@ from callboard.flow.validate_props import (
     show,
     type_message,
 )
-from callboard.flow.validate_transitions import FALLBACK_OPERATORS, TransitionChecker
-
-if TYPE_CHECKING:
-    from callboard.widgets.base import Widget
+from callboard.validation.transitions import STUDIO_OPERATORS, TransitionChecker
+from callboard.widgets.registry import WIDGETS
 
 __all__ = [
-    "FALLBACK_OPERATORS",
     "MAX_STATES",
     "SCHEMA_URL",
+    "STUDIO_OPERATORS",
     "STUDIO_TYPES",
     "Problem",
     "ValidationReport",
@@ -110,38 +110,21 @@ class ValidationReport:
         }
 
 
-def validate(data: Any) -> list[Problem]:
+def validate(data: Any, widgets: WidgetCatalog = WIDGETS) -> list[Problem]:
     """Every error in a decoded flow definition (empty when it is valid)."""
-    return validate_flow(data).errors
+    return validate_flow(data, widgets).errors
 
 
-def validate_flow(data: Any) -> ValidationReport:
-    """Errors and warnings of a decoded flow definition."""
-    v = _Validator()
+def validate_flow(data: Any, widgets: WidgetCatalog = WIDGETS) -> ValidationReport:
+    """Errors and warnings of a decoded flow definition, checked against ``widgets``."""
+    v = _Validator(widgets)
     v.flow(data)
     return ValidationReport(errors=v.errors, warnings=v.warnings)
 
 
-def _registry() -> ModuleType:
-    # The engine package imports widgets.base and widgets.base imports engine.io: load the
-    # engine first so that importing the widgets from here cannot hit that import cycle.
-    import callboard.engine  # noqa: F401
-    from callboard.widgets import registry
-
-    return registry
-
-
-def _widget(wtype: str) -> Widget | None:
-    widget: Widget | None = _registry().get(wtype)
-    return widget
-
-
-def _widget_types() -> list[str]:
-    return sorted(w.type for w in _registry().all_widgets())
-
-
 class _Validator:
-    def __init__(self) -> None:
+    def __init__(self, widgets: WidgetCatalog) -> None:
+        self.widgets = widgets
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self._seen: set[tuple[bool, str, str]] = set()
@@ -303,12 +286,14 @@ class _Validator:
         if not isinstance(wtype, str):
             self.error(f"{sp}/type", type_message(wtype, "string"))
             return None
-        widget = _widget(wtype)
+        widget = self.widgets.get(wtype)
         if widget is None:
             if wtype in STUDIO_TYPES:
                 self.error(f"{sp}/type", f"widget type {show(wtype)} is not supported by Callboard")
             else:
-                self.error(f"{sp}/type", enumeration(_widget_types()))
+                self.error(
+                    f"{sp}/type", enumeration(sorted(w.type for w in self.widgets.all_widgets()))
+                )
         return widget
 
     def _properties(self, sp: str, widget: Widget, properties: Mapping[str, Any]) -> None:

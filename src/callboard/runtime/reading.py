@@ -1,4 +1,5 @@
-"""Helpers shared by the service modules: times, JSON columns, rows → records, page tokens."""
+"""Reading rows as records: the converters from table rows to the records the services
+return (:mod:`callboard.runtime.records`), and keyset-paged listings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Connection, Select, and_, or_
@@ -21,41 +22,16 @@ from callboard.runtime.records import (
     Page,
     Step,
 )
+from callboard.store.values import aware, dumps, from_db_time, loads
 
 __all__ = [
-    "dumps",
-    "from_db_time",
     "keyset_page",
-    "loads",
-    "to_db_time",
 ]
 
 T = TypeVar("T")
 
 
-def to_db_time(when: datetime) -> datetime:
-    """Aware → naive UTC (what the columns hold)."""
-    if when.tzinfo is None:
-        return when
-    return when.astimezone(UTC).replace(tzinfo=None)
-
-
-def from_db_time(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _t(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def loads(text: str | None) -> Any:
-    return json.loads(text) if text else None
+_t = aware
 
 
 # ------------------------------------------------------------------------- records

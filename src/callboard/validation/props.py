@@ -1,5 +1,5 @@
-"""Property-level checks for :mod:`callboard.flow.validate` (JSON types, enums, ranges,
-Liquid syntax), driven by each widget's declared :class:`~callboard.widgets.base.Prop`.
+"""Property-level checks for :mod:`callboard.validation.definition` (JSON types, enums, ranges,
+Liquid syntax), driven by each widget's declared :class:`~callboard.contract.widget.Prop`.
 
 Messages follow the wording of Studio's JSON-schema validator ("integer found, string
 expected", "does not have a value in the enumeration [...]", "is missing but it is
@@ -11,12 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from callboard.flow.liquid import MAX_UNCLOSED, unclosed_openings
-
-if TYPE_CHECKING:
-    from callboard.widgets.base import Prop
+from callboard.contract.widget import Prop
+from callboard.flow.liquid import MAX_UNCLOSED, check_template, unclosed_openings
 
 __all__ = [
     "REQUIRED",
@@ -104,20 +102,6 @@ def has_liquid(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
-def _check_template(source: str) -> str | None:
-    try:
-        from callboard.flow.liquid import check_template
-    except ImportError:  # pragma: no cover - the Liquid module is part of the package
-        from liquid import parse
-
-        try:
-            parse(source)
-        except Exception as exc:
-            return " ".join(str(exc).split()) or type(exc).__name__
-        return None
-    return check_template(source)
-
-
 MAX_CHECKED = 64 * 1024
 """Longer Liquid templates are not parsed (Studio renders at most 16 KB anyway)."""
 LIQUID_BUDGET = 10_000_000
@@ -138,7 +122,7 @@ def liquid_problem(text: str, cache: dict[str, str | None]) -> str | None:
         problem = f"more than {MAX_UNCLOSED} '{{{{' or '{{%' are never closed"
     else:
         try:
-            problem = _check_template(text)
+            problem = check_template(text)
         except Exception as exc:  # a checker bug must not break validation
             problem = f"{type(exc).__name__}: {exc}"
     if problem is not None and len(problem) > 200:

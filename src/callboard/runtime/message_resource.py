@@ -1,5 +1,5 @@
 """The message resource :class:`~callboard.runtime.local.LocalRunner` (and the providers)
-answer a :class:`~callboard.engine.io.SendMessage` with, and the segment count of a body.
+answer a :class:`~callboard.contract.io.SendMessage` with, and the segment count of a body.
 :mod:`callboard.runtime.local` re-exports :func:`message_resource`.
 """
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from callboard.engine.io import SendMessage
+from callboard.contract.io import SendMessage
 
 __all__ = ["message_resource", "segments"]
 

@@ -1,6 +1,6 @@
 """HTTP for :class:`~callboard.runtime.local.LocalRunner`: canned responses and real requests.
 
-:func:`http_result` performs one :class:`~callboard.engine.io.HttpRequest`: answered from
+:func:`http_result` performs one :class:`~callboard.contract.io.HttpRequest`: answered from
 a :class:`MockTable` when one is given (never the network then), otherwise sent for real
 with an httpx client (timeout, redirects followed, the body size cap enforced while
 streaming). :mod:`callboard.runtime.local` re-exports every name here.
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from callboard.engine.io import EffectResult, HttpRequest
+from callboard.contract.io import EffectResult, HttpRequest
 
 __all__ = ["MockError", "MockResponse", "MockTable", "http_result"]
 

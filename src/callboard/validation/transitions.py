@@ -1,4 +1,4 @@
-"""Transition and condition checks for :mod:`callboard.flow.validate`: each state's
+"""Transition and condition checks for :mod:`callboard.validation.definition`: each state's
 ``transitions`` (known, non-duplicate events; ``next`` naming an existing widget) and the
 ``conditions`` of Split Based On's repeatable ``match`` transitions (operators, arguments,
 values)."""
@@ -6,9 +6,11 @@ values)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from callboard.flow.validate_props import (
+from callboard.contract.widget import Widget
+from callboard.flow.conditions import OPERATORS, check_value
+from callboard.validation.props import (
     REQUIRED,
     PropChecker,
     Sink,
@@ -18,13 +20,10 @@ from callboard.flow.validate_props import (
     type_message,
 )
 
-if TYPE_CHECKING:
-    from callboard.widgets.base import Widget
-
 __all__ = [
     "CONDITION_KEYS",
     "DANGLING",
-    "FALLBACK_OPERATORS",
+    "STUDIO_OPERATORS",
     "TRANSITION_KEYS",
     "TransitionChecker",
 ]
@@ -33,28 +32,17 @@ TRANSITION_KEYS = frozenset({"event", "next", "conditions"})
 CONDITION_KEYS = ("friendly_name", "arguments", "type", "value")
 DANGLING = "Transition references a widget that doesn't exist"
 
-FALLBACK_OPERATORS = (
+STUDIO_OPERATORS = (
     "equal_to", "not_equal_to", "matches_any_of", "does_not_match_any_of", "is_blank",
     "is_not_blank", "regex", "contains", "does_not_contain", "starts_with",
     "does_not_start_with", "less_than", "greater_than", "is_before_time", "is_after_time",
     "is_before_date", "is_after_date",
 )  # fmt: skip
-"""Split Based On's 17 operators, used if :mod:`callboard.flow.conditions` is missing."""
-
-
-def _operators() -> tuple[str, ...]:
-    try:
-        from callboard.flow.conditions import OPERATORS
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return FALLBACK_OPERATORS
-    return tuple(OPERATORS)
+"""Split Based On's 17 operators, in Studio's order (:data:`callboard.flow.conditions.OPERATORS`
+must list the same)."""
 
 
 def _check_value(operator: str, value: str) -> str | None:
-    try:
-        from callboard.flow.conditions import check_value
-    except ImportError:  # pragma: no cover
-        return None
     try:
         return check_value(operator, value)
     except Exception:  # an unknown operator (reported separately) or a checker bug
@@ -69,7 +57,7 @@ class TransitionChecker:
         self.error = error
         self.warn = warn
         self.props = props
-        self.operators = _operators()
+        self.operators = tuple(OPERATORS)
 
     def check(
         self, sp: str, transitions: Any, widget: Widget | None, names: dict[str, int]

@@ -1,4 +1,4 @@
-"""The :class:`~callboard.widgets.base.Run` a widget sees while the engine runs it."""
+"""The :class:`~callboard.contract.widget.Run` a widget sees while the engine runs it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from callboard.contract.widget import Widget
 from callboard.engine.state import Frame
 from callboard.flow.model import State
-from callboard.widgets.base import Widget
 
 __all__ = ["Host", "WidgetRun"]
 
@@ -29,7 +29,7 @@ class Host(Protocol):
 
 
 class WidgetRun:
-    """The :class:`~callboard.widgets.base.Run` a widget sees."""
+    """The :class:`~callboard.contract.widget.Run` a widget sees."""
 
     __slots__ = ("_machine", "_widget", "context", "memo", "state")
 

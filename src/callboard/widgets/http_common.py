@@ -2,8 +2,8 @@
 
 * :func:`prepare_url` checks a rendered URL and moves ``user:pass@`` credentials into an
   ``Authorization: Basic`` header (the URL sent never carries them).
-* :func:`response_variables` turns an :class:`~callboard.engine.io.EffectResult` of an
-  :class:`~callboard.engine.io.HttpRequest` into ``body``/``content_type``/
+* :func:`response_variables` turns an :class:`~callboard.contract.io.EffectResult` of an
+  :class:`~callboard.contract.io.HttpRequest` into ``body``/``content_type``/
   ``status_code`` and ``parsed`` (only for a JSON *object* answered with a JSON content
   type; top-level arrays, scalars and invalid JSON give no ``parsed``).
 * :func:`deep_merge` is Run Function's ``parsed`` merge.

@@ -1,5 +1,11 @@
 """The contract between the engine and a widget module.
 
+It sits below both: the widget modules (``callboard.widgets``) implement it, the engine
+(``callboard.engine``) runs whatever implements it, and neither imports the other. The
+engine finds a state's widget through the :class:`WidgetCatalog` it is handed (in
+:attr:`callboard.engine.state.Bundle.widgets`); ``callboard.widgets.registry.WIDGETS``
+is the catalog of every widget module.
+
 A widget module declares everything about one widget type: its properties (with types,
 defaults and editor hints, published to the editor and used by the validator), its
 events (with Studio's canvas labels), its output variables, and its behaviour:
@@ -24,10 +30,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol
 
-from callboard.engine.io import Effect, Event
+from callboard.contract.io import Effect, Event
 from callboard.flow.model import State
 
 __all__ = [
+    "OFFSET",
     "Done",
     "EnterSubflow",
     "EventSpec",
@@ -36,6 +43,7 @@ __all__ = [
     "Run",
     "Wait",
     "Widget",
+    "WidgetCatalog",
 ]
 
 PropKind = Literal[
@@ -125,7 +133,7 @@ class Done:
 class Wait:
     """Perform ``effects`` and wait for an event carrying ``token``.
 
-    The engine cancels every :class:`~callboard.engine.io.StartTimer` among the effects
+    The engine cancels every :class:`~callboard.contract.io.StartTimer` among the effects
     when the wait ends. ``memo`` is kept in the execution state and handed back as
     ``run.memo`` on :meth:`Widget.resume`; it must be plain JSON.
     """
@@ -246,6 +254,18 @@ class Widget(ABC):
             "properties": [p.to_json() for p in cls.props],
             "variables": list(cls.variables),
         }
+
+
+class WidgetCatalog(Protocol):
+    """The widget types a flow may use, by ``type`` string."""
+
+    def get(self, widget_type: str) -> Widget | None:
+        """The widget for a ``type`` string, or None for a type Callboard does not know."""
+        ...
+
+    def all_widgets(self) -> list[Widget]:
+        """Every widget type, in a stable order."""
+        ...
 
 
 OFFSET = Prop("offset", kind="object", editor="hidden", liquid=False)

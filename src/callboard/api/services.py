@@ -1,0 +1,38 @@
+"""What the HTTP application is built over: the services, typed (no ``Any`` between the
+API and the services). The composition root (:func:`callboard.commands.compose.build_services`)
+makes them; the app reaches them through :mod:`callboard.api.common`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from callboard.channels.simulator import Simulator
+from callboard.channels.webhooks import Channels
+from callboard.events.service import EventStreams
+from callboard.runtime.service import Callboard
+from callboard.runtime.settings import Settings
+
+__all__ = ["BackgroundJob", "Services"]
+
+
+class BackgroundJob(Protocol):
+    """Work the app runs beside requests (the worker, Event Streams delivery): started
+    and stopped by the app's lifespan."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = ...) -> None: ...
+
+
+@dataclass(slots=True)
+class Services:
+    callboard: Callboard  # accounts, flows, executions, inbound webhooks (the runtime)
+    channels: Channels  # the Flow webhook: Twilio and the simulator channel
+    simulator: Simulator  # the simulator channel's API (messages, simulated calls)
+    events: EventStreams  # Event Streams: sinks, subscriptions, the event feed
+    settings: Settings | None = None
+
+    def close(self) -> None:
+        """Dispose of the database connections."""
+        self.callboard.close()

@@ -1,0 +1,117 @@
+"""The composition root: the one place the services are built and wired together.
+
+``serve``, ``worker``, ``purge``, the account commands and the tests call
+:func:`build_services`; ``chat`` and ``call`` build the same runtime in memory
+(:mod:`callboard.runtime.local`). The wiring, in order:
+
+1. the database (migrated), the clock/SID source, the event that wakes the worker;
+2. the channels' :class:`~callboard.channels.router.ChannelRouter` — the runtime's
+   message provider — and its outbox handlers (calls, recordings, hang-ups);
+3. the runtime (:class:`~callboard.runtime.service.Callboard`), given its ports: the
+   provider, Event Streams' recorder (:func:`callboard.events.recording.record_events`),
+   the voice channel's runner hook, the outbox handlers and the egress-checked HTTP
+   client for a flow's requests (:func:`callboard.runtime.egress.egress_client`);
+4. the Flow webhook (:class:`~callboard.channels.webhooks.Channels`), the simulator
+   channel's API and Event Streams (:class:`~callboard.events.service.EventStreams`).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+
+from callboard.api.services import BackgroundJob, Services
+from callboard.channels.config import ChannelConfig
+from callboard.channels.hangup import HANG_UP_JOB, CallRunHook, hang_up_job
+from callboard.channels.router import ChannelRouter
+from callboard.channels.simulator import Simulator
+from callboard.channels.webhooks import Channels
+from callboard.engine.core import Env
+from callboard.engine.env import SystemEnv
+from callboard.events.delivery import DeliveryConfig, EventDelivery
+from callboard.events.recording import record_events
+from callboard.events.service import EventStreams
+from callboard.runtime.egress import egress_client
+from callboard.runtime.service import Callboard
+from callboard.runtime.settings import Settings
+from callboard.runtime.worker import Worker
+from callboard.store.db import Database
+
+__all__ = ["build_background", "build_services"]
+
+
+def build_services(
+    settings: Settings | str,
+    *,
+    env: Env | None = None,
+    channel_config: ChannelConfig | None = None,
+    migrate: bool = True,
+) -> Services:
+    """The services over ``settings`` (or a database URL). ``channel_config`` defaults
+    to the environment's (:meth:`ChannelConfig.from_env`, which raises ValueError for a
+    bad one); ``env`` to real time and random SIDs. Raises
+    :class:`~callboard.store.db.DatabaseError` when the database cannot be used."""
+    url = settings if isinstance(settings, str) else settings.database_url
+    config = channel_config if channel_config is not None else ChannelConfig.from_env()
+    db = Database(url)
+    db.check()
+    if migrate:
+        db.migrate()
+    clock: Env = env if env is not None else SystemEnv()
+    wakeup = threading.Event()
+    router = ChannelRouter(db, clock, config, wakeup)
+    handlers = {**router.handlers(), HANG_UP_JOB: hang_up_job(router)}
+    callboard = Callboard(
+        db,
+        clock,
+        router,
+        recorder=record_events,
+        hooks=[CallRunHook(router)],
+        outbox_handlers=handlers,
+        wakeup=wakeup,
+        http_client=_flow_requests_client,
+    )
+    callboard.accounts.on_secrets_changed.append(router.secrets.forget)
+    channels = Channels(callboard, router, config)
+    return Services(
+        callboard=callboard,
+        channels=channels,
+        simulator=Simulator(channels),
+        events=EventStreams(db, clock),
+        settings=settings if isinstance(settings, Settings) else None,
+    )
+
+
+def build_background(
+    services: Services,
+    settings: Settings,
+    *,
+    jobs: bool = True,
+    events: DeliveryConfig | None = None,
+) -> list[BackgroundJob]:
+    """The background work of a server or a worker process: the worker (timers, outbox,
+    retention; unless ``jobs`` is False) and Event Streams delivery (``events``: its
+    configuration, default from the environment — ValueError for a bad one)."""
+    found: list[BackgroundJob] = []
+    config = events if events is not None else DeliveryConfig.from_env()
+    if jobs:
+        found.append(
+            Worker(
+                services.callboard,
+                retention=settings.retention_policy(),
+                retention_interval=settings.retention_interval,
+            )
+        )
+    found.append(EventDelivery(services.callboard.db, config=config, client_factory=_sinks_client))
+    return found
+
+
+def _flow_requests_client() -> httpx.Client:
+    """Make HTTP Request / Run Function: every connection and redirect egress-checked."""
+    return egress_client(follow_redirects=True)
+
+
+def _sinks_client(limits: httpx.Limits) -> httpx.Client:
+    """Event Streams webhook sinks: every connection egress-checked."""
+    return egress_client(limits=limits)

@@ -1,0 +1,215 @@
+"""Starting an execution and running an event into one: the single entry to the
+:class:`~callboard.runtime.runner.Runner` for every caller (REST, Twilio webhooks, the
+simulator channel, timers, the outbox, retention).
+
+The ``*_in`` methods work on an open write connection (the caller owns the
+transaction, e.g. the inbound routing rule's ``processed_requests`` row goes in the same
+one); the others open their own. After a commit, :meth:`Executor.notify` wakes the
+worker when the run left work for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from callboard.contract.io import TRIGGER_EVENTS, Event, Start
+from callboard.engine.core import Env
+from callboard.engine.state import StepWarning
+from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.records import (
+    Conflict,
+    Execution,
+    InvalidParameter,
+    NotFound,
+    NotRunnable,
+    RunResult,
+    ServiceError,
+)
+from callboard.runtime.runner import Runner
+from callboard.store.db import Database
+from callboard.store.executions import active_execution_sid
+from callboard.store.flows import flow_to_run
+from callboard.store.values import loads, to_db_time
+
+__all__ = ["MAX_SLEEP_SECONDS", "Executor"]
+
+MAX_SLEEP_SECONDS = 0.2
+"""The worker's longest sleep (it sleeps until the next due timer, at most this)."""
+
+
+class Executor:
+    def __init__(self, db: Database, env: Env, runner: Runner, wakeup: threading.Event) -> None:
+        self.db = db
+        self.env = env
+        self.runner = runner
+        self.wakeup = wakeup  # set when outbox jobs or near timers were added
+
+    def now(self) -> datetime:
+        """The clock as the columns hold it (naive UTC)."""
+        return to_db_time(self.env.now())
+
+    # ------------------------------------------------------------------ events
+    def run_event(self, execution_sid: str, event: Event) -> RunResult:
+        """Run ``event`` through the engine for the execution, in one transaction.
+        :class:`NotFound` if the execution does not exist; an ended execution gives
+        ``accepted=False`` (81002)."""
+        with self.db.write() as conn:
+            result = self.run_event_in(conn, execution_sid, event)
+        self.notify(result)
+        return result
+
+    def run_event_in(self, conn: Connection, execution_sid: str, event: Event) -> RunResult:
+        return self.run_in(conn, self.runner.load(conn, execution_sid), event)
+
+    def run_in(self, conn: Connection, ex: LoadedExecution, event: Event) -> RunResult:
+        """Run ``event`` into an execution already loaded (and locked) on ``conn``."""
+        if ex.state is None or ex.status == "ended":
+            return RunResult(
+                ex.sid,
+                False,
+                "ended",
+                ended_reason=None,
+                warnings=[
+                    StepWarning(81002, f"Unexpected event {event.kind}: the execution has ended")
+                ],
+            )
+        return self.runner.run(conn, ex, event)
+
+    # ------------------------------------------------------------------ starts
+    def start(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        *,
+        trigger: str,
+        contact: str,
+        flow_address: str,
+        data: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        initiated_by: str | None = None,
+        exclusive: bool = True,
+    ) -> tuple[Execution, RunResult]:
+        """Check the arguments, start the flow on ``trigger`` and run it until it waits
+        or ends, in one transaction. ``data`` becomes ``trigger.<kind>``;
+        ``exclusive=False`` (concurrent calls) does not claim the one active execution
+        per contact slot (:class:`Conflict` when another execution holds it)."""
+        contact = (contact or "").strip()
+        flow_address = (flow_address or "").strip()
+        if not contact:
+            raise InvalidParameter("To", "Missing required parameter To in the post body")
+        if not flow_address:
+            raise InvalidParameter("From", "Missing required parameter From in the post body")
+        if len(contact.encode()) + len(flow_address.encode()) > 300:
+            raise ServiceError(
+                "To and From together must not exceed 300 bytes", status=400, code=81023
+            )
+        if parameters is not None and not isinstance(parameters, dict):
+            raise InvalidParameter("Parameters", "Parameters must be a JSON object")
+        if trigger not in TRIGGER_EVENTS:
+            raise InvalidParameter("Trigger", f"unknown trigger event {trigger!r}")
+        try:
+            with self.db.write() as conn:
+                ex, result = self.start_in(
+                    conn,
+                    account_sid,
+                    flow_sid,
+                    trigger=trigger,
+                    contact=contact,
+                    flow_address=flow_address,
+                    data=data,
+                    parameters=parameters,
+                    initiated_by=initiated_by,
+                    exclusive=exclusive,
+                )
+        except IntegrityError:
+            with self.db.read() as conn:
+                active = active_execution_sid(conn, flow_sid, contact)
+            if active is not None:
+                raise Conflict(
+                    f"Execution {active} is already active for this contact. "
+                    "End the active Execution before creating a new one",
+                    details={"conflicting_execution_sid": active},
+                ) from None
+            raise
+        self.notify(result)
+        return ex.record(), result
+
+    def start_in(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        *,
+        trigger: str,
+        contact: str,
+        flow_address: str,
+        data: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        initiated_by: str | None = None,
+        exclusive: bool = True,
+        test_user: bool = False,
+    ) -> tuple[LoadedExecution, RunResult]:
+        """Start an execution on an open write connection (checked arguments). Which
+        revision runs: the latest published one, or the latest one for a contact in the
+        flow's test users (``test_user=True``: whatever the list, the simulator
+        channel); a revision that does not validate never runs (:class:`NotRunnable`).
+        A second active execution for the (flow, contact) raises IntegrityError (the
+        unique index): no look-up of the slot first."""
+        sid = self.env.sid("FN")
+        flow = flow_to_run(conn, account_sid, flow_sid)
+        if flow is None:
+            raise NotFound("Flow", flow_sid)
+        test_user = test_user or contact in (loads(flow.test_users) or [])
+        if test_user:
+            revision, valid = flow.latest_revision, flow.latest_valid
+        else:
+            revision, valid = flow.latest_published, flow.published_valid
+        if revision is None:
+            raise NotRunnable(
+                f"Flow {flow_sid} has no published revision: publish it, or add "
+                f"{contact} to its test users to run the latest draft"
+            )
+        if not valid:
+            raise NotRunnable(f"Flow {flow_sid} revision {revision} is not a valid flow definition")
+        ex = LoadedExecution(
+            sid=sid,
+            account_sid=account_sid,
+            flow_sid=flow_sid,
+            flow_version=revision,
+            contact=contact,
+            flow_address=flow_address,
+            status="active",
+            test_user=test_user,
+            state=None,
+            new=True,
+            exclusive=exclusive,
+            initiated_by=initiated_by or self.env.sid("RQ"),
+            date_created=self.env.now(),
+        )
+        start = Start(
+            trigger=trigger,
+            execution_sid=sid,
+            flow_sid=flow_sid,
+            contact_address=contact,
+            flow_address=flow_address,
+            data=dict(data or {}),
+            parameters=dict(parameters or {}),
+        )
+        return ex, self.runner.run(conn, ex, start)
+
+    # ------------------------------------------------------------------ the worker
+    def notify(self, result: RunResult | None = None) -> None:
+        """Wake the worker when there is work for it now: outbox jobs, or a timer due
+        sooner than the worker's longest sleep (it sleeps until the next due timer)."""
+        soon = (
+            result is not None
+            and result.timer_due is not None
+            and (result.timer_due - self.env.now()).total_seconds() < MAX_SLEEP_SECONDS
+        )
+        if result is None or result.outbox_jobs or soon:
+            self.wakeup.set()

@@ -1,0 +1,220 @@
+"""The outbox: network work the runner wrote as rows, performed by the worker.
+
+Jobs are claimed with a *lease*: ``status='running'`` and ``available_at`` = now +
+:data:`LEASE_SECONDS` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). The job is performed
+outside any transaction; its result is delivered to the execution and the job marked
+``done`` in one transaction — only if the lease is still ours (``attempts`` unchanged),
+so a job taken over by another worker is never finished twice. A job left ``running``
+by a crash becomes claimable again when its lease expires (at-least-once: the HTTP
+request may be sent again; a repeated result is stale and ignored). A job that raises is
+retried with exponential back-off (:func:`callboard.store.queue.backoff_seconds`); after
+:data:`MAX_ATTEMPTS` it is ``failed`` and the widget gets its failure event
+(``EffectResult(ok=False)``), so an execution never waits for ever on a job.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection
+
+from callboard.contract.io import (
+    EffectResult,
+    EndExecution,
+    Event,
+    HttpRequest,
+    SendMessage,
+    effect_from_json,
+)
+from callboard.runtime.executor import Executor
+from callboard.runtime.http_requests import http_result
+from callboard.runtime.ports import HttpClientFactory, OutboxHandler
+from callboard.runtime.providers import MessageProvider, OutboundMessage
+from callboard.store.executions import load_for_run
+from callboard.store.outbox import any_due, claim_jobs, settle_job
+from callboard.store.queue import backoff_seconds
+from callboard.store.values import loads, to_db_time
+
+__all__ = [
+    "LEASE_SECONDS",
+    "MAX_ATTEMPTS",
+    "Outbox",
+    "TransientJobError",
+    "perform_job",
+    "run_outbox",
+]
+
+log = logging.getLogger("callboard.worker")
+
+LEASE_SECONDS = 60.0  # a claimed job not finished by then is taken over (crash recovery)
+MAX_ATTEMPTS = 5  # then the job fails and the widget takes its failure event
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 300.0
+
+
+class TransientJobError(Exception):
+    """Raised by a provider or outbox handler for a failure worth retrying (network
+    down, 5xx from the provider): the job is retried with back-off."""
+
+
+class Outbox:
+    """The outbox: jobs the runner wrote (network work), performed by the worker
+    outside any transaction, their results delivered back through the
+    :class:`~callboard.runtime.executor.Executor`. ``handlers`` perform the job kinds
+    the channels own (``place_call``...); HTTP requests and message sends are built in,
+    the requests sent with clients made by ``http_client`` (default: a plain client; the
+    composition root gives the egress-checked one)."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        provider: MessageProvider,
+        handlers: dict[str, OutboxHandler] | None = None,
+        http_client: HttpClientFactory | None = None,
+    ) -> None:
+        self.executor = executor
+        self.provider = provider
+        self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
+        self.http_client: HttpClientFactory = http_client or _plain_client
+
+    def run(self, limit: int = 16, client: httpx.Client | None = None) -> int:
+        """Perform pending outbox jobs and feed their results back. Returns how many ran."""
+        return run_outbox(self, limit, client)
+
+
+def _plain_client() -> httpx.Client:
+    return httpx.Client(follow_redirects=True)
+
+
+def perform_job(outbox: Outbox, job: dict[str, Any], client: httpx.Client | None) -> Event | None:
+    """Do one job (no database transaction open) and return the event that carries its result."""
+    kind = job["kind"]
+    custom = outbox.handlers.get(kind)
+    if custom is not None:
+        return custom(job)
+    payload = loads(job["payload"]) or {}
+    meta = payload.pop("_meta", {}) or {}
+    effect = effect_from_json(payload)
+    if isinstance(effect, HttpRequest):
+        return http_result(effect, client=client)
+    if isinstance(effect, SendMessage):
+        message = OutboundMessage(
+            account_sid=job.get("account_sid", ""),
+            flow_sid=job.get("flow_sid", ""),
+            execution_sid=job["execution_sid"],
+            effect=effect,
+            sid=str(meta.get("sid") or outbox.executor.env.sid("SM")),
+            now=outbox.executor.env.now(),
+        )
+        try:
+            return outbox.provider.send(message)
+        except TransientJobError:
+            raise
+        except Exception as exc:  # provider failure: the widget takes its failure event
+            return EffectResult(effect.token, False, {"error": f"{type(exc).__name__}: {exc}"})
+    log.warning("no handler for outbox job %s (%s); ending its execution", job["id"], kind)
+    return EndExecution("failed")
+
+
+def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = None) -> int:
+    """Claim up to ``limit`` due jobs (pending, retry due, or running with an expired
+    lease), perform them and feed their results back. Returns how many were claimed."""
+    service = outbox.executor
+    db = service.db
+    now_aware = service.env.now()
+    now = to_db_time(now_aware)
+    with db.read() as conn:  # cheap check first: no write lock when there is nothing
+        if not any_due(conn, now):
+            return 0
+    lease_until = to_db_time(now_aware + timedelta(seconds=LEASE_SECONDS))
+    with db.write() as conn:
+        # Several workers may share a PostgreSQL database: SKIP LOCKED hands each job to
+        # one of them (SQLite has one writer at a time anyway).
+        jobs = claim_jobs(conn, now, lease_until, limit, skip_locked=db.for_update())
+    if not jobs:
+        return 0
+    own_client = client is None
+    http = client or outbox.http_client()
+    try:
+        for job in jobs:
+            if job["attempts"] > MAX_ATTEMPTS:  # crashed too often while running it
+                _give_up(service, job, job.get("last_error") or "the job was interrupted")
+                continue
+            try:
+                event = perform_job(outbox, job, http)
+            except Exception as exc:
+                if not isinstance(exc, TransientJobError):
+                    log.exception("outbox job %s (%s) failed", job["id"], job["kind"])
+                error = f"{type(exc).__name__}: {exc}"
+                if job["attempts"] >= MAX_ATTEMPTS:
+                    _give_up(service, job, error)
+                else:
+                    _retry(service, job, error)
+                continue
+            _finish(service, job, event)
+    finally:
+        if own_client:
+            http.close()
+    return len(jobs)
+
+
+def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None:
+    """Mark the job done and feed its result back, in one transaction."""
+    now = to_db_time(service.env.now())
+    with service.db.write() as conn:
+        _lock_execution(service, conn, job)
+        if not settle_job(conn, job, {"status": "done", "date_updated": now}):
+            log.warning("outbox job %s was taken over by another worker", job["id"])
+            return
+        _feed_back(service, conn, job, event)
+    service.wakeup.set()
+
+
+def _retry(service: Executor, job: dict[str, Any], error: str) -> None:
+    now = service.env.now()
+    delay = backoff_seconds(job["attempts"], BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
+    later = to_db_time(now + timedelta(seconds=delay))
+    with service.db.write() as conn:
+        values = {
+            "status": "pending",
+            "available_at": later,
+            "last_error": error,
+            "date_updated": to_db_time(now),
+        }
+        settle_job(conn, job, values)
+
+
+def _give_up(service: Executor, job: dict[str, Any], error: str) -> None:
+    """The job failed for good: mark it and give the widget its failure event."""
+    now = to_db_time(service.env.now())
+    with service.db.write() as conn:
+        _lock_execution(service, conn, job)
+        values = {"status": "failed", "last_error": error, "date_updated": now}
+        if not settle_job(conn, job, values):
+            return
+        event: Event = (
+            EffectResult(job["token"], False, {"error": error})
+            if job.get("token")
+            else EndExecution("failed")
+        )
+        _feed_back(service, conn, job, event)
+    service.wakeup.set()
+
+
+def _lock_execution(service: Executor, conn: Connection, job: dict[str, Any]) -> None:
+    """PostgreSQL: lock the job's execution first — the same order (execution, then its
+    rows) as a run and retention, so they cannot deadlock."""
+    if job.get("execution_sid") and service.db.for_update():
+        load_for_run(conn, job["execution_sid"], lock=True)
+
+
+def _feed_back(
+    service: Executor, conn: Connection, job: dict[str, Any], event: Event | None
+) -> None:
+    if event is None or not job.get("execution_sid"):
+        return
+    if load_for_run(conn, job["execution_sid"], lock=False) is not None:
+        service.run_event_in(conn, job["execution_sid"], event)

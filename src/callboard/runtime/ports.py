@@ -1,0 +1,49 @@
+"""The ports the runtime is given at construction (the composition root,
+:mod:`callboard.commands.compose`, plugs the channels and Event Streams into them):
+
+* :class:`RunRecorder` — told, inside the run's transaction, what one run did (Event
+  Streams records ``execution.started``/``step.ended``/``execution.ended``);
+* :data:`RunHook` — called after every run with the event that started it, in its
+  transaction (the voice channel keeps
+  the TwiML a call execution answered and hangs up the calls of an ended execution);
+* :data:`OutboxHandler` — performs one outbox job of a kind (``place_call``...) and
+  returns the event that carries its result back (None: nothing to feed back);
+* :data:`HttpClientFactory` — makes the HTTP client the outbox sends a flow's requests
+  (Make HTTP Request, Run Function) with; the composition root gives one that applies
+  the egress policy (:func:`callboard.runtime.egress.egress_client`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import Connection
+
+from callboard.contract.io import Event
+from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.records import RunResult
+
+__all__ = ["HttpClientFactory", "OutboxHandler", "RunHook", "RunRecorder"]
+
+
+class RunRecorder(Protocol):
+    def __call__(
+        self,
+        conn: Connection,
+        ex: LoadedExecution,
+        steps: list[dict[str, Any]],
+        *,
+        started: bool,
+        ended: bool,
+        now: datetime,
+        reason: str | None = None,
+    ) -> int: ...
+
+
+RunHook = Callable[[Connection, LoadedExecution, Event, RunResult], None]
+OutboxHandler = Callable[[dict[str, Any]], Event | None]
+
+HttpClientFactory = Callable[[], httpx.Client]

@@ -1,0 +1,121 @@
+"""The SQL of the ``calls`` table: one row per call an execution answers or places,
+with the last TwiML its execution answered (``twiml``/``twiml_seq``) and, for the
+simulator channel, the simulated caller's state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, bindparam, func, or_, select, update
+
+from callboard.store import tables as t
+from callboard.store.db import insert_rows
+
+__all__ = [
+    "ENDED_CALL_STATUSES",
+    "LiveCall",
+    "call_execution",
+    "call_row",
+    "calls_of",
+    "insert_call",
+    "keep_twiml",
+    "latest_twiml",
+    "live_calls",
+    "twiml_seq",
+    "update_call",
+]
+
+ENDED_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+_c = t.calls
+# Built once (every ended execution runs it): building the statement and its cache key
+# again for each execution was a measurable part of a REST-created execution's CPU (on
+# SQLite the same query goes straight to the driver).
+_LIVE_CALLS = select(_c.c.sid, _c.c.account_sid, _c.c.channel, _c.c.sim_state, _c.c.status).where(
+    _c.c.execution_sid == bindparam("execution_sid"),
+    _c.c.status.notin_(sorted(ENDED_CALL_STATUSES)),
+)
+_LIVE_CALLS_SQL = (
+    "SELECT sid, account_sid, channel, sim_state, status FROM calls "
+    "WHERE execution_sid = ? AND status NOT IN ("
+    + ", ".join(f"'{status}'" for status in sorted(ENDED_CALL_STATUSES))
+    + ")"
+)
+
+
+class LiveCall(NamedTuple):
+    sid: str
+    account_sid: str
+    channel: str
+    sim_state: str | None
+    status: str
+
+
+def live_calls(conn: Connection, execution_sid: str) -> list[LiveCall]:
+    """The execution's calls that have not ended."""
+    if conn.dialect.name == "sqlite":  # straight to the driver: TEXT columns only
+        driver = conn.connection.driver_connection
+        found = driver.execute(_LIVE_CALLS_SQL, (execution_sid,)).fetchall()  # type: ignore[union-attr]
+        return [LiveCall(*row) for row in found]
+    return [LiveCall(*row) for row in conn.execute(_LIVE_CALLS, {"execution_sid": execution_sid})]
+
+
+def insert_call(conn: Connection, row: dict[str, Any]) -> None:
+    insert_rows(conn, _c, [row])
+
+
+def update_call(conn: Connection, call_sid: str, values: dict[str, Any]) -> None:
+    conn.execute(update(_c).where(_c.c.sid == call_sid).values(values))
+
+
+def call_execution(conn: Connection, account_sid: str, call_sid: str) -> str | None:
+    """The execution the account's call belongs to (None: unknown call)."""
+    value = conn.execute(
+        select(_c.c.execution_sid).where(_c.c.sid == call_sid, _c.c.account_sid == account_sid)
+    ).scalar_one_or_none()
+    return str(value) if value else None
+
+
+def keep_twiml(conn: Connection, execution_sid: str, twiml: str, now: datetime) -> None:
+    """Remember the TwiML the execution just answered (``twiml_seq`` + 1)."""
+    conn.execute(
+        update(_c)
+        .where(_c.c.execution_sid == execution_sid)
+        .values(twiml=twiml, twiml_seq=_c.c.twiml_seq + 1, date_updated=now)
+    )
+
+
+def latest_twiml(conn: Connection, execution_sid: str, after_seq: int) -> str | None:
+    """The execution's newest TwiML when it is newer than ``after_seq``."""
+    row = conn.execute(
+        select(_c.c.twiml, _c.c.twiml_seq)
+        .where(_c.c.execution_sid == execution_sid)
+        .order_by(_c.c.twiml_seq.desc())
+        .limit(1)
+    ).first()
+    if row is not None and row.twiml and int(row.twiml_seq) > after_seq:
+        return str(row.twiml)
+    return None
+
+
+def twiml_seq(conn: Connection, execution_sid: str) -> int:
+    value = conn.execute(
+        select(func.max(_c.c.twiml_seq)).where(_c.c.execution_sid == execution_sid)
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def calls_of(conn: Connection, account_sid: str, flow_sid: str, contact: str) -> Sequence[Any]:
+    """The flow's last 100 calls (with ``contact``, when given), newest first."""
+    q = select(_c).where(_c.c.account_sid == account_sid, _c.c.flow_sid == flow_sid)
+    if contact:
+        q = q.where(or_(_c.c.from_address == contact, _c.c.to_address == contact))
+    return conn.execute(q.order_by(_c.c.date_created.desc()).limit(100)).all()
+
+
+def call_row(conn: Connection, call_sid: str, account_sid: str | None = None) -> Any:
+    q = select(_c).where(_c.c.sid == call_sid)
+    if account_sid is not None:
+        q = q.where(_c.c.account_sid == account_sid)
+    return conn.execute(q).first()

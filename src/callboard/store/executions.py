@@ -1,0 +1,222 @@
+"""The SQL of the ``executions`` table (and the cascade that deletes an execution with
+everything that hangs off it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Connection, Select, delete, func, select, update
+
+from callboard.store import tables as t
+from callboard.store.db import insert_rows
+
+__all__ = [
+    "active_execution_sid",
+    "count_expired",
+    "count_stuck",
+    "delete_executions",
+    "delete_flow_executions",
+    "execution_owner_flow",
+    "execution_status",
+    "executions_listing",
+    "expired_sids",
+    "find_execution",
+    "find_execution_by_sid",
+    "insert_execution",
+    "load_active_for_run",
+    "load_for_run",
+    "lock_free_executions",
+    "stuck_sids",
+    "update_execution",
+]
+
+_e = t.executions
+_FOR_RUN = select(
+    _e.c.sid,
+    _e.c.account_sid,
+    _e.c.flow_sid,
+    _e.c.flow_version,
+    _e.c.contact_channel_address,
+    _e.c.flow_address,
+    _e.c.status,
+    _e.c.test_user,
+    _e.c.state,
+    _e.c.active_contact,
+    _e.c.initiated_by,
+    _e.c.date_created,
+)
+
+
+def load_for_run(conn: Connection, execution_sid: str, *, lock: bool) -> Any:
+    """The columns the runner needs (``SELECT … FOR UPDATE`` when ``lock``), or None."""
+    q = _FOR_RUN.where(_e.c.sid == execution_sid)
+    if lock:
+        q = q.with_for_update()
+    return conn.execute(q).first()
+
+
+def load_active_for_run(
+    conn: Connection, account_sid: str, flow_sid: str, contact: str, *, lock: bool
+) -> Any:
+    """The run columns of the execution holding the (flow, contact) slot, or None; one
+    statement that also locks it when ``lock`` (PostgreSQL re-checks the slot once the
+    row is locked: if it ended meanwhile, nothing is returned)."""
+    q = _FOR_RUN.where(
+        _e.c.flow_sid == flow_sid, _e.c.active_contact == contact, _e.c.account_sid == account_sid
+    )
+    if lock:
+        q = q.with_for_update()
+    return conn.execute(q).first()
+
+
+def active_execution_sid(
+    conn: Connection, flow_sid: str, contact: str, account_sid: str | None = None
+) -> str | None:
+    """The execution holding the (flow, contact) slot, if any."""
+    q = select(_e.c.sid).where(_e.c.flow_sid == flow_sid, _e.c.active_contact == contact)
+    if account_sid is not None:
+        q = q.where(_e.c.account_sid == account_sid)
+    value = conn.execute(q).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def find_execution(
+    conn: Connection, account_sid: str, flow_sid: str | None, execution_sid: str
+) -> Any:
+    """The execution's row in the account (and flow, when given), or None."""
+    q = select(_e).where(_e.c.sid == execution_sid, _e.c.account_sid == account_sid)
+    if flow_sid is not None:
+        q = q.where(_e.c.flow_sid == flow_sid)
+    return conn.execute(q).first()
+
+
+def execution_owner_flow(conn: Connection, account_sid: str, execution_sid: str) -> str | None:
+    """The flow SID of the account's execution (None: no such execution)."""
+    value = conn.execute(
+        select(_e.c.flow_sid).where(_e.c.sid == execution_sid, _e.c.account_sid == account_sid)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def insert_execution(conn: Connection, row: dict[str, Any]) -> None:
+    insert_rows(conn, _e, [row])
+
+
+def update_execution(conn: Connection, execution_sid: str, values: dict[str, Any]) -> None:
+    conn.execute(update(_e).where(_e.c.sid == execution_sid).values(values))
+
+
+def delete_executions(conn: Connection, sids: list[str]) -> None:
+    """Delete executions with their steps, timers, outbox jobs, notifications and
+    processed webhook requests (messages stay, detached: they are the channel's log)."""
+    conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.notifications).where(t.notifications.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.processed_requests).where(t.processed_requests.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(sids)))
+    conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(sids)))
+    conn.execute(
+        update(t.messages).where(t.messages.c.execution_sid.in_(sids)).values(execution_sid=None)
+    )
+    conn.execute(delete(_e).where(_e.c.sid.in_(sids)))
+
+
+def lock_free_executions(conn: Connection, sids: list[str]) -> set[str]:
+    """PostgreSQL: lock those of ``sids`` no other transaction holds (in SID order, so
+    schedulers cannot deadlock); returns the ones locked."""
+    return set(
+        conn.execute(
+            select(_e.c.sid)
+            .where(_e.c.sid.in_(sids))
+            .order_by(_e.c.sid)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+
+
+def execution_status(conn: Connection, execution_sid: str) -> str | None:
+    """``active``/``ended`` (None: no such execution)."""
+    value = conn.execute(select(_e.c.status).where(_e.c.sid == execution_sid)).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def delete_flow_executions(conn: Connection, flow_sid: str) -> None:
+    """Delete a flow's executions with their steps, timers and outbox jobs (messages
+    stay, detached)."""
+    ex = select(_e.c.sid).where(_e.c.flow_sid == flow_sid)
+    conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(ex)))
+    conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(ex)))
+    conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(ex)))
+    conn.execute(
+        update(t.messages).where(t.messages.c.execution_sid.in_(ex)).values(execution_sid=None)
+    )
+    conn.execute(delete(_e).where(_e.c.flow_sid == flow_sid))
+
+
+def executions_listing(
+    account_sid: str,
+    flow_sid: str,
+    *,
+    status: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> tuple[Select[Any], list[Column[Any]]]:
+    """The flow's executions (``status``; created in [from, to), naive UTC), and the
+    columns they are paged by (date created, SID)."""
+    query = select(_e).where(_e.c.flow_sid == flow_sid, _e.c.account_sid == account_sid)
+    if status is not None:
+        query = query.where(_e.c.status == status)
+    if created_from is not None:
+        query = query.where(_e.c.date_created >= created_from)
+    if created_to is not None:
+        query = query.where(_e.c.date_created < created_to)
+    return query, [_e.c.date_created, _e.c.sid]
+
+
+def count_expired(conn: Connection, ended_before: datetime) -> int:
+    """Ended executions that ended at or before ``ended_before`` (naive UTC)."""
+    query = select(func.count()).select_from(_e)
+    query = query.where(_e.c.status == "ended", _e.c.ended_at <= ended_before)
+    return int(conn.execute(query).scalar_one())
+
+
+def count_stuck(conn: Connection, created_before: datetime) -> int:
+    """Active executions created at or before ``created_before`` (naive UTC)."""
+    query = select(func.count()).select_from(_e)
+    query = query.where(_e.c.status == "active", _e.c.date_created <= created_before)
+    return int(conn.execute(query).scalar_one())
+
+
+def expired_sids(
+    conn: Connection, ended_before: datetime, limit: int, *, skip_locked: bool
+) -> list[str]:
+    """Up to ``limit`` of those :func:`count_expired` counts, earliest ended first."""
+    query = (
+        select(_e.c.sid)
+        .where(_e.c.status == "ended", _e.c.ended_at <= ended_before)
+        .order_by(_e.c.ended_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [str(sid) for sid in conn.execute(query).scalars()]
+
+
+def stuck_sids(
+    conn: Connection, created_before: datetime, limit: int, *, skip_locked: bool
+) -> list[str]:
+    """Up to ``limit`` of those :func:`count_stuck` counts, oldest first."""
+    query = (
+        select(_e.c.sid)
+        .where(_e.c.status == "active", _e.c.date_created <= created_before)
+        .order_by(_e.c.date_created)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [str(sid) for sid in conn.execute(query).scalars()]
+
+
+def find_execution_by_sid(conn: Connection, execution_sid: str) -> Any:
+    """The execution's row, or None."""
+    return conn.execute(select(_e).where(_e.c.sid == execution_sid)).first()

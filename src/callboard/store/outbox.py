@@ -1,0 +1,82 @@
+"""The SQL of the ``outbox`` table: the leased job queue the worker runs (network work
+the runner wrote as rows). A job is claimed with a lease (``status='running'``,
+``available_at`` = the lease's end, ``attempts`` + 1); it is finished, retried or failed
+only while that lease is still the claimer's (``attempts`` unchanged)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
+
+from callboard.store import tables as t
+from callboard.store.db import insert_rows
+
+__all__ = ["any_due", "claim_jobs", "insert_jobs", "prune_finished_jobs", "settle_job"]
+
+_o, _e = t.outbox, t.executions
+_DUE = or_(_o.c.status == "pending", _o.c.status == "running")
+
+
+def insert_jobs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    insert_rows(conn, _o, rows)
+
+
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether a job is due (pending, retry due, or running past its lease): one probe."""
+    return (
+        conn.execute(select(_o.c.id).where(_DUE, _o.c.available_at <= now).limit(1)).first()
+        is not None
+    )
+
+
+def claim_jobs(
+    conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool
+) -> list[dict[str, Any]]:
+    """Claim up to ``limit`` due jobs (oldest first) until ``lease_until``; returns them
+    with their execution's account and flow. ``skip_locked`` (PostgreSQL): jobs another
+    worker is claiming are left to it."""
+    claim = select(_o.c.id).where(_DUE, _o.c.available_at <= now).order_by(_o.c.id).limit(limit)
+    if skip_locked:
+        claim = claim.with_for_update(skip_locked=True)
+    ids = list(conn.execute(claim).scalars())
+    if not ids:
+        return []
+    conn.execute(
+        update(_o)
+        .where(_o.c.id.in_(ids))
+        .values(
+            status="running", attempts=_o.c.attempts + 1, available_at=lease_until, date_updated=now
+        )
+    )
+    rows = conn.execute(
+        select(_o, _e.c.account_sid, _e.c.flow_sid)
+        .join(_e, _e.c.sid == _o.c.execution_sid, isouter=True)
+        .where(_o.c.id.in_(ids))
+        .order_by(_o.c.id)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def _ours(job: dict[str, Any]) -> ColumnElement[bool]:
+    """The job row while the claimer's lease holds (nobody re-claimed it since)."""
+    return and_(_o.c.id == job["id"], _o.c.status == "running", _o.c.attempts == job["attempts"])
+
+
+def settle_job(conn: Connection, job: dict[str, Any], values: dict[str, Any]) -> bool:
+    """Update the claimed job (done / pending again / failed) while the lease is still
+    ours; False when another worker took it over."""
+    return bool(conn.execute(update(_o).where(_ours(job)).values(values)).rowcount)
+
+
+def prune_finished_jobs(conn: Connection, cutoff: datetime) -> None:
+    """Delete the finished jobs (done or failed) that belong to no execution (a call's
+    hang-up), made at or before ``cutoff``."""
+    conn.execute(
+        delete(_o).where(
+            _o.c.execution_sid.is_(None),
+            _o.c.status.in_(("done", "failed")),
+            _o.c.date_created <= cutoff,
+        )
+    )
