@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import httpx
 import pytest
 
+from callboard.api.services import Services
+from callboard.commands.compose import build_background
+from callboard.events.delivery import EventDelivery
 from callboard.runtime.egress import EgressDenied, EgressPolicy, check_url, resolve_allowed
+from callboard.runtime.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -58,3 +63,24 @@ def test_a_refused_connection_is_an_httpx_connect_error() -> None:
         pytest.raises(httpx.ConnectError, match="refused"),
     ):
         client.get("http://127.0.0.1:9/")
+
+
+def test_the_composition_root_gives_the_outbox_and_sinks_egress_checked_clients(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flows' HTTP requests (the outbox) and Event Streams sinks are sent with clients
+    the composition root made over the egress policy: loopback is refused by default."""
+    monkeypatch.delenv("CALLBOARD_OUTBOUND_ALLOW", raising=False)
+    with (
+        services.callboard.outbox.http_client() as client,
+        pytest.raises(httpx.ConnectError, match="outbound request refused"),
+    ):
+        client.get("http://127.0.0.1:9/")
+    settings = Settings(database_url="sqlite://", data_dir=Path("."))
+    background = build_background(services, settings, jobs=False)
+    delivery = next(job for job in background if isinstance(job, EventDelivery))
+    try:
+        with pytest.raises(httpx.ConnectError, match="outbound request refused"):
+            delivery.client.get("http://127.0.0.1:9/")
+    finally:
+        delivery.client.close()
