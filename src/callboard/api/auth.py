@@ -10,6 +10,10 @@ CSRF and the audit log are :mod:`callboard.api.access`'s. Failures answer 401 wi
 body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
 requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
 pop up their own login dialog.
+
+Wrong credentials are throttled per user name and client address
+(:mod:`callboard.api.throttle`: 429 / 20429). A database that cannot be reached answers
+503 / 20503, as every other route does.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from __future__ import annotations
 import base64
 import binascii
 
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callboard.api.errors import error_body
-from callboard.api.permissions import needs_auth  # issue 14 (teams)
-from callboard.api.principal import session_principal  # issue 14 (teams)
+from callboard.api.errors import database_unavailable, error_body, error_response
+from callboard.api.permissions import needs_auth
+from callboard.api.principal import session_principal
+from callboard.api.proxies import client_address
+from callboard.api.throttle import CredentialThrottle
 from callboard.runtime.service import Callboard
 
 __all__ = [
@@ -82,9 +89,12 @@ def _needs_auth(path: str) -> bool:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, service: Callboard) -> None:
+    def __init__(
+        self, app: ASGIApp, service: Callboard, throttle: CredentialThrottle | None = None
+    ) -> None:
         self.app = app
         self.service = service
+        self.throttle = throttle or CredentialThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _needs_auth(scope.get("path", "")):
@@ -109,15 +119,32 @@ class AuthMiddleware:
             await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
             return
         user, password = creds
+        address = client_address(scope)
+        wait = self.throttle.retry_after(user, address)
+        if wait is not None:
+            await self._throttled(scope, receive, send, wait)
+            return
         authenticate = self.service.authenticate
-        account = await run_in_threadpool(authenticate, user, password)
+        try:
+            async with self.throttle.hashing:
+                account = await run_in_threadpool(authenticate, user, password)
+        except OperationalError as exc:
+            await error_response(database_unavailable(exc))(scope, receive, send)
+            return
         if account is None:
+            self.throttle.failed(user, address)
             message = await run_in_threadpool(refusal_message, self.service, user)
             await self._deny(scope, receive, send, message)
             return
+        self.throttle.succeeded(user, address)
         scope["callboard.account"] = account
         scope["callboard.credential"] = user
         await self.app(scope, receive, send)
+
+    async def _throttled(self, scope: Scope, receive: Receive, send: Send, wait: int) -> None:
+        body = error_body(429, 20429, "Too many failed authentication attempts; retry later")
+        headers = {"Retry-After": str(wait)}
+        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
 
     async def _deny(self, scope: Scope, receive: Receive, send: Send, message: str) -> None:
         body = error_body(401, 20003, message)

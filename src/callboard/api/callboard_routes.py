@@ -3,9 +3,10 @@
 * ``GET /callboard/v1/Health`` (no auth, for load balancers' readiness checks) —
   ``{"status": "ok", "version", "database": "ok", "lag_seconds", "background": {...}}``:
   the timers, outbox jobs and Event Streams deliveries waiting and how late the oldest
-  due one is (:mod:`callboard.api.backlog`). 503 when the database does not answer, or
-  (``"status": "lagging"``) when background work is more than
-  ``CALLBOARD_HEALTH_MAX_LAG_SECONDS`` (default 60) late.
+  due one is (:mod:`callboard.api.backlog`). 503 when the database does not answer or
+  does not take writes (checked by starting a write and rolling it back, at most every
+  :data:`WRITE_CHECK_SECONDS`), or (``"status": "lagging"``) when background work is more
+  than ``CALLBOARD_HEALTH_MAX_LAG_SECONDS`` (default 60) late.
 * ``GET /callboard/v1/Me`` — the authenticated account.
 * ``GET /callboard/v1/WidgetTypes`` — ``{"widget_types": [...]}``: the schema of every
   widget type the server runs (the editor builds its library and inspector from it).
@@ -13,7 +14,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +43,40 @@ _CREDENTIAL_TYPES = {"SK": "api_key", "US": "user"}  # "US": a browser session (
 DEFAULT_MAX_LAG_SECONDS = 60.0
 
 
+WRITE_CHECK_SECONDS = 5.0
+
+
+class WriteProbe:
+    """Whether the database takes writes: a write started and rolled back at most every
+    :data:`WRITE_CHECK_SECONDS`, in the background (after the first), so that Health
+    never waits behind the writers of a busy database."""
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+        self.checked: float | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def status(self, service: Any) -> str | None:
+        """The last error (None: writes work)."""
+        due = self.checked is None or time.monotonic() - self.checked >= WRITE_CHECK_SECONDS
+        if due and self.task is None:
+            self.task = asyncio.ensure_future(self._run(service))
+            if self.checked is None:
+                await self.task
+        return self.error
+
+    async def _run(self, service: Any) -> None:
+        try:
+            await run_in_threadpool(service.db.check_writes)
+            self.error = None
+        except Exception as exc:
+            log.warning("health check: the database takes no writes: %s", exc)
+            self.error = str(exc)
+        finally:
+            self.checked = time.monotonic()
+            self.task = None
+
+
 async def health(request: Request) -> Response:
     service = service_of(request)
     try:
@@ -48,6 +85,11 @@ async def health(request: Request) -> Response:
     except Exception as exc:
         log.warning("health check: the database does not answer: %s", exc)
         raise ApiError(503, "The database does not answer", 20503) from None
+    probe = getattr(request.app.state, "write_probe", None)
+    if not isinstance(probe, WriteProbe):
+        probe = request.app.state.write_probe = WriteProbe()
+    if await probe.status(service) is not None:
+        raise ApiError(503, "The database does not take writes", 20503)
     settings = request.app.state.settings
     limit = getattr(settings, "health_max_lag", None) or DEFAULT_MAX_LAG_SECONDS
     lagging = backlog.lag_seconds > limit

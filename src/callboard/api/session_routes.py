@@ -33,7 +33,7 @@ from callboard.api.principal import (
     session_token,
     team_of,
 )
-from callboard.api.throttle import LoginThrottle
+from callboard.api.login_throttle import LoginThrottle
 from callboard.api.urls import base_url
 from callboard.runtime.records import ServiceError
 from callboard.runtime.team import SESSION_DAYS, LoggedIn, User

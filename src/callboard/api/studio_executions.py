@@ -20,6 +20,7 @@ from callboard.api.common import (
 )
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
+from callboard.api.limits import limits_of
 from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
 from callboard.runtime.records import Execution, Step
@@ -173,6 +174,12 @@ async def create_execution(request: Request) -> Response:
     form = await read_form(request)
     to = form.required("To")
     from_ = form.required("From")
+    limit = limits_of(request).max_parameters_bytes
+    if len((form.get("Parameters") or "").encode("utf-8", "surrogatepass")) > limit:
+        raise bad_request(
+            f"Invalid parameter Parameters: larger than {limit} bytes "
+            "(CALLBOARD_MAX_PARAMETERS_BYTES)"
+        )
     parameters = _parameters(form)
     execution = await call(
         request,

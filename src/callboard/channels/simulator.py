@@ -18,16 +18,17 @@ contact (the API is :mod:`callboard.api.simulator_routes`, documented in
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-import httpx
 from sqlalchemy import Connection
 
 from callboard.channels.call_driver import CallDriver, CallError, Heard
 from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
+from callboard.channels.sim_fetch import ExternalFetch
 from callboard.channels.webhooks import Channels
 from callboard.runtime.flows import require_flow
 from callboard.runtime.records import InvalidParameter, NotFound
@@ -183,9 +184,10 @@ class Simulator:
             )
             if call_status and call_status != "in-progress":
                 driver.status = call_status
-                self._fetch(account_sid)(
-                    status_url, "POST", {**driver.base, "CallStatus": call_status}
-                )
+                with suppress(CallError):  # like Twilio: a failing call-back changes nothing
+                    self._fetch(account_sid)(
+                        status_url, "POST", {**driver.base, "CallStatus": call_status}
+                    )
                 return self._save(account_sid, call_sid, driver, [Heard("hangup", call_status)])
             if not answer:
                 raise InvalidParameter("Answer", "the call is ringing: answer it with Answer=true")
@@ -230,6 +232,7 @@ class Simulator:
 
     def _fetch(self, account_sid: str) -> Any:
         prefix = f"{SIM_BASE}/v1/Accounts/{account_sid}/Flows/"
+        external = ExternalFetch()  # egress-checked, bounded in count and time
 
         def fetch(url: str, method: str, params: dict[str, str]) -> str:
             if url.startswith(prefix):
@@ -238,14 +241,7 @@ class Simulator:
                 merged = dict(parse_qsl(parts.query, keep_blank_values=True))
                 merged.update(params)
                 return self.channels.flow_webhook(account_sid, flow_sid, merged).body
-            with httpx.Client(follow_redirects=True, timeout=10.0) as client:
-                if method == "GET":
-                    response = client.get(url, params=params)
-                else:
-                    response = client.post(url, data=params)
-            if response.status_code >= 400:
-                raise CallError(f"{method} {url} answered {response.status_code}")
-            return response.text
+            return external(url, method, params)
 
         return fetch
 

@@ -10,7 +10,9 @@
 3. the metrics (:class:`~callboard.api.metrics.Metrics`), watching the database;
 4. the runtime (:class:`~callboard.runtime.service.Callboard`), given its ports: the
    provider, Event Streams' recorder (:func:`callboard.events.recording.record_events`),
-   the run hooks (the voice channel's, the metrics') and the outbox handlers;
+   the run hooks (the voice channel's, the metrics'), the outbox handlers and the
+   egress-checked HTTP client for a flow's requests
+   (:func:`callboard.runtime.egress.egress_client`);
 5. the Flow webhook (:class:`~callboard.channels.webhooks.Channels`), the simulator
    channel's API and Event Streams (:class:`~callboard.events.service.EventStreams`);
 6. the team (users, roles, sessions: :class:`~callboard.runtime.team.Team`) and the
@@ -20,6 +22,8 @@
 from __future__ import annotations
 
 import threading
+
+import httpx
 
 from callboard.api.metrics import Metrics
 from callboard.api.services import BackgroundJob, Services
@@ -36,6 +40,7 @@ from callboard.events.service import EventStreams
 from callboard.flowtest.driver import ServiceDriver
 from callboard.flowtest.model import TestFile
 from callboard.runtime.audit import AuditLog
+from callboard.runtime.egress import egress_client
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
@@ -76,6 +81,7 @@ def build_services(
         hooks=[CallRunHook(router), metrics.on_run],
         outbox_handlers=handlers,
         wakeup=wakeup,
+        http_client=_flow_requests_client,
     )
     callboard.accounts.on_secrets_changed.append(router.secrets.forget)
     channels = Channels(callboard, router, config)
@@ -124,5 +130,15 @@ def build_background(
                 timer_observer=services.metrics.on_timer,  # callboard_timer_lag_seconds
             )
         )
-    found.append(EventDelivery(services.callboard.db, config=config))
+    found.append(EventDelivery(services.callboard.db, config=config, client_factory=_sinks_client))
     return found
+
+
+def _flow_requests_client() -> httpx.Client:
+    """Make HTTP Request / Run Function: every connection and redirect egress-checked."""
+    return egress_client(follow_redirects=True)
+
+
+def _sinks_client(limits: httpx.Limits) -> httpx.Client:
+    """Event Streams webhook sinks: every connection egress-checked."""
+    return egress_client(limits=limits)

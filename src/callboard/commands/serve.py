@@ -27,8 +27,11 @@ Environment:
   CALLBOARD_DATA_DIR      the data folder (default: the user data folder,
                           e.g. ~/.local/share/callboard; ./run uses ./data)
   CALLBOARD_PUBLIC_URL    the externally visible base URL, e.g. https://cb.example.com
-                          (default: taken from each request, honouring
-                          X-Forwarded-Proto / X-Forwarded-Host)
+                          (default: each request's own Host; call-backs given to
+                          Twilio use the listen address)
+  CALLBOARD_TRUSTED_PROXIES  addresses/CIDRs whose X-Forwarded-* headers are
+                          believed (default none)
+  More settings (limits, egress, throttling): docs/security.md
   CALLBOARD_RETENTION_DAYS_AFTER_END  delete executions this many days after
                           they end (default 30)
   CALLBOARD_STUCK_EXECUTION_DAYS      end and delete executions still active this
@@ -41,6 +44,9 @@ Durable timers, outbox jobs and retention run inside the server (and in any
 upgraded on start. On an empty database the first
 start creates an account and prints its Account SID and Auth Token.
 """
+
+
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -116,6 +122,7 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     import uvicorn
 
     from callboard.api.app import create_app
+    from callboard.commands.http_protocol import GuardedHttpProtocol
 
     settings = load_settings("serve")
     sock = bind(host, port)
@@ -142,14 +149,22 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
             "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
             err=True,
         )
+    if not settings.public_url:
+        channels.router.listen_base = f"http://{shown_host}:{port}"
+        click.echo(
+            "callboard: WARNING: CALLBOARD_PUBLIC_URL is not set: URLs are built from each "
+            "request's Host, and the call-back URLs given to Twilio use the listen address "
+            f"http://{shown_host}:{port}. Set it to the address Twilio reaches.",
+            err=True,
+        )
     try:  # timers, outbox jobs, hourly retention and Event Streams delivery, in-process
         background = build_background(services, settings)
+        app = create_app(services, settings, background=background)  # its lifespan runs them
     except ValueError as exc:
         _fail(str(exc))
-    app = create_app(services, settings, background=background)  # its lifespan runs them
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
-        f"{settings.public_url or 'taken from each request'})"
+        f"{settings.public_url or 'not set'})"
     )
     click.echo(
         f"callboard: REST API {base}/v2/Flows, docs {base}/docs, metrics {base}/metrics; "
@@ -162,8 +177,9 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
         access_log=access_log,
         log_level="info",
         log_config=log_config,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        http=GuardedHttpProtocol,  # closes connections that send no request head
+        proxy_headers=False,  # callboard.api.proxies: only CALLBOARD_TRUSTED_PROXIES
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=10,
     )
     try:

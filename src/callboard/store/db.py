@@ -152,6 +152,13 @@ class Database:
                 )
             raise DatabaseError(f"cannot connect to {shown}: {text}") from None
 
+    def check_writes(self) -> None:
+        """Start a write and roll it back: raises when the database takes no writes (a
+        read-only file or server, a lock held too long)."""
+        with self.engine.connect() as conn, conn.begin() as tx:
+            conn.exec_driver_sql("UPDATE accounts SET sid = sid WHERE 1 = 0")
+            tx.rollback()
+
     def checkpoint(self) -> None:
         """SQLite: copy the WAL back into the database file (PASSIVE: never waits for
         readers or writers). The worker calls it every few seconds, so commits on the
