@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from callboard.api.app import create_app
 from callboard.api.common import ResourceRoute
+from callboard.api.login_throttle import LoginThrottle
 from callboard.api.permissions import explicit_rule, needs_auth, rule_for
 from callboard.api.services import Services
-from callboard.api.login_throttle import LoginThrottle
 
 _PREFIX = {
     "Flows": "FW",

@@ -30,7 +30,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("teams-access")
-    with running_server(f"sqlite:///{tmp / 'teams.db'}", tmp) as srv:
+    # the tests stand behind a "proxy" on loopback, so that X-Forwarded-For names clients
+    with running_server(
+        f"sqlite:///{tmp / 'teams.db'}", tmp, CALLBOARD_TRUSTED_PROXIES="127.0.0.1/32"
+    ) as srv:
         yield srv
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import Scope
 
+from callboard.api import proxies
 from callboard.api.services import Services
 from callboard.runtime.audit import Actor, AuditLog
 from callboard.runtime.records import Account, NotFound
@@ -71,8 +72,10 @@ def audit_of(app: Any) -> AuditLog:
 
 
 def client_address(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return str(client[0])[:64] if client else None
+    """The client's address as the audit log and log-in throttling record it: the peer's,
+    or the forwarded one behind a trusted proxy (:func:`callboard.api.proxies.client_address`)."""
+    address = proxies.client_address(scope)
+    return None if address == "unknown" else address[:64]
 
 
 def session_token(scope: Scope) -> str | None:
