@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
 from tests.e2e.server import running_server  # noqa: E402
+from tests.e2e.teams import ensure_owner, session_cookie  # noqa: E402
 
 TTI_BAR_MS = 2000.0
 RENAME_BAR_MS = 100.0
@@ -173,9 +174,7 @@ def rename_ms(page: Any) -> float:
 
 def measure(url: str, sid: str, creds: dict[str, str], browser: Any) -> dict[str, float]:
     context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(
-        "sessionStorage.setItem('callboard.credentials', " + json.dumps(json.dumps(creds)) + ")"
-    )
+    context.add_cookies([creds])  # a logged-in session (issue 14)
     page = context.new_page()
     page.goto(f"{url}/#/flows/{sid}")
     page.wait_for_selector(".react-flow__node .wnode", timeout=30_000)
@@ -234,7 +233,7 @@ def main() -> int:
         )
         created.raise_for_status()
         sid = created.json()["sid"]
-        creds = {"username": server.account_sid, "password": server.auth_token}
+        creds = session_cookie(server, *ensure_owner(server))
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             runs = [measure(server.url, sid, creds, browser) for _ in range(args.runs)]

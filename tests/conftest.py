@@ -30,6 +30,11 @@ POSTGRES_ADMIN = os.environ.get(
 
 _pg_state: dict[str, object] = {}
 
+# The suite talks to a local Twilio stand-in and local HTTP receivers: allow loopback
+# for the outbound requests of every service and server the tests start (egress
+# control refuses it by default; tests/e2e/test_hardening_egress.py checks that default).
+os.environ.setdefault("CALLBOARD_OUTBOUND_ALLOW", "127.0.0.1/32,::1/128,localhost")
+
 
 def _postgres_error() -> str | None:
     """None when the server answers; else why not (checked once per session)."""

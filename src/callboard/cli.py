@@ -20,7 +20,7 @@ COMMANDS_BY_NAME: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "accounts": (
         "callboard.commands.accounts",
         "accounts",
-        ("callboard.commands.twilio_accounts",),
+        ("callboard.commands.twilio_accounts", "callboard.commands.limits"),
     ),
     "call": ("callboard.commands.call", "call", ()),
     "chat": ("callboard.commands.chat", "chat", ()),
@@ -28,6 +28,8 @@ COMMANDS_BY_NAME: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "keys": ("callboard.commands.accounts", "keys", ()),
     "purge": ("callboard.commands.purge", "purge_command", ()),
     "serve": ("callboard.commands.serve", "serve", ()),
+    "users": ("callboard.commands.users", "users", ()),  # issue 14 (teams)
+    "test": ("callboard.commands.flowtest", "test_command", ()),
     "worker": ("callboard.commands.worker", "worker", ()),
 }
 

@@ -49,8 +49,19 @@ def test_bad_credentials_are_401(anon: TestClient, header: str) -> None:
 
 
 def test_wrong_token_for_a_real_account(anon: TestClient, account: Account) -> None:
-    anon.auth = (account.sid, account.auth_token + "x")
-    assert_error(anon.get("/v2/Flows"), 401, 20003)
+    anon.auth = (account.sid, account.auth_token[:-1] + "x")
+    body = assert_error(anon.get("/v2/Flows"), 401, 20003)
+    assert (
+        body["message"] == f"Authentication Error - wrong Auth Token for Account SID {account.sid}"
+    )
+
+
+@pytest.mark.parametrize("path", ["/v2/Flows", "/v1/Sinks"])
+def test_an_unknown_account_sid_is_named_as_such(anon: TestClient, path: str) -> None:
+    sid = "AC" + "1" * 32
+    anon.auth = (sid, "0" * 32)
+    body = assert_error(anon.get(path), 401, 20003)
+    assert body["message"] == f"Authentication Error - unknown Account SID {sid}"
 
 
 def test_api_key_credentials(service: Callboard, account: Account, anon: TestClient) -> None:

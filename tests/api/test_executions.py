@@ -161,10 +161,14 @@ def test_create_requires_to_and_from(
     assert body["message"] == f"Missing required parameter {missing} in the post body"
 
 
-@pytest.mark.parametrize("parameters", ["{not json", "[1, 2]", '"text"', "NaN", '{"a": 1e999}'])
-def test_create_rejects_bad_parameters(client: TestClient, parameters: str) -> None:
+@pytest.mark.parametrize(
+    "parameters", ["{not json", "[1, 2]", '"text"', "7", "true", "NaN", '{"a": 1e999}']
+)
+def test_create_rejects_bad_parameters_with_84004(client: TestClient, parameters: str) -> None:
     flow_sid = create_flow(client)["sid"]
-    assert_error(start(client, flow_sid, Parameters=parameters), 400, 20001)
+    body = assert_error(start(client, flow_sid, Parameters=parameters), 400, 84004)
+    assert body["message"].startswith("Error while creating execution via REST API: ")
+    assert client.get(f"/v2/Flows/{flow_sid}/Executions").json()["executions"] == []
 
 
 def test_a_draft_only_flow_cannot_run_for_strangers(client: TestClient) -> None:

@@ -65,6 +65,17 @@ def test_fetch_update_delete(client: TestClient) -> None:
     assert_error(client.delete(f"/v2/Flows/{sid}"), 404, 20404)
 
 
+def test_a_friendly_name_only_update_creates_a_revision(client: TestClient) -> None:
+    sid = create_flow(client, name="Old name")["sid"]
+    r = client.post(f"/v2/Flows/{sid}", data={"Status": "published", "FriendlyName": "New"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["revision"], r.json()["friendly_name"]) == (2, "New")
+    revisions = client.get(f"/v2/Flows/{sid}/Revisions").json()["revisions"]
+    assert [(x["revision"], x["friendly_name"]) for x in revisions] == [(2, "New"), (1, "Old name")]
+    # the renamed revision is the published one that runs
+    assert client.get(f"/v2/Flows/{sid}/Revisions/LatestPublished").json()["revision"] == 2
+
+
 def test_update_requires_status(client: TestClient) -> None:
     sid = create_flow(client)["sid"]
     body = assert_error(client.post(f"/v2/Flows/{sid}", data={"FriendlyName": "x"}), 400, 20001)
@@ -90,14 +101,22 @@ def test_revisions_list_fetch_and_latest(client: TestClient) -> None:
     d1 = simple_definition()
     sid = create_flow(client, d1, status="published")["sid"]
     d2 = definition()
-    client.post(f"/v2/Flows/{sid}", data={"Status": "draft", "Definition": json.dumps(d2)})
+    client.post(
+        f"/v2/Flows/{sid}",
+        data={"Status": "draft", "Definition": json.dumps(d2), "CommitMessage": "second"},
+    )
 
     body = client.get(f"/v2/Flows/{sid}/Revisions").json()
     assert body["meta"]["key"] == "revisions"
     assert [r["revision"] for r in body["revisions"]] == [2, 1]
     for item in body["revisions"]:
         assert set(item) == REVISION_FIELDS
-        assert item["definition"] is None
+        assert item["definition"] is None and item["errors"] is None
+    # list items carry commit_message and valid, like the fetch (issue 13)
+    assert [(r["commit_message"], r["valid"]) for r in body["revisions"]] == [
+        ("second", True),
+        (None, True),
+    ]
 
     one = client.get(f"/v2/Flows/{sid}/Revisions/1").json()
     assert set(one) == REVISION_FIELDS
@@ -190,9 +209,14 @@ def test_test_users_fetch_and_update(client: TestClient) -> None:
     assert_error(client.post(f"/v2/Flows/{sid}/TestUsers", data={}), 400, 20001)
 
 
-def test_author_sid_is_checked_and_kept(client: TestClient) -> None:
-    author = "US" + "ab" * 16
-    flow = create_flow(client, AuthorSid=author)
-    assert flow["author_sid"] == author
+def test_author_sid_is_checked_and_the_caller_is_the_author(
+    client: TestClient, account: Account
+) -> None:
+    """Issue 14: a revision's author is whoever called (here the Account SID), never a
+    SID the client claims; Studio's author_sid only ever names a user."""
+    flow = create_flow(client, AuthorSid="US" + "ab" * 16)
+    assert flow["author_sid"] is None
+    revisions = client.get(f"/callboard/v1/Flows/{flow['sid']}/Revisions").json()["revisions"]
+    assert [r["author"] for r in revisions] == [account.sid]
     bad = {"FriendlyName": "x", "Status": "draft", "Definition": "{}", "AuthorSid": "nope"}
     assert_error(client.post("/v2/Flows", data=bad), 400, 20001)

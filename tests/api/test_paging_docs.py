@@ -14,6 +14,7 @@ from callboard.api import studio_executions, studio_flows
 from callboard.api.app import create_app
 from callboard.api.common import ResourceRoute
 from callboard.api.plugins import plugin_modules
+from callboard.api.proxies import TrustedProxies
 from callboard.api.services import Services
 from callboard.runtime.records import Account
 from callboard.runtime.settings import Settings
@@ -71,14 +72,26 @@ def test_page_size_1000_is_allowed(client: TestClient) -> None:
     assert client.get("/v2/Flows?PageSize=1000").json()["meta"]["page_size"] == 1000
 
 
-def test_forwarded_headers_set_the_public_url(client: TestClient, account: Account) -> None:
-    sid = create_flow(client)["sid"]
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "cb.example.com"}
-    flow = client.get(f"/v2/Flows/{sid}", headers=headers).json()
+def test_forwarded_headers_from_a_trusted_proxy_set_the_public_url(
+    services: Services, settings: Settings, account: Account
+) -> None:
+    app = create_app(services, settings, trusted_proxies=TrustedProxies.parse("10.0.0.0/8"))
+    with TestClient(app, client=("10.1.2.3", 5000)) as client:
+        client.auth = (account.sid, account.auth_token)
+        sid = create_flow(client)["sid"]
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "cb.example.com"}
+        flow = client.get(f"/v2/Flows/{sid}", headers=headers).json()
+        meta = client.get("/v2/Flows", headers=headers).json()["meta"]
     assert flow["url"] == f"https://cb.example.com/v2/Flows/{sid}"
     assert flow["webhook_url"] == f"https://cb.example.com/v1/Accounts/{account.sid}/Flows/{sid}"
-    meta = client.get("/v2/Flows", headers=headers).json()["meta"]
     assert meta["url"].startswith("https://cb.example.com/v2/Flows?")
+
+
+def test_forwarded_headers_from_anyone_else_are_ignored(client: TestClient) -> None:
+    sid = create_flow(client)["sid"]
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "attacker.example"}
+    flow = client.get(f"/v2/Flows/{sid}", headers=headers).json()
+    assert flow["url"] == f"http://testserver/v2/Flows/{sid}"
 
 
 def test_configured_public_url_wins(

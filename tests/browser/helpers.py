@@ -7,12 +7,16 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.server import Server
+from tests.e2e.teams import ensure_owner
 
 
-def login(page: Page, server: Server) -> None:
+def login(page: Page, server: Server, email: str | None = None, password: str = "") -> None:
+    """Logs in with email and password (by default an owner of the server's account)."""
+    if email is None:
+        email, password = ensure_owner(server)
     page.goto(server.url + "/")
-    page.fill("#login-user", server.account_sid)
-    page.fill("#login-secret", server.auth_token)
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
     page.click("button[type=submit]")
     expect(page.locator(".flows-head")).to_be_visible()
 

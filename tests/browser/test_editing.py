@@ -175,11 +175,13 @@ def test_revisions_diff_restore_and_conflict_warning(
     expect(diff.locator(".diff-line.rewired")).to_contain_text("ask · timeout: — → bye")
     shot(page, "diff")
 
-    # Restore revision 1 onto the canvas.
+    # Restore revision 1: a new draft revision 3 on the server (issue 14: by you, audited).
     panel.locator('.rev-item[data-revision="1"]').get_by_role("button", name="Restore").click()
+    expect(page.locator(".toast.success", has_text="as draft revision 3")).to_be_visible()
     expect(node(page, "say_play_1")).to_have_count(0)
+    assert api.get(f"/v2/Flows/{sid}").json()["revision"] == 3
 
-    # Someone else saves revision 3 meanwhile; saving now warns instead of overwriting.
+    # Someone else saves revision 4 meanwhile; saving now warns instead of overwriting.
     other = small_flow()
     other["description"] = "changed elsewhere"
     r = api.post(
@@ -190,13 +192,13 @@ def test_revisions_diff_restore_and_conflict_warning(
     page.get_by_role("button", name="Save", exact=True).click()
     page.locator(".modal").get_by_role("button", name="Save").click()
     dialog = page.get_by_role("dialog", name="This flow changed on the server")
-    expect(dialog).to_contain_text("Revision 3 was saved after revision 2")
+    expect(dialog).to_contain_text("Revision 4 was saved after revision 3")
     shot(page, "conflict")
-    assert api.get(f"/v2/Flows/{sid}").json()["revision"] == 3
-    dialog.get_by_role("button", name="Overwrite revision 3").click()
-    expect(page.locator(".toast.success", has_text="revision 4")).to_be_visible()
+    assert api.get(f"/v2/Flows/{sid}").json()["revision"] == 4
+    dialog.get_by_role("button", name="Overwrite revision 4").click()
+    expect(page.locator(".toast.success", has_text="revision 5")).to_be_visible()
     latest = api.get(f"/v2/Flows/{sid}").json()
-    assert latest["revision"] == 4
+    assert latest["revision"] == 5
     assert [s["name"] for s in latest["definition"]["states"]] == [
         s["name"] for s in small_flow()["states"]
     ]

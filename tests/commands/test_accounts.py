@@ -32,7 +32,7 @@ def _service(tmp_path: Path) -> Callboard:
 def test_accounts_create_json_then_authenticate(run: CliRunner, tmp_path: Path) -> None:
     result = run.invoke(cli, ["accounts", "create", "--friendly-name", "Ops", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["account_sid"].startswith("AC") and len(data["auth_token"]) == 32
     service = _service(tmp_path)
     try:
@@ -46,13 +46,13 @@ def test_accounts_create_json_then_authenticate(run: CliRunner, tmp_path: Path) 
 
 
 def test_rotate_token_and_keys(run: CliRunner, tmp_path: Path) -> None:
-    data = json.loads(run.invoke(cli, ["accounts", "create", "--json"]).output)
+    data = json.loads(run.invoke(cli, ["accounts", "create", "--json"]).stdout)
     sid = data["account_sid"]
-    rotated = json.loads(run.invoke(cli, ["accounts", "rotate-token", sid, "--json"]).output)
+    rotated = json.loads(run.invoke(cli, ["accounts", "rotate-token", sid, "--json"]).stdout)
     assert rotated["auth_token"] != data["auth_token"]
     key = run.invoke(cli, ["keys", "create", sid, "--json"])
     assert key.exit_code == 0, key.output
-    created = json.loads(key.output)
+    created = json.loads(key.stdout)
     service = _service(tmp_path)
     try:
         assert service.authenticate(sid, data["auth_token"]) is None

@@ -40,8 +40,11 @@ def create_account(env: dict[str, str]) -> tuple[str, str]:
 class Process:
     """One ``callboard serve`` on a fixed port; ``kill()`` is SIGKILL (no clean-up)."""
 
-    def __init__(self, env: dict[str, str], tmp: Path, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], tmp: Path, port: int | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.env = env
+        self.args = args
         self.tmp = tmp
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -52,7 +55,7 @@ class Process:
         self.starts += 1
         log = (self.tmp / f"serve-{self.port}-{self.starts}.log").open("w")
         self.proc = subprocess.Popen(
-            cli("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+            cli("serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

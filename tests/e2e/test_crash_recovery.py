@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 N = 1000
 TIMEOUT_SECONDS = 1
+FLOW_NUMBER = "+15550000000"
 
 
 def _contact(i: int) -> str:
@@ -42,7 +43,7 @@ def _reply(i: int) -> dict[str, str]:
     return {
         "MessageSid": f"SM{i:032x}",
         "From": _contact(i),
-        "To": "+15550000000",
+        "To": FLOW_NUMBER,
         "Body": f"name{i}",
     }
 
@@ -69,7 +70,10 @@ def test_sigkill_mid_flight_loses_and_repeats_nothing(kind: str, tmp_path: Path)
                 def create(i: int) -> None:
                     flow = patient if i in repliers else hasty
                     r = client.post(
-                        f"/v2/Flows/{flow}/Executions", data={"To": _contact(i), "From": "+1"}
+                        f"/v2/Flows/{flow}/Executions",
+                        # From: the number the replies are sent To (one active execution
+                        # per To/From combination, issue 13)
+                        data={"To": _contact(i), "From": FLOW_NUMBER},
                     )
                     assert r.status_code == 201, r.text
                     with lock:

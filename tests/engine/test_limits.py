@@ -137,4 +137,4 @@ def test_another_widget_in_between_resets_the_count() -> None:
     result = h.start()
     assert not result.warnings
     assert result.state.ended_reason == "completed"
-    assert h.context["flow"]["variables"]["n"] == "30"
+    assert h.context["flow"]["variables"]["n"] == 30  # numeric (issue 13)

@@ -63,7 +63,7 @@ def test_parameters_in_variables_out() -> None:
         "greeting": "Hello Ann",
         "seen_mine": "",  # the subflow has its own flow.variables
         "request": "Ann",  # the parent's trigger data is copied in
-        "count": "2",
+        "count": 2,  # a numeric Set Variables value stays a number
     }
     assert h.context["flow"]["variables"] == {"mine": "parent", "greeting": "Hello Ann"}
     assert "greet" not in h.context["widgets"]  # the subflow's widgets stay in the subflow
@@ -143,6 +143,26 @@ def test_wait_inside_a_subflow_resumes_there_and_returns() -> None:
         ("sub", "completed", "after"),
         ("after", "next", "Ended"),
     ]
+    # every step the subflow ran (across the wait) carries the Run Subflow step's SID
+    by_from = {s.transitioned_from: s for s in h.steps if s.flow_sid == MAIN}
+    sub_step = by_from["sub"]
+    inside = [s for s in h.steps if s.flow_sid == SUB]
+    assert [s.transitioned_from for s in inside] == ["Trigger", "ask", "keep"]
+    assert {s.parent_step_sid for s in inside} == {sub_step.sid}
+    assert all(s.parent_step_sid is None for s in h.steps if s.flow_sid == MAIN)
+    assert len({s.sid for s in h.steps}) == len(h.steps)  # the reserved SID is used once
+
+
+def test_subflow_steps_name_the_run_subflow_step_as_parent() -> None:
+    h = Harness(PARENT, {SUB: CHILD})
+    h.start(parameters={"name": "Ann"})
+    sub_sid = next(s.sid for s in h.steps if s.transitioned_from == "sub")
+    assert all(s.parent_step_sid is None for s in h.steps if s.flow_sid == MAIN)
+    subflow_steps = [s for s in h.steps if s.flow_sid == SUB]
+    assert len(subflow_steps) == 3 and all(s.parent_step_sid == sub_sid for s in subflow_steps)
+    # the Run Subflow step comes after its subflow's steps (it ends when the subflow does)
+    order = [s.sid for s in h.steps]
+    assert order.index(sub_sid) > max(order.index(s.sid) for s in subflow_steps)
 
 
 def test_ending_inside_a_subflow_cancels_its_timer() -> None:

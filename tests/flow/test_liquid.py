@@ -132,6 +132,59 @@ def test_to_json_and_objects_print_as_json(source: str, expected: Any) -> None:
     assert ": " not in out  # compact
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # arrays and objects print as JSON wherever they are written (issue 13)
+        ("{{ widgets.http_1.parsed.sites }}", '[{"name":"A"},{"name":"B"}]'),
+        ("{{widgets.http_1.parsed.sites}}", '[{"name":"A"},{"name":"B"}]'),  # fast path
+        ("{{ widgets.http_1.parsed.sites | first }}", '{"name":"A"}'),
+        (
+            "{% for s in widgets.http_1.parsed.sites %}{{ s }};{% endfor %}",
+            '{"name":"A"};{"name":"B"};',
+        ),
+        ("{{ widgets.http_1.parsed.sites | join: ' | ' }}", '{"name":"A"} | {"name":"B"}'),
+        ("{{ widgets.http_1.parsed.sites | map: 'name' }}", '["A","B"]'),
+        ("{{ widgets.http_1.parsed.sites | map: 'name' | join: ', ' }}", "A, B"),
+        ("{{ 'x=' | append: widgets.http_1.parsed.obj }}", 'x={"k":[1,"é"]}'),
+        ("{{ widgets.http_1.parsed.obj | prepend: '>' }}", '>{"k":[1,"é"]}'),
+        ("{{ widgets.http_1.parsed.obj | upcase }}", '{"K":[1,"É"]}'),
+        ("{{ widgets.http_1.parsed.obj | date: '%Y' }}", '{"k":[1,"é"]}'),
+        ("{{ true | append: '!' }}", "true!"),
+        ("{% capture c %}{{ widgets.http_1.parsed.obj }}{% endcapture %}{{ c }}", '{"k":[1,"é"]}'),
+    ],
+)
+def test_no_python_repr_in_output(source: str, expected: str) -> None:
+    out = render(source)
+    assert out == expected
+    assert "{'" not in out and "True" not in out
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # a number against a numeric string compares numbers (issue 13), both ways
+        ("{% if flow.variables.count > 2 %}y{% else %}n{% endif %}", "y"),
+        ("{% if 2 < flow.variables.count %}y{% else %}n{% endif %}", "y"),
+        ("{% if flow.variables.count == 3 %}y{% else %}n{% endif %}", "y"),
+        ("{% if flow.variables.count != 3 %}y{% else %}n{% endif %}", "n"),
+        ("{% if flow.variables.count >= 3.0 %}y{% else %}n{% endif %}", "y"),
+        ("{% if flow.variables.count <= 2 %}y{% else %}n{% endif %}", "n"),
+        ("{% if flow.variables.n == '4' %}y{% else %}n{% endif %}", "y"),
+        ("{% if flow.variables.n > '10' %}y{% else %}n{% endif %}", "n"),  # 4 > 10: no
+        ("{% case flow.variables.count %}{% when 3 %}three{% else %}?{% endcase %}", "three"),
+        # values that cannot be ordered: false, not an error
+        ("{% if trigger.message.Body > 5 %}y{% else %}n{% endif %}", "n"),
+        ("{% if widgets.http_1.parsed.obj < 5 %}y{% else %}n{% endif %}", "n"),
+        ("{% if trigger.message.Body == 5 %}y{% else %}n{% endif %}", "n"),
+        # strings with strings stay Liquid's string comparison
+        ("{% if '10' < '9' %}y{% else %}n{% endif %}", "y"),
+    ],
+)
+def test_string_number_comparisons(source: str, expected: str) -> None:
+    assert render(source) == expected
+
+
 def test_to_json_does_not_escape_non_ascii() -> None:
     assert render("{{ widgets.http_1.parsed.obj | to_json }}") == '{"k":[1,"é"]}'
 
@@ -200,7 +253,6 @@ def test_loop_limit_is_15_iterations_and_16_is_an_error() -> None:
         ("{{ x | nosuchfilter }}", "unknown filter 'nosuchfilter'", True),
         ("{% nosuchtag %}", "nosuchtag", True),
         ("{{ 'a' + 'b' }}", "'+'", True),
-        ("{% if flow.variables.count > 2 %}y{% endif %}", "not supported", True),
         ("{{ 5 | divided_by: 0 }}", "divide", True),
         ("{% if x %}unclosed", "endif", False),
         ("{% render 'snippet' %}", "snippet", True),

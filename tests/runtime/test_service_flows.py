@@ -68,20 +68,24 @@ def test_every_definition_change_is_a_new_revision(service: Callboard, account: 
     same = service.update_flow(account.sid, flow.sid, status="draft", definition=send_flow())
     assert same.revision == 1  # unchanged definition, unchanged status: no new revision
     renamed = service.update_flow(account.sid, flow.sid, status="draft", friendly_name="g")
-    assert (renamed.revision, renamed.friendly_name) == (1, "g")
+    assert (renamed.revision, renamed.friendly_name) == (2, "g")  # a rename is a revision
+    assert renamed.definition == send_flow()  # ... copying the definition
+    assert service.fetch_revision(account.sid, flow.sid, "1").friendly_name == "f"
+    again = service.update_flow(account.sid, flow.sid, status="draft", friendly_name="g")
+    assert again.revision == 2  # the same name again changes nothing
     changed = service.update_flow(
         account.sid, flow.sid, status="draft", definition=send_flow("v2"), commit_message="c2"
     )
-    assert (changed.revision, changed.status, changed.commit_message) == (2, "draft", "c2")
+    assert (changed.revision, changed.status, changed.commit_message) == (3, "draft", "c2")
     published = service.update_flow(account.sid, flow.sid, status="published")
-    assert (published.revision, published.status) == (3, "published")
+    assert (published.revision, published.status) == (4, "published")
     assert published.definition == send_flow("v2")  # the status change copies the definition
     draft = service.update_flow(account.sid, flow.sid, status="draft", definition=send_flow("v4"))
-    assert draft.revision == 4 and draft.status == "draft"
+    assert draft.revision == 5 and draft.status == "draft"
     latest_pub = service.fetch_revision(account.sid, flow.sid, "LatestPublished")
     latest = service.fetch_revision(account.sid, flow.sid, "LatestRevision")
-    assert (latest_pub.revision, latest_pub.status) == (3, "published")
-    assert (latest.revision, latest.definition) == (4, send_flow("v4"))
+    assert (latest_pub.revision, latest_pub.status) == (4, "published")
+    assert (latest.revision, latest.definition) == (5, send_flow("v4"))
     assert service.fetch_revision(account.sid, flow.sid, "1").definition == send_flow()
 
 

@@ -12,7 +12,6 @@ from callboard.runtime.settings import Settings, SettingsError
 @pytest.mark.parametrize(
     ("env", "url", "public"),
     [
-        ({}, "sqlite:///data/callboard.db", None),
         ({"CALLBOARD_DATA_DIR": "/srv/cb"}, "sqlite:////srv/cb/callboard.db", None),
         ({"CALLBOARD_DATABASE_URL": "postgresql://u@h/db"}, "postgresql://u@h/db", None),
         ({"CALLBOARD_PUBLIC_URL": "https://cb.example.com/"}, None, "https://cb.example.com"),
@@ -23,7 +22,30 @@ def test_from_env(env: dict[str, str], url: str | None, public: str | None) -> N
     if url is not None:
         assert settings.database_url == url
     assert settings.public_url == public
-    assert settings.data_dir == Path(env.get("CALLBOARD_DATA_DIR", "data"))
+    if "CALLBOARD_DATA_DIR" in env:
+        assert settings.data_dir == Path(env["CALLBOARD_DATA_DIR"])
+
+
+def test_the_default_data_folder_does_not_move_with_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    here = Settings.from_env({})
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    there = Settings.from_env({})
+    assert here.database_url == there.database_url
+    assert here.data_dir == tmp_path / "xdg" / "callboard"
+    assert here.database_url == f"sqlite:///{tmp_path / 'xdg' / 'callboard' / 'callboard.db'}"
+
+
+def test_a_relative_data_folder_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"CALLBOARD_DATA_DIR": "mine"})
+    assert settings.data_dir == tmp_path / "mine"
 
 
 @pytest.mark.parametrize(

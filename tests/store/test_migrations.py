@@ -35,7 +35,8 @@ def _head() -> str:
 
 
 def test_migrate_from_empty_creates_every_table(db_url: str) -> None:
-    import callboard.runtime.service  # noqa: F401  (every module's tables on the metadata)
+    import callboard.runtime.service
+    import callboard.runtime.team  # noqa: F401  (issue 14: the team tables)
 
     db = Database(db_url)
     try:

@@ -109,7 +109,7 @@ def test_values_see_the_context_from_before_the_step_and_keys_overwrite() -> Non
         ),
     ]
     variables = start(states).state.context["flow"]["variables"]
-    assert variables == {"a": "2", "b": "old", "seen": "1", "A": "case-sensitive"}
+    assert variables == {"a": 2, "b": "old", "seen": 1, "A": "case-sensitive"}
 
 
 def test_counter_loop_with_split_and_multiline_liquid() -> None:
@@ -143,7 +143,7 @@ def test_counter_loop_with_split_and_multiline_liquid() -> None:
         },
     ]
     result = start(states)
-    assert result.state.context["flow"]["variables"] == {"attempts": "3"}
+    assert result.state.context["flow"]["variables"] == {"attempts": 3}
     path = [(s.transitioned_from, s.transitioned_to) for s in result.steps]
     assert path.count(("count", "check")) == 4
     assert path[-1] == ("check", "Ended")
@@ -153,15 +153,29 @@ def test_counter_loop_with_split_and_multiline_liquid() -> None:
 @pytest.mark.parametrize(
     ("item", "expected"),
     [
-        ({"value": "10"}, "10"),  # a rendered value stays a string
-        ({"value": "{{flow.data.n}}"}, "7"),
+        ({"value": "10"}, 10),  # unquoted: numeric (Twilio's help centre)
+        ({"value": '"10"'}, "10"),  # quoted: a string, without the quotes
+        ({"value": "'10'"}, "10"),
+        ({"value": ' "{{flow.data.n}}" '}, "7"),
+        ({"value": "{{flow.data.n}}"}, 7),  # a rendered value that reads as a number
+        ({"value": "{{flow.data.n | plus: 0.5}}"}, 7.5),
+        ({"value": "-3"}, -3),
+        ({"value": "0"}, 0),
+        ({"value": "2.5"}, 2.5),
+        ({"value": "+15551234567"}, "+15551234567"),  # would not read back the same
+        ({"value": "02134"}, "02134"),
+        ({"value": "1.50"}, "1.50"),
+        ({"value": "1e3"}, "1e3"),
+        ({"value": "1234567890123456"}, "1234567890123456"),  # beyond 15 digits
+        ({"value": "10 apples"}, "10 apples"),
+        ({"value": '"a" and "b"'}, '"a" and "b"'),
         ({"value": 10}, 10),  # unquoted in the definition keeps its JSON type
         ({"value": 2.5}, 2.5),
         ({"value": True}, True),
         ({"value": None}, ""),
         ({}, ""),
         ({"value": "  spaced  "}, "  spaced  "),  # literal text kept exactly
-        ({"value": "  {{flow.data.n}}  "}, "7"),  # Liquid output trimmed
+        ({"value": "  {{flow.data.n}}  "}, 7),  # Liquid output trimmed
         ({"value": "{{flow.data.n}}", "type": "number"}, 7),
         ({"value": "1.25", "type": "number"}, 1.25),
         ({"value": "TRUE", "type": "boolean"}, True),
@@ -302,3 +316,58 @@ def test_schema_for_the_editor() -> None:
     assert [e["name"] for e in schema["events"]] == ["next"]
     (prop,) = [p for p in schema["properties"] if p["name"] == "variables"]
     assert prop["kind"] == "key_values"
+
+
+def test_numeric_variables_compare_in_liquid_and_split_based_on() -> None:
+    """Issue 13: ``count = 10`` is a number, so ``> 5`` works in a message (it raised
+    81018 and the message went out empty) and in Split Based On, and ``== 10`` is true."""
+    split = {
+        "name": "check",
+        "type": "split-based-on",
+        "transitions": [
+            {"event": "noMatch", "next": "small"},
+            {
+                "event": "match",
+                "next": "big",
+                "conditions": [
+                    {
+                        "friendly_name": "more than 5",
+                        "arguments": ["{{flow.variables.count}}"],
+                        "type": "greater_than",
+                        "value": "5",
+                    },
+                    {
+                        "friendly_name": "Liquid comparison in the value",
+                        "arguments": ["{{flow.variables.count}}"],
+                        "type": "equal_to",
+                        "value": "{% if flow.variables.count == 10 %}10{% endif %}",
+                    },
+                ],
+            },
+        ],
+        "properties": {"input": "{{flow.variables.count}}"},
+    }
+    body = (
+        "{% if flow.variables.count > 5 %}big{% else %}small{% endif %} "
+        "{% if flow.variables.count == 10 %}ten{% endif %} "
+        "{% if flow.variables.label == 10 %}label-ten{% endif %} "
+        "{{ flow.variables.count | plus: 1 }}"
+    )
+    states = [
+        trigger("vars"),
+        set_vars(
+            "vars", [{"key": "count", "value": "10"}, {"key": "label", "value": '"10"'}], "check"
+        ),
+        split,
+        send("big", body),
+        send("small", "small"),
+    ]
+    result = start(states)
+    variables = result.state.context["flow"]["variables"]
+    assert variables == {"count": 10, "label": "10"}
+    path = [(s.transitioned_from, s.name, s.transitioned_to) for s in result.steps]
+    assert ("check", "match", "big") in path
+    (message,) = [e for e in result.effects if isinstance(e, SendMessage)]
+    # a quoted "10" is a string, but Liquid still compares it with 10 as a number
+    assert message.body == "big ten label-ten 11"
+    assert not [w for w in result.warnings if w.code == 81018]

@@ -254,3 +254,25 @@ def test_schema_for_the_editor() -> None:
     assert schema["repeatable_events"] == ["match"]
     (input_prop,) = [p for p in schema["properties"] if p["name"] == "input"]
     assert input_prop["required"] is True
+
+
+def test_a_catastrophic_regex_answers_at_once_on_a_linear_engine() -> None:
+    transitions = [
+        {"event": "noMatch", "next": "other"},
+        {"event": "match", "next": "evil", "conditions": [cond("regex", "(a+)+$")]},
+    ]
+    # 2^60 backtracking steps on a backtracking engine; RE2 answers in microseconds.
+    assert split_step(run_split(transitions, {"x": "a" * 60 + "!"})) == ("noMatch", "other")
+    assert split_step(run_split(transitions, {"x": "aaaa"}))[1] == "evil"
+
+
+def test_a_regex_needing_backtracking_never_matches_and_warns_on_the_step() -> None:
+    transitions = [
+        {"event": "noMatch", "next": "other"},
+        {"event": "match", "next": "twice", "conditions": [cond("regex", r"(a)\1")]},
+    ]
+    result = run_split(transitions, {"x": "aa"})
+    assert split_step(result) == ("noMatch", "other")
+    (step,) = [s for s in result.steps if s.transitioned_from == "split"]
+    assert [w.code for w in step.warnings] == [81005]
+    assert "backtracking" in step.warnings[0].message

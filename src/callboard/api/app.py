@@ -1,4 +1,4 @@
-"""The HTTP application: ``create_app(service, settings) -> Starlette``.
+"""The HTTP application: ``create_app(services, settings) -> Starlette``.
 
 Routes:
 
@@ -11,8 +11,12 @@ Routes:
 * ``/`` — the browser editor from ``callboard/api/static/`` when it has been built,
   else a page saying so (:mod:`callboard.api.editor`).
 
-Middleware, outermost first: CORS (:mod:`callboard.api.cors`), authentication
-(:mod:`callboard.api.auth`). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
+Middleware, outermost first: metrics and request SIDs (:mod:`callboard.api.metrics`;
+``/metrics``), request limits (:mod:`callboard.api.limits`), security headers
+(:mod:`callboard.api.headers`), CORS (:mod:`callboard.api.cors`), the cross-site check
+(:mod:`callboard.api.origin`), authentication (:mod:`callboard.api.auth`, with
+:mod:`callboard.api.throttle`), access control (:mod:`callboard.api.access`: roles, CSRF,
+audit log). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
 """
 
 from __future__ import annotations
@@ -26,12 +30,20 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from callboard.api import docs, studio_executions, studio_flows
+from callboard.api.access import AccessMiddleware  # issue 14 (teams)
 from callboard.api.auth import AuthMiddleware
 from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
+from callboard.api.headers import SecurityHeadersMiddleware
+from callboard.api.limits import Limits, LimitsMiddleware
+from callboard.api.login_throttle import LoginThrottle
+from callboard.api.metrics import MetricsMiddleware
+from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
+from callboard.api.proxies import TrustedProxies
 from callboard.api.services import BackgroundJob, Services
+from callboard.api.throttle import CredentialThrottle, ThrottleSettings
 from callboard.runtime.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -54,15 +66,22 @@ def create_app(
     *,
     static_dir: Path | None = None,
     background: Sequence[BackgroundJob] = (),
+    limits: Limits | None = None,
+    trusted_proxies: TrustedProxies | None = None,
+    throttle: ThrottleSettings | None = None,
 ) -> Starlette:
     """The ASGI app over ``services`` (built by
     :func:`callboard.commands.compose.build_services`).
 
     ``settings`` gives ``public_url`` (``CALLBOARD_PUBLIC_URL``); without it URLs are
     derived from each request. ``background`` (the worker, Event Streams delivery) is
-    started when the app starts and stopped when it stops (its lifespan).
+    started when the app starts and stopped when it stops (its lifespan). The limits,
+    trusted proxies and throttling default to the environment's settings.
     """
     settings = settings if settings is not None else services.settings
+    limits = limits or Limits.from_env()
+    trusted_proxies = trusted_proxies or TrustedProxies.from_env()
+    throttle = throttle or ThrottleSettings.from_env()
     static = static_dir if static_dir is not None else STATIC_DIR
     routes: list[BaseRoute] = [
         *studio_flows.routes(),
@@ -86,13 +105,23 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(MetricsMiddleware, metrics=services.metrics),
+            Middleware(LimitsMiddleware, limits=limits),
+            Middleware(SecurityHeadersMiddleware),
             Middleware(CorsMiddleware),
-            Middleware(AuthMiddleware, service=services.callboard),
+            Middleware(OriginCheckMiddleware, allowed=allowed_origins_from_env()),
+            Middleware(
+                AuthMiddleware, service=services.callboard, throttle=CredentialThrottle(throttle)
+            ),
+            Middleware(AccessMiddleware),  # roles, CSRF, audit log (docs/teams.md)
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.login_throttle = LoginThrottle()  # issue 14 (teams): in this process's memory
     app.state.settings = settings
+    app.state.limits = limits
+    app.state.trusted_proxies = trusted_proxies
     app.state.public_url = settings.public_url if settings is not None else None
     return app

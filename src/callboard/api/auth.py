@@ -1,13 +1,19 @@
 """HTTP Basic authentication for the Studio routes (``/v2/…``) and Callboard's own
-(``/callboard/v1/…``, except ``Health``).
+(``/callboard/v1/…``, except ``Health`` and the ``Schemas/FlowTest`` JSON Schema).
 
 Username: an Account SID (password: its Auth Token) or an API Key SID (password: the
 key's secret). The service checks the credentials (:meth:`Callboard.authenticate`,
 constant-time comparison of hashes) and returns the account; the middleware stores it
-in ``scope["callboard.account"]`` for the handlers. Failures answer 401 with Twilio's
+in ``scope["callboard.account"]`` for the handlers. Issue 14: without an Authorization
+header, the browser session cookie (:mod:`callboard.api.principal`) is accepted; roles,
+CSRF and the audit log are :mod:`callboard.api.access`'s. Failures answer 401 with Twilio's
 body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
 requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
 pop up their own login dialog.
+
+Wrong credentials are throttled per user name and client address
+(:mod:`callboard.api.throttle`: 429 / 20429). A database that cannot be reached answers
+503 / 20503, as every other route does.
 """
 
 from __future__ import annotations
@@ -15,17 +21,28 @@ from __future__ import annotations
 import base64
 import binascii
 
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callboard.api.errors import error_body
+from callboard.api.errors import database_unavailable, error_body, error_response
+from callboard.api.permissions import needs_auth
+from callboard.api.principal import session_principal
+from callboard.api.proxies import client_address
+from callboard.api.throttle import CredentialThrottle
 from callboard.runtime.service import Callboard
 
-__all__ = ["PROTECTED_PREFIXES", "PUBLIC_PATHS", "AuthMiddleware", "parse_basic"]
+__all__ = [
+    "PROTECTED_PREFIXES",
+    "PUBLIC_PATHS",
+    "AuthMiddleware",
+    "parse_basic",
+    "refusal_message",
+]
 
 PROTECTED_PREFIXES = ("/v2/", "/v2", "/callboard/v1/")
-PUBLIC_PATHS = frozenset({"/callboard/v1/Health"})
+PUBLIC_PATHS = frozenset({"/callboard/v1/Health", "/callboard/v1/Schemas/FlowTest"})
 
 
 def parse_basic(header: str) -> tuple[str, str] | None:
@@ -43,16 +60,41 @@ def parse_basic(header: str) -> tuple[str, str] | None:
     return user, password
 
 
+def refusal_message(service: Callboard, user: str) -> str:
+    """Why ``service.authenticate(user, …)`` refused: the user name is unknown, or the
+    token is wrong (SIDs are random 128-bit names, so saying which does not help anyone
+    guess them). Blocking (a database read): call it from a worker thread."""
+    if user.startswith("AC") and len(user) == 34:
+        try:
+            account = service.fetch_account(user)
+        except Exception:
+            return f"Authentication Error - unknown Account SID {user}"
+        if account.status != "active":
+            return f"Authentication Error - account {user} is {account.status}"
+        return f"Authentication Error - wrong Auth Token for Account SID {user}"
+    if user.startswith("SK") and len(user) == 34:
+        return f"Authentication Error - unknown API Key SID {user} or wrong API Key secret"
+    return (
+        "Authentication Error - unknown user name: expected an Account SID (AC…) "
+        "or an API Key SID (SK…)"
+    )
+
+
 def _needs_auth(path: str) -> bool:
     if path in PUBLIC_PATHS:
         return False
-    return path == "/v2" or path.startswith(PROTECTED_PREFIXES)
+    # issue 14 (teams): the permissions table says which paths need credentials (it adds
+    # the Events v1 paths and the public Session / Invitations routes)
+    return needs_auth(path)
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, service: Callboard) -> None:
+    def __init__(
+        self, app: ASGIApp, service: Callboard, throttle: CredentialThrottle | None = None
+    ) -> None:
         self.app = app
         self.service = service
+        self.throttle = throttle or CredentialThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _needs_auth(scope.get("path", "")):
@@ -61,6 +103,15 @@ class AuthMiddleware:
         headers = {k.lower(): v for k, v in scope.get("headers") or []}
         raw = headers.get(b"authorization")
         if raw is None:
+            # issue 14 (teams): a browser session cookie authenticates too (the access
+            # middleware then checks its CSRF token and the user's role)
+            principal = await session_principal(scope)
+            if principal is not None:
+                scope["callboard.account"] = principal.account
+                scope["callboard.credential"] = principal.sid
+                scope["callboard.principal"] = principal
+                await self.app(scope, receive, send)
+                return
             await self._deny(scope, receive, send, "Authentication Error - No credentials provided")
             return
         creds = parse_basic(raw.decode("latin-1"))
@@ -68,14 +119,32 @@ class AuthMiddleware:
             await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
             return
         user, password = creds
-        authenticate = self.service.authenticate
-        account = await run_in_threadpool(authenticate, user, password)
-        if account is None:
-            await self._deny(scope, receive, send, "Authentication Error - invalid username")
+        address = client_address(scope)
+        wait = self.throttle.retry_after(user, address)
+        if wait is not None:
+            await self._throttled(scope, receive, send, wait)
             return
+        authenticate = self.service.authenticate
+        try:
+            async with self.throttle.hashing:
+                account = await run_in_threadpool(authenticate, user, password)
+        except OperationalError as exc:
+            await error_response(database_unavailable(exc))(scope, receive, send)
+            return
+        if account is None:
+            self.throttle.failed(user, address)
+            message = await run_in_threadpool(refusal_message, self.service, user)
+            await self._deny(scope, receive, send, message)
+            return
+        self.throttle.succeeded(user, address)
         scope["callboard.account"] = account
         scope["callboard.credential"] = user
         await self.app(scope, receive, send)
+
+    async def _throttled(self, scope: Scope, receive: Receive, send: Send, wait: int) -> None:
+        body = error_body(429, 20429, "Too many failed authentication attempts; retry later")
+        headers = {"Retry-After": str(wait)}
+        await JSONResponse(body, status_code=429, headers=headers)(scope, receive, send)
 
     async def _deny(self, scope: Scope, receive: Receive, send: Send, message: str) -> None:
         body = error_body(401, 20003, message)

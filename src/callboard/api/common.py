@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from callboard.api.errors import ApiError, not_found
 from callboard.api.services import Services
+from callboard.flowtest.session import DriverFactory
 from callboard.runtime.records import Account, NotFound, ServiceError
 from callboard.runtime.service import Callboard
 from callboard.store.sids import sid_regex
@@ -46,6 +47,14 @@ def services_of(request: Request) -> Services:
 def service_of(request: Request) -> Callboard:
     """The runtime service (accounts, flows, executions)."""
     return services_of(request).callboard
+
+
+def test_driver_of(request: Request) -> DriverFactory:
+    """What runs a stored flow test (the composition root sets it)."""
+    found = services_of(request).test_driver
+    if found is None:
+        raise ApiError(400, "flow tests cannot run on this server", 20001)
+    return found
 
 
 def account_of(request: Request) -> Account:

@@ -18,7 +18,9 @@ Codes (HTTP status → Twilio code):
 * 409 → 20409 conflict (execution already active / already ended)
 * 413 → 20413 request body too large (Callboard's choice; Twilio documents no code)
 * 415 → 20415 unsupported request body type (Callboard's choice)
-* 503 → 20503 the database is busy or unreachable (rolled back; retry; ``Retry-After: 1``)
+* 503 → 20503 the database is busy or unreachable (rolled back; retry; ``Retry-After: 1``
+  when it was locked, 30 when it could not be reached)
+* 429 → 20429 too many failed authentication attempts (``Retry-After``)
 * 500 → 20500 internal error (a bug: it is logged with its traceback)
 """
 
@@ -35,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 __all__ = [
     "ApiError",
     "bad_request",
+    "database_unavailable",
     "error_body",
     "error_response",
     "exception_handlers",
@@ -135,13 +138,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(ApiError(status, message, headers=dict(exc.headers or {})))
 
 
-async def _database_busy(request: Request, exc: Exception) -> Response:
-    """The database could not be reached or stayed locked: the transaction was rolled
-    back, nothing was changed, and the client may simply retry."""
-    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+def database_unavailable(exc: Exception) -> ApiError:
+    """503 / 20503: the database could not be reached or stayed locked; the transaction
+    was rolled back, nothing was changed, and the client may retry — after a second when
+    the database was merely busy (locked), after :data:`UNREACHABLE_RETRY_AFTER` seconds
+    when it could not be reached at all."""
+    busy = "lock" in str(exc).lower()
     err = ApiError(503, "The database is busy or unavailable; nothing was changed. Retry.", 20503)
-    err.headers["Retry-After"] = "1"
-    return error_response(err)
+    err.headers["Retry-After"] = "1" if busy else str(UNREACHABLE_RETRY_AFTER)
+    return err
+
+
+UNREACHABLE_RETRY_AFTER = 30
+
+
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(database_unavailable(exc))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

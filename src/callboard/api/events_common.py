@@ -7,7 +7,7 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from callboard.api.auth import parse_basic
+from callboard.api.auth import parse_basic, refusal_message
 from callboard.api.common import service_of, services_of
 from callboard.api.errors import ApiError, not_found
 from callboard.api.paging import page_response
@@ -43,7 +43,7 @@ async def account(request: Request) -> Account:
                 request.scope["callboard.account"] = acct
                 request.scope["callboard.credential"] = creds[0]
                 return acct
-            message = "Authentication Error - invalid username"
+            message = await run_in_threadpool(refusal_message, service_of(request), creds[0])
     headers = {}
     if "x-requested-with" not in request.headers:
         headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'

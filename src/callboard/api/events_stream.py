@@ -8,7 +8,9 @@
   stream starts with the events committed from now on (``?after=0`` replays what is
   kept, see ``CALLBOARD_EVENTS_RETENTION_SECONDS``). It polls the database, so events
   recorded by any process (``serve`` or ``worker``) arrive. A comment line every 15 s
-  keeps proxies from closing it.
+  keeps proxies from closing it. The credentials are checked again every
+  :data:`REAUTH_SECONDS`: the stream ends as soon as they stop working (an API key
+  deleted, an Auth Token rotated, the account suspended).
 * ``GET /callboard/v1/Sinks/{Sid}/Failures`` — deliveries given up on (newest first,
   Twilio paging, key ``failures``), plus ``GET /callboard/v1/Sinks/{Sid}/Deliveries``
   → ``{"pending": n}``.
@@ -26,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from callboard.api.common import call, iso, json_response
+from callboard.api.auth import parse_basic
+from callboard.api.common import call, iso, json_response, service_of
 from callboard.api.errors import bad_request
 from callboard.api.events_common import account, events_service, sid_param
 from callboard.api.paging import page_response, parse_page_params
@@ -40,6 +43,7 @@ KEEPALIVE_SECONDS = 15.0
 # are looked at again (and never sent twice).
 SETTLE_SECONDS = 5.0
 BATCH = 500
+REAUTH_SECONDS = 1.0
 
 
 def _resume_point(request: Request) -> int | None:
@@ -57,10 +61,14 @@ async def _events(
     low = start  # every id <= low has been sent or will never come
     recent: OrderedDict[int, float] = OrderedDict()  # id sent → when (monotonic)
     yield b"retry: 2000\n\n"
-    last_write = time.monotonic()
+    last_write = last_auth = time.monotonic()
     while True:
         if await request.is_disconnected():
             return
+        if time.monotonic() - last_auth >= REAUTH_SECONDS:
+            if not await _still_authorised(request, account_sid):
+                return
+            last_auth = time.monotonic()
         rows = await run_in_threadpool(streams.flow_events, account_sid, flow_sid, low, BATCH)
         now = time.monotonic()
         out: list[bytes] = []
@@ -84,6 +92,20 @@ async def _events(
             yield b": keepalive\n\n"
             last_write = now
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def _still_authorised(request: Request, account_sid: str) -> bool:
+    """Whether the request's Basic credentials still authenticate ``account_sid`` (cheap:
+    the service remembers verified secrets, but reads the credential's row each time)."""
+    header = request.headers.get("authorization")
+    creds = parse_basic(header) if header else None
+    if creds is None:
+        return True  # authenticated another way (a session): checked by its own module
+    try:
+        found = await run_in_threadpool(service_of(request).authenticate, *creds)
+    except Exception:
+        return True  # the database is briefly unavailable: not a revocation
+    return found is not None and getattr(found, "sid", None) == account_sid
 
 
 async def stream(request: Request) -> Response:

@@ -69,9 +69,15 @@ class Form:
         if text is None:
             return False, None
         try:
-            return True, json.loads(
-                text, parse_constant=_reject_constant, parse_float=_finite_float
-            )
+            value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            if "\\u" in text:  # a lone surrogate ("\\ud800") decodes to text nothing stores
+                json.dumps(value, ensure_ascii=False).encode("utf-8")
+            return True, value
+        except UnicodeEncodeError:
+            raise bad_request(
+                f"Invalid parameter {key}: a string holds half of a UTF-16 surrogate pair "
+                '(such as "\\ud800") on its own'
+            ) from None
         except json.JSONDecodeError as exc:
             raise bad_request(
                 f"Invalid parameter {key}: not valid JSON ({exc.msg} at line {exc.lineno}, "

@@ -240,7 +240,7 @@ def callboard_paths() -> J:
         "/callboard/v1/Health": {
             "get": _op(
                 "CallboardHealth",
-                "Liveness and database check (no auth)",
+                "Readiness: database and background-job lag (no auth; 503: not ready)",
                 tag,
                 _ok(
                     {

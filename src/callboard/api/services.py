@@ -7,11 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from callboard.api.metrics import Metrics
 from callboard.channels.simulator import Simulator
 from callboard.channels.webhooks import Channels
 from callboard.events.service import EventStreams
+from callboard.flowtest.session import DriverFactory
+from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
+from callboard.runtime.team import Team
 
 __all__ = ["BackgroundJob", "Services"]
 
@@ -31,7 +35,11 @@ class Services:
     channels: Channels  # the Flow webhook: Twilio and the simulator channel
     simulator: Simulator  # the simulator channel's API (messages, simulated calls)
     events: EventStreams  # Event Streams: sinks, subscriptions, the event feed
+    metrics: Metrics  # Prometheus (``/metrics``): fed through the runtime's ports
+    team: Team  # issue 14: users, roles, sessions, invitations, API key creators
+    audit: AuditLog  # issue 14: the account's audit log
     settings: Settings | None = None
+    test_driver: DriverFactory | None = None  # runs a stored flow test (flowtest.driver)
 
     def close(self) -> None:
         """Dispose of the database connections."""

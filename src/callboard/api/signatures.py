@@ -31,16 +31,19 @@ class _Params:
     """Form parameters with every value of a repeated name (the validator sorts them)."""
 
     def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self.pairs = list(pairs)
+        self.values: dict[str, list[str]] = {}
+        for key, value in pairs:  # one pass: the validator asks for every name's values
+            self.values.setdefault(key, []).append(value)
+        self.count = len(pairs)
 
     def __iter__(self) -> Iterator[str]:
-        return iter({k for k, _ in self.pairs})
+        return iter(self.values)
 
     def __len__(self) -> int:
-        return len(self.pairs)
+        return self.count
 
     def getall(self, name: str) -> list[str]:
-        return [v for k, v in self.pairs if k == name]
+        return list(self.values.get(name, ()))
 
 
 def public_request_url(request: Request) -> str:

@@ -18,17 +18,24 @@ Details in ``docs/simulator.md``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import account_of, call, json_response, services_of
+from callboard.api.common import account_of, call, json_response, service_error, services_of
 from callboard.api.errors import bad_request, not_found
 from callboard.api.forms import read_form
 from callboard.channels.simulator import Simulator
+from callboard.runtime.records import ServiceError
 from callboard.store.sids import sid_regex
+
+T = TypeVar("T")
 
 __all__ = ["openapi_paths", "routes"]
 
@@ -39,6 +46,23 @@ _TRUE = ("true", "1", "yes")
 
 def _simulator(request: Request) -> Simulator:
     return services_of(request).simulator
+
+
+SIMULATED_CALLS_AT_ONCE = 4
+_limiter: anyio.CapacityLimiter | None = None
+
+
+async def _call(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Simulated calls fetch TwiML from URLs a flow chose: they run on threads of their
+    own (at most :data:`SIMULATED_CALLS_AT_ONCE`), so slow URLs never hold the threads
+    other requests (authentication, the REST API) need."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(SIMULATED_CALLS_AT_ONCE)
+    try:
+        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=_limiter)
+    except ServiceError as exc:
+        raise service_error(request, exc) from None
 
 
 def _flow_sid(value: str | None) -> str:
@@ -78,7 +102,7 @@ async def start_call(request: Request) -> Response:
     account = account_of(request)
     form = await read_form(request)
     sim = _simulator(request)
-    body = await call(
+    body = await _call(
         request,
         sim.start_call,
         account.sid,
@@ -105,7 +129,7 @@ async def call_input(request: Request) -> Response:
         raise not_found(request.url.path)
     form = await read_form(request)
     sim = _simulator(request)
-    body = await call(
+    body = await _call(
         request,
         sim.call_input,
         account.sid,
@@ -116,6 +140,7 @@ async def call_input(request: Request) -> Response:
         hangup=(form.get("Hangup") or "").lower() in _TRUE,
         answer=(form.get("Answer") or "").lower() in _TRUE,
         call_status=form.get("CallStatus") or None,
+        answered_by=form.get("AnsweredBy") or None,
     )
     return json_response(body)
 
@@ -274,6 +299,8 @@ def openapi_paths() -> dict[str, Any]:
                         "Hangup": "true: the caller hangs up",
                         "Answer": "true: answer a call the flow placed",
                         "CallStatus": "busy, no-answer or failed: the fate of a placed call",
+                        "AnsweredBy": "with Answer=true, when the flow asked for answering "
+                        "machine detection: human (default), machine_start, fax, unknown...",
                     },
                     [],
                 ),

@@ -19,7 +19,8 @@ from callboard.api.common import (
     service_of,
 )
 from callboard.api.errors import ApiError, bad_request
-from callboard.api.forms import read_form
+from callboard.api.forms import Form, read_form
+from callboard.api.limits import limits_of
 from callboard.api.paging import page_response, parse_page_params
 from callboard.api.urls import base_url
 from callboard.runtime.records import Execution, Step
@@ -103,6 +104,28 @@ def parse_date_filter(name: str, raw: str) -> datetime:
         raise bad_request(f"Invalid parameter {name}: {raw[:60]!r} is out of range") from None
 
 
+PARAMETERS_ERROR = "Error while creating execution via REST API"
+
+
+def _parameters(form: Form) -> dict[str, Any] | None:
+    """``Parameters``: a JSON object, or absent. Anything else is Twilio's 400 / 84004
+    ("parameters that could not be processed"), not a generic 20001."""
+    try:
+        present, parameters = form.json("Parameters", required=False)
+    except ApiError as exc:
+        raise ApiError(400, f"{PARAMETERS_ERROR}: {exc.message}", 84004) from None
+    if present and parameters is not None and not isinstance(parameters, dict):
+        kinds = {list: "an array", str: "a string", bool: "a boolean"}
+        kind = kinds.get(type(parameters), "a number")
+        raise ApiError(
+            400,
+            f"{PARAMETERS_ERROR}: Parameters must be a JSON object, not {kind}",
+            84004,
+        )
+    result: dict[str, Any] | None = parameters
+    return result
+
+
 def _ids(request: Request, execution_param: str) -> tuple[str, str, str]:
     account = account_of(request)
     flow_sid = path_sid(request, "flow_sid", "FW")
@@ -151,9 +174,13 @@ async def create_execution(request: Request) -> Response:
     form = await read_form(request)
     to = form.required("To")
     from_ = form.required("From")
-    present, parameters = form.json("Parameters", required=False)
-    if present and parameters is not None and not isinstance(parameters, dict):
-        raise bad_request("Invalid parameter Parameters: expected a JSON object")
+    limit = limits_of(request).max_parameters_bytes
+    if len((form.get("Parameters") or "").encode("utf-8", "surrogatepass")) > limit:
+        raise bad_request(
+            f"Invalid parameter Parameters: larger than {limit} bytes "
+            "(CALLBOARD_MAX_PARAMETERS_BYTES)"
+        )
+    parameters = _parameters(form)
     execution = await call(
         request,
         service_of(request).create_execution,

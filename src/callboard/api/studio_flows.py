@@ -21,11 +21,14 @@ from callboard.api.common import (
     path_sid,
     resource,
     service_of,
+    services_of,
 )
 from callboard.api.errors import ApiError, bad_request
 from callboard.api.forms import Form, read_form
 from callboard.api.paging import page_response, parse_page_params
+from callboard.api.principal import author_of  # issue 14 (teams)
 from callboard.api.urls import base_url
+from callboard.flowtest.stored import publish_gate
 from callboard.runtime.records import Flow, FlowRevision, TestUsers
 from callboard.store.sids import sid_regex
 
@@ -38,13 +41,19 @@ _AUTHOR_RE = sid_regex("US")
 # ------------------------------------------------------------------------- rendering
 
 
+def _user_sid(author: str | None) -> str | None:
+    """Studio's ``author_sid`` is a User SID; revisions made with an API key or the Auth
+    Token show null here (``/callboard/v1/Flows/{FW}/Revisions`` names them)."""
+    return author if author and author.startswith("US") else None
+
+
 def render_flow(request: Request, flow: Flow) -> dict[str, Any]:
     base = base_url(request)
     url = f"{base}/v2/Flows/{flow.sid}"
     return {
         "sid": flow.sid,
         "account_sid": flow.account_sid,
-        "author_sid": flow.author_sid or None,
+        "author_sid": _user_sid(flow.author_sid),
         "friendly_name": flow.friendly_name,
         "definition": None if flow.listed else flow.definition,
         "status": flow.status,
@@ -69,7 +78,7 @@ def render_revision(request: Request, rev: FlowRevision) -> dict[str, Any]:
     return {
         "sid": rev.sid,
         "account_sid": rev.account_sid,
-        "author_sid": rev.author_sid or None,
+        "author_sid": _user_sid(rev.author_sid),
         "friendly_name": rev.friendly_name,
         "definition": None if rev.listed else rev.definition,
         "status": rev.status,
@@ -115,13 +124,12 @@ def _definition(form: Form, *, required: bool) -> tuple[bool, Any]:
     return present, value
 
 
-def _author(form: Form) -> str | None:
+def _author(form: Form, request: Request) -> str | None:
     author = form.get("AuthorSid")
-    if author is None or author == "":
-        return None
-    if not _AUTHOR_RE.match(author):
+    if author is not None and author != "" and not _AUTHOR_RE.match(author):
         raise bad_request("Invalid parameter AuthorSid: expected a User SID (US + 32 hex digits)")
-    return author
+    # issue 14 (teams): the revision's author is the caller, not a SID it claims
+    return author_of(request) or author or None
 
 
 # ------------------------------------------------------------------------- handlers
@@ -155,7 +163,7 @@ async def create_flow(request: Request) -> Response:
         status=status,
         definition=definition,
         commit_message=form.get("CommitMessage"),
-        author_sid=_author(form),
+        author_sid=_author(form, request),
     )
     return json_response(render_flow(request, flow), 201)
 
@@ -173,6 +181,18 @@ async def update_flow(request: Request) -> Response:
     form = await read_form(request)
     status = form.enum("Status", FLOW_STATUSES, required=True)
     _, definition = _definition(form, required=False)
+    if status == "published":  # a flow may require green tests to publish (flowtest)
+        refused = await call(
+            request,
+            publish_gate,
+            service_of(request),
+            services_of(request).test_driver,
+            account.sid,
+            sid,
+            definition if isinstance(definition, dict) else None,
+        )
+        if refused:
+            raise bad_request(refused)
     flow = await call(
         request,
         service_of(request).update_flow,
@@ -182,7 +202,7 @@ async def update_flow(request: Request) -> Response:
         friendly_name=form.get("FriendlyName"),
         definition=definition,
         commit_message=form.get("CommitMessage"),
-        author_sid=_author(form),
+        author_sid=_author(form, request),
     )
     return json_response(render_flow(request, flow))
 

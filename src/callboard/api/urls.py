@@ -1,8 +1,10 @@
 """The server's externally visible base URL, and the absolute URLs built from it.
 
 ``CALLBOARD_PUBLIC_URL`` (``settings.public_url``) wins when set. Otherwise the base is
-taken from each request: ``X-Forwarded-Proto`` / ``X-Forwarded-Host`` when a proxy sets
-them, else the request's own scheme and ``Host``. Every ``url``, ``links`` entry,
+taken from each request, and serves that request only: ``X-Forwarded-Proto`` /
+``X-Forwarded-Host`` when the connection comes from a trusted proxy
+(``CALLBOARD_TRUSTED_PROXIES``, :mod:`callboard.api.proxies`), else the request's own
+scheme and ``Host``. Every ``url``, ``links`` entry,
 paging URL and ``webhook_url`` is absolute, because twilio-python follows
 ``next_page_url`` verbatim.
 """
@@ -13,6 +15,8 @@ import re
 from urllib.parse import quote
 
 from starlette.requests import Request
+
+from callboard.api.proxies import trusted_proxies_of
 
 __all__ = ["base_url", "webhook_url"]
 
@@ -30,10 +34,12 @@ def base_url(request: Request) -> str:
     if configured:
         return str(configured).rstrip("/")
     headers = request.headers
-    scheme = _first(headers.get("x-forwarded-proto", "")).lower()
+    proxied = trusted_proxies_of(request.scope).trusted_peer(request.scope)
+    scheme = _first(headers.get("x-forwarded-proto", "")).lower() if proxied else ""
     if scheme not in ("http", "https"):
         scheme = request.url.scheme if request.url.scheme in ("http", "https") else "http"
-    host = _first(headers.get("x-forwarded-host", "")) or headers.get("host", "")
+    forwarded_host = _first(headers.get("x-forwarded-host", "")) if proxied else ""
+    host = forwarded_host or headers.get("host", "")
     if not host or not _HOST_RE.match(host):
         server = request.scope.get("server")
         host = f"{server[0]}:{server[1]}" if server else "localhost"

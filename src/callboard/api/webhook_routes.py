@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,14 +24,12 @@ from starlette.routing import Route
 
 from callboard.api.common import call, services_of
 from callboard.api.errors import not_found
-from callboard.api.forms import MAX_BODY_BYTES
 from callboard.api.signatures import (
     SIGNATURE_HEADER,
     forbidden,
     public_request_url,
     valid_signature,
 )
-from callboard.api.urls import base_url
 from callboard.channels.webhooks import Channels
 from callboard.store.sids import sid_regex
 
@@ -47,17 +46,21 @@ def channels_of(request: Request) -> Channels:
 
 
 async def _pairs(request: Request) -> list[tuple[str, str]]:
+    """The form's pairs. The body was capped in size and field count before this
+    (:mod:`callboard.api.limits`)."""
     if request.method != "POST":
         return []
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise forbidden()
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("", "application/x-www-form-urlencoded"):
         return []
-    from urllib.parse import parse_qsl
-
     return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _verified(
+    url: str, pairs: list[tuple[str, str]], signature: str | None, key: str | None
+) -> bool:
+    return key is not None and valid_signature(url, pairs, signature, key)
 
 
 async def flow_webhook(request: Request) -> Response:
@@ -70,13 +73,10 @@ async def flow_webhook(request: Request) -> Response:
     if not channels.config.skip_signature_check:
         key = await run_in_threadpool(channels.signing_key, account_sid)
         url = public_request_url(request)
-        if key is None or not valid_signature(
-            url, pairs, request.headers.get(SIGNATURE_HEADER), key
-        ):
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not await run_in_threadpool(_verified, url, pairs, signature, key):
             log.warning("webhook %s refused: bad or missing %s", url, SIGNATURE_HEADER)
             raise forbidden()
-    if not channels.config.public_url:
-        channels.router.learnt_base = base_url(request)
     params: dict[str, str] = dict(request.query_params)
     params.update(dict(pairs))  # the body wins over the query (last value of a name)
     answer = await call(request, channels.flow_webhook, account_sid, flow_sid, params)

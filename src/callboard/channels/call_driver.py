@@ -19,6 +19,7 @@ status call-back (``CallStatus=completed``) goes to ``status_url`` when one is s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,12 @@ class Heard:
 def default_outcome(action: Action) -> dict[str, str]:
     """The call-back parameters of a verb the caller takes no part in."""
     if isinstance(action, Dial):
-        return {"DialCallStatus": "completed", "DialCallDuration": "5", "DialBridged": "true"}
+        return {
+            "DialCallStatus": "completed",
+            "DialCallSid": "CA" + uuid.uuid4().hex,  # the dialled leg, as Twilio sends it
+            "DialCallDuration": "5",
+            "DialBridged": "true",
+        }
     if isinstance(action, Enqueue):
         return {"QueueResult": "bridged", "QueueTime": "5"}
     if isinstance(action, Pay):

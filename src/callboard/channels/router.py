@@ -36,7 +36,7 @@ from callboard.contract.io import (
     effect_from_json,
 )
 from callboard.engine.core import Env
-from callboard.runtime.message_resource import message_resource
+from callboard.runtime.message_resource import simulated_send
 from callboard.runtime.ports import OutboxHandler
 from callboard.runtime.providers import OutboundMessage
 from callboard.store.accounts import AccountSecrets, read_secrets, set_twilio
@@ -102,7 +102,9 @@ class ChannelRouter:
         self.config = config
         self.wakeup = wakeup
         self.secrets = SecretsCache()
-        self.learnt_base: str | None = None  # from signed webhooks when no public URL
+        # Without a public URL: the listen address (``callboard serve`` sets it). Never
+        # learnt from a request, which would let one account steer another's call-backs.
+        self.listen_base: str | None = None
         self._clients: dict[tuple[str, str], TwilioChannel] = {}
 
     # ------------------------------------------------------------------ accounts
@@ -149,7 +151,7 @@ class ChannelRouter:
 
     @property
     def base(self) -> str | None:
-        return self.config.public_url or self.learnt_base
+        return self.config.public_url or self.listen_base
 
     def callback(self, account_sid: str, flow_sid: str, **query: str) -> str | None:
         base = self.base
@@ -165,8 +167,7 @@ class ChannelRouter:
         return self.credentials(conn, account_sid) is None
 
     def send_in_transaction(self, message: OutboundMessage) -> EffectResult:
-        data = message_resource(message.effect, message.sid, message.account_sid, message.now)
-        return EffectResult(message.effect.token, True, data)
+        return simulated_send(message.effect, message.sid, message.account_sid, message.now)
 
     def send(self, message: OutboundMessage) -> EffectResult:
         creds = self.read_credentials(message.account_sid)
@@ -293,6 +294,7 @@ class ChannelRouter:
                     "twiml": None,
                     "twiml_seq": 0,
                     "sim_state": None,
+                    "machine_detection": _machine_detection(effect) or None,
                     "date_created": now,
                     "date_updated": now,
                 },
@@ -320,6 +322,11 @@ class ChannelRouter:
         except TwilioError as exc:
             return EffectResult(effect.token, False, exc.data())
         return EffectResult(effect.token, True, data)
+
+
+def _machine_detection(effect: PlaceCall) -> str:
+    """The ``MachineDetection`` mode the flow asked for (empty: none)."""
+    return str(dict(effect.options).get("MachineDetection") or "")[:32]
 
 
 def _json(value: dict[str, str]) -> str:

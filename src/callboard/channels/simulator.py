@@ -18,16 +18,17 @@ contact (the API is :mod:`callboard.api.simulator_routes`, documented in
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-import httpx
 from sqlalchemy import Connection
 
 from callboard.channels.call_driver import CallDriver, CallError, Heard
 from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
+from callboard.channels.sim_fetch import ExternalFetch
 from callboard.channels.webhooks import Channels
 from callboard.runtime.flows import require_flow
 from callboard.runtime.records import InvalidParameter, NotFound
@@ -149,6 +150,7 @@ class Simulator:
         hangup: bool = False,
         answer: bool = False,
         call_status: str | None = None,
+        answered_by: str | None = None,
     ) -> dict[str, Any]:
         with self.service.db.read() as conn:
             row = call_row(conn, call_sid, account_sid)
@@ -170,24 +172,29 @@ class Simulator:
                 "Token": row.token or "",
             }
             status_url = f"{url}?{urlencode({**query, 'Callback': 'status'})}"
+            # From/Caller: the flow's number; To/Called: the contact (Twilio's parameters
+            # for an outbound-api call)
             driver = self._driver(
                 account_sid,
                 call_sid,
-                row.to_address,
                 row.from_address,
+                row.to_address,
                 status_url,
                 direction="outbound-api",
             )
-            driver.base.update(From=row.from_address, To=row.to_address)
             if call_status and call_status != "in-progress":
                 driver.status = call_status
-                self._fetch(account_sid)(
-                    status_url, "POST", {**driver.base, "CallStatus": call_status}
-                )
+                with suppress(CallError):  # like Twilio: a failing call-back changes nothing
+                    self._fetch(account_sid)(
+                        status_url, "POST", {**driver.base, "CallStatus": call_status}
+                    )
                 return self._save(account_sid, call_sid, driver, [Heard("hangup", call_status)])
             if not answer:
                 raise InvalidParameter("Answer", "the call is ringing: answer it with Answer=true")
-            heard = driver.answer(f"{url}?{urlencode({**query, 'Callback': 'answered'})}")
+            extra = _machine_detection(row.machine_detection, answered_by)
+            heard = driver.answer(
+                f"{url}?{urlencode({**query, 'Callback': 'answered'})}", extra=extra
+            )
             return self._save(account_sid, call_sid, driver, heard)
         driver = self._driver(account_sid, call_sid, "", "", None).load(state)
         try:
@@ -225,6 +232,7 @@ class Simulator:
 
     def _fetch(self, account_sid: str) -> Any:
         prefix = f"{SIM_BASE}/v1/Accounts/{account_sid}/Flows/"
+        external = ExternalFetch()  # egress-checked, bounded in count and time
 
         def fetch(url: str, method: str, params: dict[str, str]) -> str:
             if url.startswith(prefix):
@@ -233,14 +241,7 @@ class Simulator:
                 merged = dict(parse_qsl(parts.query, keep_blank_values=True))
                 merged.update(params)
                 return self.channels.flow_webhook(account_sid, flow_sid, merged).body
-            with httpx.Client(follow_redirects=True, timeout=10.0) as client:
-                if method == "GET":
-                    response = client.get(url, params=params)
-                else:
-                    response = client.post(url, data=params)
-            if response.status_code >= 400:
-                raise CallError(f"{method} {url} answered {response.status_code}")
-            return response.text
+            return external(url, method, params)
 
         return fetch
 
@@ -267,6 +268,37 @@ class Simulator:
             waiting_for=type(waiting).__name__.lower() if waiting is not None else None,
         )
         return out
+
+
+ANSWERED_BY = frozenset(
+    {
+        "human",
+        "machine_start",
+        "machine_end_beep",
+        "machine_end_silence",
+        "machine_end_other",
+        "fax",
+        "unknown",
+    }
+)
+
+
+def _machine_detection(asked: str | None, answered_by: str | None) -> dict[str, str]:
+    """``AnsweredBy`` (and ``MachineDetectionDuration``) for the answered call-back, as
+    Twilio adds them when the call was placed with ``MachineDetection``; nothing when it
+    was not (Twilio sends no ``AnsweredBy`` then)."""
+    if not asked:
+        if answered_by:
+            raise InvalidParameter(
+                "AnsweredBy", "the flow placed this call without answering machine detection"
+            )
+        return {}
+    value = (answered_by or "human").strip()
+    if value not in ANSWERED_BY:
+        raise InvalidParameter(
+            "AnsweredBy", f"AnsweredBy must be one of {', '.join(sorted(ANSWERED_BY))}"
+        )
+    return {"AnsweredBy": value, "MachineDetectionDuration": "1500"}
 
 
 def heard_twiml(heard: list[Heard]) -> str:

@@ -183,7 +183,9 @@ class Channels:
         call_sid = params.get("CallSid", "")
         if call_sid:
             return call_execution(conn, account_sid, call_sid)
-        return active_execution_sid(conn, flow_sid, params.get("From", ""))
+        return active_execution_sid(
+            conn, flow_sid, params.get("From", ""), None, [params.get("To", "")]
+        )
 
     # ------------------------------------------------------------------ messages
     def _message_status(

@@ -1,8 +1,8 @@
 """``callboard accounts …`` and ``callboard keys …``: accounts and API credentials.
 
 They work on the database named by ``CALLBOARD_DATABASE_URL`` (default: the SQLite file
-in ``CALLBOARD_DATA_DIR``, ``./data/callboard.db``), the same one ``callboard serve``
-uses; the schema is created or upgraded first when needed.
+in ``CALLBOARD_DATA_DIR``, the user data folder), the same one ``callboard serve``
+uses, and name it on stderr; ``accounts list`` and ``keys list`` never create one.
 """
 
 from __future__ import annotations
@@ -15,17 +15,16 @@ import click
 
 from callboard.api.services import Services
 from callboard.channels.config import ChannelConfig
-from callboard.commands.compose import build_services
+from callboard.commands import database
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.service import Callboard
-from callboard.runtime.settings import Settings, SettingsError
-from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "accounts", "keys", "open_service", "open_services"]
 
 DB_HELP = (
     "\n\nThe database is CALLBOARD_DATABASE_URL (sqlite:///path/to/file.db or "
-    "postgresql://user@host/db), by default data/callboard.db (CALLBOARD_DATA_DIR)."
+    "postgresql://user@host/db), by default callboard.db in CALLBOARD_DATA_DIR (the user data "
+    "folder, e.g. ~/.local/share/callboard). Every command names it on stderr."
 )
 
 
@@ -34,18 +33,15 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
-def open_services() -> Services:
-    """The services on the configured database (migrated), or a clear error and exit."""
-    try:
-        settings = Settings.from_env()
-        return build_services(settings, channel_config=ChannelConfig())
-    except (SettingsError, DatabaseError) as exc:
-        _fail(str(exc))
+def open_services(command: str = "accounts", *, read_only: bool = False) -> Services:
+    """The services on the configured database (see :mod:`callboard.commands.database`);
+    the account commands never talk to Twilio, so the channels get the default config."""
+    return database.open_services(command, read_only=read_only, channel_config=ChannelConfig())
 
 
-def open_service() -> Callboard:
+def open_service(command: str = "accounts", *, read_only: bool = False) -> Callboard:
     """The runtime service on the configured database (see :func:`open_services`)."""
-    return open_services().callboard
+    return open_services(command, read_only=read_only).callboard
 
 
 def _account_json(account: Account) -> dict[str, str]:
@@ -86,7 +82,7 @@ def create(friendly_name: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (tokens included).")
 def list_(as_json: bool) -> None:
     """List every account (SID, name, status; --json adds the Auth Tokens)."""
-    service = open_service()
+    service = open_service(read_only=True)
     try:
         found = service.list_accounts()
     finally:
@@ -132,7 +128,7 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (sid, secret).")
 def keys_create(account_sid: str, friendly_name: str | None, as_json: bool) -> None:
     """Create an API key for ACCOUNT_SID. The secret is shown once: store it now."""
-    service = open_service()
+    service = open_service("keys")
     try:
         created = service.create_api_key(account_sid.strip(), friendly_name)
     except NotFound:
@@ -163,7 +159,7 @@ def keys_create(account_sid: str, friendly_name: str | None, as_json: bool) -> N
 @click.argument("account_sid")
 def keys_list(account_sid: str) -> None:
     """List ACCOUNT_SID's API keys (secrets are never shown again)."""
-    service = open_service()
+    service = open_service("keys", read_only=True)
     try:
         found = service.list_api_keys(account_sid.strip())
     finally:
@@ -177,7 +173,7 @@ def keys_list(account_sid: str) -> None:
 @click.argument("key_sid")
 def keys_delete(account_sid: str, key_sid: str) -> None:
     """Delete an API key; it stops working at once."""
-    service = open_service()
+    service = open_service("keys")
     try:
         service.delete_api_key(account_sid.strip(), key_sid.strip())
     except NotFound:

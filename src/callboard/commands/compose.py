@@ -7,17 +7,25 @@
 1. the database (migrated), the clock/SID source, the event that wakes the worker;
 2. the channels' :class:`~callboard.channels.router.ChannelRouter` — the runtime's
    message provider — and its outbox handlers (calls, recordings, hang-ups);
-3. the runtime (:class:`~callboard.runtime.service.Callboard`), given its ports: the
+3. the metrics (:class:`~callboard.api.metrics.Metrics`), watching the database;
+4. the runtime (:class:`~callboard.runtime.service.Callboard`), given its ports: the
    provider, Event Streams' recorder (:func:`callboard.events.recording.record_events`),
-   the voice channel's runner hook and the outbox handlers;
-4. the Flow webhook (:class:`~callboard.channels.webhooks.Channels`), the simulator
-   channel's API and Event Streams (:class:`~callboard.events.service.EventStreams`).
+   the run hooks (the voice channel's, the metrics'), the outbox handlers and the
+   egress-checked HTTP client for a flow's requests
+   (:func:`callboard.runtime.egress.egress_client`);
+5. the Flow webhook (:class:`~callboard.channels.webhooks.Channels`), the simulator
+   channel's API and Event Streams (:class:`~callboard.events.service.EventStreams`);
+6. the team (users, roles, sessions: :class:`~callboard.runtime.team.Team`) and the
+   audit log (:class:`~callboard.runtime.audit.AuditLog`).
 """
 
 from __future__ import annotations
 
 import threading
 
+import httpx
+
+from callboard.api.metrics import Metrics
 from callboard.api.services import BackgroundJob, Services
 from callboard.channels.config import ChannelConfig
 from callboard.channels.hangup import HANG_UP_JOB, CallRunHook, hang_up_job
@@ -29,12 +37,17 @@ from callboard.engine.env import SystemEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.recording import record_events
 from callboard.events.service import EventStreams
+from callboard.flowtest.driver import ServiceDriver
+from callboard.flowtest.model import TestFile
+from callboard.runtime.audit import AuditLog
+from callboard.runtime.egress import egress_client
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
+from callboard.runtime.team import Team
 from callboard.runtime.worker import Worker
 from callboard.store.db import Database
 
-__all__ = ["build_background", "build_services"]
+__all__ = ["build_background", "build_services", "flow_test_driver", "test_services"]
 
 
 def build_services(
@@ -58,14 +71,17 @@ def build_services(
     wakeup = threading.Event()
     router = ChannelRouter(db, clock, config, wakeup)
     handlers = {**router.handlers(), HANG_UP_JOB: hang_up_job(router)}
+    metrics = Metrics()
+    metrics.watch(db)
     callboard = Callboard(
         db,
         clock,
         router,
         recorder=record_events,
-        hooks=[CallRunHook(router)],
+        hooks=[CallRunHook(router), metrics.on_run],
         outbox_handlers=handlers,
         wakeup=wakeup,
+        http_client=_flow_requests_client,
     )
     callboard.accounts.on_secrets_changed.append(router.secrets.forget)
     channels = Channels(callboard, router, config)
@@ -74,8 +90,23 @@ def build_services(
         channels=channels,
         simulator=Simulator(channels),
         events=EventStreams(db, clock),
+        metrics=metrics,
+        team=Team(db, clock),
+        audit=AuditLog(db, clock),
         settings=settings if isinstance(settings, Settings) else None,
+        test_driver=flow_test_driver,
     )
+
+
+def test_services(url: str, *, env: Env, migrate: bool) -> Services:
+    """The services a flow test runs on: ``url``'s database, the ``env`` clock (a fake
+    one) and the simulator channel only (no Twilio account configured)."""
+    return build_services(url, env=env, channel_config=ChannelConfig(), migrate=migrate)
+
+
+def flow_test_driver(file: TestFile) -> ServiceDriver:
+    """A driver for one test of ``file``, on services of its own (:func:`test_services`)."""
+    return ServiceDriver(file, test_services)
 
 
 def build_background(
@@ -96,7 +127,18 @@ def build_background(
                 services.callboard,
                 retention=settings.retention_policy(),
                 retention_interval=settings.retention_interval,
+                timer_observer=services.metrics.on_timer,  # callboard_timer_lag_seconds
             )
         )
-    found.append(EventDelivery(services.callboard.db, config=config))
+    found.append(EventDelivery(services.callboard.db, config=config, client_factory=_sinks_client))
     return found
+
+
+def _flow_requests_client() -> httpx.Client:
+    """Make HTTP Request / Run Function: every connection and redirect egress-checked."""
+    return egress_client(follow_redirects=True)
+
+
+def _sinks_client(limits: httpx.Limits) -> httpx.Client:
+    """Event Streams webhook sinks: every connection egress-checked."""
+    return egress_client(limits=limits)

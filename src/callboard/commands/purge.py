@@ -7,10 +7,8 @@ from typing import NoReturn
 
 import click
 
-from callboard.commands.compose import build_services
+from callboard.commands.database import load_settings, open_services
 from callboard.runtime.retention import PurgeReport, count, purge
-from callboard.runtime.settings import Settings, SettingsError
-from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "purge_command"]
 
@@ -27,7 +25,7 @@ Messages are kept. The server and `callboard worker` run the same job every hour
 (CALLBOARD_RETENTION_INTERVAL_SECONDS); this command runs it at once.
 
 Deletes in batches (--batch-size executions per transaction), so a running server
-is never blocked for long. --dry-run only counts.
+is never blocked for long. --dry-run only counts (and never creates a database).
 
 \b
 Environment:
@@ -65,16 +63,13 @@ def _summary(report: PurgeReport) -> str:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; only the summary.")
 def purge_command(dry_run: bool, batch_size: int, quiet: bool) -> None:
+    settings = load_settings("purge")
     try:
-        settings = Settings.from_env()
         policy = settings.retention_policy()
-    except (SettingsError, ValueError) as exc:
+    except ValueError as exc:
         _fail(str(exc))
-    try:
-        # with the channels: a stuck execution's live calls are hung up (via the worker)
-        service = build_services(settings).callboard
-    except (DatabaseError, ValueError) as exc:
-        _fail(str(exc))
+    # with the channels: a stuck execution's live calls are hung up (via the worker)
+    service = open_services("purge", read_only=dry_run, settings=settings).callboard
     try:
         click.echo(
             f"Retention: {policy.days_after_end:g} day(s) after the end; "

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import logging
+import errno
+import socket
 import sys
 from typing import NoReturn
 
 import click
 
-from callboard.commands.compose import build_background, build_services
+from callboard.commands.compose import build_background
+from callboard.commands.database import load_settings, open_services
+from callboard.commands.logs import LOG_FORMATS, configure_logging
+from callboard.commands.users import first_owner_message
 from callboard.runtime.records import Account
-from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT, Settings, SettingsError
-from callboard.store.db import DatabaseError
+from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT
 
-__all__ = ["COMMANDS", "first_run_message", "serve"]
+__all__ = ["COMMANDS", "bind", "first_run_message", "serve"]
 
 HELP = f"""Start the Callboard server (default http://{DEFAULT_HOST}:{DEFAULT_PORT}).
 
@@ -21,10 +24,14 @@ HELP = f"""Start the Callboard server (default http://{DEFAULT_HOST}:{DEFAULT_PO
 Environment:
   CALLBOARD_DATABASE_URL  sqlite:///path/to/file.db or postgresql://user@host/db
                           (default: SQLite at $CALLBOARD_DATA_DIR/callboard.db)
-  CALLBOARD_DATA_DIR      the data folder (default ./data)
+  CALLBOARD_DATA_DIR      the data folder (default: the user data folder,
+                          e.g. ~/.local/share/callboard; ./run uses ./data)
   CALLBOARD_PUBLIC_URL    the externally visible base URL, e.g. https://cb.example.com
-                          (default: taken from each request, honouring
-                          X-Forwarded-Proto / X-Forwarded-Host)
+                          (default: each request's own Host; call-backs given to
+                          Twilio use the listen address)
+  CALLBOARD_TRUSTED_PROXIES  addresses/CIDRs whose X-Forwarded-* headers are
+                          believed (default none)
+  More settings (limits, egress, throttling): docs/security.md
   CALLBOARD_RETENTION_DAYS_AFTER_END  delete executions this many days after
                           they end (default 30)
   CALLBOARD_STUCK_EXECUTION_DAYS      end and delete executions still active this
@@ -39,9 +46,39 @@ start creates an account and prints its Account SID and Auth Token.
 """
 
 
+KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"callboard serve: {message}", err=True)
     sys.exit(code)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else happens, so a port that is taken
+    is said at once (and nothing claims to be listening). Exits 2 with a hint."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError as exc:
+        _fail(f"cannot listen on {host!r}: {exc}")
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            _fail(
+                f"port {port} on {host} is already in use (another `callboard serve`?). "
+                f"Stop that program, or choose another port: --port {port + 1 if port else 8081}"
+            )
+        if exc.errno == errno.EACCES:
+            _fail(f"not allowed to listen on port {port} on {host}: choose --port 1024 or above")
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.set_inheritable(True)
+    return sock
 
 
 def first_run_message(account: Account, base: str) -> str:
@@ -54,8 +91,7 @@ def first_run_message(account: Account, base: str) -> str:
             f"    Account SID: {account.sid}",
             f"    Auth Token:  {account.auth_token}",
             "",
-            "  Log in to the editor with the Account SID as user name and the Auth Token as",
-            "  password. Call the REST API with HTTP Basic auth, e.g.:",
+            "  Call the REST API with HTTP Basic auth (owner rights), e.g.:",
             f"    curl -u {account.sid}:{account.auth_token} {base}/v2/Flows",
             "  or with twilio-python:",
             f"    client = Client('{account.sid}', '{account.auth_token}')",
@@ -75,63 +111,79 @@ def first_run_message(account: Account, base: str) -> str:
     help="TCP port to listen on.",
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
-def serve(host: str, port: int, access_log: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, with request and execution SIDs.",
+)
+def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     import uvicorn
 
     from callboard.api.app import create_app
+    from callboard.commands.http_protocol import GuardedHttpProtocol
 
+    settings = load_settings("serve")
+    sock = bind(host, port)
+    port = sock.getsockname()[1]  # the real one when --port 0
+    log_config = configure_logging(log_format)
     try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    shown = settings.database_url
-    try:
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    except Exception:
-        pass
-    click.echo(f"callboard: database {shown}")
-    try:  # issue 4: Twilio / simulator channels, webhook signatures
-        services = build_services(settings)
-    except (DatabaseError, ValueError) as exc:
-        _fail(str(exc))
+        # issue 4: Twilio / simulator channels, webhook signatures
+        services = open_services("serve", settings=settings)
+    except SystemExit:
+        sock.close()
+        raise
     service, channels = services.callboard, services.channels
-    click.echo("callboard: database schema is up to date")
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = settings.public_url or f"http://{shown_host}:{port}"
     if service.count_accounts() == 0:
         click.echo(first_run_message(service.create_account("First account"), base))
+    # issue 14 (teams): on a server without users, the first owner (password shown once)
+    owner = first_owner_message(services.team, service.list_accounts()[0].sid, base)
+    if owner is not None:
+        click.echo(owner)
     if channels.config.skip_signature_check:
         click.echo(
             "callboard: WARNING: CALLBOARD_SKIP_SIGNATURE_CHECK is on: webhooks are accepted "
             "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
             err=True,
         )
+    if not settings.public_url:
+        channels.router.listen_base = f"http://{shown_host}:{port}"
+        click.echo(
+            "callboard: WARNING: CALLBOARD_PUBLIC_URL is not set: URLs are built from each "
+            "request's Host, and the call-back URLs given to Twilio use the listen address "
+            f"http://{shown_host}:{port}. Set it to the address Twilio reaches.",
+            err=True,
+        )
     try:  # timers, outbox jobs, hourly retention and Event Streams delivery, in-process
         background = build_background(services, settings)
+        app = create_app(services, settings, background=background)  # its lifespan runs them
     except ValueError as exc:
         _fail(str(exc))
-    app = create_app(services, settings, background=background)  # its lifespan runs them
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
-        f"{settings.public_url or 'taken from each request'})"
+        f"{settings.public_url or 'not set'})"
     )
-    click.echo(f"callboard: REST API {base}/v2/Flows, docs {base}/docs; Ctrl+C stops")
+    click.echo(
+        f"callboard: REST API {base}/v2/Flows, docs {base}/docs, metrics {base}/metrics; "
+        "Ctrl+C stops"
+    )
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info",
+        log_config=log_config,
+        http=GuardedHttpProtocol,  # closes connections that send no request head
+        proxy_headers=False,  # callboard.api.proxies: only CALLBOARD_TRUSTED_PROXIES
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=10,
+    )
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=access_log,
-            log_level="info",
-            proxy_headers=True,
-            forwarded_allow_ips="*",
-            timeout_graceful_shutdown=10,
-        )
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         services.close()
 

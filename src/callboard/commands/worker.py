@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
@@ -10,10 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
-from callboard.commands.compose import build_background, build_services
+from callboard.commands.compose import build_background
+from callboard.commands.database import load_settings, open_services
+from callboard.commands.logs import LOG_FORMATS, configure_logging
 from callboard.events.delivery import DeliveryConfig
-from callboard.runtime.settings import Settings, SettingsError
-from callboard.store.db import DatabaseError
 
 __all__ = ["COMMANDS", "worker"]
 
@@ -46,19 +45,23 @@ def _fail(message: str) -> NoReturn:
 
 @click.command("worker", help=HELP, short_help="Run background delivery without the server.")
 @click.option("--events-only", is_flag=True, help="Only deliver events (no timers or outbox jobs).")
-def worker(events_only: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, with execution SIDs.",
+)
+def worker(events_only: bool, log_format: str) -> None:
+    settings = load_settings("worker")
     try:
-        settings = Settings.from_env()
         settings.retention_policy()
         config = DeliveryConfig.from_env()
-    except (SettingsError, ValueError) as exc:
+    except ValueError as exc:
         _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:  # with the channels: sends through Twilio for accounts that have it
-        services = build_services(settings)
-    except (DatabaseError, ValueError) as exc:
-        _fail(str(exc))
+    configure_logging(log_format)
+    # with the channels: sends through Twilio for accounts that have it
+    services = open_services("worker", settings=settings)
     stop = threading.Event()
 
     def _signal(signum: int, frame: Any) -> None:

@@ -64,6 +64,7 @@ class _Machine:
         self.st: ExecutionState = ExecutionState(status="active", frames=[])
         # the trigger event the next widget entered sees (Trigger widgets only)
         self.next_trigger = ""
+        self.reserved_step = ""  # the SID the next recorded step takes (a Run Subflow's)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -252,17 +253,20 @@ class _Machine:
 
     def record(self, node: State, event: str, nxt: str | None) -> None:
         self.st.step_count += 1
+        sid, self.reserved_step = self.reserved_step or self.env.sid("FT"), ""
+        frame = self.frame
         self.steps.append(
             StepRecord(
-                sid=self.env.sid("FT"),
+                sid=sid,
                 name=event,
                 transitioned_from=node.name,
                 transitioned_to=nxt if nxt is not None else ENDED,
                 type=node.type,
-                context=copy_json(self.frame.context),
+                context=copy_json(frame.context),
                 date=self.now,
-                flow_sid=self.frame.flow_sid,
+                flow_sid=frame.flow_sid,
                 warnings=self.step_warnings,
+                parent_step_sid=frame.caller_step or None,
             )
         )
         self.step_warnings = []
@@ -295,7 +299,10 @@ class _Machine:
                 "variables": {},
             },
         }
-        self.st.frames.append(Frame(ref.sid, ref.revision, context, caller=node.name))
+        step_sid = self.env.sid("FT")  # the Run Subflow step's, recorded when it returns
+        self.st.frames.append(
+            Frame(ref.sid, ref.revision, context, caller=node.name, caller_step=step_sid)
+        )
         self.next_trigger = "incomingParent"
         return ref.definition.initial_state
 
@@ -316,6 +323,7 @@ class _Machine:
             self.warn(81000, f"Execution reached the limit of {MAX_STEPS} steps", caller.name)
             self.end("step_limit")
             return None
+        self.reserved_step = sub.caller_step  # the Run Subflow step gets the reserved SID
         return self.handle(caller, self.widget_of(caller), Done("completed", variables=out))
 
     def end(self, reason: str) -> None:

@@ -110,14 +110,21 @@ class Frame:
     revision: int
     context: dict[str, Any]
     caller: str = ""  # the Run Subflow widget in the frame below
+    # The SID of the Run Subflow step (reserved when the subflow starts, used when the
+    # caller's step is recorded): every step the subflow runs carries it as its
+    # ``parent_step_sid``, as Studio's Step resource does.
+    caller_step: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "flow_sid": self.flow_sid,
             "revision": self.revision,
             "context": self.context,
             "caller": self.caller,
         }
+        if self.caller_step:
+            out["caller_step"] = self.caller_step
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Frame:
@@ -126,6 +133,7 @@ class Frame:
             revision=int(d.get("revision", 0)),
             context=d["context"],
             caller=d.get("caller", ""),
+            caller_step=d.get("caller_step", ""),
         )
 
 
@@ -191,9 +199,11 @@ class StepRecord:
     date: datetime
     flow_sid: str
     warnings: list[StepWarning] = field(default_factory=list)
+    parent_step_sid: str | None = None  # the Run Subflow step, for a subflow's steps
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "parent_step_sid": self.parent_step_sid,
             "sid": self.sid,
             "name": self.name,
             "transitioned_from": self.transitioned_from,

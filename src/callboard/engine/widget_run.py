@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from callboard.contract.widget import Widget
 from callboard.engine.state import Frame
+from callboard.flow.liquid import to_text
 from callboard.flow.model import State
 
 __all__ = ["Host", "WidgetRun"]
@@ -58,7 +59,7 @@ class WidgetRun:
         if value is None:
             return default
         if not isinstance(value, str):
-            value = str(value).lower() if isinstance(value, bool) else str(value)
+            value = to_text(value)  # true/false, objects and arrays as JSON: never a repr
         return self.render_text(value, f"properties.{name}")
 
     def render_text(self, template: str, where: str) -> str:

@@ -11,7 +11,9 @@ One :class:`EventDelivery` runs in ``callboard serve`` and in ``callboard worker
    SQLite's write lock serialises claimers). A process that dies mid-send leaves rows
    that become due again when the lease ends: at-least-once.
 3. **send** — one task per sink on a bounded thread pool (sinks already in flight are
-   not claimed again, so a slow sink never holds more than one task). A failed send
+   not claimed again, so a slow sink never holds more than one task; one account's
+   sinks hold at most its share of the pool, and a sink in back-off is not claimed
+   even for new events: :mod:`callboard.events.fairness`). A failed send
    stops that sink's task and pushes its other due deliveries back with it (circuit
    breaker), so a dead sink costs one request per back-off period, not one per event.
 4. **results** — delivered rows are deleted (the sink becomes ``active`` again if it
@@ -46,6 +48,7 @@ import httpx
 from sqlalchemy import select
 
 from callboard.events.delivery_queue import Claimed, Clock, DeliveryQueue
+from callboard.events.fairness import SinkFairness
 from callboard.events.recording import wakeup
 from callboard.events.settings import DeliveryConfig
 from callboard.events.sinks import DeliveryError, Sender, make_sender
@@ -68,7 +71,9 @@ class _SinkInfo:
 
 class EventDelivery:
     """The delivery engine over ``db``. :meth:`run_once` for tests; :meth:`start` for
-    the background loop."""
+    the background loop. Sinks are reached with ``client``, or one made by
+    ``client_factory`` from the pool limits (the composition root gives the
+    egress-checked one, :func:`callboard.runtime.egress.egress_client`)."""
 
     def __init__(
         self,
@@ -78,6 +83,7 @@ class EventDelivery:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         client: httpx.Client | None = None,
+        client_factory: Callable[[httpx.Limits], httpx.Client] | None = None,
         sender_factory: Callable[[str, dict[str, Any], str, httpx.Client], Sender] = make_sender,
     ) -> None:
         self.db = db
@@ -93,7 +99,8 @@ class EventDelivery:
             max_keepalive_connections=self.config.concurrency * 2,
         )
         self._own_client = client is None
-        self.client = client or httpx.Client(limits=limits)
+        make = client_factory or (lambda pool: httpx.Client(limits=pool))
+        self.client = client or make(limits)
         self.sender_factory = sender_factory
         self._senders: dict[str, tuple[str, Sender]] = {}
         self._senders_lock = threading.Lock()
@@ -102,6 +109,7 @@ class EventDelivery:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._last_prune = 0.0
+        self.fairness = SinkFairness(self.db, self.config.per_account_concurrency())
 
     # ------------------------------------------------------------------ sending
     def _sink_info(self, sink_sid: str) -> _SinkInfo | None:
@@ -231,7 +239,8 @@ class EventDelivery:
 
     def _task(self, sink_sid: str, claimed: list[Claimed]) -> None:
         try:
-            self.deliver_sink(sink_sid, claimed)
+            _, failed = self.deliver_sink(sink_sid, claimed)
+            self.fairness.attempted(sink_sid, failed > 0)
         except Exception:
             log.exception("delivery to sink %s failed", sink_sid)
         finally:
@@ -248,11 +257,12 @@ class EventDelivery:
         free = self.config.concurrency - len(self._inflight)
         if free <= 0 or self._pool is None:
             return busy
-        groups = self.claim(exclude=set(self._inflight))
+        exclude = set(self._inflight) | self.fairness.excluded(self.queue.now(), self._inflight)
+        groups = self.claim(exclude=exclude)
         busy = busy or any(len(g) >= self.config.per_sink_limit for g in groups.values())
         extra: list[int] = []
         for sink_sid, claimed in groups.items():
-            if free <= 0:
+            if free <= 0 or not self.fairness.admit(sink_sid, self._inflight):
                 extra.extend(c.id for c in claimed)
                 continue
             self._inflight[sink_sid] = self._pool.submit(self._task, sink_sid, claimed)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, select, update
 
 from callboard.events.settings import DeliveryConfig
 from callboard.events.tables import (
@@ -26,10 +26,10 @@ from callboard.events.tables import (
     events,
 )
 from callboard.store.db import Database
-from callboard.store.queue import LeasedQueue, QueuePolicy
+from callboard.store.queue import LeasedQueue, QueueBacklog, QueuePolicy
 from callboard.store.values import to_db_time
 
-__all__ = ["DELIVERIES", "Claimed", "Clock", "DeliveryQueue"]
+__all__ = ["DELIVERIES", "Claimed", "Clock", "DeliveryQueue", "delivery_backlog"]
 
 log = logging.getLogger("callboard.events")
 
@@ -269,3 +269,18 @@ class DeliveryQueue:
         """Make claimed deliveries due again now (claimed, but not sent this pass)."""
         with self.db.write() as conn:
             self.queue.make_due(conn, ids, self.now())
+
+
+def delivery_backlog(conn: Connection, now: datetime) -> QueueBacklog:
+    """Deliveries pending, retrying, failed, and the oldest due one's
+    ``next_attempt_at`` at ``now`` (naive UTC): one aggregate query."""
+    d = event_deliveries.c
+    row = conn.execute(
+        select(
+            func.count().filter(d.status == "pending"),
+            func.count().filter(d.status == "pending", d.attempts > 0),
+            func.count().filter(d.status == "failed"),
+            func.min(d.next_attempt_at).filter(d.status == "pending", d.next_attempt_at <= now),
+        )
+    ).one()
+    return QueueBacklog(int(row[0]), int(row[1]), int(row[2]), row[3])

@@ -19,6 +19,7 @@ class DeliveryConfig:
     per_sink_limit: int = 200
     fanout_limit: int = 1000
     concurrency: int = 8
+    per_account: int = 0  # workers one account's sinks may hold; 0: half of concurrency
     poll_seconds: float = 0.25  # idle polling (recording wakes the loop in-process)
     min_interval: float = 0.05  # passes never closer than this: batches under load
     retention_seconds: float = 24 * 3600.0
@@ -28,7 +29,8 @@ class DeliveryConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeliveryConfig:
         """``CALLBOARD_EVENTS_MAX_RETRY_SECONDS`` (default 14400),
         ``CALLBOARD_EVENTS_RETENTION_SECONDS`` (default 86400; how long delivered events
-        stay for live streams), ``CALLBOARD_EVENTS_CONCURRENCY`` (default 8)."""
+        stay for live streams), ``CALLBOARD_EVENTS_CONCURRENCY`` (default 8),
+        ``CALLBOARD_EVENTS_CONCURRENCY_PER_ACCOUNT`` (default half of it)."""
         env = os.environ if environ is None else environ
         config = cls()
 
@@ -47,4 +49,14 @@ class DeliveryConfig:
         retry = number("CALLBOARD_EVENTS_MAX_RETRY_SECONDS", config.max_retry_seconds, 0)
         keep = number("CALLBOARD_EVENTS_RETENTION_SECONDS", config.retention_seconds, 60)
         workers = int(number("CALLBOARD_EVENTS_CONCURRENCY", config.concurrency, 1))
-        return replace(config, max_retry_seconds=retry, retention_seconds=keep, concurrency=workers)
+        per_account = int(number("CALLBOARD_EVENTS_CONCURRENCY_PER_ACCOUNT", 0, 0))
+        return replace(
+            config,
+            max_retry_seconds=retry,
+            retention_seconds=keep,
+            concurrency=workers,
+            per_account=per_account,
+        )
+
+    def per_account_concurrency(self) -> int:
+        return self.per_account or max(1, self.concurrency // 2)

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
+from callboard.runtime.egress import EgressPolicy, check_url
 from callboard.runtime.records import InvalidParameter
 
 __all__ = [
@@ -215,6 +217,10 @@ class RedisStreamSender:
 
         self.config = config
         self.batch = MAX_BATCH
+        try:  # where the sink points is checked before anything connects
+            check_url(EgressPolicy.from_env(), str(config["url"]))
+        except (httpcore.ConnectError, ValueError) as exc:
+            raise DeliveryError(f"Redis: {exc}") from None
         self.client = redis.Redis.from_url(
             config["url"],
             socket_timeout=TIMEOUT_SECONDS,

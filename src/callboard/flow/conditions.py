@@ -9,9 +9,13 @@ input being tested, ``value`` the rendered value from the condition. Studio's ru
 * ``is_blank`` / ``is_not_blank``: empty or whitespace-only; ``value`` is ignored (the
   editor stores a placeholder such as ``"Is Blank"``).
 * ``regex``: no surrounding slashes, case-insensitive, must match the **whole** subject
-  (``6`` does not match ``[1-5]``). Python's ``re`` dialect, which agrees with the
-  Java/JavaScript one for everything Studio flows use. An invalid pattern never matches;
-  :func:`check_value` reports it.
+  (``6`` does not match ``[1-5]``). Matching runs on RE2 (``google-re2``), whose time is
+  linear in the subject, so no pattern can make a message freeze the server (``(a+)+$``
+  on a long text answers at once). Validation uses Python's ``re`` dialect, which agrees
+  with the Java/JavaScript one for everything Studio flows use; an invalid pattern never
+  matches and :func:`check_value` reports it. A valid pattern RE2 cannot run
+  (backreferences such as ``(a)\\1``, look-around) never matches either: the split warns
+  about it on the step (:func:`regex_unsupported` says why).
 * ``less_than`` / ``greater_than``: numbers only (``900 > 1000`` is false). When either
   side is not a number the condition is false.
 * ``is_before_date`` / ``is_after_date``: ``YYYY-MM-DD``; ``is_before_time`` /
@@ -31,6 +35,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
+
+import re2  # type: ignore[import-untyped]
 
 __all__ = [
     "OPERATORS",
@@ -40,6 +47,7 @@ __all__ = [
     "evaluate",
     "label",
     "regex_error",
+    "regex_unsupported",
 ]
 
 
@@ -96,16 +104,42 @@ def _time(text: str) -> int | None:
 
 @lru_cache(maxsize=512)
 def _compile(pattern: str) -> re.Pattern[str] | str:
-    """The compiled pattern, or the error message when it is invalid."""
+    """The compiled pattern (Python's dialect, for validation), or the error message."""
     try:
         return re.compile(pattern, re.IGNORECASE)
     except (re.error, RecursionError, OverflowError) as exc:
         return str(exc)
 
 
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.case_sensitive = False
+_RE2_OPTIONS.log_errors = False
+
+
+@lru_cache(maxsize=512)
+def _compile_linear(pattern: str) -> Any:
+    """The RE2 program for ``pattern``, or the reason RE2 cannot run it (a str)."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except Exception as exc:  # re2.error, and its C++ parser's errors
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        return str(detail)
+
+
 def regex_error(pattern: str) -> str | None:
     """Why ``pattern`` is not a valid ``regex`` value, or None when it is."""
     compiled = _compile(pattern.strip())
+    return compiled if isinstance(compiled, str) else None
+
+
+def regex_unsupported(pattern: str) -> str | None:
+    """Why a valid ``pattern`` cannot be matched in linear time (backreferences,
+    look-around), or None. Such a condition never matches."""
+    if regex_error(pattern) is not None:
+        return None
+    compiled = _compile_linear(pattern.strip())
     return compiled if isinstance(compiled, str) else None
 
 
@@ -126,7 +160,9 @@ def _blank(s: str, v: str) -> bool:
 
 
 def _regex(s: str, v: str) -> bool:
-    compiled = _compile(v.strip())
+    if regex_error(v) is not None:
+        return False
+    compiled = _compile_linear(v.strip())
     if isinstance(compiled, str):
         return False
     return compiled.fullmatch(s.strip()) is not None

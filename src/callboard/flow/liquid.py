@@ -14,14 +14,17 @@ Studio's rules and how Callboard applies them:
   Liquid keywords used as keys after a dot (``parsed.limit``, ``data.in``) are read as
   keys, as Studio does (python-liquid alone would reject them).
 * **Missing values** (unknown keys, indexes out of range) render as an empty string.
-* **Errors** (syntax errors, unknown tags or filters, a ``+`` in an expression,
-  comparing a string with a number, ...) raise :class:`TemplateError` with a one-line
-  message naming the line and column; the engine turns it into warning 81018 and the
-  field renders as an empty string. Nothing but :class:`TemplateError` ever leaves
-  :func:`render_template`.
+* **Comparisons**: a number and a string that reads as a number compare as numbers
+  (``{% if trigger.message.Body > 5 %}``, ``"10" == 10``, ``case``/``when``); ordering
+  values that cannot be ordered (``"abc" > 5``) is false, never an error.
+* **Errors** (syntax errors, unknown tags or filters, a ``+`` in an expression, ...)
+  raise :class:`TemplateError` with a one-line message naming the line and column; the
+  engine turns it into warning 81018 and the field renders as an empty string. Nothing
+  but :class:`TemplateError` ever leaves :func:`render_template`.
 * **Filters**: Liquid's standard filters, plus Studio's ``to_json`` (compact JSON of any
-  value; a missing value gives ``null``). An object (mapping) printed with ``{{ }}`` is
-  written as compact JSON too, rather than in a Python-specific form.
+  value; a missing value gives ``null``). An object or an array printed with ``{{ }}``,
+  joined, or given to a string filter is written as compact JSON too (Studio prints
+  JSON), never in a Python-specific form; ``true``/``false`` print in lower case.
 * **Dates**: ``'now'`` and ``'today'`` in the ``date`` filter are the execution's
   injected clock (``now``), converted to :data:`TIMEZONE`. Studio's help centre says
   Liquid dates use Pacific time, so the default is ``America/Los_Angeles``; change it
@@ -61,7 +64,6 @@ from dateutil import parser as date_parser  # type: ignore[import-untyped]
 from liquid import Environment
 from liquid.exceptions import OutputStreamLimitError
 from liquid.filter import liquid_filter
-from liquid.stringify import to_liquid_string
 from liquid.template import BoundTemplate
 from liquid.undefined import is_undefined
 
@@ -74,10 +76,12 @@ from callboard.flow.liquid_dialect import (
     StudioEnvironment,
     StudioOutput,
     TemplateError,
-    dumps,
     error_message,
+    install_comparisons,
+    json_text_filters,
     quote_keyword_segments,
     to_json,
+    to_text,
     unclosed_openings,
 )
 
@@ -92,6 +96,7 @@ __all__ = [
     "check_template",
     "render_template",
     "set_timezone",
+    "to_text",
     "unclosed_openings",
 ]
 
@@ -136,14 +141,14 @@ def _date(value: Any, fmt: Any = None) -> str:
     if is_undefined(value) or value is None:
         return ""
     if is_undefined(fmt) or fmt is None:
-        return str(value)
+        return to_text(value)
     when: datetime | None
     if isinstance(value, str) and value.strip().lower() in ("now", "today"):
         when = (_NOW.get() or datetime.now(UTC)).astimezone(_current_tz())
     else:
         when = _to_datetime(value)
     if when is None:
-        return str(value)  # what Liquid does with input it cannot read as a date
+        return to_text(value)  # what Liquid does with input it cannot read as a date
     fmt = str(fmt)
     if "%s" in fmt:
         fmt = fmt.replace("%%", "\x00").replace("%s", str(int(when.timestamp())))
@@ -179,10 +184,12 @@ def _to_datetime(value: Any) -> datetime | None:
 
 
 def _make_env() -> Environment:
+    install_comparisons()
     env = StudioEnvironment(strict_filters=True)
     env.add_tag(StudioOutput)
     env.add_filter("to_json", to_json)
     env.add_filter("date", _date)
+    json_text_filters(env)
     return env
 
 
@@ -224,7 +231,7 @@ class _Lookup:
             value = value.get(key)
             if value is None:
                 return ""
-        text = dumps(value) if isinstance(value, Mapping) else to_liquid_string(value, False)
+        text = to_text(value)
         if len(text) * 4 > OUTPUT_LIMIT and len(text.encode("utf-8")) > OUTPUT_LIMIT:
             raise TemplateError(error_message(OutputStreamLimitError("", token=None)))
         return text

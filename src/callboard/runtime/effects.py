@@ -56,7 +56,7 @@ def step_row(ex: LoadedExecution, step: StepRecord, seq: int) -> dict[str, Any]:
         "transitioned_to": step.transitioned_to,
         "type": step.type,
         "subflow_sid": step.flow_sid if step.flow_sid != ex.flow_sid else None,
-        "parent_step_sid": None,
+        "parent_step_sid": step.parent_step_sid,
         "context": dumps(step.context),
         "warnings": dumps([w.to_json() for w in step.warnings]) if step.warnings else None,
         "date_created": to_db_time(step.date),
@@ -100,15 +100,20 @@ class DurablePorts:
         message = OutboundMessage(
             ex.account_sid, ex.flow_sid, ex.sid, effect, self.env.sid("SM"), self.now
         )
-        event: Event | None = None
+        status = "queued"
         if _inline(self.provider, self.conn, ex.account_sid):
-            event = self.provider.send_in_transaction(message)
-            batch.message_rows.append(message_row(message, "sent"))
-        else:
-            batch.outbox.append(_job(ex, effect, self.now, {"sid": message.sid}))
-            batch.message_rows.append(message_row(message, "queued"))
-        batch.messages.append(_message(message, "sent" if event is not None else "queued"))
-        return event
+            result = self.provider.send_in_transaction(message)
+            status = "sent" if result.ok else "failed"  # e.g. an empty body (21602)
+            row = message_row(message, status)
+            if not result.ok and result.data.get("ErrorCode"):
+                row["error_code"] = str(result.data["ErrorCode"])
+            batch.message_rows.append(row)
+            batch.messages.append(_message(message, status))
+            return result
+        batch.outbox.append(_job(ex, effect, self.now, {"sid": message.sid}))
+        batch.message_rows.append(message_row(message, status))
+        batch.messages.append(_message(message, status))
+        return None
 
     def http_request(self, effect: HttpRequest) -> Event | None:
         self.batch.outbox.append(_job(self.ex, effect, self.now))

@@ -2,8 +2,8 @@
 
 Which revision runs: live traffic runs the flow's latest *published* revision; a contact
 listed in the flow's test users runs the latest revision (draft or not). A revision that
-does not validate is never run (400 / 84004). One active execution per (flow, contact):
-the database's unique index on ``executions (flow_sid, active_contact)`` enforces it.
+does not validate is never run (400 / 84004). One active execution per flow for the same
+To/From (Studio's Execution page): the unique index ``ux_executions_active`` enforces it.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ class ExecutionService:
         """REST create: start the flow on ``incomingRequest`` and run it until it waits
         or ends, all in one transaction; returns the execution as it is then.
 
-        Raises :class:`Conflict` (``details.conflicting_execution_sid``) while ``to`` has
-        an active execution of this flow; :class:`InvalidParameter` for an empty
-        ``To``/``From``; :class:`NotRunnable` when no revision can run for ``to``."""
+        Raises :class:`Conflict` (``details.conflicting_execution_sid``) while this To/From
+        has an active execution of this flow; :class:`InvalidParameter` for an empty
+        ``To``/``From``; :class:`NotRunnable` when no revision can run for ``to``;
+        :class:`~callboard.runtime.rate_limit.RateLimited` past the account's limit."""
         execution, _ = self.start_execution(
             account_sid,
             flow_sid,
@@ -80,6 +81,7 @@ class ExecutionService:
             data={"to": to, "from": from_},
             parameters=parameters,
             initiated_by=self.env.sid("RQ"),
+            rest=True,
         )
         return execution
 
@@ -95,9 +97,11 @@ class ExecutionService:
         parameters: dict[str, Any] | None = None,
         initiated_by: str | None = None,
         exclusive: bool = True,
+        rest: bool = False,
     ) -> tuple[Execution, RunResult]:
         """The general start (``create_execution`` is this with
-        ``trigger="incomingRequest"``); see :meth:`Executor.start`."""
+        ``trigger="incomingRequest"``); see :meth:`Executor.start` (``rest=True``: the
+        REST rate limit applies)."""
         return self.executor.start(
             account_sid,
             flow_sid,
@@ -108,6 +112,7 @@ class ExecutionService:
             parameters=parameters,
             initiated_by=initiated_by,
             exclusive=exclusive,
+            rest=rest,
         )
 
     def _execution(

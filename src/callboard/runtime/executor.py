@@ -21,6 +21,7 @@ from callboard.contract.io import TRIGGER_EVENTS, Event, Start
 from callboard.engine.core import Env
 from callboard.engine.state import StepWarning
 from callboard.runtime.loaded import LoadedExecution
+from callboard.runtime.rate_limit import check_rest_rate
 from callboard.runtime.records import (
     Conflict,
     Execution,
@@ -93,11 +94,13 @@ class Executor:
         parameters: dict[str, Any] | None = None,
         initiated_by: str | None = None,
         exclusive: bool = True,
+        rest: bool = False,
     ) -> tuple[Execution, RunResult]:
         """Check the arguments, start the flow on ``trigger`` and run it until it waits
         or ends, in one transaction. ``data`` becomes ``trigger.<kind>``;
         ``exclusive=False`` (concurrent calls) does not claim the one active execution
-        per contact slot (:class:`Conflict` when another execution holds it)."""
+        per To/From slot (:class:`Conflict` when another execution holds it). ``rest=True``:
+        the REST rate limit (:mod:`callboard.runtime.rate_limit`) applies."""
         contact = (contact or "").strip()
         flow_address = (flow_address or "").strip()
         if not contact:
@@ -114,6 +117,8 @@ class Executor:
             raise InvalidParameter("Trigger", f"unknown trigger event {trigger!r}")
         try:
             with self.db.write() as conn:
+                if rest:
+                    check_rest_rate(conn, account_sid, flow_sid, self.env.now(), self.db)
                 ex, result = self.start_in(
                     conn,
                     account_sid,
@@ -128,10 +133,10 @@ class Executor:
                 )
         except IntegrityError:
             with self.db.read() as conn:
-                active = active_execution_sid(conn, flow_sid, contact)
+                active = active_execution_sid(conn, flow_sid, contact, None, [flow_address])
             if active is not None:
                 raise Conflict(
-                    f"Execution {active} is already active for this contact. "
+                    f"Execution {active} is already active for this To/From combination. "
                     "End the active Execution before creating a new one",
                     details={"conflicting_execution_sid": active},
                 ) from None
@@ -158,7 +163,7 @@ class Executor:
         revision runs: the latest published one, or the latest one for a contact in the
         flow's test users (``test_user=True``: whatever the list, the simulator
         channel); a revision that does not validate never runs (:class:`NotRunnable`).
-        A second active execution for the (flow, contact) raises IntegrityError (the
+        A second active execution for the (flow, contact, flow address) raises IntegrityError (the
         unique index): no look-up of the slot first."""
         sid = self.env.sid("FN")
         flow = flow_to_run(conn, account_sid, flow_sid)

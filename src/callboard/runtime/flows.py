@@ -2,9 +2,11 @@
 
 Revision rules (Callboard's reading of Studio's REST docs):
 
-* every create is revision 1; an update makes a new revision when the definition or the
-  status changes (a status change alone copies the previous definition, so publishing a
-  draft is a new, published revision); a change of friendly name alone does not;
+* every create is revision 1; an update makes a new revision when the definition, the
+  status or the friendly name changes (the Flow Revision page: revisions are created
+  whenever a flow is created or updated; a status or name change alone copies the
+  previous definition, so publishing a draft is a new, published revision); an update
+  that changes none of them (only ``CommitMessage``) amends the latest revision;
 * an invalid definition is stored as a draft with ``valid: false`` and its ``errors``
   (as Studio keeps invalid drafts), but a create or update with ``Status=published`` and
   an invalid definition is refused with 81022 and nothing is stored;
@@ -147,10 +149,11 @@ class FlowService:
         commit_message: str | None = None,
         author_sid: str | None = None,
     ) -> Flow:
-        """Update a flow. A new revision is made when the definition or the status
-        changes (the new revision copies the previous definition when none is given);
-        a change of friendly name alone updates the flow in place. Publishing an
-        invalid definition raises :class:`InvalidDefinition`."""
+        """Update a flow. A new revision is made when the definition, the status or
+        the friendly name changes (the new revision copies the previous definition when
+        none is given); an update that changes none of them (a commit message alone)
+        updates the latest revision in place. Publishing an invalid definition raises
+        :class:`InvalidDefinition`."""
         if status not in FLOW_STATUSES:
             raise InvalidParameter("Status", f"Status must be draft or published, got {status!r}")
         name = _friendly_name(friendly_name) if friendly_name is not None else None
@@ -160,7 +163,8 @@ class FlowService:
             latest = self._revision_row(conn, flow_sid, flow.latest_revision)
             new_def = definition if definition is not None else loads(latest.definition)
             changed = definition is not None and new_def != loads(latest.definition)
-            if changed or status != latest.status:
+            renamed = name is not None and name != latest.friendly_name
+            if changed or renamed or status != latest.status:
                 text, valid, errors, warnings = self._checked(new_def, status)
                 number = flow.latest_revision + 1
                 insert_revision(

@@ -10,8 +10,8 @@ transaction together with a row in ``processed_requests``:
   flow (consumed by a waiting Send & Wait For Reply, or ignored with warning **81002**,
   recorded in ``notifications``), else it starts a new execution on
   ``incomingMessage``. A burst from a new contact starts exactly one execution: the
-  losers of the race on the unique (flow, contact) index retry and are delivered to the
-  winner's execution.
+  losers of the race on the unique (flow, contact, flow address) index retry and are
+  delivered to the winner's execution.
 * :meth:`InboundMixin.call_event` — a voice call-back for a step (gather/dial/record
   action, redirect return, status). Key ``call:{AccountSid}:{CallSid}:{token}:{name}``.
 * :meth:`InboundMixin.idempotent` — the primitive under both, for any other webhook:
@@ -189,10 +189,13 @@ class InboundService:
         contact's active execution of the flow (loaded and locked once; a waiting Send &
         Wait For Reply consumes it, else it is ignored with 81002), else a new execution
         on ``incomingMessage`` (the latest revision when ``test_user``, else by the
-        flow's test users). A lost race for the (flow, contact) slot raises
-        IntegrityError: the caller retries and the message goes to the winner."""
+        flow's test users). The slot is the To/From combination: the message's ``To`` or
+        its ``MessagingServiceSid`` (an execution started by REST from the service). A
+        lost race for the slot raises IntegrityError: the caller retries and the message
+        goes to the winner."""
+        addresses = [flow_address, str(data.get("MessagingServiceSid") or "")]
         route = route_message(
-            self.executor.runner.load_active(conn, account_sid, flow_sid, contact)
+            self.executor.runner.load_active(conn, account_sid, flow_sid, contact, addresses)
         )
         if isinstance(route, Resume):
             ex = route.execution
@@ -240,7 +243,7 @@ class InboundService:
         answers 81002 and ``<Hangup/>``)."""
         route = route_call(
             self._concurrent_calls(conn, account_sid, flow_sid, contact, test_user),
-            lambda: active_execution_sid(conn, flow_sid, contact),
+            lambda: active_execution_sid(conn, flow_sid, contact, None, [flow_address]),
         )
         if isinstance(route, Refuse):
             return RoutedCall(route.active, None)

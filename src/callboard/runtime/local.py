@@ -34,7 +34,6 @@ import httpx
 
 from callboard.contract.io import (
     Effect,
-    EffectResult,
     EndExecution,
     Event,
     HttpRequest,
@@ -49,7 +48,7 @@ from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, S
 from callboard.engine.env import SystemEnv
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
 from callboard.runtime.loop import run_until_wait
-from callboard.runtime.message_resource import message_resource, segments
+from callboard.runtime.message_resource import message_resource, segments, simulated_send
 from callboard.runtime.performer import VoiceEffect, perform_effects
 from callboard.runtime.routing import REFUSED_CALL_CODE, Refuse, Resume, route_call, route_message
 from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
@@ -64,6 +63,7 @@ __all__ = [
     "PendingTimer",
     "http_result",
     "message_resource",
+    "simulated_send",
 ]
 
 
@@ -312,8 +312,7 @@ class LocalPorts:
         runner = self.runner
         if runner.on_message is not None:
             runner.on_message(effect)
-        data = message_resource(effect, runner.env.sid("SM"), runner.account_sid, runner.env.now())
-        return EffectResult(effect.token, True, data)
+        return simulated_send(effect, runner.env.sid("SM"), runner.account_sid, runner.env.now())
 
     def http_request(self, effect: HttpRequest) -> Event | None:
         return http_result(effect, mocks=self.runner.mocks, client=self.runner.http_client())

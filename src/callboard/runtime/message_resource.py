@@ -1,6 +1,7 @@
 """The message resource :class:`~callboard.runtime.local.LocalRunner` (and the providers)
 answer a :class:`~callboard.contract.io.SendMessage` with, and the segment count of a body.
-:mod:`callboard.runtime.local` re-exports :func:`message_resource`.
+:func:`simulated_send` is the simulator's answer to a send, refusals included.
+:mod:`callboard.runtime.local` re-exports both.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
-from callboard.contract.io import SendMessage
+from callboard.contract.io import EffectResult, SendMessage
 
-__all__ = ["message_resource", "segments"]
+__all__ = ["EMPTY_BODY_ERROR", "message_resource", "segments", "simulated_send"]
+
+EMPTY_BODY_ERROR = (21602, "Message body is required.")
+"""What Twilio's Messages API answers (400) to a message with no body, no media and no
+content template; the simulator refuses such a message the same way."""
 
 # --------------------------------------------------------------------------- messages
 
@@ -50,3 +55,27 @@ def message_resource(
         "PriceUnit": "USD",
         "Uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
     }
+
+
+def simulated_send(effect: SendMessage, sid: str, account_sid: str, now: datetime) -> EffectResult:
+    """The simulator channel's answer to ``effect``: accepted (status ``sent``, with the
+    message resource), or refused as Twilio refuses it -- a message with nothing to send
+    (an empty or blank body, no media, no content template) fails with 21602, so the
+    widget takes ``failed`` / ``deliveryFailure`` as it would against Twilio."""
+    if not effect.body.strip() and not effect.media_urls and not effect.content_sid:
+        code, message = EMPTY_BODY_ERROR
+        return EffectResult(
+            effect.token,
+            False,
+            {
+                "Sid": None,
+                "Status": "failed",
+                "To": effect.to,
+                "From": effect.from_,
+                "Body": effect.body,
+                "ErrorCode": code,
+                "ErrorMessage": message,
+                "error": f"Twilio answered 400: {message}",
+            },
+        )
+    return EffectResult(effect.token, True, message_resource(effect, sid, account_sid, now))

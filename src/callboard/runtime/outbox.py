@@ -34,7 +34,7 @@ from callboard.contract.io import (
 from callboard.runtime.executor import Executor
 from callboard.runtime.http_requests import http_result
 from callboard.runtime.performer import VoiceEffect, perform_effect
-from callboard.runtime.ports import OutboxHandler
+from callboard.runtime.ports import HttpClientFactory, OutboxHandler
 from callboard.runtime.providers import MessageProvider, OutboundMessage
 from callboard.store.executions import load_for_run
 from callboard.store.outbox import any_due, claim_jobs, settle_job
@@ -70,21 +70,29 @@ class Outbox:
     """The outbox: jobs the runner wrote (network work), performed by the worker
     outside any transaction, their results delivered back through the
     :class:`~callboard.runtime.executor.Executor`. ``handlers`` perform the job kinds
-    the channels own (``place_call``...); HTTP requests and message sends are built in."""
+    the channels own (``place_call``...); HTTP requests and message sends are built in,
+    the requests sent with clients made by ``http_client`` (default: a plain client; the
+    composition root gives the egress-checked one)."""
 
     def __init__(
         self,
         executor: Executor,
         provider: MessageProvider,
         handlers: dict[str, OutboxHandler] | None = None,
+        http_client: HttpClientFactory | None = None,
     ) -> None:
         self.executor = executor
         self.provider = provider
         self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
+        self.http_client: HttpClientFactory = http_client or _plain_client
 
     def run(self, limit: int = 16, client: httpx.Client | None = None) -> int:
         """Perform pending outbox jobs and feed their results back. Returns how many ran."""
         return run_outbox(self, limit, client)
+
+
+def _plain_client() -> httpx.Client:
+    return httpx.Client(follow_redirects=True)
 
 
 def perform_job(outbox: Outbox, job: dict[str, Any], client: httpx.Client | None) -> Event | None:
@@ -169,7 +177,7 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     if not jobs:
         return 0
     own_client = client is None
-    http = client or httpx.Client(follow_redirects=True)
+    http = client or outbox.http_client()
     try:
         for job in jobs:
             if job["attempts"] > MAX_ATTEMPTS:  # crashed too often while running it

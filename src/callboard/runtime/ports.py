@@ -7,7 +7,10 @@
   transaction (the voice channel keeps
   the TwiML a call execution answered and hangs up the calls of an ended execution);
 * :data:`OutboxHandler` — performs one outbox job of a kind (``place_call``...) and
-  returns the event that carries its result back (None: nothing to feed back).
+  returns the event that carries its result back (None: nothing to feed back);
+* :data:`HttpClientFactory` — makes the HTTP client the outbox sends a flow's requests
+  (Make HTTP Request, Run Function) with; the composition root gives one that applies
+  the egress policy (:func:`callboard.runtime.egress.egress_client`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+import httpx
 from sqlalchemy import Connection
 
 from callboard.contract.io import Event
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import RunResult
 
-__all__ = ["OutboxHandler", "RunHook", "RunRecorder"]
+__all__ = ["HttpClientFactory", "OutboxHandler", "RunHook", "RunRecorder"]
 
 
 class RunRecorder(Protocol):
@@ -41,3 +45,5 @@ class RunRecorder(Protocol):
 
 RunHook = Callable[[Connection, LoadedExecution, Event, RunResult], None]
 OutboxHandler = Callable[[dict[str, Any]], Event | None]
+
+HttpClientFactory = Callable[[], httpx.Client]

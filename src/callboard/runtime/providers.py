@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from callboard.contract.io import EffectResult, SendMessage
-from callboard.runtime.message_resource import message_resource
+from callboard.runtime.message_resource import simulated_send
 from callboard.store.values import dumps, to_db_time
 
 __all__ = ["MessageProvider", "OutboundMessage", "SimulatorProvider", "message_row"]
@@ -66,20 +66,21 @@ def message_row(message: OutboundMessage, status: str) -> dict[str, Any]:
         "status": status,
         "date_created": to_db_time(message.now),
         "token": effect.token,
+        "error_code": None,
     }
 
 
 class SimulatorProvider:
     """The simulator channel: the message is accepted at once (status ``sent``); its row
     in ``messages`` is what the simulator shows. The flow gets a Twilio-like message
-    resource back in the same transaction."""
+    resource back in the same transaction -- or Twilio's refusal (21602) for a message
+    with nothing to send."""
 
     name = "simulator"
     in_transaction = True
 
     def send_in_transaction(self, message: OutboundMessage) -> EffectResult:
-        resource = message_resource(message.effect, message.sid, message.account_sid, message.now)
-        return EffectResult(message.effect.token, True, resource)
+        return simulated_send(message.effect, message.sid, message.account_sid, message.now)
 
     def send(self, message: OutboundMessage) -> EffectResult:
         raise NotImplementedError("the simulator sends inside the run's transaction")

@@ -324,3 +324,4 @@ class RunResult:
     warnings: list[StepWarning] = field(default_factory=list)
     outbox_jobs: int = 0  # jobs queued for the worker (HTTP requests...)
     timer_due: datetime | None = None  # the earliest timer this run started (issue 5)
+    started: bool = False  # this run started the execution (metrics, issue 16)

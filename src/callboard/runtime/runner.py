@@ -81,10 +81,18 @@ class Runner:
         return _loaded(row)
 
     def load_active(
-        self, conn: Connection, account_sid: str, flow_sid: str, contact: str
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        contact: str,
+        flow_addresses: Sequence[str | None] = (),
     ) -> LoadedExecution | None:
-        """The execution holding the (flow, contact) slot, locked; None when none does."""
-        row = load_active_for_run(conn, account_sid, flow_sid, contact, lock=self.for_update)
+        """The execution holding the (flow, contact, flow address) slot, locked; None
+        when none does (see :func:`~callboard.store.executions.active_slot`)."""
+        row = load_active_for_run(
+            conn, account_sid, flow_sid, contact, flow_addresses, lock=self.for_update
+        )
         return None if row is None else _loaded(row)
 
     def definition(self, conn: Connection, flow_sid: str, revision: int) -> FlowDefinition:
@@ -148,6 +156,7 @@ class Runner:
             timer_due=min((d for d in batch.timers.values() if d is not None), default=None)
             if state.status != "ended"
             else None,
+            started=started,
         )
         for hook in self.hooks:
             hook(conn, ex, event, delivered)

@@ -31,7 +31,7 @@ from callboard.runtime.flows import FlowService
 from callboard.runtime.inbound import InboundService
 from callboard.runtime.inbound_results import InboundResult, Notification
 from callboard.runtime.outbox import Outbox
-from callboard.runtime.ports import OutboxHandler, RunHook, RunRecorder
+from callboard.runtime.ports import HttpClientFactory, OutboxHandler, RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider, SimulatorProvider
 from callboard.runtime.records import (
     Account,
@@ -103,13 +103,15 @@ class Callboard:
         hooks: Sequence[RunHook] = (),
         outbox_handlers: Mapping[str, OutboxHandler] | None = None,
         wakeup: threading.Event | None = None,
+        http_client: HttpClientFactory | None = None,
     ) -> None:
         """``db`` is a :class:`callboard.store.db.Database`; ``env`` the clock and SID
         source (default: real time, random SIDs); ``provider`` the
         :class:`~callboard.runtime.providers.MessageProvider` for SendMessage (default:
         the simulator channel, which stores messages in the database); ``recorder``,
         ``hooks`` and ``outbox_handlers`` the ports of :mod:`callboard.runtime.ports`;
-        ``wakeup`` the event that wakes the worker (shared with the channels)."""
+        ``wakeup`` the event that wakes the worker (shared with the channels);
+        ``http_client`` makes the outbox's HTTP clients (:data:`HttpClientFactory`)."""
         self.db = db
         self.env: Env = env if env is not None else SystemEnv()
         self.provider: MessageProvider = provider if provider is not None else SimulatorProvider()
@@ -125,7 +127,7 @@ class Callboard:
             hooks=hooks,
         )
         self.executor = Executor(db, self.env, self.runner, self.wakeup)
-        self.outbox = Outbox(self.executor, self.provider, dict(outbox_handlers or {}))
+        self.outbox = Outbox(self.executor, self.provider, dict(outbox_handlers or {}), http_client)
         self.outbox_handlers = self.outbox.handlers
         self.accounts = AccountService(db, self.env, self.credentials)
         self.flows = FlowService(db, self.env, self.definitions)

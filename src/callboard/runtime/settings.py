@@ -2,7 +2,10 @@
 
 * ``CALLBOARD_DATABASE_URL`` — ``sqlite:///path/to/file.db`` or ``postgresql://user@host/db``
   (``postgresql+psycopg://`` is used underneath). Default: SQLite in the data folder.
-* ``CALLBOARD_DATA_DIR`` — the data folder (default ``./data``); holds ``callboard.db``.
+* ``CALLBOARD_DATA_DIR`` — the data folder; holds ``callboard.db``. Default: the
+  platform's user data folder (``platformdirs``: ``~/.local/share/callboard`` on Linux,
+  ``~/Library/Application Support/callboard`` on macOS), so every command uses the same
+  database wherever it is run from (``./run`` sets it to the checkout's ``./data``).
 * ``CALLBOARD_PUBLIC_URL`` — the externally visible base URL (``https://cb.example.com``);
   default: taken from each request (``X-Forwarded-Proto`` / ``X-Forwarded-Host`` / ``Host``).
 * ``CALLBOARD_RETENTION_DAYS_AFTER_END`` — delete an execution and its steps this many
@@ -11,6 +14,8 @@
   created is ended and deleted (default 60).
 * ``CALLBOARD_RETENTION_INTERVAL_SECONDS`` — how often the server and ``callboard worker``
   run retention (default 3600; 0 turns the background job off).
+* ``CALLBOARD_HEALTH_MAX_LAG_SECONDS`` — ``GET /callboard/v1/Health`` answers 503 when
+  background work (timers, outbox, event deliveries) is later than this (default 60).
 """
 
 from __future__ import annotations
@@ -24,13 +29,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from callboard.runtime.retention import RetentionPolicy
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Settings", "SettingsError"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Settings", "SettingsError", "default_data_dir"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_RETENTION_DAYS_AFTER_END = 30.0
 DEFAULT_STUCK_EXECUTION_DAYS = 60.0
 DEFAULT_RETENTION_INTERVAL = 3600.0
+DEFAULT_HEALTH_MAX_LAG = 60.0
+
+
+def default_data_dir() -> Path:
+    """The data folder when ``CALLBOARD_DATA_DIR`` is not set: the user data folder."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("callboard", appauthor=False))
 
 
 class SettingsError(ValueError):
@@ -47,11 +60,13 @@ class Settings:
     retention_days_after_end: float = DEFAULT_RETENTION_DAYS_AFTER_END
     stuck_execution_days: float = DEFAULT_STUCK_EXECUTION_DAYS
     retention_interval: float = DEFAULT_RETENTION_INTERVAL
+    health_max_lag: float = DEFAULT_HEALTH_MAX_LAG
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get("CALLBOARD_DATA_DIR") or "data")
+        given = (env.get("CALLBOARD_DATA_DIR") or "").strip()
+        data_dir = Path(given).expanduser().absolute() if given else default_data_dir()
         url = (env.get("CALLBOARD_DATABASE_URL") or "").strip()
         if not url:
             url = f"sqlite:///{data_dir / 'callboard.db'}"
@@ -78,6 +93,7 @@ class Settings:
             retention_interval=_number(
                 env, "CALLBOARD_RETENTION_INTERVAL_SECONDS", DEFAULT_RETENTION_INTERVAL, zero=True
             ),
+            health_max_lag=_number(env, "CALLBOARD_HEALTH_MAX_LAG_SECONDS", DEFAULT_HEALTH_MAX_LAG),
         )
 
     def retention_policy(self) -> RetentionPolicy:

@@ -104,7 +104,7 @@ class Worker:
 
     def _loop(self) -> None:
         last_checkpoint = time.monotonic()
-        with httpx.Client(follow_redirects=True) as client:
+        with self.service.outbox.http_client() as client:
             while not self._stop.is_set():
                 self.service.executor.wakeup.clear()
                 wait = self.poll

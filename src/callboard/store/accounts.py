@@ -25,6 +25,7 @@ __all__ = [
     "insert_account",
     "insert_api_key",
     "read_secrets",
+    "rest_limit",
     "set_twilio",
     "update_account",
 ]
@@ -156,3 +157,11 @@ def api_key_with_account(conn: Connection, key_sid: str) -> Any:
         .join(_a, _a.c.sid == _k.c.account_sid)
         .where(_k.c.sid == key_sid)
     ).first()
+
+
+def rest_limit(conn: Connection, account_sid: str) -> int | None:
+    """The account's REST rate limit (executions per second per flow; None: no limit)."""
+    value = conn.execute(
+        select(t.accounts.c.rest_executions_per_second).where(t.accounts.c.sid == account_sid)
+    ).scalar_one_or_none()
+    return int(value) if value else None

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 __all__ = ["Database", "DatabaseError", "insert_rows", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: a server that accepts but never answers
 
 
 class DatabaseError(RuntimeError):
@@ -69,8 +70,20 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         elif self.dialect == "postgresql":
+            # libpq's connect_timeout bounds the whole connection set-up (TCP and the
+            # start-up exchange); a URL that sets its own wins.
+            timeout = (
+                {}
+                if "connect_timeout" in parsed.query
+                else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            )
             self.engine = create_engine(
-                self.url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+                self.url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                connect_args=timeout,
             )
         else:
             raise DatabaseError(
@@ -131,7 +144,20 @@ class Database:
                 pass
         except Exception as exc:
             shown = make_url(self.url).render_as_string(hide_password=True)
-            raise DatabaseError(f"cannot connect to {shown}: {exc}") from None
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            text = reason[0] if reason else type(exc).__name__
+            if "timeout" in text.lower():
+                text += (
+                    f" (no answer within {CONNECT_TIMEOUT_SECONDS} s: is it a PostgreSQL server?)"
+                )
+            raise DatabaseError(f"cannot connect to {shown}: {text}") from None
+
+    def check_writes(self) -> None:
+        """Start a write and roll it back: raises when the database takes no writes (a
+        read-only file or server, a lock held too long)."""
+        with self.engine.connect() as conn, conn.begin() as tx:
+            conn.exec_driver_sql("UPDATE accounts SET sid = sid WHERE 1 = 0")
+            tx.rollback()
 
     def checkpoint(self) -> None:
         """SQLite: copy the WAL back into the database file (PASSIVE: never waits for

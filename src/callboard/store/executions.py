@@ -3,6 +3,7 @@ everything that hangs off it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,9 @@ from callboard.store.db import insert_rows
 
 __all__ = [
     "active_execution_sid",
+    "active_slot",
     "count_expired",
+    "count_recent_rest",
     "count_stuck",
     "delete_executions",
     "delete_flow_executions",
@@ -56,14 +59,39 @@ def load_for_run(conn: Connection, execution_sid: str, *, lock: bool) -> Any:
     return conn.execute(q).first()
 
 
+def active_slot(flow_sid: str, contact: str, flow_addresses: Sequence[str | None]) -> list[Any]:
+    """The WHERE conditions naming the active execution of ``flow_sid`` for a To/From
+    combination: the contact's address and the flow's address (Studio's Execution page:
+    one active execution per flow for the same To/From). ``flow_addresses`` lists what
+    the flow's side may be called (an inbound message's ``To`` and its
+    ``MessagingServiceSid``, when an execution was started by REST from the service);
+    with no address at all, the contact alone decides (a request that does not say).
+    The unique index ``ux_executions_active (flow_sid, active_contact, flow_address)``
+    holds the rule in the database."""
+    names = [a for a in flow_addresses if a]
+    where = [_e.c.flow_sid == flow_sid, _e.c.active_contact == contact]
+    if len(names) == 1:
+        where.append(_e.c.flow_address == names[0])
+    elif names:
+        where.append(_e.c.flow_address.in_(names))
+    return where
+
+
 def load_active_for_run(
-    conn: Connection, account_sid: str, flow_sid: str, contact: str, *, lock: bool
+    conn: Connection,
+    account_sid: str,
+    flow_sid: str,
+    contact: str,
+    flow_addresses: Sequence[str | None] = (),
+    *,
+    lock: bool,
 ) -> Any:
-    """The run columns of the execution holding the (flow, contact) slot, or None; one
-    statement that also locks it when ``lock`` (PostgreSQL re-checks the slot once the
-    row is locked: if it ended meanwhile, nothing is returned)."""
+    """The run columns of the execution holding the (flow, contact, flow address) slot
+    (:func:`active_slot`), or None; one statement that also locks it when ``lock``
+    (PostgreSQL re-checks the slot once the row is locked: if it ended meanwhile,
+    nothing is returned)."""
     q = _FOR_RUN.where(
-        _e.c.flow_sid == flow_sid, _e.c.active_contact == contact, _e.c.account_sid == account_sid
+        *active_slot(flow_sid, contact, flow_addresses), _e.c.account_sid == account_sid
     )
     if lock:
         q = q.with_for_update()
@@ -71,14 +99,35 @@ def load_active_for_run(
 
 
 def active_execution_sid(
-    conn: Connection, flow_sid: str, contact: str, account_sid: str | None = None
+    conn: Connection,
+    flow_sid: str,
+    contact: str,
+    account_sid: str | None = None,
+    flow_addresses: Sequence[str | None] = (),
 ) -> str | None:
-    """The execution holding the (flow, contact) slot, if any."""
-    q = select(_e.c.sid).where(_e.c.flow_sid == flow_sid, _e.c.active_contact == contact)
+    """The execution holding the (flow, contact, flow address) slot, if any (with no
+    address, the contact's first active execution of the flow)."""
+    q = select(_e.c.sid).where(*active_slot(flow_sid, contact, flow_addresses))
     if account_sid is not None:
         q = q.where(_e.c.account_sid == account_sid)
-    value = conn.execute(q).scalar_one_or_none()
+    value = conn.execute(q.limit(1)).scalar_one_or_none()
     return None if value is None else str(value)
+
+
+def count_recent_rest(conn: Connection, flow_sid: str, since: datetime) -> int:
+    """How many executions of the flow the REST API created (``initiated_by`` ``RQ…``)
+    after ``since`` (naive UTC)."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(_e)
+            .where(
+                _e.c.flow_sid == flow_sid,
+                _e.c.date_created > since,
+                _e.c.initiated_by.like("RQ%"),
+            )
+        ).scalar_one()
+    )
 
 
 def find_execution(

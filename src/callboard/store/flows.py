@@ -29,6 +29,7 @@ __all__ = [
     "flows_listing",
     "insert_flow",
     "insert_revision",
+    "lock_flow",
     "revision_row",
     "revisions_listing",
     "update_flow_row",
@@ -148,3 +149,8 @@ def revisions_listing(flow_sid: str) -> tuple[Select[Any], list[Column[Any]]]:
         *[c for c in r.c if c.name != "definition"], literal_column("NULL").label("definition")
     ).where(r.c.flow_sid == flow_sid)
     return query, [r.c.revision]
+
+
+def lock_flow(conn: Connection, flow_sid: str) -> None:
+    """``SELECT … FOR UPDATE`` the flow's row (PostgreSQL: serialises work on the flow)."""
+    conn.execute(select(t.flows.c.sid).where(t.flows.c.sid == flow_sid).with_for_update())

@@ -9,13 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
-from callboard.store.queue import LeasedQueue
+from callboard.store.queue import LeasedQueue, QueueBacklog
 
-__all__ = ["OUTBOX", "any_due", "claim_jobs", "insert_jobs", "prune_finished_jobs", "settle_job"]
+__all__ = [
+    "OUTBOX",
+    "any_due",
+    "claim_jobs",
+    "insert_jobs",
+    "outbox_backlog",
+    "prune_finished_jobs",
+    "settle_job",
+]
 
 _o, _e = t.outbox, t.executions
 _DUE = or_(_o.c.status == "pending", _o.c.status == "running")
@@ -76,3 +84,17 @@ def prune_finished_jobs(conn: Connection, cutoff: datetime) -> None:
             _o.c.date_created <= cutoff,
         )
     )
+
+
+def outbox_backlog(conn: Connection, now: datetime) -> QueueBacklog:
+    """Jobs waiting (pending or running), retrying, failed, and the oldest due pending
+    job's ``available_at`` at ``now`` (naive UTC): one aggregate query."""
+    row = conn.execute(
+        select(
+            func.count().filter(_DUE),
+            func.count().filter(_DUE, _o.c.attempts > 0),
+            func.count().filter(_o.c.status == "failed"),
+            func.min(_o.c.available_at).filter(_o.c.status == "pending", _o.c.available_at <= now),
+        )
+    ).one()
+    return QueueBacklog(int(row[0]), int(row[1]), int(row[2]), row[3])

@@ -11,6 +11,7 @@ back-off (:func:`backoff_seconds`); the :class:`QueuePolicy` says when to give u
 (after ``max_attempts``, or ``max_age_seconds`` after the row was made). What differs
 between the two queues — the table, its due column, the claimable rows, the policy —
 is a parameter.
+The shape of a queue's backlog (``/metrics``, Health) is :class:`QueueBacklog`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, Table, and_, select, update
 
-__all__ = ["LeasedQueue", "QueuePolicy", "backoff_seconds"]
+__all__ = ["LeasedQueue", "QueueBacklog", "QueuePolicy", "backoff_seconds"]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueBacklog:
+    """How many jobs of a queue wait, and since when the oldest due one has."""
+
+    pending: int = 0  # waiting (the outbox: pending or running)
+    retrying: int = 0  # waiting after at least one failed attempt
+    failed: int = 0  # given up
+    oldest_due: datetime | None = None  # naive UTC; None: nothing is due
 
 
 def backoff_seconds(

@@ -4,9 +4,10 @@ Conventions: SIDs are ``String(34)`` primary keys; times are naive UTC ``DateTim
 (microseconds kept, so ordering by time is exact); JSON values are stored as text
 (portable between SQLite and PostgreSQL, and fast to write).
 
-One active execution per (flow, contact): ``executions.active_contact`` holds the
-contact address while the execution is active and NULL once it ends; the unique index
-``ux_executions_active`` on ``(flow_sid, active_contact)`` enforces it in the database.
+One active execution per flow for the same To/From combination: ``executions.active_contact``
+holds the contact address while the execution is active and NULL once it ends; the
+unique index ``ux_executions_active`` on ``(flow_sid, active_contact, flow_address)``
+enforces it in the database (migration 0500; it was ``(flow_sid, active_contact)``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ accounts = Table(
     # default, else the simulator channel)
     Column("twilio_account_sid", String(SID), nullable=True),
     Column("twilio_auth_token", String(128), nullable=True),
+    # issue 13 (0500): REST-created executions allowed per second per flow; NULL: no limit
+    Column("rest_executions_per_second", Integer, nullable=True),
 )
 
 api_keys = Table(
@@ -93,6 +96,20 @@ flows = Table(
     Column("date_created", DateTime, nullable=False),
     Column("date_updated", DateTime, nullable=True),
     Index("ix_flows_account_created", "account_sid", "date_created", "sid"),
+)
+
+# Flow tests stored with a flow (issue 15): each save is a new version, tagged with the
+# flow revision that was latest then.
+flow_tests = Table(
+    "flow_tests",
+    metadata,
+    Column("flow_sid", String(SID), ForeignKey("flows.sid", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("account_sid", String(SID), nullable=False),
+    Column("flow_revision", Integer, nullable=False),
+    Column("text", Text, nullable=False),  # the test file (YAML or JSON)
+    Column("require_green", Boolean, nullable=False, default=False),
+    Column("date_created", DateTime, nullable=False),
 )
 
 flow_revisions = Table(
@@ -131,7 +148,7 @@ executions = Table(
     Column("date_updated", DateTime, nullable=True),
     Column("ended_at", DateTime, nullable=True),
     Column("ended_reason", String(32), nullable=True),
-    Index("ux_executions_active", "flow_sid", "active_contact", unique=True),
+    Index("ux_executions_active", "flow_sid", "active_contact", "flow_address", unique=True),
     Index("ix_executions_flow_created", "flow_sid", "date_created", "sid"),
     Index("ix_executions_status_created", "status", "date_created"),
     Index("ix_executions_status_ended", "status", "ended_at"),  # retention (0200)
@@ -244,6 +261,7 @@ calls = Table(
     Column("twiml", Text, nullable=True),
     Column("twiml_seq", Integer, nullable=False, default=0),
     Column("sim_state", Text, nullable=True),
+    Column("machine_detection", String(32), nullable=True),  # asked for by the flow (0500)
     Column("date_created", DateTime, nullable=False),
     Column("date_updated", DateTime, nullable=True),
     Index("ix_calls_execution", "execution_sid"),

@@ -17,6 +17,7 @@ __all__ = [
     "due_timers",
     "earliest_due",
     "insert_timers",
+    "timer_backlog",
 ]
 
 _tm = t.timers
@@ -55,3 +56,12 @@ def due_timers(conn: Connection, when: datetime, limit: int) -> Sequence[Any]:
 def delete_timer(conn: Connection, timer_id: int) -> int:
     """Delete one timer row; returns how many rows went (0: another worker had it)."""
     return int(conn.execute(delete(_tm).where(_tm.c.id == timer_id)).rowcount)
+
+
+def timer_backlog(conn: Connection, now: datetime) -> tuple[int, int, datetime | None]:
+    """(timers waiting, timers due at ``now`` — naive UTC — and the oldest due one's
+    ``due_at``, None when none is due): one aggregate query."""
+    row = conn.execute(
+        select(func.count(), func.count().filter(_tm.c.due_at <= now), func.min(_tm.c.due_at))
+    ).one()
+    return int(row[0]), int(row[1]), row[2] if row[1] else None

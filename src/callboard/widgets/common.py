@@ -7,6 +7,7 @@ from typing import Any
 
 from callboard.contract.io import SendMessage
 from callboard.contract.widget import Run
+from callboard.flow.liquid import to_text
 
 __all__ = ["key_value_items", "key_values", "message_effect"]
 
@@ -31,7 +32,7 @@ def key_values(run: Run, name: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, key, item in key_value_items(run, name):
         value = item.get("value")
-        text = value if isinstance(value, str) else ("" if value is None else str(value))
+        text = to_text(value)  # a number, true/false, or JSON for an object: never a repr
         out[key] = run.render_text(text, f"properties.{name}.{i}.value")
     return out
 

@@ -11,14 +11,22 @@ Decisions where Studio's behaviour is not documented precisely:
 * **Evaluation context.** Studio sets variables at the end of a step, so every value is
   rendered against the context as it was when the widget was entered: a value cannot
   see a key set by an earlier item of the same widget.
-* **Typing.** Studio's FAQ says numeric strings must be converted with ``| plus: 0``
-  before numeric comparisons, so a rendered value is stored as a **string** (``"10"``
-  stays ``"10"``). The help centre's "a value is numeric if not quoted" is honoured for
-  the JSON definition: a value written as a JSON number or boolean (``"value": 10``) is
-  stored as that number/boolean, untouched. An item may ask for a type explicitly:
-  ``"type": "number"`` (int or float), ``"boolean"`` (``true``/``false``) or
-  ``"json"``/``"object"``; a value that does not convert raises warning 81027 and the
-  rendered string is kept.
+* **Typing.** Twilio's help centre: "a Set Variables value is numeric if not quoted".
+  So a rendered value that reads as a number is stored as a **number** (``10`` -> ``10``,
+  ``{{flow.data.n}}`` rendering ``7`` -> ``7``, ``2.5`` -> ``2.5``), and a value
+  enclosed in quotation marks (``"10"`` or ``'10'``) is stored as the **string** between
+  them. Only text that reads back exactly as the number it becomes is converted
+  (``-?(0|[1-9][0-9]*)`` up to 15 digits, or such an integer part with a fraction that
+  round-trips): phone numbers (``+15551234567``), zip codes (``02134``), amounts with
+  trailing zeros (``1.50``) and exponents (``1e3``) stay text, so nothing a flow prints
+  later changes its spelling. A value written as a JSON number or boolean in the
+  definition (``"value": 10``) keeps that type. An item may ask for a type explicitly:
+  ``"type": "string"`` (never converted), ``"number"`` (int or float), ``"boolean"``
+  (``true``/``false``) or ``"json"``/``"object"``; a value that does not convert to the
+  type asked for raises warning 81027 and the rendered string is kept. (Studio's FAQ
+  advice to convert numeric strings with ``| plus: 0`` keeps working: Liquid comparisons
+  between a number and a numeric string compare numbers, see
+  :mod:`callboard.flow.liquid_dialect`.)
 * **Parse as JSON.** The editor's "Parse as JSON object" option is read from
   ``parse_as_json`` (also ``parseAsJson`` / ``json``; ``true`` or ``"true"``) or from
   ``"type": "json"``/``"object"``. The rendered text is parsed as JSON; invalid JSON
@@ -45,6 +53,8 @@ _JSON_TYPES = frozenset({"json", "object"})
 _JSON_FLAGS = ("parse_as_json", "parseAsJson", "json")
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_CANONICAL_INT = re.compile(r"-?(?:0|[1-9]\d{0,14})")
+_CANONICAL_FLOAT = re.compile(r"-?(?:0|[1-9]\d{0,14})\.\d{1,15}")
 
 
 class SetVariables(Widget):
@@ -81,10 +91,12 @@ def _value(run: Run, i: int, key: str, item: dict[str, Any]) -> Any:
     if isinstance(raw, dict | list):
         return _copy(raw)
     template = str(raw)
-    text = run.render_text(template, f"properties.variables.{i}.value")
-    if "{{" in template or "{%" in template:
+    inner = _unquoted(template)
+    source = inner if inner is not None else template
+    text = run.render_text(source, f"properties.variables.{i}.value")
+    if "{{" in source or "{%" in source:
         text = text.strip()
-    kind = str(item.get("type") or "string").strip().lower()
+    kind = str(item.get("type") or "").strip().lower()
     if kind in _JSON_TYPES or any(_truthy(item.get(flag)) for flag in _JSON_FLAGS):
         return _parse_json(run, key, text)
     if kind in ("number", "integer", "float"):
@@ -94,6 +106,29 @@ def _value(run: Run, i: int, key: str, item: dict[str, Any]) -> Any:
         if lowered in ("true", "false"):
             return lowered == "true"
         run.warn(PARSE_WARNING, f"Variable {key!r}: {text!r} is not true or false; kept as text")
+        return text
+    if kind == "string" or inner is not None:
+        return text
+    return _numeric(text)
+
+
+def _unquoted(template: str) -> str | None:
+    """The text between the quotation marks of a value written ``"..."`` or ``'...'``."""
+    stripped = template.strip()
+    if len(stripped) < 2 or stripped[0] != stripped[-1] or stripped[0] not in "\"'":
+        return None
+    inner = stripped[1:-1]
+    return inner if stripped[0] not in inner else None
+
+
+def _numeric(text: str) -> Any:
+    """``text`` as an int or float when it reads back exactly as that number."""
+    if _CANONICAL_INT.fullmatch(text):
+        return int(text)
+    if _CANONICAL_FLOAT.fullmatch(text):
+        number = float(text)
+        if repr(number) == text:
+            return number
     return text
 
 

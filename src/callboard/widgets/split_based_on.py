@@ -30,7 +30,13 @@ from __future__ import annotations
 from typing import Any
 
 from callboard.contract.widget import OFFSET, Done, EventSpec, Outcome, Prop, Run, Widget
-from callboard.flow.conditions import OPERATORS, UnknownOperator, evaluate, regex_error
+from callboard.flow.conditions import (
+    OPERATORS,
+    UnknownOperator,
+    evaluate,
+    regex_error,
+    regex_unsupported,
+)
 from callboard.flow.model import Condition, Transition
 
 __all__ = ["WIDGET", "SplitBasedOn"]
@@ -108,6 +114,15 @@ def _holds(run: Run, where: str, condition: Condition, subjects: dict[str, str])
                 NO_MATCH_WARNING,
                 f"Condition {name!r} ({where}) has an invalid regular expression "
                 f"{value.strip()!r}: {error}; it does not match",
+            )
+            return False
+        unsupported = regex_unsupported(value)
+        if unsupported is not None:
+            run.warn(
+                NO_MATCH_WARNING,
+                f"Condition {name!r} ({where}): the regular expression {value.strip()!r} "
+                f"needs backtracking, which Callboard does not run ({unsupported}); "
+                "it does not match",
             )
             return False
     try:

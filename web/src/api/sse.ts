@@ -1,8 +1,8 @@
-// Server-Sent Events over fetch(): EventSource cannot send an Authorization header, so
+// Server-Sent Events over fetch() (the session cookie goes along; fetch lets us resume), so
 // the editor reads text/event-stream itself (HTML's SSE parsing rules), reconnects with
 // back-off and resumes after the last event id (Last-Event-ID).
 
-import { authHeader } from "./client";
+import { XHR_HEADER, authHeader } from "./client";
 
 export interface SseMessage {
   id: string; // the last event id seen (also on messages without their own id: line)
@@ -122,7 +122,11 @@ export function openEventStream(url: string, options: StreamOptions): StreamHand
       first = false;
       let gotMessage = false;
       try {
-        const headers: Record<string, string> = { Accept: "text/event-stream", ...authHeader() };
+        const headers: Record<string, string> = {
+          Accept: "text/event-stream",
+          ...XHR_HEADER,
+          ...authHeader(),
+        };
         if (lastEventId) headers["Last-Event-ID"] = lastEventId;
         const res = await fetch(url, { headers, signal: controller.signal, cache: "no-store" });
         if ([401, 403, 404, 405].includes(res.status)) {

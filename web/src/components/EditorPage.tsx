@@ -15,6 +15,7 @@ import { Inspector } from "./Inspector";
 import { Library } from "./Library";
 import { RevisionsPanel } from "./RevisionsPanel";
 import { Simulator } from "./Simulator";
+import { TestsPanel } from "./TestsPanel";
 import { TopBar, type Panel } from "./TopBar";
 
 let clipboard: ClipboardFragment | null = null;
@@ -127,6 +128,8 @@ function EditorLayout({ schemas }: { schemas: WidgetSchema[] }) {
           <ExecutionsPanel onClose={() => setPanel(null)} />
         ) : panel === "simulator" ? (
           <Simulator onClose={() => setPanel(null)} />
+        ) : panel === "tests" ? (
+          <TestsPanel onClose={() => setPanel(null)} />
         ) : (
           <Inspector />
         )}

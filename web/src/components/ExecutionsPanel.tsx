@@ -257,10 +257,30 @@ function StepRow({ flowSid, step, fresh }: { flowSid: string; step: Step; fresh:
         .then((c) => setContext(c.context))
         .catch((e: Error) => setContext({ error: e.message }));
   };
+  // A step a subflow ran carries its Run Subflow step's SID (parent_step_sid): it is
+  // indented and tagged, and its widget belongs to the subflow, not to this canvas.
+  const inSubflow = !!step.parent_step_sid;
   return (
-    <li className={`step${fresh ? " fresh" : ""}`} data-step={step.transitioned_from} data-sid={step.sid}>
+    <li
+      className={`step${inSubflow ? " subflow-step" : ""}${fresh ? " fresh" : ""}`}
+      data-step={step.transitioned_from}
+      data-sid={step.sid}
+      data-parent-step={step.parent_step_sid ?? undefined}
+    >
       <button type="button" className="step-head" aria-expanded={open} onClick={expand}>
-        <span className="step-from" onClick={(e) => { e.stopPropagation(); editor.selectOnly(step.transitioned_from); }}>
+        {inSubflow && (
+          <span className="subflow-tag" title={`Run by a subflow, under step ${step.parent_step_sid}`}>
+            subflow
+          </span>
+        )}
+        <span
+          className="step-from"
+          onClick={(e) => {
+            if (inSubflow) return;
+            e.stopPropagation();
+            editor.selectOnly(step.transitioned_from);
+          }}
+        >
           {step.transitioned_from}
         </span>
         <span className="step-event">{step.name}</span>

@@ -5,7 +5,9 @@ import { createFlow, deleteFlow, fetchFlow, listFlows, updateFlow } from "../api
 import type { Flow, FlowDefinition } from "../api/types";
 import { downloadJson, safeFileName } from "../lib/download";
 import { toast } from "../lib/toast";
+import { can, roleNeeded } from "../state/auth";
 import { emptyDefinition } from "../state/graph";
+import { AppHeader } from "./AppHeader";
 import { Modal } from "./Modal";
 
 type Dialog = { kind: "create" } | { kind: "import" } | { kind: "rename"; flow: Flow } | { kind: "delete"; flow: Flow } | null;
@@ -32,25 +34,21 @@ export function FlowList({ onLogout }: { onLogout: () => void }) {
 
   return (
     <div className="flows-page">
-      <header className="topbar">
-        <div className="brand">
-          <span className="logo">◉</span> Callboard Studio
-        </div>
-        <div className="spacer" />
-        <button type="button" className="tb" onClick={onLogout}>
-          Sign out
-        </button>
-      </header>
+      <AppHeader onLogout={onLogout} here="flows" />
       <main className="flows-main">
         <div className="flows-head">
           <h1>Flows</h1>
           <div className="spacer" />
-          <button type="button" className="btn" onClick={() => setDialog({ kind: "import" })}>
-            Import from JSON
-          </button>
-          <button type="button" className="btn primary" onClick={() => setDialog({ kind: "create" })}>
-            + Create new flow
-          </button>
+          {can("editor") && (
+            <>
+              <button type="button" className="btn" onClick={() => setDialog({ kind: "import" })}>
+                Import from JSON
+              </button>
+              <button type="button" className="btn primary" onClick={() => setDialog({ kind: "create" })}>
+                + Create new flow
+              </button>
+            </>
+          )}
         </div>
         {flows === null ? (
           <div className="muted">Loading…</div>
@@ -83,13 +81,21 @@ export function FlowList({ onLogout }: { onLogout: () => void }) {
                   <td>{f.revision}</td>
                   <td className="small">{new Date(f.date_updated ?? f.date_created).toLocaleString()}</td>
                   <td className="row-actions">
-                    <button type="button" className="link-btn" onClick={() => setDialog({ kind: "rename", flow: f })}>
-                      Rename
-                    </button>
+                    {can("editor") && (
+                      <button type="button" className="link-btn" onClick={() => setDialog({ kind: "rename", flow: f })}>
+                        Rename
+                      </button>
+                    )}
                     <button type="button" className="link-btn" onClick={() => void exportFlow(f)}>
                       Export
                     </button>
-                    <button type="button" className="link-btn danger" onClick={() => setDialog({ kind: "delete", flow: f })}>
+                    <button
+                      type="button"
+                      className="link-btn danger"
+                      disabled={!can("admin")}
+                      title={can("admin") ? undefined : roleNeeded("admin")}
+                      onClick={() => setDialog({ kind: "delete", flow: f })}
+                    >
                       Delete
                     </button>
                   </td>

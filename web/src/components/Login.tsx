@@ -1,24 +1,36 @@
 import { useState } from "react";
-import { listFlows } from "../api/studio";
-import { setCredentials } from "../state/auth";
+import { ApiError } from "../api/client";
+import { login } from "../api/team";
+import { setSession } from "../state/auth";
 
-export function Login({ onLogin }: { onLogin: () => void }) {
-  const [mode, setMode] = useState<"token" | "key">("token");
-  const [user, setUser] = useState("");
-  const [secret, setSecret] = useState("");
+/** What went wrong, in words: one request, answered at once (no retries). */
+export function loginError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 401) return "Wrong email or password.";
+    if (e.status === 429) {
+      const wait = e.retryAfter ?? 0;
+      const when = wait > 90 ? `${Math.ceil(wait / 60)} minutes` : `${wait} seconds`;
+      return `Too many failed attempts: try again in ${when}.`;
+    }
+    if (e.status === 0) return "Cannot reach the Callboard server: is it running?";
+    return e.message;
+  }
+  return (e as Error).message;
+}
+
+export function Login() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
   const submit = async () => {
     setBusy(true);
     setError("");
-    setCredentials({ username: user.trim(), password: secret });
     try {
-      await listFlows();
-      onLogin();
+      setSession(await login(email.trim(), password));
     } catch (e) {
-      setCredentials(null);
-      setError((e as Error).message);
+      setError(loginError(e));
     } finally {
       setBusy(false);
     }
@@ -36,36 +48,34 @@ export function Login({ onLogin }: { onLogin: () => void }) {
         <div className="brand big">
           <span className="logo">◉</span> Callboard Studio
         </div>
-        <div className="tabs" role="tablist">
-          <button type="button" role="tab" aria-selected={mode === "token"} className={mode === "token" ? "on" : ""} onClick={() => setMode("token")}>
-            Auth Token
-          </button>
-          <button type="button" role="tab" aria-selected={mode === "key"} className={mode === "key" ? "on" : ""} onClick={() => setMode("key")}>
-            API Key
-          </button>
-        </div>
-        <label htmlFor="login-user">{mode === "token" ? "Account SID" : "API Key SID"}</label>
+        <label htmlFor="login-email">Email</label>
         <input
-          id="login-user"
+          id="login-email"
+          type="email"
           autoComplete="username"
-          placeholder={mode === "token" ? "AC…" : "SK…"}
-          value={user}
-          onChange={(e) => setUser(e.target.value)}
+          placeholder="you@example.com"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
         />
-        <label htmlFor="login-secret">{mode === "token" ? "Auth Token" : "API Key Secret"}</label>
+        <label htmlFor="login-password">Password</label>
         <input
-          id="login-secret"
+          id="login-password"
           type="password"
           autoComplete="current-password"
-          value={secret}
-          onChange={(e) => setSecret(e.target.value)}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
         />
-        {error && <div className="error-text" role="alert">{error}</div>}
-        <button type="submit" className="btn primary" disabled={busy || !user || !secret}>
+        {error && (
+          <div className="error-text" role="alert">
+            {error}
+          </div>
+        )}
+        <button type="submit" className="btn primary" disabled={busy || !email.trim() || !password}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
         <p className="muted small">
-          Create credentials with <code>callboard accounts create</code>. They stay in this tab only.
+          The first start of the server prints the owner's email and password; <code>callboard users add</code> adds
+          people, or an owner invites them from the Team page.
         </p>
       </form>
     </div>

@@ -1,10 +1,13 @@
-// Revisions: list, compare any two (or one with the canvas), restore one.
+// Revisions: list (with their authors), compare any two (or one with the canvas),
+// restore one (a new draft revision by you, on the server).
 
-import { useEffect, useState } from "react";
-import { fetchRevision, listRevisions } from "../api/studio";
-import type { FlowDefinition, Revision } from "../api/types";
+import { useCallback, useEffect, useState } from "react";
+import { fetchRevision } from "../api/studio";
+import { listRevisionAuthors, restoreRevision, type RevisionAuthor } from "../api/team";
+import type { FlowDefinition } from "../api/types";
 import { useStoreSlice } from "../lib/store";
 import { toast } from "../lib/toast";
+import { can } from "../state/auth";
 import { useEditor } from "../state/context";
 import { diffDefinitions, isEmptyDiff, type FlowDiff } from "../state/diff";
 
@@ -13,26 +16,18 @@ const CANVAS = -1;
 export function RevisionsPanel({ onClose }: { onClose: () => void }) {
   const editor = useEditor();
   const flow = useStoreSlice(editor.store, (s) => s.flow);
-  const [revisions, setRevisions] = useState<Revision[] | null>(null);
+  const [revisions, setRevisions] = useState<RevisionAuthor[] | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
   const [diff, setDiff] = useState<{ a: number; b: number; diff: FlowDiff } | null>(null);
+  const flowSid = flow?.sid;
 
-  useEffect(() => {
-    if (!flow) return;
-    listRevisions(flow.sid)
-      .then(async (list) => {
-        const sorted = [...list].sort((x, y) => y.revision - x.revision);
-        setRevisions(sorted);
-        // Lists may leave commit messages out (as Flow lists do): fetch the recent ones.
-        if (sorted.some((r) => r.commit_message === null)) {
-          const recent = await Promise.all(
-            sorted.slice(0, 30).map((r) => fetchRevision(flow.sid, r.revision).catch(() => r)),
-          );
-          setRevisions([...recent, ...sorted.slice(30)]);
-        }
-      })
+  const load = useCallback(() => {
+    if (!flowSid) return;
+    listRevisionAuthors(flowSid)
+      .then((list) => setRevisions([...list].sort((x, y) => y.revision - x.revision)))
       .catch((e: Error) => toast(e.message, "error"));
-  }, [flow]);
+  }, [flowSid]);
+  useEffect(load, [load, flow?.revision]);
 
   const definitionOf = async (rev: number): Promise<FlowDefinition> => {
     if (rev === CANVAS) return editor.definition();
@@ -55,15 +50,22 @@ export function RevisionsPanel({ onClose }: { onClose: () => void }) {
   };
 
   const restore = async (rev: number) => {
+    if (editor.state.dirty && !window.confirm(`Discard your unsaved changes and restore revision ${rev}?`)) return;
     try {
-      editor.replaceDefinition(await definitionOf(rev));
-      toast(`Revision ${rev} is on the canvas. Save to make it the newest revision (Ctrl+Z undoes).`, "success", 7000);
+      const restored = await restoreRevision(flow!.sid, rev);
+      editor.load(restored);
+      toast(`Restored revision ${rev} as draft revision ${restored.revision}`, "success", 7000);
     } catch (e) {
       toast((e as Error).message, "error");
     }
   };
 
-  const label = (rev: number) => (rev === CANVAS ? "the canvas" : `revision ${rev}`);
+  const authorOf = (rev: number) => revisions?.find((r) => r.revision === rev)?.author;
+  const label = (rev: number) => {
+    if (rev === CANVAS) return "the canvas";
+    const by = authorOf(rev);
+    return by ? `revision ${rev} (by ${by})` : `revision ${rev}`;
+  };
 
   return (
     <aside className="side-panel" aria-label="Revisions">
@@ -96,11 +98,15 @@ export function RevisionsPanel({ onClose }: { onClose: () => void }) {
                 <span className={`status-badge ${r.status}`}>{r.status}</span>
               </div>
               <div className="rev-msg">{r.commit_message || <span className="muted">No commit message</span>}</div>
-              <div className="muted small">{new Date(r.date_updated ?? r.date_created).toLocaleString()}</div>
+              <div className="muted small">
+                <span className="rev-author">{r.author ?? "unknown"}</span> · {new Date(r.date_created).toLocaleString()}
+              </div>
             </div>
-            <button type="button" className="btn small" onClick={() => void restore(r.revision)}>
-              Restore
-            </button>
+            {can("editor") && (
+              <button type="button" className="btn small" onClick={() => void restore(r.revision)}>
+                Restore
+              </button>
+            )}
           </div>
         ))}
       </div>

@@ -4,6 +4,8 @@
 // and follows the execution on the flow's live event stream (polling while it is down).
 
 import { useCallback, useEffect, useRef, useState } from "react";
+import { fetchTests, saveTests } from "../api/flowtests";
+import { appendTest, freshName, testEntry, type TestStep } from "../state/flowtests";
 import { ApiError } from "../api/client";
 import { simCallInput, simListMessages, simSendMessage, simStartCall, type CallInput } from "../api/callboard";
 import { listExecutions, listSteps } from "../api/studio";
@@ -158,6 +160,30 @@ export function Simulator({ onClose }: { onClose: () => void }) {
   );
 }
 
+/** Add the conversation just held to the flow's stored tests ("Save as test"). */
+async function saveAsTest(flowSid: string, from: string, to: string, call: boolean, steps: TestStep[]) {
+  if (steps.length === 0) {
+    toast("Nothing to save yet: talk to the flow first.", "error");
+    return;
+  }
+  try {
+    const stored = await fetchTests(flowSid);
+    const name = freshName(stored.tests, call ? "simulator call" : "simulator conversation");
+    const saved = await saveTests(flowSid, appendTest(stored.tests, testEntry(name, from, to, call, steps)));
+    toast(`Saved as test "${name}" (tests version ${saved.version}).`, "success");
+  } catch (e) {
+    toast(explain(e), "error", 8000);
+  }
+}
+
+/** The latest execution's messages as test steps. */
+function smsSteps(messages: SimMessage[]): TestStep[] {
+  const last = messages[messages.length - 1]?.execution_sid;
+  return messages
+    .filter((m) => m.execution_sid === last)
+    .map((m): TestStep => (m.direction.startsWith("inbound") ? { send: m.body } : { expect: m.body }));
+}
+
 function SmsChat({
   flowSid,
   from,
@@ -252,6 +278,9 @@ function SmsChat({
           Send
         </button>
       </form>
+      <button type="button" className="btn save-as-test" onClick={() => void saveAsTest(flowSid, from, to, false, smsSteps(messages))}>
+        Save as test
+      </button>
     </div>
   );
 }
@@ -265,6 +294,7 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
   const [speech, setSpeech] = useState("");
   const [busy, setBusy] = useState(false);
   const log = useRef<HTMLDivElement>(null);
+  const script = useRef<TestStep[]>([]); // the call as test steps ("Save as test")
   const ongoing = call !== null && !ended(call);
 
   useEffect(() => {
@@ -272,6 +302,10 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
   }, [lines.length]);
 
   const hear = (res: SimCall) => {
+    for (const a of res.actions ?? []) {
+      if (a.kind === "say") script.current.push({ expect_say: a.text });
+      else if (a.kind === "dial") script.current.push({ expect_dial: a.text });
+    }
     const heard = res.actions ? describeActions(res.actions) : describeTwiml(res.twiml);
     const done = ended(res);
     setLines((l) => [
@@ -286,6 +320,7 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
     onActivity();
     setCall(null);
     setLines([{ kind: "other", text: `Calling ${to}…` }]);
+    script.current = [];
     setBusy(true);
     try {
       hear(await simStartCall(flowSid, from, to));
@@ -299,6 +334,9 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
   const send = async (input: CallInput, said: string) => {
     if (!call) return;
     setLines((l) => [...l, { kind: "other", text: said, you: true }]);
+    if (input.digits) script.current.push({ press: input.digits });
+    else if (input.speech) script.current.push({ speak: input.speech });
+    else if (input.hangup) script.current.push({ hangup: true });
     setBusy(true);
     try {
       hear(await simCallInput(call.call_sid, input));
@@ -380,6 +418,11 @@ function CallPad({ flowSid, from, to, onActivity }: { flowSid: string; from: str
             </button>
           </div>
         </>
+      )}
+      {call && (
+        <button type="button" className="btn save-as-test" onClick={() => void saveAsTest(flowSid, from, to, true, [...script.current])}>
+          Save as test
+        </button>
       )}
     </div>
   );

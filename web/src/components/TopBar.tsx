@@ -6,11 +6,12 @@ import { downloadJson, safeFileName } from "../lib/download";
 import { useStoreSlice } from "../lib/store";
 import { toast } from "../lib/toast";
 import { save, checkWithServer, type SaveResult } from "../state/actions";
+import { can, roleNeeded } from "../state/auth";
 import { useEditor } from "../state/context";
 import { countClientErrors } from "../state/validate";
 import { Modal } from "./Modal";
 
-export type Panel = "revisions" | "executions" | "simulator" | null;
+export type Panel = "revisions" | "executions" | "simulator" | "tests" | null;
 
 type Dialog =
   | { kind: "save" | "publish" }
@@ -59,7 +60,7 @@ export function TopBar({ panel, setPanel }: { panel: Panel; setPanel: (p: Panel)
 
   const rename = async (newName: string) => {
     const trimmed = newName.trim();
-    if (!flow || !trimmed || trimmed === flow.friendly_name) return;
+    if (!flow || !trimmed || trimmed === flow.friendly_name || !can("editor")) return;
     editor.store.set({ name: trimmed });
     try {
       const updated = await updateFlow(flow.sid, { status: flow.status, name: trimmed });
@@ -80,6 +81,7 @@ export function TopBar({ panel, setPanel }: { panel: Panel; setPanel: (p: Panel)
       <input
         className="flow-name"
         aria-label="Flow name"
+        readOnly={!can("editor")}
         defaultValue={name}
         key={flow?.sid}
         onBlur={(e) => void rename(e.target.value)}
@@ -130,18 +132,39 @@ export function TopBar({ panel, setPanel }: { panel: Panel; setPanel: (p: Panel)
       <button type="button" className={`tb${panel === "executions" ? " on" : ""}`} onClick={() => toggle("executions")}>
         Executions
       </button>
-      <button type="button" className={`tb${panel === "simulator" ? " on" : ""}`} onClick={() => toggle("simulator")}>
+      <button
+        type="button"
+        className={`tb${panel === "simulator" ? " on" : ""}`}
+        disabled={!can("editor")}
+        title={can("editor") ? undefined : roleNeeded("editor")}
+        onClick={() => toggle("simulator")}
+      >
         Simulator
       </button>
+      <button type="button" className={`tb${panel === "tests" ? " on" : ""}`} onClick={() => toggle("tests")}>
+        Tests
+      </button>
       <span className="sep" />
-      <button type="button" className="btn" disabled={busy} onClick={() => setDialog({ kind: "save" })}>
+      <button
+        type="button"
+        className="btn"
+        disabled={busy || !can("editor")}
+        title={can("editor") ? "Save a draft revision" : roleNeeded("editor")}
+        onClick={() => setDialog({ kind: "save" })}
+      >
         Save
       </button>
       <button
         type="button"
         className="btn primary"
-        disabled={busy || errors > 0}
-        title={errors > 0 ? "Fix the validation errors before publishing" : "Make this flow live"}
+        disabled={busy || errors > 0 || !can("admin")}
+        title={
+          !can("admin")
+            ? roleNeeded("admin")
+            : errors > 0
+              ? "Fix the validation errors before publishing"
+              : "Make this flow live"
+        }
         onClick={() => setDialog({ kind: "publish" })}
       >
         Publish

@@ -40,6 +40,7 @@ export interface Highlight {
   visited: Set<string>; // widget names on the execution's path
   edges: Set<string>; // edge ids taken
   active: string | null; // widget the execution is at
+  uncovered?: Set<string>; // edge ids no flow test took (the Tests panel)
 }
 
 export interface EditorState {

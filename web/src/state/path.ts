@@ -4,14 +4,15 @@ import type { Step } from "../api/types";
 import type { Highlight } from "./editor";
 import { edgeId, type FlowEdge, type WidgetNode } from "./graph";
 
-/** `steps` in the order they ran (the REST API lists them so). */
+/** `steps` in the order they ran (the REST API lists them so). Steps a subflow ran
+ * (`parent_step_sid` set) are another flow's widgets and are left off this canvas. */
 export function pathHighlight(
   steps: Step[],
   nodes: WidgetNode[],
   edges: FlowEdge[],
   active: boolean,
 ): Highlight {
-  const ordered = steps;
+  const ordered = steps.filter((s) => !s.parent_step_sid);
   const byName = new Map(nodes.map((n) => [n.data.name, n]));
   const edgeSet = new Set(edges.map((e) => e.id));
   const visited = new Set<string>();
