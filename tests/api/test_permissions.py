@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from callboard.api.app import create_app
 from callboard.api.common import ResourceRoute
-from callboard.api.login_throttle import LoginThrottle
 from callboard.api.permissions import explicit_rule, needs_auth, rule_for
 from callboard.api.services import Services
+from callboard.api.throttle import CredentialThrottle, LoginThrottle, ThrottleSettings
 
 _PREFIX = {
     "Flows": "FW",
@@ -79,3 +79,27 @@ def test_throttle_window(limit: int) -> None:
     assert throttle.retry_after(keys) is None  # the oldest failure left the window
     throttle.succeeded("email:a@example.com")
     assert throttle.retry_after(["email:a@example.com"]) is None
+
+
+def test_credential_throttle_counts_per_user_and_address_on_the_same_log() -> None:
+    now = [0.0]
+    throttle = CredentialThrottle(
+        ThrottleSettings(max_failures=2, window_seconds=60), lambda: now[0]
+    )
+    for _ in range(2):
+        throttle.failed("ACa", "10.0.0.1")
+    assert throttle.retry_after("ACa", "10.0.0.1") == 60
+    assert throttle.retry_after("ACb", "10.0.0.1") is None  # another user name
+    assert throttle.retry_after("ACa", "10.0.0.2") is None  # another address
+    for user in ("ACc", "ACd", "ACe", "ACf", "ACg", "ACh", "ACi"):
+        throttle.failed(user, "10.0.0.1")
+        now[0] += 1
+    assert throttle.retry_after("ACz", "10.0.0.1") is None  # nine failures from the address
+    throttle.failed("ACj", "10.0.0.1")  # its tenth (5 x 2): every user name waits
+    assert throttle.retry_after("ACz", "10.0.0.1") is not None
+    now[0] = 61.0  # the first two failures left the window: under both limits again
+    assert throttle.retry_after("ACa", "10.0.0.1") is None
+    assert throttle.retry_after("ACz", "10.0.0.1") is None
+    throttle.failed("ACa", "10.0.0.1")
+    throttle.succeeded("ACa", "10.0.0.1")
+    assert throttle.retry_after("ACa", "10.0.0.1") is None

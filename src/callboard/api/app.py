@@ -37,13 +37,12 @@ from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
 from callboard.api.headers import SecurityHeadersMiddleware
 from callboard.api.limits import Limits, LimitsMiddleware
-from callboard.api.login_throttle import LoginThrottle
 from callboard.api.metrics import MetricsMiddleware
 from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
 from callboard.api.proxies import TrustedProxies
 from callboard.api.services import BackgroundJob, Services
-from callboard.api.throttle import CredentialThrottle, ThrottleSettings
+from callboard.api.throttle import CredentialThrottle, LoginThrottle, ThrottleSettings
 from callboard.runtime.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]

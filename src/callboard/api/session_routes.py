@@ -26,7 +26,6 @@ from callboard.api.access import CSRF_MESSAGE, check_csrf, forbidden
 from callboard.api.common import iso, resource
 from callboard.api.errors import ApiError, bad_request, not_found
 from callboard.api.forms import read_form
-from callboard.api.login_throttle import LoginThrottle
 from callboard.api.principal import (
     SESSION_COOKIE,
     client_address,
@@ -34,6 +33,7 @@ from callboard.api.principal import (
     session_token,
     team_of,
 )
+from callboard.api.throttle import LoginThrottle
 from callboard.api.urls import base_url
 from callboard.runtime.records import ServiceError
 from callboard.runtime.team import SESSION_DAYS, LoggedIn, User

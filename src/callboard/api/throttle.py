@@ -1,34 +1,105 @@
-"""Throttling of wrong HTTP Basic credentials, and a bound on concurrent hashing.
+"""Throttling of wrong credentials: one failure log behind both kinds of log-in.
 
-Every failed authentication is counted per (user name, client address) and per client
-address (:func:`callboard.api.proxies.client_address`). When a count reaches its limit
-within the window, requests with that user name from that address — or from that
-address at all — answer 429 with Twilio's body (code 20429) and ``Retry-After`` until
-the window has passed, without checking the credentials. A successful authentication
-clears its (user, address) count. The settings:
+:class:`FailureLog` counts failures per key in a sliding window; a key whose count
+reaches its limit answers "retry after N seconds" until its oldest counted failure
+leaves the window. Two throttles are built on it:
 
-* ``CALLBOARD_AUTH_MAX_FAILURES`` — wrong credentials per user name and address within
-  the window (default 10); an address may fail five times as often over all user names;
-* ``CALLBOARD_AUTH_FAILURE_WINDOW_SECONDS`` — the window (default 60);
-* ``CALLBOARD_AUTH_CONCURRENCY`` — credential checks hashed at the same time (default 4:
-  an API-key secret is checked with scrypt, 16 MiB and tens of milliseconds each).
+* :class:`CredentialThrottle` guards HTTP Basic authentication. Failures are counted per
+  (user name, client address) and per client address
+  (:func:`callboard.api.proxies.client_address`); past a limit, requests answer 429 with
+  Twilio's body (code 20429) and ``Retry-After`` without checking the credentials. It
+  also bounds how many credentials are hashed at once. The settings:
 
-Cookie sessions and the editor's log-in form have their own throttling; this module only
-guards HTTP Basic authentication.
+  * ``CALLBOARD_AUTH_MAX_FAILURES`` — wrong credentials per user name and address within
+    the window (default 10); an address may fail five times as often over all user names;
+  * ``CALLBOARD_AUTH_FAILURE_WINDOW_SECONDS`` — the window (default 60);
+  * ``CALLBOARD_AUTH_CONCURRENCY`` — credential checks hashed at the same time (default
+    4: an API-key secret is checked with scrypt, 16 MiB and tens of milliseconds each).
+
+* :class:`LoginThrottle` guards the editor's log-in form (issue 14): :data:`LOGIN_LIMIT`
+  failed log-ins for one email, or from one client address, within
+  :data:`LOGIN_WINDOW` seconds.
+
+Both keep their counts in the server process's memory, at most :data:`MAX_TRACKED` keys
+(the least recently failed are forgotten first). A success clears its key.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["CredentialThrottle", "ThrottleSettings"]
+__all__ = [
+    "LOGIN_LIMIT",
+    "LOGIN_WINDOW",
+    "CredentialThrottle",
+    "FailureLog",
+    "LoginThrottle",
+    "ThrottleSettings",
+]
 
-MAX_TRACKED = 100_000  # keys remembered at most (the oldest are forgotten first)
+MAX_TRACKED = 100_000
+LOGIN_LIMIT = 10
+LOGIN_WINDOW = 15 * 60.0
+
+Clock = Callable[[], float]
+
+
+class FailureLog:
+    """Failure times per key, in a sliding window of ``window`` seconds (thread-safe)."""
+
+    def __init__(
+        self, window: float, clock: Clock = time.monotonic, max_keys: int = MAX_TRACKED
+    ) -> None:
+        self.window = window
+        self.clock = clock
+        self.max_keys = max_keys
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        found = self._failures.get(key)
+        if found is None:
+            return None
+        while found and found[0] <= now - self.window:
+            found.popleft()
+        if not found:
+            del self._failures[key]
+            return None
+        return found
+
+    def retry_after(self, limits: Iterable[tuple[str, int]]) -> int | None:
+        """Seconds until every ``(key, limit)`` is under its limit (None: allowed now)."""
+        now = self.clock()
+        wait = 0.0
+        with self._lock:
+            for key, limit in limits:
+                found = self._recent(key, now)
+                if found is not None and len(found) >= limit:
+                    wait = max(wait, found[-limit] + self.window - now)
+        return max(1, math.ceil(wait)) if wait > 0 else None
+
+    def failed(self, limits: Iterable[tuple[str, int]]) -> None:
+        now = self.clock()
+        with self._lock:
+            for key, limit in limits:
+                found = self._recent(key, now)
+                if found is None:
+                    found = self._failures[key] = deque(maxlen=limit)
+                found.append(now)
+                self._failures.move_to_end(key)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +131,12 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-class _Window:
-    __slots__ = ("count", "started")
-
-    def __init__(self, now: float) -> None:
-        self.started = now
-        self.count = 0
-
-
 class CredentialThrottle:
-    def __init__(
-        self,
-        settings: ThrottleSettings | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    """Wrong HTTP Basic credentials, per (user name, address) and per address."""
+
+    def __init__(self, settings: ThrottleSettings | None = None, clock: Clock = time.monotonic):
         self.settings = settings or ThrottleSettings()
-        self.clock = clock
-        self._windows: OrderedDict[str, _Window] = OrderedDict()
+        self.failures = FailureLog(self.settings.window_seconds, clock)
         self._hashing: asyncio.Semaphore | None = None
 
     @property
@@ -86,37 +146,36 @@ class CredentialThrottle:
             self._hashing = asyncio.Semaphore(self.settings.concurrency)
         return self._hashing
 
-    def _keys(self, user: str, address: str) -> list[tuple[str, int]]:
+    def _limits(self, user: str, address: str) -> list[tuple[str, int]]:
         limit = self.settings.max_failures
         return [(f"u\0{user}\0{address}", limit), (f"a\0{address}", limit * 5)]
 
-    def _window(self, key: str, now: float) -> _Window | None:
-        window = self._windows.get(key)
-        if window is not None and now - window.started >= self.settings.window_seconds:
-            del self._windows[key]
-            return None
-        return window
-
     def retry_after(self, user: str, address: str) -> int | None:
         """Seconds to wait when ``user`` from ``address`` is throttled, else None."""
-        now = self.clock()
-        for key, limit in self._keys(user, address):
-            window = self._window(key, now)
-            if window is not None and window.count >= limit:
-                left = self.settings.window_seconds - (now - window.started)
-                return max(1, int(left + 0.999))
-        return None
+        return self.failures.retry_after(self._limits(user, address))
 
     def failed(self, user: str, address: str) -> None:
-        now = self.clock()
-        for key, _ in self._keys(user, address):
-            window = self._window(key, now)
-            if window is None:
-                window = self._windows[key] = _Window(now)
-            window.count += 1
-            self._windows.move_to_end(key)
-        while len(self._windows) > MAX_TRACKED:
-            self._windows.popitem(last=False)
+        self.failures.failed(self._limits(user, address))
 
     def succeeded(self, user: str, address: str) -> None:
-        self._windows.pop(self._keys(user, address)[0][0], None)
+        self.failures.succeeded(self._limits(user, address)[0][0])
+
+
+class LoginThrottle:
+    """Failed log-ins: each key (``email:…``, ``client:…``) has the same limit."""
+
+    def __init__(
+        self, limit: int = LOGIN_LIMIT, window: float = LOGIN_WINDOW, clock: Clock = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.failures = FailureLog(window, clock)
+
+    def retry_after(self, keys: Iterable[str]) -> int | None:
+        """Seconds until an attempt for ``keys`` is allowed again (None: allowed now)."""
+        return self.failures.retry_after((key, self.limit) for key in keys)
+
+    def failed(self, keys: Iterable[str]) -> None:
+        self.failures.failed((key, self.limit) for key in keys)
+
+    def succeeded(self, key: str) -> None:
+        self.failures.succeeded(key)
