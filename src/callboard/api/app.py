@@ -12,8 +12,8 @@ Routes:
   else a page saying so (:mod:`callboard.api.editor`).
 
 Middleware, outermost first: metrics and request SIDs (:mod:`callboard.api.metrics`;
-``/metrics``), request limits (:mod:`callboard.api.limits`), security headers
-(:mod:`callboard.api.headers`), CORS (:mod:`callboard.api.cors`), the cross-site check
+``/metrics``), request limits (:mod:`callboard.api.limits`), security and CORS headers
+with preflights (:mod:`callboard.api.headers`), the cross-site check
 (:mod:`callboard.api.origin`), authentication (:mod:`callboard.api.auth`, with
 :mod:`callboard.api.throttle`), access control (:mod:`callboard.api.access`: roles, CSRF,
 audit log). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
@@ -32,10 +32,9 @@ from starlette.routing import BaseRoute
 from callboard.api import docs, studio_executions, studio_flows
 from callboard.api.access import AccessMiddleware  # issue 14 (teams)
 from callboard.api.auth import AuthMiddleware
-from callboard.api.cors import CorsMiddleware
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
-from callboard.api.headers import SecurityHeadersMiddleware
+from callboard.api.headers import ResponseHeadersMiddleware
 from callboard.api.limits import Limits, LimitsMiddleware
 from callboard.api.metrics import MetricsMiddleware
 from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
@@ -106,8 +105,7 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware, metrics=services.metrics),
             Middleware(LimitsMiddleware, limits=limits),
-            Middleware(SecurityHeadersMiddleware),
-            Middleware(CorsMiddleware),
+            Middleware(ResponseHeadersMiddleware),
             Middleware(OriginCheckMiddleware, allowed=allowed_origins_from_env()),
             Middleware(
                 AuthMiddleware, service=services.callboard, throttle=CredentialThrottle(throttle)
