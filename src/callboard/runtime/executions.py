@@ -25,7 +25,6 @@ from callboard.runtime.records import (
     Message,
     NotFound,
     Page,
-    RunResult,
     Step,
     StepContext,
 )
@@ -70,7 +69,7 @@ class ExecutionService:
         has an active execution of this flow; :class:`InvalidParameter` for an empty
         ``To``/``From``; :class:`NotRunnable` when no revision can run for ``to``;
         :class:`~callboard.runtime.rate_limit.RateLimited` past the account's limit."""
-        execution, _ = self.start_execution(
+        execution, _ = self.executor.start(
             account_sid,
             flow_sid,
             trigger="incomingRequest",
@@ -84,36 +83,6 @@ class ExecutionService:
             rest=True,
         )
         return execution
-
-    def start_execution(
-        self,
-        account_sid: str,
-        flow_sid: str,
-        *,
-        trigger: str,
-        contact: str,
-        flow_address: str,
-        data: dict[str, Any] | None = None,
-        parameters: dict[str, Any] | None = None,
-        initiated_by: str | None = None,
-        exclusive: bool = True,
-        rest: bool = False,
-    ) -> tuple[Execution, RunResult]:
-        """The general start (``create_execution`` is this with
-        ``trigger="incomingRequest"``); see :meth:`Executor.start` (``rest=True``: the
-        REST rate limit applies)."""
-        return self.executor.start(
-            account_sid,
-            flow_sid,
-            trigger=trigger,
-            contact=contact,
-            flow_address=flow_address,
-            data=data,
-            parameters=parameters,
-            initiated_by=initiated_by,
-            exclusive=exclusive,
-            rest=rest,
-        )
 
     def _execution(
         self, conn: Connection, account_sid: str, flow_sid: str, execution_sid: str

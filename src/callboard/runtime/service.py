@@ -160,7 +160,6 @@ class Callboard:
         self.fetch_test_users = flows.fetch_test_users
         self.update_test_users = flows.update_test_users
         self.create_execution = executions.create_execution
-        self.start_execution = executions.start_execution
         self.list_executions = executions.list_executions
         self.fetch_execution = executions.fetch_execution
         self.end_execution = executions.end_execution
