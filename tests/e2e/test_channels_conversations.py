@@ -13,9 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
+from callboard.channels.call_driver import CallDriver
+from callboard.channels.twiml_interpreter import Action, Connect
 from tests.e2e.server import Server
 from tests.e2e.test_channels import (  # the module's fixtures: a server per database
     TWILIO_SID,
+    SignedCall,
     api,
     db_kind,
     executions,
@@ -295,3 +298,75 @@ def test_flex_task_from_an_sms_execution(
                 if f.get("To") == "+15550009999"
             ),
         )
+
+
+class RecordingCall(SignedCall):
+    """The signed transport, keeping every TwiML answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[str] = []
+
+    def __call__(self, url: str, method: str, params: dict[str, str]) -> str:
+        text = super().__call__(url, method, params)
+        self.answers.append(text)
+        return text
+
+
+def test_conversation_relay_twiml_and_handoff_over_a_call(
+    server: Server, api: httpx.Client
+) -> None:
+    definition = {
+        "description": "relay",
+        "initial_state": "Trigger",
+        "flags": {"allow_concurrent_calls": True},
+        "states": [
+            trigger(incomingCall="relay"),
+            state(
+                "relay",
+                "run-conversation-relay",
+                {
+                    "url": "wss://relay.example/ws",
+                    "welcome_greeting": "Hello from the bot",
+                    "language": "en-US",
+                    "parameters": [{"key": "caller", "value": "{{trigger.call.From}}"}],
+                },
+                success="agent",
+                failed=None,
+            ),
+            state(
+                "agent",
+                "say-play",
+                {"say": "Handing you to {{widgets.relay.HandoffData.reason}}"},
+                audioComplete=None,
+            ),
+        ],
+    }
+    flow = publish(api, definition)
+
+    def outcomes(action: Action) -> dict[str, str]:
+        assert isinstance(action, Connect) and action.target == "ConversationRelay"
+        assert action.target_attrs["url"] == "wss://relay.example/ws"
+        assert action.target_attrs["welcomeGreeting"] == "Hello from the bot"
+        assert action.parameters == {"caller": "+15554440900"}
+        return {"SessionId": "VX1", "SessionStatus": "ended", "HandoffData": '{"reason": "sales"}'}
+
+    transport = RecordingCall()
+    d = CallDriver(
+        transport,
+        call_sid="CA" + "d" * 32,
+        account_sid=TWILIO_SID,
+        from_="+15554440900",
+        to="+15550001000",
+        status_url=webhook(server, flow),
+        outcomes=outcomes,
+    )
+    heard = d.answer(webhook(server, flow))
+    assert "<ConversationRelay" in transport.answers[0]
+    assert [h.text for h in heard if h.kind == "say"] == ["Handing you to sales"]
+    assert any("Callback=relay" in u for u in transport.urls)
+    (ex,) = executions(api, flow)
+    until("the end", lambda: executions(api, flow)[0]["status"] == "ended")
+    ctx = api.get(f"/v2/Flows/{flow}/Executions/{ex['sid']}/Context").json()["context"]
+    assert ctx["widgets"]["relay"]["HandoffData"] == {"reason": "sales"}
+    assert ctx["widgets"]["relay"]["SessionId"] == "VX1"
