@@ -34,7 +34,7 @@ class ResumeConversation(Widget):
     )
     props = (
         OFFSET,
-        Prop("conversation_service_sid", required=True, label="Conversation Service SID"),
+        Prop("conversation_service_sid", label="Conversation Service SID"),
         Prop("conversation_sid", label="Conversation SID"),
         Prop("webhook_filters", kind="any", label="Webhook filters"),
         Prop("attributes", editor="textarea", label="Attributes (JSON)"),

@@ -49,7 +49,7 @@ class StartConversation(Widget):
     )
     props = (
         OFFSET,
-        Prop("conversation_service_sid", required=True, label="Conversation Service SID"),
+        Prop("conversation_service_sid", label="Conversation Service SID"),
         Prop("participants", kind="any", label="Participants", editor="textarea"),
         Prop("friendly_name", label="Friendly name"),
         Prop("attributes", editor="textarea", label="Attributes (JSON)"),
