@@ -332,3 +332,49 @@ def test_drawer_requests_and_rendering_of_the_simulator_api(
     expect(page.get_by_role("button", name="Call again")).to_be_visible()
     assert inputs == [{"Digits": ["42"]}, {"Recording": ["true"]}, {}, {"Hangup": ["true"]}]
     shot(page, "call")
+
+
+def conversation_flow() -> dict[str, Any]:
+    """small_flow started by incomingConversationMessage instead of incomingMessage."""
+    definition = small_flow()
+    trigger = definition["states"][0]
+    for t in trigger["transitions"]:
+        t.pop("next", None)
+        if t["event"] == "incomingConversationMessage":
+            t["next"] = "ask"
+    return definition
+
+
+def test_conversation_in_the_simulator_and_the_conversation_widgets_in_the_library(
+    page: Page, server: Server, api: httpx.Client, simulator: None, shot: Any
+) -> None:
+    """The drawer's Conversation tab writes in a Conversation (onMessageAdded): the first
+    message creates it and starts an execution on incomingConversationMessage, the reply
+    resumes it; the library offers Start / Resume Conversation and Run ConversationRelay."""
+    sid = _flow(api, "Sim conversation", conversation_flow())
+    login(page, server)
+    open_flow(page, server, sid)
+    library = page.get_by_label("Widget Library")
+    for wtype in ("start-conversation", "resume-conversation", "run-conversation-relay"):
+        expect(library.locator(f'.library-item[data-type="{wtype}"]')).to_have_count(1)
+    page.get_by_role("button", name="Simulator").click()
+    page.get_by_role("tab", name="Conversation").click()
+    page.get_by_label("Message").fill("hi")
+    page.get_by_role("button", name="Send").click()
+    log = page.get_by_label("Conversation", exact=True)
+    expect(log.locator(".bubble.me", has_text="hi")).to_be_visible()
+    expect(log.locator(".bubble.flow", has_text="Yes or no?")).to_be_visible()
+    drawer = page.get_by_label("Simulator")
+    expect(drawer.locator(".sim-conversation")).to_contain_text("Conversation CH")
+    _hl(page, "ask", "hl-active")
+    shot(page, "conversation")
+    page.get_by_label("Message").fill("yes")
+    page.get_by_role("button", name="Send").click()
+    expect(log.locator(".bubble.flow", has_text="Bye")).to_be_visible()
+    (ex,) = api.get(f"/v2/Flows/{sid}/Executions").json()["executions"]
+    conversation = ex["contact_channel_address"]
+    assert conversation.startswith("CH")
+    messages = api.get(
+        "/callboard/v1/Simulator/Messages", params={"FlowSid": sid, "Contact": conversation}
+    ).json()["messages"]
+    assert [m["body"] for m in messages] == ["hi", "Yes or no?", "yes", "Bye"]

@@ -263,3 +263,70 @@ def test_help_documents_the_commands() -> None:
 )
 def test_format_message(body: str, media: tuple[str, ...], line: str) -> None:
     assert chat_module.format_message(SendMessage("t", "+1", "+2", body, media)) == line
+
+
+PARKING = (
+    Path(__file__).resolve().parents[2]
+    / ".."
+    / "shared"
+    / "studio-flows"
+    / "twilio-professional-services__flex-project-template__infra-as-code_terraform_"
+    "modules_park-interaction_flows_template_example_messaging_with_parking_flow.json"
+)
+
+
+def test_conversation_option_runs_from_incoming_conversation_message(tmp_path: Path) -> None:
+    definition = {
+        "initial_state": "Trigger",
+        "states": [
+            {
+                "name": "Trigger",
+                "type": "trigger",
+                "transitions": [
+                    {"event": "incomingMessage"},
+                    {"event": "incomingCall"},
+                    {"event": "incomingConversationMessage", "next": "ask"},
+                    {"event": "incomingRequest"},
+                ],
+                "properties": {},
+            },
+            {
+                "name": "ask",
+                "type": "send-and-wait-for-reply",
+                "transitions": [
+                    {"event": "incomingMessage", "next": "hi"},
+                    {"event": "timeout"},
+                    {"event": "deliveryFailure"},
+                ],
+                "properties": {"body": "Hello {{trigger.conversation.Author}}"},
+            },
+            {
+                "name": "hi",
+                "type": "send-message",
+                "transitions": [{"event": "sent"}, {"event": "failed"}],
+                "properties": {
+                    "body": "{{widgets.ask.inbound.Body}} in {{flow.channel.ConversationSid}}"
+                },
+            },
+        ],
+    }
+    path = _write(tmp_path, definition)
+    conversation = "CH" + "e" * 32
+    result = _run([str(path), "--conversation", "--from", "ann"], "hi\nBob\n")
+    assert result.exit_code == 0, result.output
+    first, second = result.stdout.splitlines()
+    assert first == "Hello ann" and second.startswith("Bob in CH")
+    assert "Trigger --incomingConversationMessage--> ask" in result.stderr
+    result = _run([str(path), "--conversation", "--from", conversation], "hi\nBob\n")
+    assert result.stdout.splitlines() == ["Hello user", f"Bob in {conversation}"]
+    plain = _run([str(path)], "hi\n")  # without --conversation: incomingMessage (unwired)
+    assert plain.stdout == "" and "incomingMessage is not connected" in plain.stderr
+
+
+@pytest.mark.skipif(not PARKING.is_file(), reason="../shared/studio-flows is absent")
+def test_the_conversations_only_parking_flow_reaches_flex(tmp_path: Path) -> None:
+    result = _run([str(PARKING), "--conversation", "--force"], "hi\nsales please\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].startswith("Thanks! Please wait while I locate a sales")
+    assert "Flex task created: KD" in result.stderr
+    assert "send_to_flex --callComplete--> Ended" in result.stderr

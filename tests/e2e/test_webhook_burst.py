@@ -1,6 +1,7 @@
 """A burst over HTTP: 50 signed Flow-webhook messages from one new contact at once (and
 Twilio's retries of some of them) against a real server start exactly one execution,
-and each message is consumed exactly once."""
+and each message is consumed exactly once — SMS, and Twilio Conversations'
+``onMessageAdded`` in one new conversation."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 N = 50
 
 
-def ping_pong() -> dict[str, Any]:
+def ping_pong(start: str = "incomingMessage") -> dict[str, Any]:
     """Message → ask A → (reply) ask B → (reply) ask A...: every message is awaited."""
 
     def ask(name: str, other: str) -> dict[str, Any]:
@@ -43,11 +44,14 @@ def ping_pong() -> dict[str, Any]:
         "name": "Trigger",
         "type": "trigger",
         "transitions": [
-            {"event": "incomingMessage", "next": "a"},
-            {"event": "incomingCall"},
-            {"event": "incomingConversationMessage"},
-            {"event": "incomingRequest"},
-            {"event": "incomingParent"},
+            {"event": e, **({"next": "a"} if e == start else {})}
+            for e in (
+                "incomingMessage",
+                "incomingCall",
+                "incomingConversationMessage",
+                "incomingRequest",
+                "incomingParent",
+            )
         ],
         "properties": {"offset": {"x": 0, "y": 0}},
     }
@@ -59,8 +63,33 @@ def ping_pong() -> dict[str, Any]:
     }
 
 
+def message(i: int, account_sid: str, channel: str) -> dict[str, str]:
+    if channel == "conversation":
+        return {
+            "EventType": "onMessageAdded",
+            "MessageSid": f"IM{i:032x}",
+            "AccountSid": account_sid,
+            "ConversationSid": "CH" + "1" * 32,
+            "ChatServiceSid": "IS" + "2" * 32,
+            "Author": "ann",
+            "Body": f"m{i}",
+            "Source": "SDK",
+        }
+    return {
+        "MessageSid": f"SM{i:032x}",
+        "AccountSid": account_sid,
+        "From": "+15550001111",
+        "To": "+15559990000",
+        "Body": f"m{i}",
+        "NumMedia": "0",
+    }
+
+
+@pytest.mark.parametrize("channel", ["sms", "conversation"])
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_fifty_simultaneous_webhooks_from_a_new_contact(kind: str, tmp_path: Path) -> None:
+def test_fifty_simultaneous_webhooks_from_a_new_contact(
+    kind: str, channel: str, tmp_path: Path
+) -> None:
     with database(kind, tmp_path) as url:
         env = server_env(url, tmp_path)
         account_sid, token = create_account(env)
@@ -68,18 +97,12 @@ def test_fifty_simultaneous_webhooks_from_a_new_contact(kind: str, tmp_path: Pat
         server.start()
         try:
             with httpx.Client(base_url=server.url, auth=(account_sid, token), timeout=60) as c:
-                flow = create_flow(c, ping_pong())
+                start = "incomingConversationMessage" if channel == "conversation" else ""
+                flow = create_flow(c, ping_pong(start or "incomingMessage"))
             hook = f"{server.url}/v1/Accounts/{account_sid}/Flows/{flow}"
 
             def post(i: int) -> httpx.Response:
-                params = {
-                    "MessageSid": f"SM{i:032x}",
-                    "AccountSid": account_sid,
-                    "From": "+15550001111",
-                    "To": "+15559990000",
-                    "Body": f"m{i}",
-                    "NumMedia": "0",
-                }
+                params = message(i, account_sid, channel)
                 headers = {SIGNATURE_HEADER: sign(hook, params, token)}
                 with httpx.Client(timeout=60) as client:
                     return client.post(hook, data=params, headers=headers)
@@ -106,5 +129,6 @@ def test_fifty_simultaneous_webhooks_from_a_new_contact(kind: str, tmp_path: Pat
     assert len(executions) == 1 and executions[0].status == "active"
     # one Trigger step, then each of the other 49 messages consumed once, in turn
     assert [s.seq for s in steps] == list(range(1, N + 1))
-    assert [s.name for s in steps] == ["incomingMessage"] * N
+    first = "incomingConversationMessage" if channel == "conversation" else "incomingMessage"
+    assert [s.name for s in steps] == [first] + ["incomingMessage"] * (N - 1)
     assert processed == N and notes == 0

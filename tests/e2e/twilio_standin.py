@@ -1,4 +1,7 @@
-"""A local stand-in for Twilio's REST API (Messages and Calls), for end-to-end tests.
+"""A local stand-in for Twilio's REST API (Messages and Calls; Conversations and Flex
+Interactions at ``/v1/...``, see :meth:`StandIn.answer_v1`: any conversation takes
+messages, participants and webhooks; only those created here can be fetched), for
+end-to-end tests.
 
 ``callboard serve`` is pointed at it with ``CALLBOARD_TWILIO_API_URL``. It records every
 request (``requests``: ``(path, form)``), answers like Twilio (201 with the resource's
@@ -21,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 BAD_NUMBER = "+15005550001"
+BAD_WORKFLOW = "WW" + "0" * 32  # Flex refuses an Interaction routed to it (400)
 
 
 class StandIn:
@@ -30,6 +34,7 @@ class StandIn:
         self.twiml: dict[str, Callable[[dict[str, str]], str]] = {}
         self.lock = threading.Lock()
         self.url = ""
+        self.conversations: dict[str, dict[str, Any]] = {}  # CH… → resource
 
     def sent(self, kind: str = "Messages") -> list[dict[str, str]]:
         with self.lock:
@@ -60,6 +65,8 @@ class StandIn:
                 return 404, "text/plain", "no such TwiML"
             return 200, "text/xml", make(form)
         parts = path.strip("/").split("/")
+        if parts[0] == "v1":
+            return self.answer_v1(parts[1:], form)
         if len(parts) == 5 and parts[:2] == ["2010-04-01", "Accounts"] and parts[3] == "Calls":
             sid = parts[4].removesuffix(".json")
             call = {
@@ -119,6 +126,102 @@ class StandIn:
             return 404, "application/json", json.dumps({"code": 20404, "status": 404})
         with self.lock:
             self.resources.append((kind[: -len(".json")], sid, form))
+        return 201, "application/json", json.dumps(resource)
+
+    def answer_v1(self, parts: list[str], form: dict[str, str]) -> tuple[int, str, str]:
+        """Conversations (``/v1/[Services/IS…/]Conversations[/CH…[/Messages|/Participants|
+        /Webhooks]]``) and Flex (``/v1/Interactions``)."""
+        now = formatdate(usegmt=True)
+        if parts == ["Interactions"]:
+            routing = json.loads(form.get("Routing") or "{}")
+            if (routing.get("properties") or {}).get("workflow_sid") == BAD_WORKFLOW:
+                body = {"code": 20001, "message": "Invalid Workflow SID", "status": 400}
+                return 400, "application/json", json.dumps(body)
+            sid = "KD" + secrets.token_hex(16)
+            with self.lock:
+                self.resources.append(("Interactions", sid, form))
+            interaction = {
+                "sid": sid,
+                "channel": json.loads(form.get("Channel") or "{}"),
+                "routing": routing,
+                "url": f"{self.url}/v1/Interactions/{sid}",
+                "links": {},
+                "interaction_context_sid": None,
+            }
+            return 201, "application/json", json.dumps(interaction)
+        service = None
+        if parts[:1] == ["Services"] and len(parts) >= 3:
+            service, parts = parts[1], parts[2:]
+        if parts[:1] != ["Conversations"]:
+            return 404, "application/json", json.dumps({"code": 20404, "status": 404})
+        if len(parts) == 1:  # create a conversation
+            sid = "CH" + secrets.token_hex(16)
+            resource: dict[str, Any] = {
+                "sid": sid,
+                "account_sid": "AC" + "7" * 32,
+                "chat_service_sid": service or "IS" + "5" * 32,
+                "friendly_name": form.get("FriendlyName"),
+                "attributes": form.get("Attributes") or "{}",
+                "state": "active",
+                "date_created": now,
+                "url": f"{self.url}/v1/Conversations/{sid}",
+            }
+            with self.lock:
+                self.conversations[sid] = resource
+                self.resources.append(("Conversations", sid, form))
+            return 201, "application/json", json.dumps(resource)
+        sid = parts[1]
+        with self.lock:
+            known = self.conversations.get(sid)
+        if len(parts) == 2:  # fetch: only the conversations created here
+            if known is None:
+                body = {"code": 20404, "message": f"Conversation {sid} not found", "status": 404}
+                return 404, "application/json", json.dumps(body)
+            return 200, "application/json", json.dumps(known)
+        kind, made = parts[2], ""
+        if kind == "Messages":
+            made = "IM" + secrets.token_hex(16)
+            resource = {
+                "sid": made,
+                "conversation_sid": sid,
+                "author": form.get("Author"),
+                "body": form.get("Body"),
+                "attributes": form.get("Attributes") or "{}",
+                "index": sum(1 for k, s, _ in self.resources if k == "ConversationMessages"),
+                "date_created": now,
+            }
+        elif kind == "Participants":
+            made = "MB" + secrets.token_hex(16)
+            binding = None
+            if form.get("MessagingBinding.Address"):
+                binding = {
+                    "address": form.get("MessagingBinding.Address"),
+                    "proxy_address": form.get("MessagingBinding.ProxyAddress"),
+                }
+            resource = {
+                "sid": made,
+                "conversation_sid": sid,
+                "identity": form.get("Identity"),
+                "messaging_binding": binding,
+                "date_created": now,
+            }
+        elif kind == "Webhooks":
+            made = "WH" + secrets.token_hex(16)
+            resource = {
+                "sid": made,
+                "conversation_sid": sid,
+                "target": form.get("Target"),
+                "configuration": {
+                    "url": form.get("Configuration.Url"),
+                    "method": form.get("Configuration.Method"),
+                    "filters": [form.get("Configuration.Filters")],
+                },
+                "date_created": now,
+            }
+        else:
+            return 404, "application/json", json.dumps({"code": 20404, "status": 404})
+        with self.lock:
+            self.resources.append(("Conversation" + kind, made, {**form, "Conversation": sid}))
         return 201, "application/json", json.dumps(resource)
 
 

@@ -10,7 +10,12 @@ from typing import Any
 import yaml
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "studio-flows"
-START = {"incomingMessage": "message", "incomingCall": "call", "incomingRequest": "request"}
+START = {
+    "incomingMessage": "message",
+    "incomingCall": "call",
+    "incomingConversationMessage": "conversation",
+    "incomingRequest": "request",
+}
 
 
 def shared_flows() -> list[Path]:
@@ -33,6 +38,8 @@ def smoke_test(flow: Path) -> dict[str, Any]:
         elif kind == "request":
             test["parameters"] = {"name": "Ada"}
         else:
+            if kind == "conversation":
+                test["conversation"] = {}
             steps.append({"send": "hello"})
         steps.append({"expect_path": ["Trigger", t["next"]]})
         test["steps"] = steps

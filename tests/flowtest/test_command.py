@@ -24,7 +24,7 @@ def test_the_example_files_pass(files: Path) -> None:
 def test_hand_written_tests_of_shared_flows_pass(files: Path) -> None:
     r = run_cli(str(files / "shared"), "-j", "1")
     assert r.exit_code == 0, r.output
-    assert "11 passed, 0 failed" in r.output
+    assert "13 passed, 0 failed" in r.output
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/studio-flows is absent")

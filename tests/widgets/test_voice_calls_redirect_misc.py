@@ -342,9 +342,6 @@ def test_connect_virtual_agent_v2_conversations_channel_fails() -> None:
     ("wtype", "events"),
     [
         ("send-to-auto-pilot", ["sessionEnded", "failure", "timeout"]),
-        ("start-conversation", ["created", "failed"]),
-        ("resume-conversation", ["resumed", "failed"]),
-        ("run-conversation-relay", ["success", "failed"]),
     ],
 )
 def test_known_but_not_runnable(wtype: str, events: list[str]) -> None:

@@ -268,7 +268,8 @@ def test_send_to_flex_voice() -> None:
     assert (task.get("priority"), task.get("timeout")) == ("0", "600")
 
 
-def test_send_to_flex_messaging_fails_to_enqueue() -> None:
+def test_send_to_flex_without_any_channel_fails_to_enqueue() -> None:
+    """A REST-triggered execution (no call, message or conversation): 81020."""
     s = run_flow(
         [
             {
@@ -288,7 +289,8 @@ def test_send_to_flex_messaging_fails_to_enqueue() -> None:
                 "properties": {"body": "No agents"},
             },
         ],
-        trigger="incomingMessage",
+        trigger="incomingRequest",
+        data={},
     )
     assert s.last.steps[1].name == "failedToEnqueue"
     assert 81020 in [w.code for w in s.last.warnings]

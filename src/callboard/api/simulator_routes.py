@@ -11,7 +11,14 @@
   calls flows placed, ringing until answered);
 * ``POST /callboard/v1/Simulator/Calls/{CallSid}/Input`` (``Digits``, ``SpeechResult``,
   ``Recording``, ``Hangup=true``, ``Answer=true``, ``CallStatus``) → what the caller heard
-  next, the same shape.
+  next, the same shape;
+* ``POST /callboard/v1/Simulator/Conversations/Messages`` (``FlowSid``,
+  ``ConversationSid`` — none: a new Conversation — ``Author``, ``Body``) — an
+  ``onMessageAdded`` in a Conversation → 201 with the message, its ``conversation_sid``
+  and ``execution_sid``; the flow's answers are listed by ``GET …/Messages?Contact=CH…``;
+* ``GET /callboard/v1/Simulator/Conversations?FlowSid=`` → ``{"conversations": [...]}``
+  (started by Start Conversation) and ``GET /callboard/v1/Simulator/FlexTasks?FlowSid=``
+  → ``{"flex_tasks": [...]}`` (the Interactions Send to Flex created).
 
 Details in ``docs/simulator.md``.
 """
@@ -145,6 +152,38 @@ async def call_input(request: Request) -> Response:
     return json_response(body)
 
 
+async def conversation_message(request: Request) -> Response:
+    account = account_of(request)
+    form = await read_form(request)
+    sim = _simulator(request).conversations
+    body = await call(
+        request,
+        sim.send_message,
+        account.sid,
+        _flow_sid(form.get("FlowSid")),
+        form.get("ConversationSid") or "",
+        form.get("Author") or "",
+        form.get("Body") or "",
+    )
+    return json_response(body, 201)
+
+
+async def conversations(request: Request) -> Response:
+    account = account_of(request)
+    flow_sid = _flow_sid(request.query_params.get("FlowSid"))
+    sim = _simulator(request).conversations
+    found = await call(request, sim.list_objects, account.sid, "conversation", flow_sid)
+    return json_response({"conversations": found})
+
+
+async def flex_tasks(request: Request) -> Response:
+    account = account_of(request)
+    flow_sid = _flow_sid(request.query_params.get("FlowSid"))
+    sim = _simulator(request).conversations
+    found = await call(request, sim.list_objects, account.sid, "flex_task", flow_sid)
+    return json_response({"flex_tasks": found})
+
+
 async def messages(request: Request) -> Response:
     if request.method == "POST":
         return await send_message(request)
@@ -163,6 +202,9 @@ def routes() -> list[Route]:
         Route(f"{base}/Messages", messages, methods=["GET", "POST"]),
         Route(f"{base}/Calls", calls, methods=["GET", "POST"]),
         Route(f"{base}/Calls/{{CallSid}}/Input", call_input, methods=["POST"]),
+        Route(f"{base}/Conversations", conversations, methods=["GET"]),
+        Route(f"{base}/Conversations/Messages", conversation_message, methods=["POST"]),
+        Route(f"{base}/FlexTasks", flex_tasks, methods=["GET"]),
     ]
 
 
@@ -211,6 +253,13 @@ _CALL = {
         "waiting_for": {"type": "string", "nullable": True, "enum": ["gather", "record", None]},
     },
 }
+
+
+_OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+
+
+def _list(name: str) -> dict[str, Any]:
+    return {"type": "object", "properties": {name: {"type": "array", "items": _OBJECT}}}
 
 
 def _ok(schema: dict[str, Any], status: str = "200") -> dict[str, Any]:
@@ -277,6 +326,41 @@ def openapi_paths() -> dict[str, Any]:
                     {"type": "object", "properties": {"calls": {"type": "array", "items": _CALL}}}
                 ),
             },
+        },
+        "/callboard/v1/Simulator/Conversations/Messages": {
+            "post": {
+                "tags": tags,
+                "operationId": "SimulatorConversationMessage",
+                "summary": "A message in a Conversation (onMessageAdded), as a test user",
+                "requestBody": _form(
+                    {
+                        "FlowSid": "The flow",
+                        "ConversationSid": "The Conversation (none: a new one)",
+                        "Author": "Who writes (default user)",
+                        "Body": "Text",
+                    },
+                    ["FlowSid"],
+                ),
+                "responses": _ok(_OBJECT, "201"),
+            }
+        },
+        "/callboard/v1/Simulator/Conversations": {
+            "get": {
+                "tags": tags,
+                "operationId": "SimulatorListConversations",
+                "summary": "The Conversations the flow started (Start Conversation)",
+                "parameters": flow_q[:1],
+                "responses": _ok(_list("conversations")),
+            }
+        },
+        "/callboard/v1/Simulator/FlexTasks": {
+            "get": {
+                "tags": tags,
+                "operationId": "SimulatorListFlexTasks",
+                "summary": "The Flex tasks (Interactions) Send to Flex created",
+                "parameters": flow_q[:1],
+                "responses": _ok(_list("flex_tasks")),
+            }
         },
         "/callboard/v1/Simulator/Calls/{CallSid}/Input": {
             "post": {

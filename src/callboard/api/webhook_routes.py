@@ -1,7 +1,8 @@
 """The Flow webhook: ``POST``/``GET /v1/Accounts/{AccountSid}/Flows/{FlowSid}``.
 
 This is ``Flow.webhook_url``: point a Twilio number's "A message comes in", "A call comes
-in" and "Call status changes" at it. Callboard's own voice call-backs (Gather/Dial/Record
+in" and "Call status changes" at it, and a Conversations service's (or one
+conversation's) ``onMessageAdded`` webhook. Callboard's own voice call-backs (Gather/Dial/Record
 actions, redirects, status call-backs) come back to the same URL with ``FlowEvent`` in the
 query; :mod:`callboard.channels.webhooks` says what each request does.
 
@@ -116,7 +117,10 @@ def openapi_paths() -> dict[str, Any]:
         "tags": ["Webhooks"],
         "summary": "The Flow webhook (Flow.webhook_url)",
         "description": "Twilio's inbound message (MessageSid, From, To, Body, NumMedia, "
-        "MediaUrl{N}...) and call (CallSid, From, To, CallStatus...) webhooks, call status "
+        "MediaUrl{N}...) and call (CallSid, From, To, CallStatus...) webhooks, Twilio "
+        "Conversations' post-event webhooks (EventType=onMessageAdded, ConversationSid, "
+        "MessageSid, Author, Body...; other event types are ignored; ExecutionSid in the "
+        "query for a conversation-scoped webhook of Start/Resume Conversation), call status "
         "call-backs and Callboard's voice call-backs. Signed with X-Twilio-Signature "
         "(403 otherwise). Answers TwiML. See docs/channels.md.",
         "security": [],

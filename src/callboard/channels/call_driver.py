@@ -77,6 +77,13 @@ def default_outcome(action: Action) -> dict[str, str]:
         return {"QueueResult": "bridged", "QueueTime": "5"}
     if isinstance(action, Pay):
         return {"Result": "success", "PaymentConfirmationCode": "simulated"}
+    if isinstance(action, Connect) and action.target == "ConversationRelay":
+        return {
+            "SessionId": "VX" + uuid.uuid4().hex,
+            "SessionStatus": "ended",
+            "SessionDuration": "5",
+            "HandoffData": '{"reason": "simulated"}',
+        }
     if isinstance(action, Connect):
         return {"VirtualAgentStatus": "completed"}
     return {}

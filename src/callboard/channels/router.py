@@ -174,6 +174,8 @@ class ChannelRouter:
         if creds is None:  # credentials removed meanwhile: the simulator takes it
             return self.send_in_transaction(message)
         effect = message.effect
+        if effect.conversation_sid:  # a conversation execution: post to the Conversation
+            return self._conversation_message(creds, message)
         status_callback = self.callback(
             message.account_sid,
             message.flow_sid,
@@ -194,12 +196,30 @@ class ChannelRouter:
                 shorten_urls=effect.shorten_urls,
             )
         except TwilioError as exc:
-            self._message_row(message.sid, None, "failed", str(exc.code or ""))
+            self.message_row(message.sid, None, "failed", str(exc.code or ""))
             return EffectResult(effect.token, False, exc.data())
-        self._message_row(message.sid, str(data.get("Sid") or ""), str(data.get("Status") or ""))
+        self.message_row(message.sid, str(data.get("Sid") or ""), str(data.get("Status") or ""))
         return EffectResult(effect.token, True, data)
 
-    def _message_row(self, sid: str, new_sid: str | None, status: str, error: str = "") -> None:
+    def _conversation_message(
+        self, creds: tuple[str, str], message: OutboundMessage
+    ) -> EffectResult:
+        effect = message.effect
+        try:
+            data = self.twilio(creds).conversation_message(
+                effect.conversation_sid,
+                author=effect.author,
+                body=effect.body,
+                attributes=effect.attributes,
+            )
+        except TwilioError as exc:
+            self.message_row(message.sid, None, "failed", str(exc.code or ""))
+            return EffectResult(effect.token, False, exc.data())
+        data.setdefault("Status", "sent")
+        self.message_row(message.sid, str(data.get("Sid") or ""), "sent")
+        return EffectResult(effect.token, True, data)
+
+    def message_row(self, sid: str, new_sid: str | None, status: str, error: str = "") -> None:
         values: dict[str, Any] = {"status": status or "queued"}
         if new_sid:
             values["sid"] = new_sid
@@ -216,7 +236,7 @@ class ChannelRouter:
             "stop_recording": self._recording,
         }
 
-    def _job(self, job: dict[str, Any]) -> tuple[Any, str, str]:
+    def job_effect(self, job: dict[str, Any]) -> tuple[Any, str, str]:
         payload = loads(job["payload"]) or {}
         payload.pop("_meta", None)
         return (
@@ -226,7 +246,7 @@ class ChannelRouter:
         )
 
     def _place_call(self, job: dict[str, Any]) -> Event | None:
-        effect, account_sid, flow_sid = self._job(job)
+        effect, account_sid, flow_sid = self.job_effect(job)
         assert isinstance(effect, PlaceCall)
         execution_sid = str(job["execution_sid"])
         creds = self.read_credentials(account_sid)
@@ -301,7 +321,7 @@ class ChannelRouter:
             )
 
     def _recording(self, job: dict[str, Any]) -> Event | None:
-        effect, account_sid, _ = self._job(job)
+        effect, account_sid, _ = self.job_effect(job)
         assert isinstance(effect, StartRecording | StopRecording)
         creds = self.read_credentials(account_sid)
         starting = isinstance(effect, StartRecording)

@@ -8,6 +8,8 @@ contact (the API is :mod:`callboard.api.simulator_routes`, documented in
 * :meth:`Simulator.send_message` — an inbound SMS from a contact, run as a **test user**
   (the flow's latest revision, saved or published);
 * :meth:`Simulator.list_messages` — the conversation (inbound and outbound) of a contact;
+* :attr:`Simulator.conversations` — Twilio Conversations without Twilio
+  (:mod:`callboard.channels.sim_conversations`);
 * :meth:`Simulator.start_call` / :meth:`Simulator.call_input` — a voice call: the server
   plays Twilio's part with :class:`~callboard.channels.call_driver.CallDriver` (following
   redirects and call-backs itself) and answers what the caller heard, up to the next
@@ -28,6 +30,7 @@ from sqlalchemy import Connection
 from callboard.channels.call_driver import CallDriver, CallError, Heard
 from callboard.channels.hangup import ENDED
 from callboard.channels.router import flow_webhook_url
+from callboard.channels.sim_conversations import SimConversations
 from callboard.channels.sim_fetch import ExternalFetch
 from callboard.channels.webhooks import Channels
 from callboard.runtime.flows import require_flow
@@ -51,6 +54,7 @@ class Simulator:
     def __init__(self, channels: Channels) -> None:
         self.channels = channels
         self.service = channels.service
+        self.conversations = SimConversations(channels)
 
     # ------------------------------------------------------------------ messages
     def send_message(

@@ -20,7 +20,7 @@ from twilio.rest import Client  # type: ignore[import-untyped]
 
 from callboard.runtime.outbox import TransientJobError
 
-__all__ = ["TwilioChannel", "TwilioError", "resource"]
+__all__ = ["TwilioChannel", "TwilioError", "plain", "resource"]
 
 
 class TwilioError(Exception):
@@ -47,8 +47,9 @@ def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-def resource(instance: Any) -> dict[str, Any]:
-    """A twilio-python instance as Twilio's JSON names (``Sid``, ``Status``, ``NumSegments``...)."""
+def plain(instance: Any) -> dict[str, Any]:
+    """A twilio-python instance as JSON with twilio-python's (snake_case) names, the
+    names the Conversations and Flex widgets' variables use."""
     out: dict[str, Any] = {}
     for key, value in vars(instance).items():
         if key.startswith("_") or callable(value):
@@ -59,7 +60,13 @@ def resource(instance: Any) -> dict[str, Any]:
             value = value.value  # enums
         elif not isinstance(value, str | int | float | bool | list | dict | type(None)):
             value = str(value)
-        out[_camel(key)] = value
+        out[key] = value
+    return out
+
+
+def resource(instance: Any) -> dict[str, Any]:
+    """A twilio-python instance as Twilio's JSON names (``Sid``, ``Status``, ``NumSegments``...)."""
+    out = {_camel(key): value for key, value in plain(instance).items()}
     if "Status" in out and out["Status"] is not None:
         out["Status"] = str(out["Status"])
     return out
@@ -71,8 +78,10 @@ class TwilioChannel:
     def __init__(self, account_sid: str, auth_token: str, api_url: str | None = None) -> None:
         self.account_sid = account_sid
         self.client = Client(account_sid, auth_token)
-        if api_url:
+        if api_url:  # the Messages/Calls, Conversations and Flex APIs all go there
             self.client.api.base_url = api_url.rstrip("/")
+            self.client.conversations.base_url = api_url.rstrip("/")
+            self.client.flex_api.base_url = api_url.rstrip("/")
 
     def _do(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -116,6 +125,75 @@ class TwilioChannel:
         if shorten_urls:
             kwargs["shorten_urls"] = True
         return resource(self._do("send a message", self.client.messages.create, **kwargs))
+
+    def conversation_message(
+        self, conversation_sid: str, *, author: str, body: str, attributes: str = ""
+    ) -> dict[str, Any]:
+        """Post a message to a Conversation (``POST /v1/Conversations/{CH}/Messages``)."""
+        kwargs: dict[str, Any] = {"author": author, "body": body}
+        if attributes:
+            kwargs["attributes"] = attributes
+        messages = self.client.conversations.v1.conversations(conversation_sid).messages
+        return resource(self._do("post a conversation message", messages.create, **kwargs))
+
+    def _conversations(self, service_sid: str) -> Any:
+        v1 = self.client.conversations.v1
+        return v1.services(service_sid).conversations if service_sid else v1.conversations
+
+    def open_conversation(
+        self,
+        action: str,
+        options: dict[str, Any],
+        participant: dict[str, Any],
+        webhook_url: str,
+    ) -> dict[str, Any]:
+        """Start Conversation (create it and its participant) or Resume Conversation
+        (fetch it), then a scoped ``onMessageAdded`` webhook to ``webhook_url``."""
+        service = str(options.get("ChatServiceSid") or "")
+        conversations = self._conversations(service)
+        if action == "start":
+            kwargs: dict[str, Any] = {}
+            for key, name in (
+                ("FriendlyName", "friendly_name"),
+                ("Attributes", "attributes"),
+                ("MessagingServiceSid", "messaging_service_sid"),
+            ):
+                if options.get(key):
+                    kwargs[name] = options[key]
+            made = self._do("create a conversation", conversations.create, **kwargs)
+            conversation = plain(made)
+        else:
+            sid = str(options.get("ConversationSid") or "")
+            conversation = plain(self._do("fetch a conversation", conversations(sid).fetch))
+        sid = str(conversation.get("sid") or "")
+        scoped = conversations(sid)
+        participants: list[dict[str, Any]] = []
+        if action == "start" and participant:
+            names = {
+                "Identity": "identity",
+                "MessagingBinding.Address": "messaging_binding_address",
+                "MessagingBinding.ProxyAddress": "messaging_binding_proxy_address",
+                "Attributes": "attributes",
+            }
+            kwargs = {names[k]: v for k, v in participant.items() if k in names and v}
+            made = self._do("add a participant", scoped.participants.create, **kwargs)
+            participants.append(plain(made))
+        webhook = self._do(
+            "create a conversation webhook",
+            scoped.webhooks.create,
+            target="webhook",
+            configuration_url=webhook_url,
+            configuration_method="POST",
+            configuration_filters=["onMessageAdded"],
+        )
+        conversation["participants"] = participants
+        return {"conversation": conversation, "webhook_sid": str(plain(webhook).get("sid"))}
+
+    def flex_interaction(self, channel: dict[str, Any], routing: dict[str, Any]) -> dict[str, Any]:
+        """Create a Flex Interaction (and its TaskRouter task): ``POST /v1/Interactions``."""
+        interactions = self.client.flex_api.v1.interaction
+        made = self._do("create a Flex interaction", interactions.create, channel, routing=routing)
+        return plain(made)
 
     def place_call(
         self,

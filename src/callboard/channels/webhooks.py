@@ -50,6 +50,7 @@ from callboard.contract.io import CallEvent, MessageStatus
 from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound_results import EMPTY_TWIML
 from callboard.runtime.records import InvalidParameter, NotFound
+from callboard.runtime.routing import conversation_ignored
 from callboard.runtime.service import Callboard
 from callboard.store.calls import call_execution
 from callboard.store.executions import active_execution_sid, find_execution
@@ -99,6 +100,8 @@ class Channels:
         self, account_sid: str, flow_sid: str, params: dict[str, str], *, test_user: bool = False
     ) -> Answer:
         event = params.get("FlowEvent", "")
+        if not event and params.get("EventType"):  # Twilio Conversations
+            return self.conversation_event(account_sid, flow_sid, params, test_user=test_user)
         if not event and _is_message(params):  # the routing rule reads the flow itself
             result = self.service.inbound.inbound_message(account_sid, flow_sid, params)
             return Answer(result.twiml, result.execution_sid)
@@ -120,6 +123,21 @@ class Channels:
         raise InvalidParameter(
             "CallSid", "not a Twilio message or call webhook (no MessageSid, CallSid or Body)"
         )
+
+    def conversation_event(
+        self, account_sid: str, flow_sid: str, params: dict[str, str], *, test_user: bool = False
+    ) -> Answer:
+        """A Conversations webhook: ``onMessageAdded`` starts or resumes the
+        conversation's execution (the routing rule); other event types and the flow's own
+        messages are acknowledged and ignored."""
+        if conversation_ignored(params) is not None:
+            with self.service.db.read() as conn:
+                require_flow(conn, account_sid, flow_sid)  # NotFound
+            return Answer(EMPTY_TWIML)
+        result = self.service.inbound.inbound_conversation(
+            account_sid, flow_sid, params, test_user=test_user
+        )
+        return Answer(EMPTY_TWIML, result.execution_sid)
 
     # ------------------------------------------------------------------ call-backs
     def _callback(self, account_sid: str, flow_sid: str, params: dict[str, str]) -> Answer:

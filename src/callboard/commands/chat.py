@@ -55,6 +55,11 @@ Lines starting with / are commands:
   //text     send "/text" as a message
 
 \b
+--conversation: you write in a Twilio Conversation instead (as --from, the author): the
+first line starts an execution on incomingConversationMessage (trigger.conversation:
+ConversationSid, Author, Body, MessageSid...); the flow's messages are posted to it.
+
+\b
 --param KEY=VALUE (repeatable) starts an execution at once on incomingRequest, as the
 REST API does, with those Parameters (flow.data.KEY), before any input is read.
 
@@ -183,9 +188,12 @@ def format_warning(warning: StepWarning) -> str:
 class _Session:
     """Reads the contact's lines and commands; ``note`` shows remarks on stderr."""
 
-    def __init__(self, runner: LocalRunner, note: Callable[[str], None]) -> None:
+    def __init__(
+        self, runner: LocalRunner, note: Callable[[str], None], extra: dict[str, str]
+    ) -> None:
         self.runner = runner
         self.note = note
+        self.extra = extra  # added to every inbound message (a conversation's Author)
         self._reported_end = 0  # the execution (count) whose end was reported
 
     def after_input(self) -> None:
@@ -230,17 +238,19 @@ class _Session:
             return True
         if not text.strip():
             return True
-        self.runner.message(text)
+        self.runner.message(text, self.extra)
         self.after_input()
         return True
 
 
-def _trigger_hint(definition: FlowDefinition, rest: bool) -> str:
+def _trigger_hint(definition: FlowDefinition, rest: bool, conversation: bool = False) -> str:
     """A note when the Trigger transition this session uses is not connected."""
     trigger = definition.state(definition.initial_state)
     if trigger is None:
         return ""
     event = "incomingRequest" if rest else "incomingMessage"
+    if conversation and not rest:
+        event = "incomingConversationMessage"
     if trigger.next_for(event) is not None:
         return ""
     other = "incomingMessage" if rest else "incomingRequest"
@@ -290,6 +300,12 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     metavar="[FW...=]FILE",
     help="A subflow definition for Run Subflow widgets. Repeatable.",
 )
+@click.option(
+    "--conversation",
+    "conversation",
+    is_flag=True,
+    help="Write in a Twilio Conversation (incomingConversationMessage) as --from.",
+)
 @click.option("--force", is_flag=True, help="Run the flow even if it does not validate.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not show steps and notes on stderr.")
 def chat(
@@ -299,6 +315,7 @@ def chat(
     params: tuple[str, ...],
     mock: Path | None,
     subflows: tuple[str, ...],
+    conversation: bool,
     force: bool,
     quiet: bool,
 ) -> None:
@@ -341,10 +358,16 @@ def chat(
         for warning in step.warnings:
             note(format_warning(warning))
 
+    env = SystemEnv()
+    contact, extra = from_, {}
+    if conversation:  # the contact is the Conversation; --from writes in it
+        contact = from_ if from_.startswith("CH") else env.sid("CH")
+        author = "user" if from_.startswith("CH") else from_
+        extra = {"Author": author, "From": author}
     runner = LocalRunner(
         bundle,
-        SystemEnv(),
-        contact=from_,
+        env,
+        contact=contact,
         flow_address=to,
         on_message=on_message,
         on_step=on_step,
@@ -352,14 +375,15 @@ def chat(
         on_notice=lambda t: note(f"  [note] {t}"),
         mocks=mocks,
     )
-    session = _Session(runner, note)
+    session = _Session(runner, note, extra)
     with terminal_session("chat", "flow"), runner:
         if sys.stdin.isatty() and not quiet:
             note(
-                f"Chatting with {flow_file} as {from_} (flow number {to}). "
-                "Type messages; /timeout fires a timer, /quit leaves."
+                f"Chatting with {flow_file} as {from_} "
+                + (f"in conversation {contact}. " if conversation else f"(flow number {to}). ")
+                + "Type messages; /timeout fires a timer, /quit leaves."
             )
-        hint = _trigger_hint(definition, bool(params))
+        hint = _trigger_hint(definition, bool(params), conversation)
         if hint:
             note(f"  [note] {hint}")
         if params:

@@ -28,6 +28,7 @@ import httpx
 from callboard.api.metrics import Metrics
 from callboard.api.services import BackgroundJob, Services
 from callboard.channels.config import ChannelConfig
+from callboard.channels.conversations import ConversationJobs
 from callboard.channels.hangup import HANG_UP_JOB, CallRunHook, hang_up_job
 from callboard.channels.router import ChannelRouter
 from callboard.channels.simulator import Simulator
@@ -70,7 +71,11 @@ def build_services(
     clock: Env = env if env is not None else SystemEnv()
     wakeup = threading.Event()
     router = ChannelRouter(db, clock, config, wakeup)
-    handlers = {**router.handlers(), HANG_UP_JOB: hang_up_job(router)}
+    handlers = {
+        **router.handlers(),
+        **ConversationJobs(router).handlers(),
+        HANG_UP_JOB: hang_up_job(router),
+    }
     metrics = Metrics()
     metrics.watch(db)
     callboard = Callboard(

@@ -16,8 +16,11 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeAlias
 
 __all__ = [
+    "CONVERSATION_AUTHOR",
     "CallEvent",
     "CancelTimer",
+    "ConversationEffect",
+    "CreateFlexTask",
     "Effect",
     "EffectResult",
     "EndExecution",
@@ -25,6 +28,7 @@ __all__ = [
     "HttpRequest",
     "InboundMessage",
     "MessageStatus",
+    "OpenConversation",
     "PlaceCall",
     "Respond",
     "SendMessage",
@@ -38,6 +42,10 @@ __all__ = [
     "event_from_json",
     "event_to_json",
 ]
+
+CONVERSATION_AUTHOR = "system"
+"""The author of the messages a flow posts in a Conversation (as Studio's); the
+Conversations channel ignores ``onMessageAdded`` for this author (its own messages)."""
 
 TRIGGER_EVENTS = (
     "incomingMessage",
@@ -153,6 +161,11 @@ class SendMessage:
     content_sid: str = ""
     content_variables: dict[str, str] = field(default_factory=dict)
     shorten_urls: bool = False
+    # A conversation execution (``flow.channel.ConversationSid``): the message is posted
+    # to that Conversation (``POST /v1/Conversations/{CH}/Messages``) as ``author``
+    # instead of going through the Messages API; ``to``/``from_`` are then unused.
+    conversation_sid: str = ""
+    author: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +252,41 @@ class StopRecording:
     call_sid: str
 
 
+@dataclass(frozen=True, slots=True)
+class OpenConversation:
+    """Start Conversation / Resume Conversation: attach the execution to a Twilio
+    Conversation. ``action`` ``start`` creates the Conversation (``options``:
+    ``ChatServiceSid``, ``FriendlyName``, ``Attributes``, ``MessagingServiceSid``) and its
+    one participant (``participant``: ``Identity`` or ``MessagingBinding.Address`` /
+    ``MessagingBinding.ProxyAddress``); ``resume`` fetches ``options["ConversationSid"]``.
+    Either way a conversation-scoped ``onMessageAdded`` webhook back to the flow (naming
+    the execution) is created, so the conversation's messages resume it. Result:
+    :class:`EffectResult` with ``data`` = ``{"conversation": {...}, "webhook_sid"}`` or
+    ``{"error", "ErrorCode", "ErrorMessage"}``."""
+
+    kind: ClassVar[str] = "open_conversation"
+    token: str
+    action: str  # "start" | "resume"
+    options: dict[str, Any] = field(default_factory=dict)
+    participant: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFlexTask:
+    """Send to Flex for a message or conversation execution: a Flex Interaction (with its
+    TaskRouter task) through Flex's Interactions API. ``channel`` and ``routing`` are the
+    Interaction's ``Channel`` and ``Routing`` JSON objects. Result: :class:`EffectResult`
+    with ``data`` = the Interaction resource (``Sid``, ``Channel``, ``Routing``, ``Url``)
+    or ``{"error", "ErrorCode", "ErrorMessage"}``."""
+
+    kind: ClassVar[str] = "create_flex_task"
+    token: str
+    channel: dict[str, Any] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
+
+
+ConversationEffect: TypeAlias = OpenConversation | CreateFlexTask
+
 Effect: TypeAlias = (
     SendMessage
     | HttpRequest
@@ -248,6 +296,8 @@ Effect: TypeAlias = (
     | PlaceCall
     | StartRecording
     | StopRecording
+    | OpenConversation
+    | CreateFlexTask
 )
 
 _EVENT_TYPES: dict[str, type[Any]] = {
@@ -273,6 +323,8 @@ _EFFECT_TYPES: dict[str, type[Any]] = {
         PlaceCall,
         StartRecording,
         StopRecording,
+        OpenConversation,
+        CreateFlexTask,
     )
 }
 

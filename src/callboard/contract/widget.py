@@ -117,6 +117,8 @@ class Done:
 
     ``variables`` replaces ``widgets.<name>`` (``None`` leaves it as it is).
     ``flow_variables`` are written into ``flow.variables`` (Set Variables only).
+    ``channel`` is merged into ``flow.channel`` (Start / Resume Conversation: the
+    execution becomes a conversation execution).
     ``transition_index`` names the exact entry of the state's ``transitions`` to follow
     (Split Based On, whose ``match`` event repeats); ``None`` takes the first transition
     for ``event``.
@@ -127,6 +129,7 @@ class Done:
     flow_variables: dict[str, Any] | None = None
     effects: tuple[Effect, ...] = ()
     transition_index: int | None = None
+    channel: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,12 @@ def initial_context(event: Start) -> dict[str, Any]:
     data = copy_json(event.data)
     if event.trigger == "incomingRequest":
         data.setdefault("parameters", copy_json(event.parameters))
+    channel: dict[str, Any] = {"address": event.flow_address}
+    if event.trigger == "incomingConversationMessage":
+        # a conversation execution: its messages go to this Conversation
+        channel["ConversationSid"] = str(data.get("ConversationSid") or event.contact_address)
+        if data.get("ChatServiceSid"):
+            channel["ChatServiceSid"] = str(data["ChatServiceSid"])
     return {
         "contact": {"channel": {"address": event.contact_address}},
         "trigger": {key: data},
@@ -33,7 +39,7 @@ def initial_context(event: Start) -> dict[str, Any]:
         "flow": {
             "flow_sid": event.flow_sid,
             "sid": event.execution_sid,
-            "channel": {"address": event.flow_address},
+            "channel": channel,
             "data": copy_json(event.parameters),
             "variables": {},
         },

@@ -224,6 +224,8 @@ class _Machine:
             ctx["widgets"][node.name] = outcome.variables
         if outcome.flow_variables:
             ctx["flow"]["variables"].update(outcome.flow_variables)
+        if outcome.channel:
+            ctx["flow"]["channel"].update(outcome.channel)
         self.effects.extend(outcome.effects)
         i = outcome.transition_index
         if (

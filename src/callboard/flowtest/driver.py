@@ -107,6 +107,7 @@ class ServiceDriver:
         self.service.outbox_handlers["http_request"] = self._mock_answer
         self.account = self.service.create_account("flow tests").sid
         self.flow_sid = ""
+        self.conversation: dict[str, str] | None = None
         self.contact = ""
         self.to = ""
         self.executions: list[str] = []
@@ -120,6 +121,7 @@ class ServiceDriver:
     def start(self, test: FlowTest) -> None:
         assert self.file.definition is not None
         self.mocks, self.contact, self.to = test.mocks, test.from_, test.to
+        self.conversation = None if test.conversation is None else dict(test.conversation)
         text = json.dumps(self.file.definition)
         for wanted, definition in self.file.subflows.items():
             sid = self._store(definition, f"subflow {wanted}")
@@ -157,7 +159,20 @@ class ServiceDriver:
     # ------------------------------------------------------------------ the contact
     def send(self, text: str) -> None:
         try:
-            answer = self.sim.send_message(self.account, self.flow_sid, self.contact, self.to, text)
+            if self.conversation is not None:
+                c = self.conversation
+                answer = self.sim.conversations.send_message(
+                    self.account,
+                    self.flow_sid,
+                    c.get("sid", ""),
+                    c.get("author", self.contact),
+                    text,
+                )
+                c["sid"] = str(answer["conversation_sid"])
+            else:
+                answer = self.sim.send_message(
+                    self.account, self.flow_sid, self.contact, self.to, text
+                )
         except ServiceError as exc:
             raise DriverError(f"the message was refused: {exc}") from None
         self._seen(str(answer["execution_sid"]))

@@ -28,6 +28,7 @@ class HttpDriver:
         self.client = httpx.Client(base_url=server.rstrip("/"), auth=(account, token), timeout=30)
         self.flow_sid = file.flow
         self.contact = self.to = ""
+        self.conversation: dict[str, str] | None = None
         self.executions: list[str] = []
         self.call_sid = ""
         self.heard: list[Output] = []
@@ -50,6 +51,7 @@ class HttpDriver:
         if test.mocks:
             raise DriverError("mocks need the local runner (drop --server)")
         self.contact, self.to = test.from_, test.to
+        self.conversation = None if test.conversation is None else dict(test.conversation)
         self._call_api("GET", f"/v2/Flows/{self.flow_sid}")  # credentials, and the flow is there
         self._end_leftovers()
         if test.parameters is not None:
@@ -72,8 +74,20 @@ class HttpDriver:
                 self._call_api("POST", f"{base}/{ex['sid']}", data={"Status": "ended"})
 
     def send(self, text: str) -> None:
-        form = {"FlowSid": self.flow_sid, "From": self.contact, "To": self.to, "Body": text}
-        answer = self._call_api("POST", "/callboard/v1/Simulator/Messages", data=form)
+        if self.conversation is not None:
+            c = self.conversation
+            form = {
+                "FlowSid": self.flow_sid,
+                "ConversationSid": c.get("sid", ""),
+                "Author": c.get("author", self.contact),
+                "Body": text,
+            }
+            path = "/callboard/v1/Simulator/Conversations/Messages"
+            answer = self._call_api("POST", path, data=form)
+            c["sid"] = str(answer.get("conversation_sid") or "")
+        else:
+            form = {"FlowSid": self.flow_sid, "From": self.contact, "To": self.to, "Body": text}
+            answer = self._call_api("POST", "/callboard/v1/Simulator/Messages", data=form)
         self._seen(str(answer.get("execution_sid") or ""))
 
     def press(self, digits: str) -> None:

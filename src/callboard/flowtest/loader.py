@@ -31,9 +31,20 @@ from callboard.flowtest.model import (
 __all__ = ["CALL_KEYS", "FILE_KEYS", "MOCK_KEYS", "TEST_KEYS", "load_test_file", "parse_test_text"]
 
 FILE_KEYS = ("flow", "subflows", "tests")
-TEST_KEYS = ("name", "from", "to", "parameters", "call", "mocks", "steps", "allow_extra")
+TEST_KEYS = (
+    "name",
+    "from",
+    "to",
+    "parameters",
+    "call",
+    "conversation",
+    "mocks",
+    "steps",
+    "allow_extra",
+)
 MAX_CHARS = 1_000_000  # a test file larger than this is refused
 CALL_KEYS = ("from", "to")  # the caller and the number called (else the test's from/to)
+CONVERSATION_KEYS = ("sid", "author")  # the Conversation (CH…) and who writes in it
 MOCK_KEYS = ("url", "method", "status", "json", "body", "headers", "content_type")
 
 
@@ -184,6 +195,16 @@ def _test(doc: _Doc, node: yaml.Node, index: int) -> FlowTest:
             call = {k: doc.text(v, f"call {k}") for k, (_, v) in fields.items()}
     if parameters is not None and call is not None:
         raise TestFileError(where, "a test starts with 'parameters' or 'call', not both")
+    conversation = None
+    if "conversation" in keys:
+        node_c = keys["conversation"][1]
+        if isinstance(node_c, yaml.ScalarNode) and doc.value(node_c) in (None, ""):
+            conversation = {}
+        else:
+            fields = doc.mapping(node_c, "'conversation'", CONVERSATION_KEYS)
+            conversation = {k: doc.text(v, f"conversation {k}") for k, (_, v) in fields.items()}
+        if call is not None:
+            raise TestFileError(where, "a test has a 'call' or a 'conversation', not both")
     mocks: tuple[Mock, ...] = ()
     if "mocks" in keys:
         mocks_node = keys["mocks"][1]
@@ -201,6 +222,7 @@ def _test(doc: _Doc, node: yaml.Node, index: int) -> FlowTest:
         or (doc.text(keys["to"][1], "'to'") if "to" in keys else DEFAULT_FLOW_ADDRESS),
         parameters=parameters,
         call=call,
+        conversation=conversation,
         mocks=mocks,
         allow_extra=allow_extra,
     )

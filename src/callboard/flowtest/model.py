@@ -96,6 +96,7 @@ class FlowTest:
     to: str = DEFAULT_FLOW_ADDRESS
     parameters: dict[str, Any] | None = None
     call: dict[str, str] | None = None
+    conversation: dict[str, str] | None = None  # send in a Conversation (sid, author)
     mocks: tuple[Mock, ...] = ()
     allow_extra: bool = False
 

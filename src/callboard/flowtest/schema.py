@@ -58,6 +58,14 @@ def flow_test_schema() -> dict[str, Any]:
                 "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
                 "additionalProperties": False,
             },
+            "conversation": {
+                "type": ["object", "null"],
+                "description": "the messages are sent in a Twilio Conversation "
+                "(incomingConversationMessage); sid: the Conversation (CH…, default a new "
+                "one), author: who writes (default the test's from)",
+                "properties": {"sid": {"type": "string"}, "author": {"type": "string"}},
+                "additionalProperties": False,
+            },
             "mocks": {"type": "array", "items": mock},
             "steps": {"type": "array", "items": {"oneOf": step_variants}},
             "allow_extra": {"type": "boolean"},

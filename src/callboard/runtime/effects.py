@@ -27,7 +27,12 @@ from callboard.contract.io import (
 from callboard.engine.core import Env
 from callboard.engine.state import StepRecord, StepWarning
 from callboard.runtime.loaded import LoadedExecution
-from callboard.runtime.performer import VoiceEffect, perform_effects
+from callboard.runtime.performer import (
+    ConversationEffect,
+    VoiceEffect,
+    message_sid_prefix,
+    perform_effects,
+)
 from callboard.runtime.providers import MessageProvider, OutboundMessage, message_row
 from callboard.runtime.records import Message
 from callboard.store.values import dumps, to_db_time
@@ -98,7 +103,12 @@ class DurablePorts:
     def send_message(self, effect: SendMessage) -> Event | None:
         ex, batch = self.ex, self.batch
         message = OutboundMessage(
-            ex.account_sid, ex.flow_sid, ex.sid, effect, self.env.sid("SM"), self.now
+            ex.account_sid,
+            ex.flow_sid,
+            ex.sid,
+            effect,
+            self.env.sid(message_sid_prefix(effect)),
+            self.now,
         )
         status = "queued"
         if _inline(self.provider, self.conn, ex.account_sid):
@@ -127,6 +137,10 @@ class DurablePorts:
         return None
 
     def voice(self, effect: VoiceEffect) -> Event | None:
+        self.batch.outbox.append(_job(self.ex, effect, self.now))
+        return None
+
+    def conversation(self, effect: ConversationEffect) -> Event | None:
         self.batch.outbox.append(_job(self.ex, effect, self.now))
         return None
 
@@ -166,8 +180,8 @@ def _message(message: OutboundMessage, status: str = "sent") -> Message:
         execution_sid=message.execution_sid,
         flow_sid=message.flow_sid,
         direction="outbound-api",
-        to=effect.to,
-        from_=effect.from_,
+        to=effect.conversation_sid or effect.to,
+        from_=effect.author if effect.conversation_sid else effect.from_,
         body=effect.body,
         media_urls=list(effect.media_urls),
         status=status,

@@ -34,6 +34,7 @@ from callboard.contract.io import CallEvent, InboundMessage
 from callboard.engine.core import Env
 from callboard.runtime.executor import Executor
 from callboard.runtime.flows import require_flow
+from callboard.runtime.inbound_conversation import route_conversation_in
 from callboard.runtime.inbound_results import (
     EMPTY_TWIML,
     InboundResult,
@@ -170,6 +171,36 @@ class InboundService:
                 raise RuntimeError("could not route the message (too many concurrent starts)")
             self.executor.wakeup.set()
             return ran[-1]
+        answer, duplicate = self.idempotent(key, account_sid, work)
+        return InboundResult.from_json(answer, duplicate=True) if duplicate else ran[-1]
+
+    def inbound_conversation(
+        self,
+        account_sid: str,
+        flow_sid: str,
+        params: Mapping[str, Any],
+        *,
+        test_user: bool = False,
+    ) -> InboundResult:
+        """A Conversations ``onMessageAdded`` webhook, processed once per MessageSid
+        (key ``conv:{AccountSid}:{MessageSid}``); the routing is
+        :func:`~callboard.runtime.inbound_conversation.route_conversation_in`."""
+        data = dict(params)
+        sid = str(data.get("MessageSid") or "")
+        if not sid:
+            raise InvalidParameter("MessageSid", "Missing required parameter MessageSid")
+        key = f"conv:{account_sid}:{sid}"
+        ran: list[InboundResult] = []
+
+        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+            ran.clear()
+            result = route_conversation_in(
+                self.executor, conn, account_sid, flow_sid, data, test_user=test_user
+            )
+            self.note_in(conn, account_sid, flow_sid, result, key)
+            ran.append(result)
+            return result.to_json(), result.execution_sid
+
         answer, duplicate = self.idempotent(key, account_sid, work)
         return InboundResult.from_json(answer, duplicate=True) if duplicate else ran[-1]
 

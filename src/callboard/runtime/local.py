@@ -9,8 +9,8 @@ the contact or a timer) or ends:
 * :class:`~callboard.contract.io.SendMessage` — handed to ``on_message`` and answered at
   once with a message resource (``Sid`` ``SM…``, ``Status`` ``sent``...);
 * :class:`~callboard.contract.io.HttpRequest` — answered from a :class:`MockTable` when one
-  is given, otherwise sent for real with httpx (timeout, redirects followed, the body
-  size cap enforced while streaming). The transport is injectable;
+  is given, otherwise sent for real with httpx (injectable transport);
+* Conversations / Flex effects — answered at once with made-up resources;
 * :class:`~callboard.contract.io.StartTimer` / :class:`~callboard.contract.io.CancelTimer` —
   kept in a list of pending timers; :meth:`LocalRunner.fire_timeout` fires the earliest;
 * :class:`~callboard.contract.io.Respond` — handed to ``on_respond`` when given (``callboard
@@ -18,9 +18,8 @@ the contact or a timer) or ends:
   :class:`~callboard.contract.io.PlaceCall`, voice is not supported: ``on_notice`` says so
   and the execution is ended.
 
-The HTTP side (mock tables, the real client) lives in :mod:`callboard.runtime.http_requests`
-and the message resource in :mod:`callboard.runtime.message_resource`; both are re-exported
-here.
+The HTTP side lives in :mod:`callboard.runtime.http_requests`, the message resource in
+:mod:`callboard.runtime.message_resource` (both re-exported here).
 """
 
 from __future__ import annotations
@@ -33,7 +32,9 @@ from typing import Any
 import httpx
 
 from callboard.contract.io import (
+    CreateFlexTask,
     Effect,
+    EffectResult,
     EndExecution,
     Event,
     HttpRequest,
@@ -46,10 +47,20 @@ from callboard.contract.io import (
 )
 from callboard.engine import Advance, Bundle, Env, ExecutionState, StepRecord, StepWarning
 from callboard.engine.env import SystemEnv
+from callboard.runtime.conversations import (
+    conversation_resource,
+    flex_interaction,
+    participant_resource,
+)
 from callboard.runtime.http_requests import MockError, MockResponse, MockTable, http_result
 from callboard.runtime.loop import run_until_wait
 from callboard.runtime.message_resource import message_resource, segments, simulated_send
-from callboard.runtime.performer import VoiceEffect, perform_effects
+from callboard.runtime.performer import (
+    ConversationEffect,
+    VoiceEffect,
+    message_sid_prefix,
+    perform_effects,
+)
 from callboard.runtime.routing import REFUSED_CALL_CODE, Refuse, Resume, route_call, route_message
 from callboard.runtime.simulated import DEFAULT_CONTACT, DEFAULT_FLOW_ADDRESS
 
@@ -184,11 +195,37 @@ class LocalRunner:
         return params
 
     def message(self, body: str, extra: Mapping[str, Any] | None = None) -> list[Advance]:
-        """The contact sends ``body``: to the active execution, or starting a new one."""
+        """The contact sends ``body``: to the active execution, or starting a new one
+        (a conversation message when ``contact`` is a Conversation SID)."""
+        if self.contact.startswith("CH"):
+            return self.conversation_message(body, extra)
         params = self.inbound_params(body, extra)
         if isinstance(route_message(self.state if self.active else None), Resume):
             return self._feed(InboundMessage(params))
         return self._start("incomingMessage", data=params)
+
+    def conversation_message(
+        self, body: str, extra: Mapping[str, Any] | None = None
+    ) -> list[Advance]:
+        """An ``onMessageAdded`` in the Conversation ``contact``: to its active execution,
+        else a new one on ``incomingConversationMessage``."""
+        params: dict[str, Any] = {
+            "EventType": "onMessageAdded",
+            "AccountSid": self.account_sid,
+            "ConversationSid": self.contact,
+            "ChannelSid": self.contact,
+            "MessageSid": self.env.sid("IM"),
+            "Author": "user",
+            "From": "user",
+            "Body": body,
+            "Source": "SDK",
+            "ParticipantSid": "MB" + self.contact[2:],
+            "DateCreated": self.env.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        params.update(extra or {})
+        if isinstance(route_message(self.state if self.active else None), Resume):
+            return self._feed(InboundMessage(params))
+        return self._start("incomingConversationMessage", data=params)
 
     def start_call(self, params: Mapping[str, Any]) -> list[Advance]:
         """An incoming call (``incomingCall``, ``trigger.call`` = ``params``): the TwiML
@@ -249,7 +286,7 @@ class LocalRunner:
             execution_sid=self.env.sid("FN"),
             flow_sid=self.bundle.main.sid,
             contact_address=self.contact,
-            flow_address=self.flow_address,
+            flow_address="" if trigger == "incomingConversationMessage" else self.flow_address,
             data=data,
             parameters=parameters or {},
         )
@@ -312,7 +349,8 @@ class LocalPorts:
         runner = self.runner
         if runner.on_message is not None:
             runner.on_message(effect)
-        return simulated_send(effect, runner.env.sid("SM"), runner.account_sid, runner.env.now())
+        sid = runner.env.sid(message_sid_prefix(effect))
+        return simulated_send(effect, sid, runner.account_sid, runner.env.now())
 
     def http_request(self, effect: HttpRequest) -> Event | None:
         return http_result(effect, mocks=self.runner.mocks, client=self.runner.http_client())
@@ -333,6 +371,23 @@ class LocalPorts:
         if isinstance(effect, PlaceCall):
             return self.unsupported("place a call")
         return None  # recordings: nothing to record in memory
+
+    def conversation(self, effect: ConversationEffect) -> Event | None:
+        """Conversations and Flex tasks: made at once, in memory (``on_notice`` says so)."""
+        env, account = self.runner.env, self.runner.account_sid
+        if isinstance(effect, CreateFlexTask):
+            data = flex_interaction(effect, env.sid("KD"), env.sid("WT"), env.now())
+            self.runner.notice(f"Flex task created: {data['sid']}")
+            return EffectResult(effect.token, True, data)
+        sid = str(effect.options.get("ConversationSid") or "") or env.sid("CH")
+        conversation = conversation_resource(effect, sid, account, env.now())
+        if effect.participant:
+            made = participant_resource(effect, env.sid("MB"), sid, account, env.now())
+            conversation["participants"] = [made]
+        done = "started" if effect.action == "start" else "resumed"
+        self.runner.notice(f"conversation {sid} {done}")
+        data = {"conversation": conversation, "webhook_sid": env.sid("WH")}
+        return EffectResult(effect.token, True, data)
 
     def unsupported(self, what: str) -> Event:
         state = self.runner.state

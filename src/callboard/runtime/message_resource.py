@@ -12,7 +12,13 @@ from typing import Any
 
 from callboard.contract.io import EffectResult, SendMessage
 
-__all__ = ["EMPTY_BODY_ERROR", "message_resource", "segments", "simulated_send"]
+__all__ = [
+    "EMPTY_BODY_ERROR",
+    "conversation_message_resource",
+    "message_resource",
+    "segments",
+    "simulated_send",
+]
 
 EMPTY_BODY_ERROR = (21602, "Message body is required.")
 """What Twilio's Messages API answers (400) to a message with no body, no media and no
@@ -57,6 +63,33 @@ def message_resource(
     }
 
 
+def conversation_message_resource(
+    effect: SendMessage, sid: str, account_sid: str, now: datetime
+) -> dict[str, Any]:
+    """The Conversations API's message resource for a message posted to
+    ``effect.conversation_sid`` (as twilio-python's names come out: ``Sid`` ``IM…``,
+    ``ConversationSid``, ``Author``, ``Body``...)."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "Sid": sid,
+        "AccountSid": account_sid,
+        "ConversationSid": effect.conversation_sid,
+        "Author": effect.author,
+        "Body": effect.body,
+        "Media": [{"url": u} for u in effect.media_urls] or None,
+        "Attributes": effect.attributes or "{}",
+        "ParticipantSid": None,
+        "Index": None,
+        "Status": "sent",
+        "To": effect.to,
+        "From": effect.author,
+        "DateCreated": stamp,
+        "DateUpdated": stamp,
+        "Url": f"https://conversations.twilio.com/v1/Conversations/{effect.conversation_sid}"
+        f"/Messages/{sid}",
+    }
+
+
 def simulated_send(effect: SendMessage, sid: str, account_sid: str, now: datetime) -> EffectResult:
     """The simulator channel's answer to ``effect``: accepted (status ``sent``, with the
     message resource), or refused as Twilio refuses it -- a message with nothing to send
@@ -78,4 +111,7 @@ def simulated_send(effect: SendMessage, sid: str, account_sid: str, now: datetim
                 "error": f"Twilio answered 400: {message}",
             },
         )
+    if effect.conversation_sid:
+        data = conversation_message_resource(effect, sid, account_sid, now)
+        return EffectResult(effect.token, True, data)
     return EffectResult(effect.token, True, message_resource(effect, sid, account_sid, now))

@@ -33,7 +33,12 @@ from callboard.contract.io import (
 )
 from callboard.runtime.executor import Executor
 from callboard.runtime.http_requests import http_result
-from callboard.runtime.performer import VoiceEffect, perform_effect
+from callboard.runtime.performer import (
+    ConversationEffect,
+    VoiceEffect,
+    message_sid_prefix,
+    perform_effect,
+)
 from callboard.runtime.ports import HttpClientFactory, OutboxHandler
 from callboard.runtime.providers import MessageProvider, OutboundMessage
 from callboard.store.executions import load_for_run
@@ -128,7 +133,7 @@ class WorkerPorts:
             flow_sid=self.job.get("flow_sid", ""),
             execution_sid=self.job["execution_sid"],
             effect=effect,
-            sid=str(self.meta.get("sid") or env.sid("SM")),
+            sid=str(self.meta.get("sid") or env.sid(message_sid_prefix(effect))),
             now=env.now(),
         )
         try:
@@ -148,6 +153,9 @@ class WorkerPorts:
         return self.unhandled()
 
     def voice(self, effect: VoiceEffect) -> Event | None:
+        return self.unhandled()
+
+    def conversation(self, effect: ConversationEffect) -> Event | None:
         return self.unhandled()
 
     def unhandled(self) -> Event:

@@ -25,9 +25,12 @@ from typing import Protocol, TypeAlias
 
 from callboard.contract.io import (
     CancelTimer,
+    ConversationEffect,
+    CreateFlexTask,
     Effect,
     Event,
     HttpRequest,
+    OpenConversation,
     PlaceCall,
     Respond,
     SendMessage,
@@ -36,7 +39,14 @@ from callboard.contract.io import (
     StopRecording,
 )
 
-__all__ = ["EffectPorts", "VoiceEffect", "perform_effect", "perform_effects"]
+__all__ = [
+    "ConversationEffect",
+    "EffectPorts",
+    "VoiceEffect",
+    "message_sid_prefix",
+    "perform_effect",
+    "perform_effects",
+]
 
 VoiceEffect: TypeAlias = PlaceCall | StartRecording | StopRecording
 
@@ -64,6 +74,15 @@ class EffectPorts(Protocol):
         """Place a call or start/stop a recording."""
         ...
 
+    def conversation(self, effect: ConversationEffect) -> Event | None:
+        """Start / resume a Twilio Conversation, or create a Flex task (Interaction)."""
+        ...
+
+
+def message_sid_prefix(effect: SendMessage) -> str:
+    """``IM`` for a message posted to a Conversation, else ``SM``."""
+    return "IM" if effect.conversation_sid else "SM"
+
 
 def perform_effect(effect: Effect, ports: EffectPorts) -> Event | None:
     """Carry out one effect through ``ports``; the event it feeds back, if any."""
@@ -81,6 +100,8 @@ def perform_effect(effect: Effect, ports: EffectPorts) -> Event | None:
         return ports.respond(effect)
     if isinstance(effect, PlaceCall | StartRecording | StopRecording):
         return ports.voice(effect)
+    if isinstance(effect, OpenConversation | CreateFlexTask):
+        return ports.conversation(effect)
     return None
 
 

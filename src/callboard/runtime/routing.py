@@ -9,6 +9,12 @@ call, then carry the answer out their own way:
 * a message goes to the contact's active execution of the flow (:class:`Resume`: a
   waiting Send & Wait For Reply consumes it, else the engine ignores it with 81002), or
   starts a new execution on ``incomingMessage`` (:class:`StartNew`);
+* a conversation message (Twilio Conversations' ``onMessageAdded``) goes the same way
+  as a message, keyed on its Conversation instead of a To/From pair
+  (:func:`conversation_slot`: one active execution per conversation per flow): to the
+  conversation's active execution, else a new one on ``incomingConversationMessage``;
+  the flow's own messages (author ``system``) and other event types are ignored
+  (:func:`conversation_ignored`);
 * a call starts a new execution on ``incomingCall`` — one per call when the flow has
   ``flags.allow_concurrent_calls`` (:class:`StartNew`, not exclusive), else one per
   contact: while the contact has an active execution the call is refused
@@ -17,15 +23,20 @@ call, then carry the answer out their own way:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from callboard.contract.io import CONVERSATION_AUTHOR
 
 __all__ = [
+    "CONVERSATION_EVENT",
     "REFUSED_CALL_CODE",
     "Refuse",
     "Resume",
     "StartNew",
+    "conversation_ignored",
+    "conversation_slot",
     "route_call",
     "route_message",
 ]
@@ -33,6 +44,7 @@ __all__ = [
 T = TypeVar("T")
 
 REFUSED_CALL_CODE = 81002
+CONVERSATION_EVENT = "onMessageAdded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +84,24 @@ def route_call(concurrent_calls: bool, find_active: Callable[[], T | None]) -> S
     if active is not None:
         return Refuse(active)
     return StartNew(exclusive=True)
+
+
+def conversation_slot(params: Mapping[str, Any]) -> tuple[str, str]:
+    """The slot of a conversation message, ``(contact, flow address)``: the
+    ``ConversationSid`` (the execution's contact) and the ``ChatServiceSid`` (its flow
+    address; "" when the webhook does not say)."""
+    return (
+        str(params.get("ConversationSid") or "").strip(),
+        str(params.get("ChatServiceSid") or "").strip(),
+    )
+
+
+def conversation_ignored(params: Mapping[str, Any]) -> str | None:
+    """Why a Conversations webhook starts and resumes nothing (None: route it): another
+    event type than ``onMessageAdded``, or a message the flow posted itself."""
+    event = str(params.get("EventType") or "")
+    if event != CONVERSATION_EVENT:
+        return f"event type {event!r} is acknowledged and ignored"
+    if str(params.get("Author") or "") == CONVERSATION_AUTHOR:
+        return "a message the flow posted"
+    return None

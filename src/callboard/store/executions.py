@@ -158,15 +158,15 @@ def update_execution(conn: Connection, execution_sid: str, values: dict[str, Any
 
 def delete_executions(conn: Connection, sids: list[str]) -> None:
     """Delete executions with their steps, timers, outbox jobs, notifications and
-    processed webhook requests (messages stay, detached: they are the channel's log)."""
+    processed webhook requests (messages and the simulator's conversations and Flex
+    tasks stay, detached: they are the channel's log)."""
     conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(sids)))
     conn.execute(delete(t.notifications).where(t.notifications.c.execution_sid.in_(sids)))
     conn.execute(delete(t.processed_requests).where(t.processed_requests.c.execution_sid.in_(sids)))
     conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(sids)))
     conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(sids)))
-    conn.execute(
-        update(t.messages).where(t.messages.c.execution_sid.in_(sids)).values(execution_sid=None)
-    )
+    for log in (t.messages, t.sim_objects):
+        conn.execute(update(log).where(log.c.execution_sid.in_(sids)).values(execution_sid=None))
     conn.execute(delete(_e).where(_e.c.sid.in_(sids)))
 
 
@@ -196,9 +196,8 @@ def delete_flow_executions(conn: Connection, flow_sid: str) -> None:
     conn.execute(delete(t.steps).where(t.steps.c.execution_sid.in_(ex)))
     conn.execute(delete(t.timers).where(t.timers.c.execution_sid.in_(ex)))
     conn.execute(delete(t.outbox).where(t.outbox.c.execution_sid.in_(ex)))
-    conn.execute(
-        update(t.messages).where(t.messages.c.execution_sid.in_(ex)).values(execution_sid=None)
-    )
+    for log in (t.messages, t.sim_objects):
+        conn.execute(update(log).where(log.c.execution_sid.in_(ex)).values(execution_sid=None))
     conn.execute(delete(_e).where(_e.c.flow_sid == flow_sid))
 
 

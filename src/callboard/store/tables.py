@@ -297,3 +297,21 @@ notifications = Table(
     Index("ix_notifications_account_created", "account_sid", "date_created"),
     Index("ix_notifications_execution", "execution_sid"),
 )
+
+# The simulator channel's Conversations and Flex tasks (0850): what Start Conversation /
+# Resume Conversation and Send to Flex did for an account without Twilio credentials,
+# shown by the simulator API. ``kind`` is ``conversation`` (sid CH…) or ``flex_task``
+# (sid KD…, the Interaction); ``data`` is the resource's JSON.
+sim_objects = Table(
+    "sim_objects",
+    metadata,
+    Column("sid", String(SID), primary_key=True),
+    Column("account_sid", String(SID), nullable=False),
+    Column("flow_sid", String(SID), nullable=True),
+    Column("execution_sid", String(SID), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("conversation_sid", String(SID), nullable=True),
+    Column("data", Text, nullable=False),
+    Column("date_created", DateTime, nullable=False),
+    Index("ix_sim_objects_account_kind", "account_sid", "kind", "date_created"),
+)

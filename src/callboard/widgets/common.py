@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from callboard.contract.io import SendMessage
+from callboard.contract.io import CONVERSATION_AUTHOR, SendMessage
 from callboard.contract.widget import Run
 from callboard.flow.liquid import to_text
 
-__all__ = ["key_value_items", "key_values", "message_effect"]
+__all__ = ["conversation_sid", "key_value_items", "key_values", "message_effect"]
 
 
 def key_value_items(run: Run, name: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
@@ -37,13 +37,24 @@ def key_values(run: Run, name: str) -> dict[str, str]:
     return out
 
 
+def conversation_sid(run: Run) -> str:
+    """The Conversation of a conversation execution (``flow.channel.ConversationSid``:
+    an ``incomingConversationMessage`` trigger, Start / Resume Conversation), else ""."""
+    channel = run.context.get("flow", {}).get("channel", {})
+    return str(channel.get("ConversationSid") or "") if isinstance(channel, dict) else ""
+
+
 def message_effect(run: Run, token: str, to: str) -> SendMessage:
-    """The SendMessage effect for Send Message / Send & Wait For Reply properties."""
+    """The SendMessage effect for Send Message / Send & Wait For Reply properties; in a
+    conversation execution the message is posted to the Conversation."""
     media = run.render("media_url").strip()
+    conversation = conversation_sid(run)
+    from_ = run.render("from")
+    author = CONVERSATION_AUTHOR if conversation else ""
     return SendMessage(
         token=token,
         to=to,
-        from_=run.render("from"),
+        from_=from_,
         body=run.render("body"),
         media_urls=tuple(u.strip() for u in media.split(",") if u.strip()) if media else (),
         service=run.render("service"),
@@ -53,4 +64,6 @@ def message_effect(run: Run, token: str, to: str) -> SendMessage:
         content_sid=run.render("content_sid"),
         content_variables=key_values(run, "content_variables"),
         shorten_urls=bool(run.prop("shorten_urls")),
+        conversation_sid=conversation,
+        author=author,
     )

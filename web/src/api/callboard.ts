@@ -20,6 +20,21 @@ export const simListMessages = async (flowSid: string, contact: string): Promise
     })
   ).messages;
 
+/** A message in a Twilio Conversation (onMessageAdded); no sid: a new Conversation. */
+export interface SimConversationMessage {
+  sid: string;
+  conversation_sid: string;
+  author: string;
+  body: string;
+  execution_sid: string;
+  accepted: boolean;
+}
+
+export const simSendConversationMessage = (flowSid: string, conversationSid: string, author: string, body: string) =>
+  request<SimConversationMessage>("POST", "/callboard/v1/Simulator/Conversations/Messages", {
+    form: { FlowSid: flowSid, ConversationSid: conversationSid || undefined, Author: author, Body: body },
+  });
+
 export const simStartCall = (flowSid: string, from: string, to: string) =>
   request<SimCall>("POST", "/callboard/v1/Simulator/Calls", {
     form: { FlowSid: flowSid, From: from, To: to },

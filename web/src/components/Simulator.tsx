@@ -1,5 +1,5 @@
-// The simulator drawer: chat with the latest saved revision over SMS as a test user, or
-// place a simulated call, while the canvas highlights the widget the execution is at.
+// The simulator drawer: chat with the latest saved revision over SMS as a test user, write
+// in a Twilio Conversation (incomingConversationMessage), or place a simulated call, while the canvas highlights the widget the execution is at.
 // Uses Callboard's simulator channel API (/callboard/v1/Simulator/..., docs/simulator.md)
 // and follows the execution on the flow's live event stream (polling while it is down).
 
@@ -7,7 +7,14 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { fetchTests, saveTests } from "../api/flowtests";
 import { appendTest, freshName, testEntry, type TestStep } from "../state/flowtests";
 import { ApiError } from "../api/client";
-import { simCallInput, simListMessages, simSendMessage, simStartCall, type CallInput } from "../api/callboard";
+import {
+  simCallInput,
+  simListMessages,
+  simSendConversationMessage,
+  simSendMessage,
+  simStartCall,
+  type CallInput,
+} from "../api/callboard";
 import { listExecutions, listSteps } from "../api/studio";
 import type { SimCall, SimMessage, Step } from "../api/types";
 import { useStoreSlice } from "../lib/store";
@@ -114,13 +121,16 @@ export function Simulator({ onClose }: { onClose: () => void }) {
   const editor = useEditor();
   const flow = useStoreSlice(editor.store, (s) => s.flow);
   const dirty = useStoreSlice(editor.store, (s) => s.dirty);
-  const [mode, setMode] = useState<"sms" | "call">("sms");
+  const [mode, setMode] = useState<"sms" | "conversation" | "call">("sms");
   const [from, setFrom] = useState("+15550100001");
   const [to, setTo] = useState("+15550100000");
+  const [conversationSid, setConversationSid] = useState(""); // "": the next message starts one
   const [running, setRunning] = useState(false);
   const [activity, setActivity] = useState(0);
   const onAny = useCallback(() => setActivity((n) => n + 1), []);
-  const { live } = useContactTrace(flow?.sid ?? "", from, running && !!flow, onAny);
+  // A conversation execution's contact is its Conversation (CH…).
+  const contact = mode === "conversation" ? conversationSid || "(new conversation)" : from;
+  const { live } = useContactTrace(flow?.sid ?? "", contact, running && !!flow, onAny);
   const start = useCallback(() => setRunning(true), []);
 
   return (
@@ -140,6 +150,15 @@ export function Simulator({ onClose }: { onClose: () => void }) {
         <button type="button" role="tab" aria-selected={mode === "sms"} className={mode === "sms" ? "on" : ""} onClick={() => setMode("sms")}>
           Messaging
         </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === "conversation"}
+          className={mode === "conversation" ? "on" : ""}
+          onClick={() => setMode("conversation")}
+        >
+          Conversation
+        </button>
         <button type="button" role="tab" aria-selected={mode === "call"} className={mode === "call" ? "on" : ""} onClick={() => setMode("call")}>
           Voice call
         </button>
@@ -155,6 +174,29 @@ export function Simulator({ onClose }: { onClose: () => void }) {
         </label>
       </div>
       {flow && mode === "sms" && <SmsChat flowSid={flow.sid} from={from} to={to} live={live} activity={activity} onActivity={start} />}
+      {flow && mode === "conversation" && (
+        <>
+          <p className="muted small sim-conversation">
+            {conversationSid ? `Conversation ${conversationSid}` : "Your first message starts a new Conversation"} (incomingConversationMessage; the
+            test user is the author).{" "}
+            {conversationSid && (
+              <button type="button" className="link-btn" onClick={() => setConversationSid("")}>
+                New conversation
+              </button>
+            )}
+          </p>
+          <SmsChat
+            key={conversationSid || "new"}
+            flowSid={flow.sid}
+            from={from}
+            to={to}
+            live={live}
+            activity={activity}
+            onActivity={start}
+            conversation={{ sid: conversationSid, onSid: setConversationSid }}
+          />
+        </>
+      )}
       {flow && mode === "call" && <CallPad flowSid={flow.sid} from={from} to={to} onActivity={start} />}
     </aside>
   );
@@ -191,6 +233,7 @@ function SmsChat({
   live,
   activity,
   onActivity,
+  conversation,
 }: {
   flowSid: string;
   from: string;
@@ -198,7 +241,10 @@ function SmsChat({
   live: LiveStatus;
   activity: number;
   onActivity: () => void;
+  /** Write in a Twilio Conversation (its SID, "" until the first message creates it). */
+  conversation?: { sid: string; onSid: (sid: string) => void };
 }) {
+  const contact = conversation ? conversation.sid : from;
   const [messages, setMessages] = useState<SimMessage[]>([]);
   const [text, setText] = useState("");
   const [error, setError] = useState("");
@@ -206,14 +252,15 @@ function SmsChat({
   const stopped = useRef(false);
 
   const refresh = useCallback(() => {
-    simListMessages(flowSid, from)
+    if (!contact) return; // a conversation not started yet
+    simListMessages(flowSid, contact)
       .then((m) => {
         if (stopped.current) return;
         setMessages(m);
         setError("");
       })
       .catch((e) => !stopped.current && setError(explain(e)));
-  }, [flowSid, from]);
+  }, [flowSid, contact]);
 
   useEffect(() => {
     stopped.current = false;
@@ -241,6 +288,12 @@ function SmsChat({
     setText("");
     onActivity();
     try {
+      if (conversation) {
+        const sent = await simSendConversationMessage(flowSid, conversation.sid, from, body);
+        if (sent.conversation_sid !== conversation.sid) conversation.onSid(sent.conversation_sid);
+        else refresh();
+        return;
+      }
       const sent = await simSendMessage(flowSid, from, to, body);
       setMessages((m) => (m.some((x) => x.sid === sent.sid) ? m : [...m, sent]));
       refresh();
@@ -278,9 +331,11 @@ function SmsChat({
           Send
         </button>
       </form>
-      <button type="button" className="btn save-as-test" onClick={() => void saveAsTest(flowSid, from, to, false, smsSteps(messages))}>
-        Save as test
-      </button>
+      {!conversation && (
+        <button type="button" className="btn save-as-test" onClick={() => void saveAsTest(flowSid, from, to, false, smsSteps(messages))}>
+          Save as test
+        </button>
+      )}
     </div>
   );
 }
