@@ -113,6 +113,9 @@ RULES: tuple[Rule, ...] = (
     _r("GET", _CB + "/Simulator/Calls", "viewer"),
     _r("POST", _CB + "/Simulator/Calls", "editor"),
     _r("POST", _CB + "/Simulator/Calls/{CA}/Input", "editor"),
+    _r("GET", _CB + "/Simulator/Conversations", "viewer"),
+    _r("POST", _CB + "/Simulator/Conversations/Messages", "editor"),
+    _r("GET", _CB + "/Simulator/FlexTasks", "viewer"),
     _r("GET", _CB + "/Users", "admin"),
     _r("POST", _CB + "/Users", "admin"),  # owners only for admin/owner roles (runtime.team)
     _r("POST", _CB + "/Users/{US}", "admin"),
