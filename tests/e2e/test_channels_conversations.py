@@ -140,6 +140,13 @@ def test_conversation_round_trip(server: Server, api: httpx.Client, standin: Sta
     other = {**onmessage(ch, 3, ""), "EventType": "onConversationUpdated"}
     assert post_signed(url, other).status_code == 200  # acknowledged, ignored
     assert post_signed(url, onmessage(ch, 4, "hi"), "wrong-token").status_code == 403
+    for bad, field in (
+        (onmessage("CH" + "x" * 500, 6, "hi"), "ConversationSid"),
+        ({k: v for k, v in onmessage(ch, 7, "hi").items() if k != "MessageSid"}, "MessageSid"),
+        ({k: v for k, v in onmessage(ch, 8, "hi").items() if k != "ConversationSid"}, "Conv"),
+    ):
+        r = post_signed(url, bad)
+        assert r.status_code == 400 and field in r.json()["message"], r.text
     (ex,) = executions(api, flow)
     assert ex["contact_channel_address"] == ch and ex["status"] == "active"
     assert post_signed(url, onmessage(ch, 5, "Bob")).status_code == 200

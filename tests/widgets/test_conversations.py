@@ -355,11 +355,14 @@ def test_send_to_flex_voice_is_unchanged() -> None:
     assert s.steps[-1][1] == "callComplete"
 
 
+WHO = "{{trigger.request.parameters.who}}"
+
+
 @pytest.mark.parametrize(
     ("participants", "expected"),
     [
-        ('[{"type": "chat", "identity": "{{trigger.request.parameters.who}}"}]', {"Identity": "bob"}),
-        ({"type": "chat", "identity": "{{trigger.request.parameters.who}}"}, {"Identity": "bob"}),
+        ('[{"type": "chat", "identity": "' + WHO + '"}]', {"Identity": "bob"}),
+        ({"type": "chat", "identity": WHO}, {"Identity": "bob"}),
         ("not json", {}),
         ([], {}),
     ],

@@ -28,8 +28,12 @@ from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import InvalidParameter
 from callboard.runtime.routing import Resume, conversation_slot, route_message
 from callboard.store.executions import find_execution
+from callboard.store.sids import sid_regex
 
 __all__ = ["conversation_data", "route_conversation_in"]
+
+_CH = sid_regex("CH")
+_IS = sid_regex("IS")
 
 
 def conversation_data(params: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +70,10 @@ def route_conversation_in(
     contact, service = conversation_slot(params)
     if not contact:
         raise InvalidParameter("ConversationSid", "Missing required parameter ConversationSid")
+    if not _CH.fullmatch(contact):
+        raise InvalidParameter("ConversationSid", f"ConversationSid {contact!r} is not a CH… SID")
+    if service and not _IS.fullmatch(service):
+        raise InvalidParameter("ChatServiceSid", f"ChatServiceSid {service!r} is not an IS… SID")
     data = conversation_data(params)
     active = _scoped(executor, conn, account_sid, flow_sid, str(params.get("ExecutionSid") or ""))
     if active is None:
