@@ -244,9 +244,13 @@ def test_start_conversation_then_its_webhook_resumes_the_execution(
     }
 
 
-def test_resume_an_unknown_conversation_fails(
-    server: Server, api: httpx.Client, standin: StandIn
+@pytest.mark.parametrize("known", [True, False], ids=["resumed", "unknown"])
+def test_resume_conversation(
+    server: Server, api: httpx.Client, standin: StandIn, known: bool
 ) -> None:
+    ch = "CH" + ("8" if known else "9") * 32
+    if known:  # a conversation that exists at Twilio
+        standin.conversations[ch] = {"sid": ch, "chat_service_sid": SERVICE, "state": "active"}
     definition = {
         "description": "resume",
         "initial_state": "Trigger",
@@ -255,19 +259,33 @@ def test_resume_an_unknown_conversation_fails(
             state(
                 "resume",
                 "resume-conversation",
-                {"conversation_service_sid": SERVICE, "conversation_sid": "CH" + "9" * 32},
-                resumed=None,
+                {"conversation_service_sid": SERVICE, "conversation_sid": "{{flow.data.ch}}"},
+                resumed="back",
                 failed=None,
             ),
+            state("back", "send-message", {"body": "Back in {{flow.channel.ConversationSid}}"}),
         ],
     }
     flow = publish(api, definition)
-    r = api.post(f"/v2/Flows/{flow}/Executions", data={"To": "+15552220002", "From": "+1555"})
+    r = api.post(
+        f"/v2/Flows/{flow}/Executions",
+        data={
+            "To": f"+1555222000{int(known)}",
+            "From": "+1555",
+            "Parameters": json.dumps({"ch": ch}),
+        },
+    )
     assert r.status_code == 201, r.text
     until("the end", lambda: executions(api, flow)[0]["status"] == "ended")
     steps = api.get(f"/v2/Flows/{flow}/Executions/{r.json()['sid']}/Steps").json()["steps"]
-    assert [s["transitioned_to"] for s in steps][-1] == "Ended"
-    assert any(s["name"] == "failed" for s in steps), steps
+    if known:
+        assert posted(standin, ch) == [f"Back in {ch}"]
+        (hook,) = [f for _, f in standin.created("ConversationWebhooks") if f["Conversation"] == ch]
+        assert f"ExecutionSid={r.json()['sid']}" in hook["Configuration.Url"]
+        assert [s["name"] for s in steps][:2] == ["incomingRequest", "resumed"]
+    else:
+        assert posted(standin, ch) == []
+        assert [s["name"] for s in steps] == ["incomingRequest", "failed"]
 
 
 @pytest.mark.parametrize("workflow", [WORKFLOW, BAD_WORKFLOW], ids=["created", "refused"])
