@@ -77,7 +77,9 @@ def route_conversation_in(
     data = conversation_data(params)
     active = _scoped(executor, conn, account_sid, flow_sid, str(params.get("ExecutionSid") or ""))
     if active is None:
-        active = executor.runner.load_active(conn, account_sid, flow_sid, contact, [service])
+        # a ConversationSid is unique on its own: the slot is found whatever the
+        # webhook says of the service (a scoped webhook may leave ChatServiceSid out)
+        active = executor.runner.load_active(conn, account_sid, flow_sid, contact)
     route = route_message(active)
     if isinstance(route, Resume):
         ex = route.execution
