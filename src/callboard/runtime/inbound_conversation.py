@@ -67,7 +67,7 @@ def route_conversation_in(
     """THE routing rule for a conversation message (``routing.route_message`` on the
     conversation's slot), carried out on ``conn``. A lost race for the slot raises
     IntegrityError: the caller retries and the message goes to the winner."""
-    contact, service = conversation_slot(params)
+    contact, service = conversation_slot(params)  # service: only checked
     if not contact:
         raise InvalidParameter("ConversationSid", "Missing required parameter ConversationSid")
     if not _CH.fullmatch(contact):
@@ -92,7 +92,9 @@ def route_conversation_in(
             flow_sid,
             trigger="incomingConversationMessage",
             contact=contact,
-            flow_address=service,
+            # the slot is the conversation alone, in the database's unique index too
+            # (flow.channel.ChatServiceSid still names the service)
+            flow_address="",
             data=data,
             initiated_by=str(params.get("MessageSid") or "") or None,
             test_user=test_user,
