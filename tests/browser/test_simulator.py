@@ -378,3 +378,12 @@ def test_conversation_in_the_simulator_and_the_conversation_widgets_in_the_libra
         "/callboard/v1/Simulator/Messages", params={"FlowSid": sid, "Contact": conversation}
     ).json()["messages"]
     assert [m["body"] for m in messages] == ["hi", "Yes or no?", "yes", "Bye"]
+    # Save as test: a test that writes in a Conversation, and passes
+    page.get_by_role("button", name="Save as test").click()
+    expect(
+        page.locator(".toast", has_text='Saved as test "simulator Conversation"')
+    ).to_be_visible()
+    stored = api.get(f"/callboard/v1/Flows/{sid}/Tests").json()["tests"]
+    assert 'conversation: {author: "+15550100001"}' in stored and '- send: "yes"' in stored
+    report = api.post(f"/callboard/v1/Flows/{sid}/Tests/Run").json()
+    assert report["passed"] is True, report

@@ -139,3 +139,15 @@ def test_bad_conversation_sid_is_a_400(client: tuple[TestClient, Callboard]) -> 
     flow = publish(c, {"initial_state": "Trigger", "states": [trigger("incomingRequest", "")]})
     r = c.post(f"{CONVERSATIONS}/Messages", data={"FlowSid": flow, "ConversationSid": "nope"})
     assert r.status_code == 400 and "ConversationSid" in r.text
+
+
+def test_a_nul_character_is_a_400_not_a_database_error(
+    client: tuple[TestClient, Callboard],
+) -> None:
+    """No column (PostgreSQL's text above all) stores NUL: every form refuses it."""
+    c, _ = client
+    flow = publish(c, {"initial_state": "Trigger", "states": [trigger("incomingRequest", "")]})
+    r = c.post(f"{CONVERSATIONS}/Messages", data={"FlowSid": flow, "Body": "a\x00b"})
+    assert r.status_code == 400 and "NUL" in r.json()["message"]
+    r = c.post("/callboard/v1/Simulator/Messages", data={"FlowSid": flow, "From": "+1\x00"})
+    assert r.status_code == 400 and "'From'" in r.json()["message"]

@@ -129,17 +129,27 @@ def test_conversation_round_trip(server: Server, api: httpx.Client, standin: Sta
     flow = publish(api, CONVERSATION_FLOW)
     ch = "CH" + "a" * 32
     url = webhook(server, flow)
-    r = post_signed(url, onmessage(ch, 1, "hello"))
+    # a first message without ChatServiceSid, a reply with it: the slot is the
+    # conversation alone
+    first = {k: v for k, v in onmessage(ch, 1, "hello").items() if k != "ChatServiceSid"}
+    r = post_signed(url, first)
     assert r.status_code == 200, r.text
     until("the question", lambda: posted(standin, ch) == ["What is your name, +15551110000?"])
     sent = next(f for _, f in standin.created("ConversationMessages") if f["Conversation"] == ch)
     assert sent["Author"] == "system"
-    assert post_signed(url, onmessage(ch, 1, "hello")).status_code == 200  # a retry: once
+    assert post_signed(url, first).status_code == 200  # a retry: processed once
     echo = onmessage(ch, 2, "What is your name?", Author="system", Source="API")
     assert post_signed(url, echo).status_code == 200  # the flow's own message: ignored
     other = {**onmessage(ch, 3, ""), "EventType": "onConversationUpdated"}
     assert post_signed(url, other).status_code == 200  # acknowledged, ignored
     assert post_signed(url, onmessage(ch, 4, "hi"), "wrong-token").status_code == 403
+    for bad, field in (
+        (onmessage("CH" + "x" * 500, 6, "hi"), "ConversationSid"),
+        ({k: v for k, v in onmessage(ch, 7, "hi").items() if k != "MessageSid"}, "MessageSid"),
+        ({k: v for k, v in onmessage(ch, 8, "hi").items() if k != "ConversationSid"}, "Conv"),
+    ):
+        r = post_signed(url, bad)
+        assert r.status_code == 400 and field in r.json()["message"], r.text
     (ex,) = executions(api, flow)
     assert ex["contact_channel_address"] == ch and ex["status"] == "active"
     assert post_signed(url, onmessage(ch, 5, "Bob")).status_code == 200
@@ -237,9 +247,13 @@ def test_start_conversation_then_its_webhook_resumes_the_execution(
     }
 
 
-def test_resume_an_unknown_conversation_fails(
-    server: Server, api: httpx.Client, standin: StandIn
+@pytest.mark.parametrize("known", [True, False], ids=["resumed", "unknown"])
+def test_resume_conversation(
+    server: Server, api: httpx.Client, standin: StandIn, known: bool
 ) -> None:
+    ch = "CH" + ("8" if known else "9") * 32
+    if known:  # a conversation that exists at Twilio
+        standin.conversations[ch] = {"sid": ch, "chat_service_sid": SERVICE, "state": "active"}
     definition = {
         "description": "resume",
         "initial_state": "Trigger",
@@ -248,19 +262,33 @@ def test_resume_an_unknown_conversation_fails(
             state(
                 "resume",
                 "resume-conversation",
-                {"conversation_service_sid": SERVICE, "conversation_sid": "CH" + "9" * 32},
-                resumed=None,
+                {"conversation_service_sid": SERVICE, "conversation_sid": "{{flow.data.ch}}"},
+                resumed="back",
                 failed=None,
             ),
+            state("back", "send-message", {"body": "Back in {{flow.channel.ConversationSid}}"}),
         ],
     }
     flow = publish(api, definition)
-    r = api.post(f"/v2/Flows/{flow}/Executions", data={"To": "+15552220002", "From": "+1555"})
+    r = api.post(
+        f"/v2/Flows/{flow}/Executions",
+        data={
+            "To": f"+1555222000{int(known)}",
+            "From": "+1555",
+            "Parameters": json.dumps({"ch": ch}),
+        },
+    )
     assert r.status_code == 201, r.text
     until("the end", lambda: executions(api, flow)[0]["status"] == "ended")
     steps = api.get(f"/v2/Flows/{flow}/Executions/{r.json()['sid']}/Steps").json()["steps"]
-    assert [s["transitioned_to"] for s in steps][-1] == "Ended"
-    assert any(s["name"] == "failed" for s in steps), steps
+    if known:
+        assert posted(standin, ch) == [f"Back in {ch}"]
+        (hook,) = [f for _, f in standin.created("ConversationWebhooks") if f["Conversation"] == ch]
+        assert f"ExecutionSid={r.json()['sid']}" in hook["Configuration.Url"]
+        assert [s["name"] for s in steps][:2] == ["incomingRequest", "resumed"]
+    else:
+        assert posted(standin, ch) == []
+        assert [s["name"] for s in steps] == ["incomingRequest", "failed"]
 
 
 @pytest.mark.parametrize("workflow", [WORKFLOW, BAD_WORKFLOW], ids=["created", "refused"])

@@ -353,3 +353,27 @@ def test_send_to_flex_voice_is_unchanged() -> None:
     assert [el.tag for el in twiml(s.last)] == ["Enqueue"]
     s.send(CallEvent(s.token, "enqueue", {**CALL, "QueueResult": "hangup"}))
     assert s.steps[-1][1] == "callComplete"
+
+
+WHO = "{{trigger.request.parameters.who}}"
+
+
+@pytest.mark.parametrize(
+    ("participants", "expected"),
+    [
+        ('[{"type": "chat", "identity": "' + WHO + '"}]', {"Identity": "bob"}),
+        ({"type": "chat", "identity": WHO}, {"Identity": "bob"}),
+        ("not json", {}),
+        ([], {}),
+    ],
+)
+def test_start_conversation_participants_as_typed_in_the_editor(
+    participants: Any, expected: dict[str, str]
+) -> None:
+    props = {"conversation_service_sid": IS, "participants": participants}
+    s = run_flow(
+        [widget_state("open", "start-conversation", props)],
+        "incomingRequest",
+        data={"parameters": {"who": "bob"}},
+    )
+    assert effect(s, OpenConversation).participant == expected

@@ -32,6 +32,8 @@ class Form:
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, list[str]] = {}
         for key, value in pairs:
+            if "\x00" in value or "\x00" in key:  # no database column can store it
+                raise bad_request(f"Parameter {key[:60]!r} contains a NUL character")
             self._values.setdefault(key, []).append(value)
 
     def __contains__(self, key: str) -> bool:

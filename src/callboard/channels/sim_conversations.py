@@ -54,6 +54,8 @@ class SimConversations:
                 f"ConversationSid {conversation_sid!r} is not a Conversation SID (CH…)",
             )
         author = author.strip() or "user"
+        if len(author) > 255:
+            raise InvalidParameter("Author", "Author must be at most 255 characters")
         with svc.db.read() as conn:
             require_flow(conn, account_sid, flow_sid)
             started = sim_object(conn, account_sid, conversation_sid)

@@ -28,8 +28,12 @@ from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import InvalidParameter
 from callboard.runtime.routing import Resume, conversation_slot, route_message
 from callboard.store.executions import find_execution
+from callboard.store.sids import sid_regex
 
 __all__ = ["conversation_data", "route_conversation_in"]
+
+_CH = sid_regex("CH")
+_IS = sid_regex("IS")
 
 
 def conversation_data(params: dict[str, Any]) -> dict[str, Any]:
@@ -63,13 +67,19 @@ def route_conversation_in(
     """THE routing rule for a conversation message (``routing.route_message`` on the
     conversation's slot), carried out on ``conn``. A lost race for the slot raises
     IntegrityError: the caller retries and the message goes to the winner."""
-    contact, service = conversation_slot(params)
+    contact, service = conversation_slot(params)  # service: only checked
     if not contact:
         raise InvalidParameter("ConversationSid", "Missing required parameter ConversationSid")
+    if not _CH.fullmatch(contact):
+        raise InvalidParameter("ConversationSid", f"ConversationSid {contact!r} is not a CH… SID")
+    if service and not _IS.fullmatch(service):
+        raise InvalidParameter("ChatServiceSid", f"ChatServiceSid {service!r} is not an IS… SID")
     data = conversation_data(params)
     active = _scoped(executor, conn, account_sid, flow_sid, str(params.get("ExecutionSid") or ""))
     if active is None:
-        active = executor.runner.load_active(conn, account_sid, flow_sid, contact, [service])
+        # a ConversationSid is unique on its own: the slot is found whatever the
+        # webhook says of the service (a scoped webhook may leave ChatServiceSid out)
+        active = executor.runner.load_active(conn, account_sid, flow_sid, contact)
     route = route_message(active)
     if isinstance(route, Resume):
         ex = route.execution
@@ -82,7 +92,9 @@ def route_conversation_in(
             flow_sid,
             trigger="incomingConversationMessage",
             contact=contact,
-            flow_address=service,
+            # the slot is the conversation alone, in the database's unique index too
+            # (flow.channel.ChatServiceSid still names the service)
+            flow_address="",
             data=data,
             initiated_by=str(params.get("MessageSid") or "") or None,
             test_user=test_user,

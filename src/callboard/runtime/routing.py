@@ -87,9 +87,10 @@ def route_call(concurrent_calls: bool, find_active: Callable[[], T | None]) -> S
 
 
 def conversation_slot(params: Mapping[str, Any]) -> tuple[str, str]:
-    """The slot of a conversation message, ``(contact, flow address)``: the
-    ``ConversationSid`` (the execution's contact) and the ``ChatServiceSid`` (its flow
-    address; "" when the webhook does not say)."""
+    """A conversation message's ``(ConversationSid, ChatServiceSid)``: the conversation
+    is the slot on its own (the execution's contact, with no flow address: a
+    ConversationSid is unique); the service ("" when the webhook does not say) goes into
+    ``flow.channel.ChatServiceSid``."""
     return (
         str(params.get("ConversationSid") or "").strip(),
         str(params.get("ChatServiceSid") or "").strip(),

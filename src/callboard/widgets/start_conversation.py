@@ -17,6 +17,7 @@ channel: warning 81020).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from callboard.contract.io import Event
@@ -50,7 +51,14 @@ class StartConversation(Widget):
     props = (
         OFFSET,
         Prop("conversation_service_sid", label="Conversation Service SID"),
-        Prop("participants", kind="any", label="Participants", editor="textarea"),
+        Prop(
+            "participants",
+            kind="any",
+            label="Participants",
+            editor="textarea",
+            help='JSON: [{"type": "chat", "identity": "…"}] or [{"type": "sms", '
+            '"messaging_binding_address": "…", "messaging_binding_proxy_address": "…"}]',
+        ),
         Prop("friendly_name", label="Friendly name"),
         Prop("attributes", editor="textarea", label="Attributes (JSON)"),
         Prop("chat_service_sid", label="Chat Service SID"),
@@ -80,6 +88,11 @@ class StartConversation(Widget):
 def _participant(run: Run) -> dict[str, Any]:
     """The first participant, with Twilio's parameter names (Liquid rendered)."""
     items: Any = run.prop("participants") or []
+    if isinstance(items, str):  # JSON typed in the editor's text box
+        try:
+            items = json.loads(items)
+        except ValueError:
+            items = []
     if isinstance(items, dict):
         items = [items]
     if not isinstance(items, list) or not items or not isinstance(items[0], dict):

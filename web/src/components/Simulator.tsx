@@ -203,15 +203,16 @@ export function Simulator({ onClose }: { onClose: () => void }) {
 }
 
 /** Add the conversation just held to the flow's stored tests ("Save as test"). */
-async function saveAsTest(flowSid: string, from: string, to: string, call: boolean, steps: TestStep[]) {
+async function saveAsTest(flowSid: string, from: string, to: string, call: boolean, steps: TestStep[], conversation = false) {
   if (steps.length === 0) {
     toast("Nothing to save yet: talk to the flow first.", "error");
     return;
   }
   try {
     const stored = await fetchTests(flowSid);
-    const name = freshName(stored.tests, call ? "simulator call" : "simulator conversation");
-    const saved = await saveTests(flowSid, appendTest(stored.tests, testEntry(name, from, to, call, steps)));
+    const base = call ? "simulator call" : conversation ? "simulator Conversation" : "simulator conversation";
+    const name = freshName(stored.tests, base);
+    const saved = await saveTests(flowSid, appendTest(stored.tests, testEntry(name, from, to, call, steps, conversation)));
     toast(`Saved as test "${name}" (tests version ${saved.version}).`, "success");
   } catch (e) {
     toast(explain(e), "error", 8000);
@@ -331,11 +332,13 @@ function SmsChat({
           Send
         </button>
       </form>
-      {!conversation && (
-        <button type="button" className="btn save-as-test" onClick={() => void saveAsTest(flowSid, from, to, false, smsSteps(messages))}>
-          Save as test
-        </button>
-      )}
+      <button
+        type="button"
+        className="btn save-as-test"
+        onClick={() => void saveAsTest(flowSid, from, to, false, smsSteps(messages), !!conversation)}
+      >
+        Save as test
+      </button>
     </div>
   );
 }

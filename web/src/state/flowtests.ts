@@ -9,9 +9,10 @@ export type TestStep = { [kind: string]: string | boolean };
 const q = (s: string) => JSON.stringify(s); // a JSON string is a YAML double-quoted scalar
 
 /** One test (YAML, indented as an item of `tests:`). */
-export function testEntry(name: string, from: string, to: string, call: boolean, steps: TestStep[]): string {
+export function testEntry(name: string, from: string, to: string, call: boolean, steps: TestStep[], conversation = false): string {
   const lines = [`  - name: ${q(name)}`, `    from: ${q(from)}`, `    to: ${q(to)}`];
   if (call) lines.push("    call: {}");
+  if (conversation) lines.push(`    conversation: {author: ${q(from)}}`);
   lines.push("    steps:");
   for (const step of steps) {
     const [kind, value] = Object.entries(step)[0];
