@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 _o, _e = t.outbox, t.executions
-_DUE = or_(_o.c.status == "pending", _o.c.status == "running")
+_DUE = t.OUTBOX_WAITING  # the partial index ix_outbox_due's predicate
 
 
 def insert_jobs(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -47,7 +47,8 @@ def claim_jobs(
     """Claim up to ``limit`` due jobs (oldest first) until ``lease_until``; returns them
     with their execution's account and flow. ``skip_locked`` (PostgreSQL): jobs another
     worker is claiming are left to it."""
-    query = select(_o.c.id).where(OUTBOX.due(now)).order_by(_o.c.id).limit(limit)
+    # by due time: the partial index ix_outbox_due (never a walk of the finished jobs)
+    query = select(_o.c.id).where(OUTBOX.due(now)).order_by(_o.c.available_at, _o.c.id).limit(limit)
     ids = [r.id for r in OUTBOX.claim(conn, query, skip_locked=skip_locked)]
     if not ids:
         return []
