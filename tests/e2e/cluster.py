@@ -20,8 +20,9 @@ from tests.e2e.server import free_port
 @functools.cache
 def serve_args() -> tuple[str, ...]:
     """``--workers 1`` when ``serve`` has that option (one process per server here)."""
-    shown = subprocess.run(cli("serve", "--help"), capture_output=True, text=True, timeout=60)
-    return ("--workers", "1") if "--workers" in shown.stdout else ()
+    from callboard.commands.serve import serve
+
+    return ("--workers", "1") if any(p.name == "workers" for p in serve.params) else ()
 
 
 class Proc:

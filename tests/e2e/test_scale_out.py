@@ -4,18 +4,81 @@ of one process (docs/scaling.md)."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from callboard.store import tables as t
 from callboard.store.db import normalise_url
 from tests.e2e.cluster import Proc, start_together, stop_all
-from tests.e2e.durability import server_env
+from tests.e2e.durability import ask_definition, create_account, create_flow, server_env
 from tests.e2e.server import database
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+FLOW_NUMBER = "+15550000000"
+
+
+@dataclass
+class Cluster:
+    url: str
+    env: dict[str, str]
+    servers: list[Proc]
+    workers: list[Proc]
+    account_sid: str
+    token: str
+    engine: Engine
+
+    def client(self, i: int) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.servers[i].url, auth=(self.account_sid, self.token), timeout=60
+        )
+
+    def count(self, table: Any, *where: Any) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar())
+
+    def wait_for(self, what: str, check: Any, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                logs = "\n".join(p.log()[-3000:] for p in self.servers + self.workers)
+                raise AssertionError(f"timed out waiting for {what}\n{logs}")
+            time.sleep(0.1)
+
+
+@contextmanager
+def cluster(tmp: Path, servers: int = 2, workers: int = 2, **extra: str) -> Iterator[Cluster]:
+    """``servers`` × ``callboard serve`` + ``workers`` × ``callboard worker`` on a fresh
+    PostgreSQL database, started together."""
+    with database("postgresql", tmp) as url:
+        env = server_env(
+            url,
+            tmp,
+            CALLBOARD_RETENTION_INTERVAL_SECONDS="0",
+            CALLBOARD_SKIP_SIGNATURE_CHECK="1",
+            **extra,
+        )
+        account_sid, token = create_account(env)
+        procs = [Proc("serve", env, tmp, f"serve-{i}") for i in range(servers)]
+        procs += [Proc("worker", env, tmp, f"worker-{i}") for i in range(workers)]
+        engine = create_engine(normalise_url(url))
+        try:
+            start_together(procs)
+            yield Cluster(url, env, procs[:servers], procs[servers:], account_sid, token, engine)
+        finally:
+            stop_all(procs)
+            engine.dispose()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -38,3 +101,104 @@ def test_three_servers_and_a_worker_started_together_on_an_empty_database(
             assert sum(shown) == 1, shown  # one server made it and showed it
         finally:
             stop_all(procs)
+
+
+def _ping_pong() -> dict[str, Any]:
+    """An incoming message starts it; it then waits for the next message, for ever,
+    alternating between two Send & Wait For Reply widgets."""
+    flow = ask_definition("3600")
+    ask, thanks = flow["states"][1], flow["states"][2]
+    ask["transitions"][0]["next"] = "ask2"
+    ask2 = json.loads(json.dumps(ask))
+    ask2["name"] = "ask2"
+    ask2["transitions"][0]["next"] = "ask"
+    flow["states"][2:] = [ask2, thanks, flow["states"][3]]
+    return flow
+
+
+@pytest.mark.postgres
+def test_same_contact_messages_split_across_servers_make_one_execution(tmp_path: Path) -> None:
+    n = 16
+    with cluster(tmp_path) as c, c.client(0) as a, c.client(1) as b:
+        flow = create_flow(a, _ping_pong())
+        barrier = threading.Barrier(n)
+
+        def send(i: int) -> int:
+            form = {"MessageSid": f"SM{i:032x}", "From": "+15551110000", "To": FLOW_NUMBER}
+            barrier.wait()
+            client = a if i % 2 else b
+            return client.post(
+                f"/v1/Accounts/{c.account_sid}/Flows/{flow}", data={**form, "Body": f"m{i}"}
+            ).status_code
+
+        with ThreadPoolExecutor(n) as pool:
+            assert list(pool.map(send, range(n))) == [200] * n
+        assert c.count(t.executions) == 1
+        assert c.count(t.processed_requests) == n  # every message was processed, once
+        # each message is one step: the start (Trigger → ask), then one reply each
+        assert c.count(t.steps) == n
+        replies = c.count(t.steps, t.steps.c.name == "incomingMessage")
+        assert replies == n, replies
+
+
+@pytest.mark.postgres
+def test_a_thousand_timers_due_within_a_second_fire_once_across_workers(tmp_path: Path) -> None:
+    n = 1000
+    with cluster(tmp_path) as c, c.client(0) as a, c.client(1) as b:
+        flow = create_flow(a, ask_definition("3600"))
+
+        def create(i: int) -> None:
+            client = a if i % 2 else b
+            r = client.post(
+                f"/v2/Flows/{flow}/Executions", data={"To": f"+1555{i:07d}", "From": FLOW_NUMBER}
+            )
+            assert r.status_code == 201, r.text
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(create, range(n)))
+        assert c.count(t.timers) == n
+        with c.engine.begin() as conn:  # all due within the next second (naive UTC)
+            conn.execute(
+                text(
+                    "UPDATE timers SET due_at = (now() AT TIME ZONE 'utc') + "
+                    "interval '1 second' * (0.5 + (id % 1000) / 1000.0)"
+                )
+            )
+        c.wait_for("every timer to fire", lambda: c.count(t.timers) == 0)
+        c.wait_for(
+            "every execution to end",
+            lambda: c.count(t.executions, t.executions.c.status == "ended") == n,
+        )
+        slow = c.count(t.steps, t.steps.c.transitioned_to == "slow")
+        assert slow == n  # each timer fired exactly once
+        too_slow = c.count(t.messages, t.messages.c.body == "Too slow")
+        assert too_slow == n
+
+
+@pytest.mark.postgres
+def test_an_event_stream_on_one_server_sees_executions_made_on_another(tmp_path: Path) -> None:
+    with cluster(tmp_path, workers=0) as c, c.client(0) as a, c.client(1) as b:
+        flow = create_flow(a, ask_definition("3600"))
+        seen: list[str] = []
+        connected = threading.Event()
+
+        def follow() -> None:
+            with a.stream("GET", f"/callboard/v1/Flows/{flow}/Events/Stream") as stream:
+                for line in stream.iter_lines():
+                    connected.set()
+                    if line.startswith("data: "):
+                        seen.append(line)
+                    if len(seen) >= 2:
+                        return
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        assert connected.wait(10)
+        created = b.post(
+            f"/v2/Flows/{flow}/Executions", data={"To": "+15551234567", "From": FLOW_NUMBER}
+        )
+        assert created.status_code == 201
+        sid = created.json()["sid"]
+        reader.join(20)
+        assert len(seen) >= 2, seen  # execution.started, step.ended… from server B
+        assert all(sid in line for line in seen)

@@ -22,9 +22,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 
+from callboard.api.live import LiveFeed
 from callboard.api.metrics import Metrics
 from callboard.api.services import BackgroundJob, Services
 from callboard.channels.config import ChannelConfig
@@ -36,6 +39,7 @@ from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.recording import record_events
+from callboard.events.recording import wakeup as events_recorded
 from callboard.events.service import EventStreams
 from callboard.flowtest.driver import ServiceDriver
 from callboard.flowtest.model import TestFile
@@ -44,8 +48,9 @@ from callboard.runtime.egress import egress_client
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
-from callboard.runtime.worker import Worker
+from callboard.runtime.worker import POLL_SECONDS, Worker
 from callboard.store.db import Database
+from callboard.store.notify import FALLBACK_POLL_SECONDS, Listener, parse
 
 __all__ = ["build_background", "build_services", "flow_test_driver", "test_services"]
 
@@ -85,6 +90,13 @@ def build_services(
     )
     callboard.accounts.on_secrets_changed.append(router.secrets.forget)
     channels = Channels(callboard, router, config)
+    live = LiveFeed()
+    listener = None
+    if not db.is_sqlite:  # issue 12: every process's runs wake this one (LISTEN/NOTIFY)
+        listener = Listener(db.url)
+        live.live = listener.connected.is_set
+        listener.subscribe(live.on_notify)  # the live event streams (editor, SSE)
+        listener.subscribe(_waker(wakeup))  # the worker: outbox jobs, timers due soon
     return Services(
         callboard=callboard,
         channels=channels,
@@ -95,7 +107,22 @@ def build_services(
         audit=AuditLog(db, clock),
         settings=settings if isinstance(settings, Settings) else None,
         test_driver=flow_test_driver,
+        listener=listener,
+        live=live,
     )
+
+
+def _waker(wakeup: threading.Event) -> Callable[[str], None]:
+    """A notification → wake the worker when it announces work (or may have missed
+    some: ``""``); any run → wake Event Streams' fan-out (its events were recorded)."""
+
+    def on_notify(payload: str) -> None:
+        flow_sid, work = parse(payload)
+        if work or not flow_sid:
+            wakeup.set()
+        events_recorded.set()
+
+    return on_notify
 
 
 def test_services(url: str, *, env: Env, migrate: bool) -> Services:
@@ -121,10 +148,16 @@ def build_background(
     configuration, default from the environment — ValueError for a bad one)."""
     found: list[BackgroundJob] = []
     config = events if events is not None else DeliveryConfig.from_env()
+    poll = POLL_SECONDS
+    if services.listener is not None:  # woken by notifications: polling is the fallback
+        found.append(services.listener)
+        poll = FALLBACK_POLL_SECONDS
+        config = replace(config, poll_seconds=max(config.poll_seconds, FALLBACK_POLL_SECONDS))
     if jobs:
         found.append(
             Worker(
                 services.callboard,
+                poll,
                 retention=settings.retention_policy(),
                 retention_interval=settings.retention_interval,
                 timer_observer=services.metrics.on_timer,  # callboard_timer_lag_seconds
