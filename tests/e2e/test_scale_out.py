@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from callboard.store.db import normalise_url
 from tests.e2e.cluster import Proc, start_together, stop_all
 from tests.e2e.durability import ask_definition, create_account, create_flow, server_env
 from tests.e2e.server import database
+from tests.e2e.twilio_standin import StandIn, twilio_standin
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -117,88 +119,202 @@ def _ping_pong() -> dict[str, Any]:
 
 
 @pytest.mark.postgres
-def test_same_contact_messages_split_across_servers_make_one_execution(tmp_path: Path) -> None:
+def test_two_servers_and_two_workers_keep_the_guarantees_of_one(tmp_path: Path) -> None:
+    """One cluster (a fresh database), three guarantees in turn: an event stream on A
+    sees B's executions; same-contact messages split across the servers make one
+    execution; 1,000 timers due within a second fire once each across the workers."""
+    with cluster(tmp_path) as c, c.client(0) as a, c.client(1) as b:
+        _event_stream_sees_the_other_server(c, a, b)
+        _same_contact_messages_make_one_execution(c, a, b)
+        _a_thousand_timers_fire_once(c, a, b)
+
+
+def _event_stream_sees_the_other_server(c: Cluster, a: httpx.Client, b: httpx.Client) -> None:
+    flow = create_flow(a, ask_definition("3600"))
+    seen: list[str] = []
+    connected = threading.Event()
+
+    def follow() -> None:
+        with a.stream("GET", f"/callboard/v1/Flows/{flow}/Events/Stream") as stream:
+            for line in stream.iter_lines():
+                connected.set()
+                if line.startswith("data: "):
+                    seen.append(line)
+                if len(seen) >= 2:
+                    return
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    assert connected.wait(10)
+    created = b.post(
+        f"/v2/Flows/{flow}/Executions", data={"To": "+15551234567", "From": FLOW_NUMBER}
+    )
+    assert created.status_code == 201
+    sid = created.json()["sid"]
+    reader.join(20)
+    assert len(seen) >= 2, seen  # execution.started, step.ended… from server B
+    assert all(sid in line for line in seen)
+    with c.engine.begin() as conn:  # out of the way of the counts below
+        conn.execute(t.executions.delete())
+
+
+def _same_contact_messages_make_one_execution(c: Cluster, a: httpx.Client, b: httpx.Client) -> None:
     n = 16
-    with cluster(tmp_path) as c, c.client(0) as a, c.client(1) as b:
-        flow = create_flow(a, _ping_pong())
-        barrier = threading.Barrier(n)
+    flow = create_flow(a, _ping_pong())
+    barrier = threading.Barrier(n)
 
-        def send(i: int) -> int:
-            form = {"MessageSid": f"SM{i:032x}", "From": "+15551110000", "To": FLOW_NUMBER}
-            barrier.wait()
-            client = a if i % 2 else b
-            return client.post(
-                f"/v1/Accounts/{c.account_sid}/Flows/{flow}", data={**form, "Body": f"m{i}"}
-            ).status_code
+    def send(i: int) -> int:
+        form = {"MessageSid": f"SM{i:032x}", "From": "+15551110000", "To": FLOW_NUMBER}
+        barrier.wait()
+        client = a if i % 2 else b
+        return client.post(
+            f"/v1/Accounts/{c.account_sid}/Flows/{flow}", data={**form, "Body": f"m{i}"}
+        ).status_code
 
-        with ThreadPoolExecutor(n) as pool:
-            assert list(pool.map(send, range(n))) == [200] * n
-        assert c.count(t.executions) == 1
-        assert c.count(t.processed_requests) == n  # every message was processed, once
-        # each message is one step: the start (Trigger → ask), then one reply each
-        assert c.count(t.steps) == n
-        replies = c.count(t.steps, t.steps.c.name == "incomingMessage")
-        assert replies == n, replies
+    with ThreadPoolExecutor(n) as pool:
+        assert list(pool.map(send, range(n))) == [200] * n
+    assert c.count(t.executions) == 1
+    assert c.count(t.processed_requests) == n  # every message was processed, once
+    # each message is one step: the start (Trigger → ask), then one per reply
+    assert c.count(t.steps) == n
+    assert c.count(t.steps, t.steps.c.name == "incomingMessage") == n
+    with c.engine.begin() as conn:
+        conn.execute(t.executions.delete())
 
 
-@pytest.mark.postgres
-def test_a_thousand_timers_due_within_a_second_fire_once_across_workers(tmp_path: Path) -> None:
+def _a_thousand_timers_fire_once(c: Cluster, a: httpx.Client, b: httpx.Client) -> None:
     n = 1000
-    with cluster(tmp_path) as c, c.client(0) as a, c.client(1) as b:
-        flow = create_flow(a, ask_definition("3600"))
+    flow = create_flow(a, ask_definition("3600"))
 
-        def create(i: int) -> None:
-            client = a if i % 2 else b
-            r = client.post(
-                f"/v2/Flows/{flow}/Executions", data={"To": f"+1555{i:07d}", "From": FLOW_NUMBER}
-            )
-            assert r.status_code == 201, r.text
-
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(create, range(n)))
-        assert c.count(t.timers) == n
-        with c.engine.begin() as conn:  # all due within the next second (naive UTC)
-            conn.execute(
-                text(
-                    "UPDATE timers SET due_at = (now() AT TIME ZONE 'utc') + "
-                    "interval '1 second' * (0.5 + (id % 1000) / 1000.0)"
-                )
-            )
-        c.wait_for("every timer to fire", lambda: c.count(t.timers) == 0)
-        c.wait_for(
-            "every execution to end",
-            lambda: c.count(t.executions, t.executions.c.status == "ended") == n,
+    def create(i: int) -> None:
+        client = a if i % 2 else b
+        r = client.post(
+            f"/v2/Flows/{flow}/Executions", data={"To": f"+1555{i:07d}", "From": FLOW_NUMBER}
         )
-        slow = c.count(t.steps, t.steps.c.transitioned_to == "slow")
-        assert slow == n  # each timer fired exactly once
-        too_slow = c.count(t.messages, t.messages.c.body == "Too slow")
-        assert too_slow == n
+        assert r.status_code == 201, r.text
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, range(n)))
+    assert c.count(t.timers) == n
+    with c.engine.begin() as conn:  # all due within the next second (naive UTC)
+        conn.execute(
+            text(
+                "UPDATE timers SET due_at = (now() AT TIME ZONE 'utc') + "
+                "interval '1 second' * (0.5 + (id % 1000) / 1000.0)"
+            )
+        )
+    c.wait_for("every timer to fire", lambda: c.count(t.timers) == 0)
+    c.wait_for(
+        "every execution to end",
+        lambda: c.count(t.executions, t.executions.c.status == "ended") == n,
+    )
+    assert c.count(t.steps, t.steps.c.transitioned_to == "slow") == n  # each fired once
+    assert c.count(t.messages, t.messages.c.body == "Too slow") == n
+
+
+def _reply_flow() -> dict[str, Any]:
+    """An incoming message → one reply through Twilio → end."""
+    flow = ask_definition("3600")
+    trigger = flow["states"][0]
+    for transition in trigger["transitions"]:
+        transition.pop("next", None)
+    trigger["transitions"][0]["next"] = "thanks"
+    thanks = flow["states"][2]
+    thanks["properties"]["body"] = "Reply {{trigger.message.Body}}"
+    flow["states"] = [trigger, thanks]
+    return flow
+
+
+def _twilio_env(standin: StandIn) -> dict[str, str]:
+    return {
+        "CALLBOARD_TWILIO_ACCOUNT_SID": "AC" + "7" * 32,
+        "CALLBOARD_TWILIO_AUTH_TOKEN": "token",
+        "CALLBOARD_TWILIO_API_URL": standin.url,
+        "CALLBOARD_OUTBOX_LEASE_SECONDS": "4",  # a dead server's jobs are taken over soon
+    }
+
+
+def _sms(c: Cluster, flow: str, i: int) -> dict[str, str]:
+    return {
+        "MessageSid": f"SM{i:032x}",
+        "From": f"+1555{i:07d}",
+        "To": FLOW_NUMBER,
+        "Body": f"m{i}",
+    }
+
+
+def _post(client: httpx.Client, c: Cluster, flow: str, i: int) -> bool:
+    try:
+        r = client.post(f"/v1/Accounts/{c.account_sid}/Flows/{flow}", data=_sms(c, flow, i))
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
 
 
 @pytest.mark.postgres
-def test_an_event_stream_on_one_server_sees_executions_made_on_another(tmp_path: Path) -> None:
-    with cluster(tmp_path, workers=0) as c, c.client(0) as a, c.client(1) as b:
-        flow = create_flow(a, ask_definition("3600"))
-        seen: list[str] = []
-        connected = threading.Event()
+def test_sigkill_of_a_server_mid_burst_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    n = 200
+    with twilio_standin() as standin:
+        standin.delay = 0.05  # each send in flight a while: the kill falls among them
+        with cluster(tmp_path, **_twilio_env(standin)) as c, c.client(0) as a, c.client(1) as b:
+            flow = create_flow(b, _reply_flow())
+            killed = threading.Event()
 
-        def follow() -> None:
-            with a.stream("GET", f"/callboard/v1/Flows/{flow}/Events/Stream") as stream:
-                for line in stream.iter_lines():
-                    connected.set()
-                    if line.startswith("data: "):
-                        seen.append(line)
-                    if len(seen) >= 2:
-                        return
+            def send(i: int) -> None:
+                if i % 2 and not killed.is_set() and _post(a, c, flow, i):
+                    return
+                # server A is gone (or this one went to B): the load balancer sends it to
+                # B; Twilio's retries of what A had half-done are answered once
+                assert _post(b, c, flow, i) or _post(b, c, flow, i), i
 
-        reader = threading.Thread(target=follow, daemon=True)
-        reader.start()
-        assert connected.wait(10)
-        created = b.post(
-            f"/v2/Flows/{flow}/Executions", data={"To": "+15551234567", "From": FLOW_NUMBER}
-        )
-        assert created.status_code == 201
-        sid = created.json()["sid"]
-        reader.join(20)
-        assert len(seen) >= 2, seen  # execution.started, step.ended… from server B
-        assert all(sid in line for line in seen)
+            with ThreadPoolExecutor(8) as pool:
+                futures = [pool.submit(send, i) for i in range(n)]
+                c.wait_for("a third of the burst", lambda: len(standin.sent()) >= n // 3)
+                c.servers[0].kill()  # SIGKILL: no clean-up, leases left running
+                killed.set()
+                for f in futures:
+                    f.result()
+            c.wait_for(
+                "every reply",
+                lambda: (
+                    c.count(t.outbox, t.outbox.c.status != "done") == 0
+                    and c.count(t.executions, t.executions.c.status == "ended") == n
+                ),
+                timeout=90,
+            )
+            per_contact = Counter(form["To"] for form in standin.sent())
+            assert len(per_contact) == n, f"lost: {n - len(per_contact)}"  # 0 lost
+            doubled = {to: k for to, k in per_contact.items() if k > 1}
+            assert not doubled, f"doubled: {doubled}"  # 0 doubled
+            assert c.count(t.executions) == n
+
+
+@pytest.mark.postgres
+def test_sigterm_drains_requests_and_releases_leases(tmp_path: Path) -> None:
+    n = 40
+    with twilio_standin() as standin:
+        standin.delay = 0.3  # sends are slow: the server holds leases when it is stopped
+        env = {**_twilio_env(standin), "CALLBOARD_OUTBOX_LEASE_SECONDS": "600"}
+        with cluster(tmp_path, servers=1, workers=0, **env) as c, c.client(0) as a:
+            flow = create_flow(a, _reply_flow())
+            with ThreadPoolExecutor(8) as pool:
+                answered = list(pool.map(lambda i: _post(a, c, flow, i), range(n)))
+                assert all(answered)
+            c.wait_for("the first sends", lambda: len(standin.sent()) >= 2)
+            server = c.servers[0]
+            # SIGTERM: uvicorn drains, the lifespan stops the background work, then it
+            # exits by the signal it caught (-15)
+            assert server.stop() in (0, -15), server.log()
+            assert "Finished server process" in server.log()
+            running = c.count(t.outbox, t.outbox.c.status == "running")
+            assert running == 0  # released, not left to a 10-minute lease
+            worker = Proc("worker", c.env, tmp_path, "worker-after")
+            try:
+                start_together([worker])
+                c.wait_for(
+                    "every reply", lambda: c.count(t.outbox, t.outbox.c.status != "done") == 0
+                )
+            finally:
+                worker.stop()
+            per_contact = Counter(form["To"] for form in standin.sent())
+            assert len(per_contact) == n and set(per_contact.values()) == {1}

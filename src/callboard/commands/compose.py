@@ -32,6 +32,7 @@ from callboard.api.metrics import Metrics
 from callboard.api.services import BackgroundJob, Services
 from callboard.channels.config import ChannelConfig
 from callboard.channels.hangup import HANG_UP_JOB, CallRunHook, hang_up_job
+from callboard.channels.reconcile import reconcilers
 from callboard.channels.router import ChannelRouter
 from callboard.channels.simulator import Simulator
 from callboard.channels.webhooks import Channels
@@ -45,6 +46,7 @@ from callboard.flowtest.driver import ServiceDriver
 from callboard.flowtest.model import TestFile
 from callboard.runtime.audit import AuditLog
 from callboard.runtime.egress import egress_client
+from callboard.runtime.outbox import LEASE_SECONDS
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
@@ -85,6 +87,10 @@ def build_services(
         recorder=record_events,
         hooks=[CallRunHook(router), metrics.on_run],
         outbox_handlers=handlers,
+        outbox_reconcilers=reconcilers(router),  # issue 12: interrupted sends
+        outbox_lease_seconds=(
+            settings.outbox_lease_seconds if isinstance(settings, Settings) else LEASE_SECONDS
+        ),
         wakeup=wakeup,
         http_client=_flow_requests_client,
     )

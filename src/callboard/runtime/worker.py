@@ -97,7 +97,7 @@ class Worker:
             if n == 0 or self._stop.is_set():
                 break
         while True:
-            n = self.service.outbox.run(client=client)
+            n = self.service.outbox.run(client=client, stop=self._stop)
             done += n
             if n == 0 or self._stop.is_set():
                 break
