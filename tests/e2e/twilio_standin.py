@@ -9,6 +9,13 @@ JSON; a ``To`` of :data:`BAD_NUMBER` gets Twilio's 400 / 21211; an update of a c
 ``POST .../Calls/CA….json`` such as ``Status=completed``, 200 with the call; a call's
 recording, ``POST .../Calls/CA…/Recordings.json``, 201), and serves
 external TwiML at ``/twiml/...`` (what a TwiML Redirect widget points at).
+
+Listing (``GET .../Messages.json`` with ``To``, ``From``, ``DateSent>``; ``GET
+.../Calls.json`` with ``To``, ``From``) answers from what was created, newest first —
+what an outbox reconciliation looks up (issue 12). Lists are kept apart from sends
+(``lookups``), so :meth:`StandIn.sent` counts sends only. ``delay`` (seconds) holds each
+create before it answers (a crash can then fall between Twilio accepting a send and
+Callboard recording it).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.utils import formatdate
@@ -35,6 +43,9 @@ class StandIn:
         self.lock = threading.Lock()
         self.url = ""
         self.conversations: dict[str, dict[str, Any]] = {}  # CH… → resource
+        self.lookups: list[tuple[str, dict[str, str]]] = []
+        self.delay = 0.0
+        self.created_json: list[tuple[str, dict[str, Any]]] = []  # (kind, JSON) created
 
     def sent(self, kind: str = "Messages") -> list[dict[str, str]]:
         with self.lock:
@@ -55,6 +66,34 @@ class StandIn:
                 if len(parts) == 5 and parts[3] == "Calls" and parts[4].endswith(".json"):
                     found.append((parts[4][: -len(".json")], form))
             return found
+
+    def listing(self, path: str, query: dict[str, str]) -> tuple[int, str, str] | None:
+        """``GET .../Messages.json`` / ``.../Calls.json``: the created resources that
+        match ``To``, ``From`` and (messages) ``DateSent>``, newest first."""
+        parts = path.strip("/").split("/")
+        if len(parts) != 4 or parts[3] not in ("Messages.json", "Calls.json"):
+            return None
+        kind = parts[3][: -len(".json")]
+        with self.lock:
+            self.lookups.append((path, query))
+            found = [data for k, data in reversed(self.created_json) if k == kind]
+        if query.get("To"):
+            found = [d for d in found if d.get("to") == query["To"]]
+        if query.get("From"):
+            found = [d for d in found if d.get("from") == query["From"]]
+        key = kind.lower()
+        page = {
+            key: found[: int(query.get("PageSize") or 50)],
+            "first_page_uri": path,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "page": 0,
+            "page_size": int(query.get("PageSize") or 50),
+            "uri": path,
+            "start": 0,
+            "end": len(found),
+        }
+        return 200, "application/json", json.dumps(page)
 
     def answer(self, path: str, form: dict[str, str]) -> tuple[int, str, str]:
         with self.lock:
@@ -124,8 +163,11 @@ class StandIn:
             resource.update(direction="outbound-api", parent_call_sid=None)
         else:
             return 404, "application/json", json.dumps({"code": 20404, "status": 404})
+        if self.delay:
+            time.sleep(self.delay)
         with self.lock:
             self.resources.append((kind[: -len(".json")], sid, form))
+            self.created_json.append((kind[: -len(".json")], resource))
         return 201, "application/json", json.dumps(resource)
 
     def answer_v1(self, parts: list[str], form: dict[str, str]) -> tuple[int, str, str]:
@@ -235,7 +277,8 @@ def twilio_standin() -> Iterator[StandIn]:
             raw = self.rfile.read(length).decode() if length else ""
             path, _, query = self.path.partition("?")
             form = dict(parse_qsl(raw or query, keep_blank_values=True))
-            status, ctype, body = standin.answer(path, form)
+            listed = standin.listing(path, form) if self.command == "GET" else None
+            status, ctype, body = listed or standin.answer(path, form)
             data = body.encode()
             self.send_response(status)
             self.send_header("Content-Type", ctype)

@@ -15,6 +15,8 @@ from callboard.runtime.retention import RetentionJob, RetentionPolicy, count, pu
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings, SettingsError
 from callboard.store import tables as t
+from callboard.store.db import Database
+from callboard.store.locks import RETENTION
 from tests.runtime.conftest import ask_flow, send_flow
 
 DAY = 86400.0
@@ -143,6 +145,27 @@ def test_the_background_job_runs_the_policy(
             job._stop.wait(0.05)
     finally:
         job.stop()
+    assert _count(service, t.executions) == 0
+
+
+def test_the_background_job_runs_once_per_database(
+    service: Callboard, account: Account, env: FakeEnv
+) -> None:
+    """Another process holding the retention lock: this one skips its turn."""
+    send = _flow(service, account, send_flow())
+    service.create_execution(account.sid, send, to="+1", from_="+2")
+    env.advance(31 * DAY)
+    job = RetentionJob(service.executor, RetentionPolicy(), interval=3600, delay=0.0)
+    other = Database(service.db.url)  # as another process sharing the database
+    try:
+        with other.lock(RETENTION, wait=False) as held:
+            assert held
+            assert job.run_once() is None
+            assert _count(service, t.executions) == 1
+    finally:
+        other.dispose()
+    report = job.run_once()
+    assert report is not None and report.expired_deleted == 1
     assert _count(service, t.executions) == 0
 
 

@@ -6,9 +6,10 @@
   ``event:`` (the CloudEvent type) and ``data:`` (the CloudEvent JSON). Reconnecting with
   ``Last-Event-ID`` (or ``?after=<id>``) resumes after that event; without either the
   stream starts with the events committed from now on (``?after=0`` replays what is
-  kept, see ``CALLBOARD_EVENTS_RETENTION_SECONDS``). It polls the database, so events
-  recorded by any process (``serve`` or ``worker``) arrive. A comment line every 15 s
-  keeps proxies from closing it. The credentials are checked again every
+  kept, see ``CALLBOARD_EVENTS_RETENTION_SECONDS``). It reads the database, so events
+  recorded by any process (``serve`` or ``worker``) arrive: on PostgreSQL as soon as
+  they commit (LISTEN/NOTIFY, :mod:`callboard.api.live`), else within 0.3 s. A comment
+  line every 15 s keeps proxies from closing it. The credentials are checked again every
   :data:`REAUTH_SECONDS`: the stream ends as soon as they stop working (an API key
   deleted, an Auth Token rotated, the account suspended).
 * ``GET /callboard/v1/Sinks/{Sid}/Failures`` — deliveries given up on (newest first,
@@ -18,7 +19,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -32,12 +32,12 @@ from callboard.api.auth import parse_basic
 from callboard.api.common import call, iso, json_response, service_of
 from callboard.api.errors import bad_request
 from callboard.api.events_common import account, events_service, sid_param
+from callboard.api.live import Watch
 from callboard.api.paging import page_response, parse_page_params
 from callboard.events.service import EventStreams, Failure
 
 __all__ = ["routes"]
 
-POLL_SECONDS = 0.3
 KEEPALIVE_SECONDS = 15.0
 # PostgreSQL may commit a lower id after a higher one: ids seen less than this long ago
 # are looked at again (and never sent twice).
@@ -57,6 +57,22 @@ def _resume_point(request: Request) -> int | None:
 
 async def _events(
     request: Request, streams: EventStreams, account_sid: str, flow_sid: str, start: int
+) -> AsyncIterator[bytes]:
+    watch = request.app.state.services.live.watch(flow_sid)  # woken by any server's runs
+    try:
+        async for chunk in _follow(request, streams, account_sid, flow_sid, start, watch):
+            yield chunk
+    finally:
+        watch.close()
+
+
+async def _follow(
+    request: Request,
+    streams: EventStreams,
+    account_sid: str,
+    flow_sid: str,
+    start: int,
+    watch: Watch,
 ) -> AsyncIterator[bytes]:
     low = start  # every id <= low has been sent or will never come
     recent: OrderedDict[int, float] = OrderedDict()  # id sent → when (monotonic)
@@ -91,7 +107,9 @@ async def _events(
         elif now - last_write > KEEPALIVE_SECONDS:
             yield b": keepalive\n\n"
             last_write = now
-        await asyncio.sleep(POLL_SECONDS)
+        # until a run of this flow commits (PostgreSQL: on any server, callboard.api.live),
+        # or the poll interval passes; never past the next credentials check
+        await watch.wait(longest=REAUTH_SECONDS)
 
 
 async def _still_authorised(request: Request, account_sid: str) -> bool:

@@ -4,9 +4,10 @@ makes them; the app reaches them through :mod:`callboard.api.common`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from callboard.api.live import LiveFeed
 from callboard.api.metrics import Metrics
 from callboard.channels.simulator import Simulator
 from callboard.channels.webhooks import Channels
@@ -16,6 +17,7 @@ from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
+from callboard.store.notify import Listener
 
 __all__ = ["BackgroundJob", "Services"]
 
@@ -40,6 +42,10 @@ class Services:
     audit: AuditLog  # issue 14: the account's audit log
     settings: Settings | None = None
     test_driver: DriverFactory | None = None  # runs a stored flow test (flowtest.driver)
+    # issue 12: PostgreSQL's notifications (LISTEN, one connection per process: started
+    # with the background work) and the live event streams they wake
+    listener: Listener | None = None
+    live: LiveFeed = field(default_factory=LiveFeed)
 
     def close(self) -> None:
         """Dispose of the database connections."""

@@ -11,7 +11,7 @@ transaction. A 4xx answer from Twilio is final (the widget takes its failure eve
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -20,7 +20,20 @@ from twilio.rest import Client  # type: ignore[import-untyped]
 
 from callboard.runtime.outbox import TransientJobError
 
-__all__ = ["TwilioChannel", "TwilioError", "plain", "resource"]
+__all__ = ["LOOKUP_SLACK", "TwilioChannel", "TwilioError", "plain", "resource"]
+
+# Clocks differ: a message Twilio stamped up to this long before our attempt began
+# still counts as that attempt's.
+LOOKUP_SLACK = timedelta(seconds=30)
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _since(item: Any, since: datetime) -> bool:
+    created = getattr(item, "date_created", None)
+    return not isinstance(created, datetime) or _utc(created) >= since
 
 
 class TwilioError(Exception):
@@ -194,6 +207,39 @@ class TwilioChannel:
         interactions = self.client.flex_api.v1.interaction
         made = self._do("create a Flex interaction", interactions.create, channel, routing=routing)
         return plain(made)
+
+    def find_message(
+        self, *, to: str, from_: str, body: str | None, since: datetime
+    ) -> dict[str, Any] | None:
+        """The message sent ``to`` from ``from_`` (a number, or a Messaging Service
+        ``MG…``) at or after ``since`` (naive or aware UTC) whose body is ``body`` (None:
+        any), as Twilio's JSON names; None when Twilio has none. The Messages list,
+        filtered by To, From and DateSent (the whole day: Twilio compares dates), then
+        here by body, sender and creation time."""
+        since = _utc(since) - LOOKUP_SLACK
+        kwargs: dict[str, Any] = {"to": to, "date_sent_after": since, "limit": 50}
+        if from_ and not from_.startswith("MG"):
+            kwargs["from_"] = from_
+        for item in self._do("look up messages", self.client.messages.list, **kwargs):
+            data = resource(item)
+            if from_.startswith("MG") and data.get("MessagingServiceSid") not in (None, from_):
+                continue
+            if body is not None and str(data.get("Body") or "") != body:
+                continue
+            if not _since(item, since):
+                continue
+            return data
+        return None
+
+    def find_call(self, *, to: str, from_: str, since: datetime) -> dict[str, Any] | None:
+        """The call placed ``to`` from ``from_`` at or after ``since``, or None (the
+        Calls list by To and From, newest first; creation time checked here: a call
+        still queued has no StartTime to filter on)."""
+        since = _utc(since) - LOOKUP_SLACK
+        for item in self._do("look up calls", self.client.calls.list, to=to, from_=from_, limit=50):
+            if _since(item, since):
+                return resource(item)
+        return None
 
     def place_call(
         self,

@@ -22,14 +22,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 
+from callboard.api.live import LiveFeed
 from callboard.api.metrics import Metrics
 from callboard.api.services import BackgroundJob, Services
 from callboard.channels.config import ChannelConfig
 from callboard.channels.conversations import ConversationJobs
 from callboard.channels.hangup import HANG_UP_JOB, CallRunHook, hang_up_job
+from callboard.channels.reconcile import reconcilers
 from callboard.channels.router import ChannelRouter
 from callboard.channels.simulator import Simulator
 from callboard.channels.webhooks import Channels
@@ -37,16 +41,19 @@ from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.recording import record_events
+from callboard.events.recording import wakeup as events_recorded
 from callboard.events.service import EventStreams
 from callboard.flowtest.driver import ServiceDriver
 from callboard.flowtest.model import TestFile
 from callboard.runtime.audit import AuditLog
 from callboard.runtime.egress import egress_client
+from callboard.runtime.outbox import LEASE_SECONDS
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
-from callboard.runtime.worker import Worker
+from callboard.runtime.worker import POLL_SECONDS, Worker
 from callboard.store.db import Database
+from callboard.store.notify import FALLBACK_POLL_SECONDS, Listener, parse
 
 __all__ = ["build_background", "build_services", "flow_test_driver", "test_services"]
 
@@ -85,11 +92,22 @@ def build_services(
         recorder=record_events,
         hooks=[CallRunHook(router), metrics.on_run],
         outbox_handlers=handlers,
+        outbox_reconcilers=reconcilers(router),  # issue 12: interrupted sends
+        outbox_lease_seconds=(
+            settings.outbox_lease_seconds if isinstance(settings, Settings) else LEASE_SECONDS
+        ),
         wakeup=wakeup,
         http_client=_flow_requests_client,
     )
     callboard.accounts.on_secrets_changed.append(router.secrets.forget)
     channels = Channels(callboard, router, config)
+    live = LiveFeed()
+    listener = None
+    if not db.is_sqlite:  # issue 12: every process's runs wake this one (LISTEN/NOTIFY)
+        listener = Listener(db.url)
+        live.live = listener.connected.is_set
+        listener.subscribe(live.on_notify)  # the live event streams (editor, SSE)
+        listener.subscribe(_waker(wakeup))  # the worker: outbox jobs, timers due soon
     return Services(
         callboard=callboard,
         channels=channels,
@@ -100,7 +118,22 @@ def build_services(
         audit=AuditLog(db, clock),
         settings=settings if isinstance(settings, Settings) else None,
         test_driver=flow_test_driver,
+        listener=listener,
+        live=live,
     )
+
+
+def _waker(wakeup: threading.Event) -> Callable[[str], None]:
+    """A notification → wake the worker when it announces work (or may have missed
+    some: ``""``); any run → wake Event Streams' fan-out (its events were recorded)."""
+
+    def on_notify(payload: str) -> None:
+        flow_sid, work = parse(payload)
+        if work or not flow_sid:
+            wakeup.set()
+        events_recorded.set()
+
+    return on_notify
 
 
 def test_services(url: str, *, env: Env, migrate: bool) -> Services:
@@ -126,10 +159,16 @@ def build_background(
     configuration, default from the environment — ValueError for a bad one)."""
     found: list[BackgroundJob] = []
     config = events if events is not None else DeliveryConfig.from_env()
+    poll = POLL_SECONDS
+    if services.listener is not None:  # woken by notifications: polling is the fallback
+        found.append(services.listener)
+        poll = FALLBACK_POLL_SECONDS
+        config = replace(config, poll_seconds=max(config.poll_seconds, FALLBACK_POLL_SECONDS))
     if jobs:
         found.append(
             Worker(
                 services.callboard,
+                poll,
                 retention=settings.retention_policy(),
                 retention_interval=settings.retention_interval,
                 timer_observer=services.metrics.on_timer,  # callboard_timer_lag_seconds

@@ -15,6 +15,7 @@ from callboard.commands.logs import LOG_FORMATS, configure_logging
 from callboard.commands.users import first_owner_message
 from callboard.runtime.records import Account
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT
+from callboard.store.locks import STARTUP
 
 __all__ = ["COMMANDS", "bind", "first_run_message", "serve"]
 
@@ -137,10 +138,13 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
     service, channels = services.callboard, services.channels
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = settings.public_url or f"http://{shown_host}:{port}"
-    if service.count_accounts() == 0:
-        click.echo(first_run_message(service.create_account("First account"), base))
-    # issue 14 (teams): on a server without users, the first owner (password shown once)
-    owner = first_owner_message(services.team, service.list_accounts()[0].sid, base)
+    # Under the start-up lock: servers started together on an empty database make one
+    # first account and one owner between them (callboard.store.locks).
+    with service.db.lock(STARTUP):
+        if service.count_accounts() == 0:
+            click.echo(first_run_message(service.create_account("First account"), base))
+        # issue 14 (teams): on a server without users, the first owner (password shown once)
+        owner = first_owner_message(services.team, service.list_accounts()[0].sid, base)
     if owner is not None:
         click.echo(owner)
     if channels.config.skip_signature_check:

@@ -19,6 +19,8 @@ from sqlalchemy import Connection, and_, delete, exists, func, select, update
 
 from callboard.events.settings import DeliveryConfig
 from callboard.events.tables import (
+    DELIVERY_WAITING,
+    UNDISPATCHED,
     event_deliveries,
     event_sinks,
     event_subscribed_types,
@@ -37,9 +39,7 @@ Clock = Callable[[], datetime]
 
 # The shared leased queue (callboard.store.queue) over event_deliveries: a pending
 # delivery is due at next_attempt_at; a claim moves next_attempt_at to the lease's end.
-DELIVERIES = LeasedQueue(
-    event_deliveries, "next_attempt_at", event_deliveries.c.status == "pending"
-)
+DELIVERIES = LeasedQueue(event_deliveries, "next_attempt_at", DELIVERY_WAITING)
 
 
 @dataclass(slots=True)
@@ -77,15 +77,15 @@ class DeliveryQueue:
         """Dispatch up to ``fanout_limit`` recorded events; returns how many."""
         e = events
         with self.db.read() as conn:
-            waiting = conn.execute(
-                select(e.c.id).where(e.c.dispatched == False).limit(1)  # noqa: E712
-            ).first()
+            # ordered by id: the partial index ix_events_undispatched, whatever the statistics
+            probe = select(e.c.id).where(UNDISPATCHED).order_by(e.c.id).limit(1)
+            waiting = conn.execute(probe).first()
         if waiting is None:
             return 0
         with self.db.write() as conn:
             q = (
                 select(e.c.id, e.c.sid, e.c.account_sid, e.c.type, e.c.date_created)
-                .where(e.c.dispatched == False)  # noqa: E712
+                .where(UNDISPATCHED)
                 .order_by(e.c.id)
                 .limit(self.config.fanout_limit)
             )

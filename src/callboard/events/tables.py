@@ -25,11 +25,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
 )
 
 from callboard.store.tables import SID, metadata
 
 __all__ = [
+    "DELIVERY_WAITING",
+    "UNDISPATCHED",
     "event_deliveries",
     "event_sinks",
     "event_subscribed_types",
@@ -95,7 +98,6 @@ events = Table(
     Column("payload", Text, nullable=False),  # the CloudEvent JSON
     Column("dispatched", Boolean, nullable=False, default=False),
     Column("date_created", DateTime, nullable=False),
-    Index("ix_events_dispatched_id", "dispatched", "id"),
     Index("ix_events_flow_id", "flow_sid", "id"),
     Index("ix_events_created", "date_created"),
 )
@@ -124,6 +126,21 @@ event_deliveries = Table(
     Column("last_status_code", Integer, nullable=True),
     Column("date_created", DateTime, nullable=False),
     Column("date_updated", DateTime, nullable=True),
-    Index("ix_event_deliveries_status_next", "status", "next_attempt_at"),
     Index("ix_event_deliveries_sink_status", "sink_sid", "status", "id"),
+)
+
+# Partial indexes (0900) for the background probes, usable without planner statistics:
+# the events not yet fanned out, and the deliveries waiting. The probes' WHERE clauses
+# are these very expressions (literals, not bind parameters, so that a prepared plan
+# matches the predicates too).
+UNDISPATCHED = events.c.dispatched == False  # noqa: E712  (renders "= false" / "= 0")
+DELIVERY_WAITING = event_deliveries.c.status == literal_column("'pending'")
+Index(
+    "ix_events_undispatched", events.c.id, postgresql_where=UNDISPATCHED, sqlite_where=UNDISPATCHED
+)
+Index(
+    "ix_event_deliveries_due",
+    event_deliveries.c.next_attempt_at,
+    postgresql_where=DELIVERY_WAITING,
+    sqlite_where=DELIVERY_WAITING,
 )

@@ -5,8 +5,11 @@ Jobs are claimed with a *lease*: ``status='running'`` and ``available_at`` = now
 outside any transaction; its result is delivered to the execution and the job marked
 ``done`` in one transaction — only if the lease is still ours (``attempts`` unchanged),
 so a job taken over by another worker is never finished twice. A job left ``running``
-by a crash becomes claimable again when its lease expires (at-least-once: the HTTP
-request may be sent again; a repeated result is stale and ignored). A job that raises is
+by a crash becomes claimable again when its lease expires. Before a send whose outcome
+is unknown is performed again, the provider is asked whether it went out
+(:func:`reconcile`: a message or call found there is recorded as sent, not sent twice);
+other jobs are at least once (the HTTP request may be sent again; a repeated result is
+stale and ignored). A job that raises is
 retried with exponential back-off (the shared leased queue, :mod:`callboard.store.queue`,
 with this module's :data:`POLICY`); after
 :data:`MAX_ATTEMPTS` it is ``failed`` and the widget gets its failure event
@@ -16,6 +19,8 @@ with this module's :data:`POLICY`); after
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +44,7 @@ from callboard.runtime.performer import (
     message_sid_prefix,
     perform_effect,
 )
-from callboard.runtime.ports import HttpClientFactory, OutboxHandler
+from callboard.runtime.ports import HttpClientFactory, OutboxHandler, OutboxReconciler
 from callboard.runtime.providers import MessageProvider, OutboundMessage
 from callboard.store.executions import load_for_run
 from callboard.store.outbox import any_due, claim_jobs, settle_job
@@ -54,6 +59,8 @@ __all__ = [
     "TransientJobError",
     "WorkerPorts",
     "perform_job",
+    "reconcile",
+    "release_jobs",
     "run_outbox",
 ]
 
@@ -85,15 +92,27 @@ class Outbox:
         provider: MessageProvider,
         handlers: dict[str, OutboxHandler] | None = None,
         http_client: HttpClientFactory | None = None,
+        *,
+        reconcilers: dict[str, OutboxReconciler] | None = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self.executor = executor
         self.provider = provider
         self.handlers: dict[str, OutboxHandler] = dict(handlers or {})
         self.http_client: HttpClientFactory = http_client or _plain_client
+        # job kind → how to ask the provider whether an interrupted attempt went out
+        self.reconcilers: dict[str, OutboxReconciler] = dict(reconcilers or {})
+        self.policy = replace(POLICY, lease_seconds=lease_seconds)
 
-    def run(self, limit: int = 16, client: httpx.Client | None = None) -> int:
-        """Perform pending outbox jobs and feed their results back. Returns how many ran."""
-        return run_outbox(self, limit, client)
+    def run(
+        self,
+        limit: int = 16,
+        client: httpx.Client | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Perform pending outbox jobs and feed their results back. Returns how many ran.
+        ``stop`` set meanwhile: the jobs claimed but not started yet are released."""
+        return run_outbox(self, limit, client, stop)
 
 
 def _plain_client() -> httpx.Client:
@@ -167,9 +186,16 @@ class WorkerPorts:
         return EndExecution("failed")
 
 
-def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = None) -> int:
+def run_outbox(
+    outbox: Outbox,
+    limit: int = 16,
+    client: httpx.Client | None = None,
+    stop: threading.Event | None = None,
+) -> int:
     """Claim up to ``limit`` due jobs (pending, retry due, or running with an expired
-    lease), perform them and feed their results back. Returns how many were claimed."""
+    lease), perform them and feed their results back. Returns how many were claimed.
+    When ``stop`` is set (SIGTERM: the process drains), the job in progress finishes and
+    the other claimed ones are released at once, not left to their lease."""
     service = outbox.executor
     db = service.db
     now_aware = service.env.now()
@@ -177,7 +203,7 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     with db.read() as conn:  # cheap check first: no write lock when there is nothing
         if not any_due(conn, now):
             return 0
-    lease_until = to_db_time(POLICY.lease_until(now_aware))
+    lease_until = to_db_time(outbox.policy.lease_until(now_aware))
     with db.write() as conn:
         # Several workers may share a PostgreSQL database: SKIP LOCKED hands each job to
         # one of them (SQLite has one writer at a time anyway).
@@ -187,11 +213,18 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     own_client = client is None
     http = client or outbox.http_client()
     try:
-        for job in jobs:
+        for n, job in enumerate(jobs):
+            if stop is not None and stop.is_set():
+                release_jobs(service, jobs[n:])
+                break
             if job["attempts"] > MAX_ATTEMPTS:  # crashed too often while running it
                 _give_up(service, job, job.get("last_error") or "the job was interrupted")
                 continue
             try:
+                found = reconcile(outbox, job)
+                if found is not None:  # the interrupted attempt went out: not again
+                    _finish(service, job, found)
+                    continue
                 event = perform_job(outbox, job, http)
             except Exception as exc:
                 if not isinstance(exc, TransientJobError):
@@ -209,6 +242,28 @@ def run_outbox(outbox: Outbox, limit: int = 16, client: httpx.Client | None = No
     return len(jobs)
 
 
+def reconcile(outbox: Outbox, job: dict[str, Any]) -> Event | None:
+    """A job whose previous attempt was interrupted (claimed while ``running``: its
+    lease ran out, the process that held it died) may have reached the provider before
+    the crash. Ask the provider (the job kind's reconciler): its result event when the
+    attempt went out, None when it did not — or when the job was not interrupted, or
+    its kind cannot be looked up (then it is performed again: at least once). Raises
+    when the provider cannot tell (the job is retried later, never sent blind)."""
+    since = job.get("interrupted_at")
+    finder = outbox.reconcilers.get(job["kind"])
+    if since is None or finder is None:
+        return None
+    found = finder(job, since)
+    if found is not None:
+        log.warning(
+            "outbox job %s (%s): the interrupted attempt had reached the provider; "
+            "recorded as done, not sent again",
+            job["id"],
+            job["kind"],
+        )
+    return found
+
+
 def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None:
     """Mark the job done and feed its result back, in one transaction."""
     now = to_db_time(service.env.now())
@@ -219,6 +274,17 @@ def _finish(service: Executor, job: dict[str, Any], event: Event | None) -> None
             return
         _feed_back(service, conn, job, event)
     service.wakeup.set()
+
+
+def release_jobs(service: Executor, jobs: list[dict[str, Any]]) -> None:
+    """Give claimed jobs back, untried: due now, the attempt not counted (a process
+    stopping releases its leases rather than leaving them to run out)."""
+    now = to_db_time(service.env.now())
+    with service.db.write() as conn:
+        for job in jobs:
+            values = {"status": "pending", "available_at": now, "attempts": job["attempts"] - 1}
+            settle_job(conn, job, values)
+    log.info("released %d outbox job(s) on stop", len(jobs))
 
 
 def _retry(service: Executor, job: dict[str, Any], error: str) -> None:

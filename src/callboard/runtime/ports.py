@@ -26,7 +26,7 @@ from callboard.contract.io import Event
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import RunResult
 
-__all__ = ["HttpClientFactory", "OutboxHandler", "RunHook", "RunRecorder"]
+__all__ = ["HttpClientFactory", "OutboxHandler", "OutboxReconciler", "RunHook", "RunRecorder"]
 
 
 class RunRecorder(Protocol):
@@ -45,5 +45,12 @@ class RunRecorder(Protocol):
 
 RunHook = Callable[[Connection, LoadedExecution, Event, RunResult], None]
 OutboxHandler = Callable[[dict[str, Any]], Event | None]
+
+# issue 12: a job whose previous attempt's outcome is unknown (its lease ran out while
+# it was running: the process died mid-send) is looked up at the provider before it is
+# performed again. The reconciler gets the job and when that attempt began (naive UTC);
+# it returns the result event when the provider has it (no second send), None when it
+# has not (the job is performed), and raises when it cannot tell (retried later).
+OutboxReconciler = Callable[[dict[str, Any], datetime], Event | None]
 
 HttpClientFactory = Callable[[], httpx.Client]

@@ -36,6 +36,7 @@ from callboard.store.executions import (
     expired_sids,
     stuck_sids,
 )
+from callboard.store.locks import RETENTION
 from callboard.store.notifications import prune_notifications
 from callboard.store.outbox import prune_finished_jobs
 from callboard.store.requests import prune_requests
@@ -195,7 +196,8 @@ def _prune_orphans(service: Executor, policy: RetentionPolicy, now: datetime) ->
 
 class RetentionJob:
     """Runs :func:`purge` in a background thread: first ``delay`` seconds after start,
-    then every ``interval`` seconds. ``stop()`` interrupts between batches."""
+    then every ``interval`` seconds — in one process per database at a time (the others
+    skip their turn, :meth:`run_once`). ``stop()`` interrupts between batches."""
 
     def __init__(
         self,
@@ -226,11 +228,21 @@ class RetentionJob:
             self._thread.join(timeout)
             self._thread = None
 
+    def run_once(self) -> PurgeReport | None:
+        """One pass, unless another process sharing the database is running one (the
+        retention lock, :mod:`callboard.store.locks`): then None, and this turn is
+        skipped — retention runs once per database, not once per process."""
+        with self.service.db.lock(RETENTION, wait=False) as held:
+            if not held:
+                log.debug("retention: another process is running it; skipped")
+                return None
+            return purge(self.service, self.policy, batch_size=self.batch_size, stop=self._stop)
+
     def _loop(self) -> None:
         wait = self.delay
         while not self._stop.wait(wait):
             try:
-                purge(self.service, self.policy, batch_size=self.batch_size, stop=self._stop)
+                self.run_once()
             except Exception:  # logged; tried again at the next interval
                 log.exception("retention run failed")
             wait = self.interval

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -41,6 +42,7 @@ from callboard.store.executions import (
     update_execution,
 )
 from callboard.store.messages import insert_messages
+from callboard.store.notify import WORK_HORIZON_SECONDS, notify_run
 from callboard.store.outbox import insert_jobs
 from callboard.store.steps import insert_steps
 from callboard.store.timers import cancel_timers, insert_timers
@@ -160,6 +162,8 @@ class Runner:
         )
         for hook in self.hooks:
             hook(conn, ex, event, delivered)
+        if accepted or batch.outbox:  # PostgreSQL: every process hears of it at commit
+            notify_run(conn, ex.flow_sid, work=_work_for_worker(delivered, self.env.now()))
         return delivered
 
     # ------------------------------------------------------------------ saving
@@ -238,6 +242,15 @@ class Runner:
                 insert_timers(conn, rows)
         if batch.outbox:
             insert_jobs(conn, batch.outbox)
+
+
+def _work_for_worker(result: RunResult, now: datetime) -> bool:
+    """Whether the run left work a sleeping worker must wake for: outbox jobs, or a
+    timer due before the worker's fallback poll would notice it."""
+    if result.outbox_jobs:
+        return True
+    due = result.timer_due
+    return due is not None and (due - now).total_seconds() < WORK_HORIZON_SECONDS
 
 
 def _loaded(row: Any) -> LoadedExecution:

@@ -30,8 +30,14 @@ from callboard.runtime.executor import Executor
 from callboard.runtime.flows import FlowService
 from callboard.runtime.inbound import InboundService
 from callboard.runtime.inbound_results import InboundResult, Notification
-from callboard.runtime.outbox import Outbox
-from callboard.runtime.ports import HttpClientFactory, OutboxHandler, RunHook, RunRecorder
+from callboard.runtime.outbox import LEASE_SECONDS, Outbox
+from callboard.runtime.ports import (
+    HttpClientFactory,
+    OutboxHandler,
+    OutboxReconciler,
+    RunHook,
+    RunRecorder,
+)
 from callboard.runtime.providers import MessageProvider, SimulatorProvider
 from callboard.runtime.records import (
     Account,
@@ -102,6 +108,8 @@ class Callboard:
         recorder: RunRecorder | None = None,
         hooks: Sequence[RunHook] = (),
         outbox_handlers: Mapping[str, OutboxHandler] | None = None,
+        outbox_reconcilers: Mapping[str, OutboxReconciler] | None = None,
+        outbox_lease_seconds: float = LEASE_SECONDS,
         wakeup: threading.Event | None = None,
         http_client: HttpClientFactory | None = None,
     ) -> None:
@@ -109,7 +117,8 @@ class Callboard:
         source (default: real time, random SIDs); ``provider`` the
         :class:`~callboard.runtime.providers.MessageProvider` for SendMessage (default:
         the simulator channel, which stores messages in the database); ``recorder``,
-        ``hooks`` and ``outbox_handlers`` the ports of :mod:`callboard.runtime.ports`;
+        ``hooks``, ``outbox_handlers`` and ``outbox_reconcilers`` the ports of
+        :mod:`callboard.runtime.ports`;
         ``wakeup`` the event that wakes the worker (shared with the channels);
         ``http_client`` makes the outbox's HTTP clients (:data:`HttpClientFactory`)."""
         self.db = db
@@ -127,7 +136,14 @@ class Callboard:
             hooks=hooks,
         )
         self.executor = Executor(db, self.env, self.runner, self.wakeup)
-        self.outbox = Outbox(self.executor, self.provider, dict(outbox_handlers or {}), http_client)
+        self.outbox = Outbox(
+            self.executor,
+            self.provider,
+            dict(outbox_handlers or {}),
+            http_client,
+            reconcilers=dict(outbox_reconcilers or {}),
+            lease_seconds=outbox_lease_seconds,
+        )
         self.outbox_handlers = self.outbox.handlers
         self.accounts = AccountService(db, self.env, self.credentials)
         self.flows = FlowService(db, self.env, self.definitions)

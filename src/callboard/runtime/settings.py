@@ -36,6 +36,7 @@ DEFAULT_PORT = 8080
 DEFAULT_RETENTION_DAYS_AFTER_END = 30.0
 DEFAULT_STUCK_EXECUTION_DAYS = 60.0
 DEFAULT_RETENTION_INTERVAL = 3600.0
+DEFAULT_OUTBOX_LEASE = 60.0  # a claimed outbox job not finished by then is taken over
 DEFAULT_HEALTH_MAX_LAG = 60.0
 
 
@@ -61,6 +62,7 @@ class Settings:
     stuck_execution_days: float = DEFAULT_STUCK_EXECUTION_DAYS
     retention_interval: float = DEFAULT_RETENTION_INTERVAL
     health_max_lag: float = DEFAULT_HEALTH_MAX_LAG
+    outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE  # issue 12: takeover after a crash
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +96,9 @@ class Settings:
                 env, "CALLBOARD_RETENTION_INTERVAL_SECONDS", DEFAULT_RETENTION_INTERVAL, zero=True
             ),
             health_max_lag=_number(env, "CALLBOARD_HEALTH_MAX_LAG_SECONDS", DEFAULT_HEALTH_MAX_LAG),
+            outbox_lease_seconds=_number(
+                env, "CALLBOARD_OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE
+            ),
         )
 
     def retention_policy(self) -> RetentionPolicy:

@@ -81,13 +81,16 @@ def next_timer_due(service: Executor) -> datetime | None:
         return from_db_time(earliest_due(conn))
 
 
-def sleep_seconds(service: Executor, now: datetime | None = None) -> float:
-    """How long the worker may sleep: until the next timer, at most MAX_SLEEP_SECONDS."""
+def sleep_seconds(
+    service: Executor, now: datetime | None = None, longest: float = MAX_SLEEP_SECONDS
+) -> float:
+    """How long the worker may sleep: until the next timer, at most ``longest``
+    (MAX_SLEEP_SECONDS; longer when notifications wake it, :mod:`callboard.store.notify`)."""
     due = next_timer_due(service)
     if due is None:
-        return MAX_SLEEP_SECONDS
+        return longest
     wait = (due - (now or service.env.now())).total_seconds()
-    return max(MIN_SLEEP_SECONDS, min(MAX_SLEEP_SECONDS, wait))
+    return max(MIN_SLEEP_SECONDS, min(longest, wait))
 
 
 def fire_due_timers(

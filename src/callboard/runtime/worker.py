@@ -4,8 +4,9 @@ One thread per :class:`Worker` (``callboard serve`` starts one; ``callboard work
 runs one without HTTP). Several may share one PostgreSQL database.
 
 * **timers** — :func:`callboard.runtime.timers.fire_due_timers` each pass; the loop
-  sleeps until the next due timer (at most 200 ms), and a run that starts a nearer
-  timer wakes it at once.
+  sleeps until the next due timer (at most ``poll``: 200 ms; on PostgreSQL, where every
+  process's runs wake it through LISTEN/NOTIFY, :mod:`callboard.store.notify`, 2 s),
+  and a run that starts a nearer timer wakes it at once.
 * **outbox** — :class:`callboard.runtime.outbox.Outbox` (leased jobs: HTTP requests,
   network message sends, outbound calls), until it is empty.
 * **retention** — :class:`callboard.runtime.retention.RetentionJob`, its own thread.
@@ -96,7 +97,7 @@ class Worker:
             if n == 0 or self._stop.is_set():
                 break
         while True:
-            n = self.service.outbox.run(client=client)
+            n = self.service.outbox.run(client=client, stop=self._stop)
             done += n
             if n == 0 or self._stop.is_set():
                 break
@@ -113,7 +114,7 @@ class Worker:
                     if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                         last_checkpoint = time.monotonic()
                         self.service.executor.db.checkpoint()
-                    wait = min(self.poll, sleep_seconds(self.service.executor))
+                    wait = sleep_seconds(self.service.executor, longest=self.poll)
                 except Exception:  # keep the loop alive (database restarting...); logged
                     log.exception("worker pass failed")
                     wait = 1.0

@@ -17,6 +17,7 @@ __all__ = [
     "ENDED_CALL_STATUSES",
     "LiveCall",
     "call_execution",
+    "call_for_token",
     "call_row",
     "calls_of",
     "insert_call",
@@ -119,3 +120,10 @@ def call_row(conn: Connection, call_sid: str, account_sid: str | None = None) ->
     if account_sid is not None:
         q = q.where(_c.c.account_sid == account_sid)
     return conn.execute(q).first()
+
+
+def call_for_token(conn: Connection, execution_sid: str, token: str) -> Any:
+    """The call an execution placed for the wait ``token`` (None: none was recorded)."""
+    return conn.execute(
+        select(_c).where(_c.c.execution_sid == execution_sid, _c.c.token == token)
+    ).first()

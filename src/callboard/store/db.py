@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+from callboard.store.locks import STARTUP, held
 
 __all__ = ["Database", "DatabaseError", "insert_rows", "normalise_url"]
 
@@ -56,10 +58,12 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self._write_lock = threading.RLock()
+        self._file: Path | None = None  # SQLite: the database file (lock files beside it)
         if self.is_sqlite:
             path = parsed.database or ""
             if path and path != ":memory:" and not path.startswith("file:"):
-                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                self._file = Path(path).expanduser()
+                self._file.parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(
                 self.url,
                 echo=echo,
@@ -118,9 +122,20 @@ class Database:
         """Whether row locks (``SELECT … FOR UPDATE``) are needed and supported."""
         return not self.is_sqlite
 
+    def lock(self, name: str, *, wait: bool = True) -> AbstractContextManager[bool]:
+        """Hold the cross-process lock ``name`` (:mod:`callboard.store.locks`: an
+        advisory lock on PostgreSQL, a file lock beside a SQLite database) for a ``with``
+        block; ``wait=False`` gives False at once when another process holds it."""
+        lock_file = (
+            None if self._file is None else self._file.with_name(f"{self._file.name}.{name}.lock")
+        )
+        return held(self.engine, name, lock_file, wait=wait)
+
     # ------------------------------------------------------------------ schema
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest revision (Alembic)."""
+        """Create or upgrade the schema to the newest revision (Alembic), under the
+        start-up lock: processes started together on an empty database migrate it
+        once (the others wait, then find it at the newest revision)."""
         from alembic import command
         from alembic.config import Config
 
@@ -128,7 +143,7 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         try:
-            with self._write_lock, self.engine.connect() as conn:
+            with self.lock(STARTUP), self._write_lock, self.engine.connect() as conn:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
                 conn.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 _o, _e = t.outbox, t.executions
-_DUE = or_(_o.c.status == "pending", _o.c.status == "running")
+_DUE = t.OUTBOX_WAITING  # the partial index ix_outbox_due's predicate
 
 
 def insert_jobs(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -45,12 +45,23 @@ def claim_jobs(
     conn: Connection, now: datetime, lease_until: datetime, limit: int, *, skip_locked: bool
 ) -> list[dict[str, Any]]:
     """Claim up to ``limit`` due jobs (oldest first) until ``lease_until``; returns them
-    with their execution's account and flow. ``skip_locked`` (PostgreSQL): jobs another
-    worker is claiming are left to it."""
-    query = select(_o.c.id).where(OUTBOX.due(now)).order_by(_o.c.id).limit(limit)
-    ids = [r.id for r in OUTBOX.claim(conn, query, skip_locked=skip_locked)]
+    with their execution's account and flow, and ``interrupted_at``: when the previous
+    attempt began if it never finished (its lease ran out), else None. ``skip_locked``
+    (PostgreSQL): jobs another worker is claiming are left to it."""
+    # by due time: the partial index ix_outbox_due (never a walk of the finished jobs)
+    query = (
+        select(_o.c.id, _o.c.status, _o.c.date_updated)
+        .where(OUTBOX.due(now))
+        .order_by(_o.c.available_at, _o.c.id)
+        .limit(limit)
+    )
+    claimed = OUTBOX.claim(conn, query, skip_locked=skip_locked)
+    ids = [r.id for r in claimed]
     if not ids:
         return []
+    # still "running" when claimed: the previous attempt's lease ran out (its process
+    # died?) — when it began, for the reconciliation with the provider; else None
+    interrupted = {r.id: r.date_updated for r in claimed if r.status == "running"}
     OUTBOX.lease(
         conn, ids, lease_until, status="running", attempts=_o.c.attempts + 1, date_updated=now
     )
@@ -60,7 +71,7 @@ def claim_jobs(
         .where(_o.c.id.in_(ids))
         .order_by(_o.c.id)
     ).all()
-    return [dict(r._mapping) for r in rows]
+    return [{**r._mapping, "interrupted_at": interrupted.get(r.id)} for r in rows]
 
 
 def _ours(job: dict[str, Any]) -> ColumnElement[bool]:

@@ -91,9 +91,16 @@ class LeasedQueue:
     def any_due(
         self, conn: Connection, now: datetime, where: ColumnElement[bool] | None = None
     ) -> bool:
-        """Whether a row is due: one cheap probe (no lock) before claiming."""
+        """Whether a row is due: one cheap probe (no lock) before claiming. Ordered by
+        the due column, so that the queue's partial index (ordered the same way) is the
+        plan without statistics — never a sequential scan of the whole table."""
+        return conn.execute(self.probe(now, where)).first() is not None
+
+    def probe(self, now: datetime, where: ColumnElement[bool] | None = None) -> Select[Any]:
+        """The query :meth:`any_due` runs."""
         cond = self.due(now) if where is None else and_(self.due(now), where)
-        return conn.execute(select(self.table.c.id).where(cond).limit(1)).first() is not None
+        due = self.table.c[self.due_column]
+        return select(self.table.c.id).where(cond).order_by(due).limit(1)
 
     def claim(self, conn: Connection, query: Select[Any], *, skip_locked: bool) -> list[Row[Any]]:
         """Run ``query`` (due rows of this table, maybe joined) locking what it picks;

@@ -23,9 +23,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
 )
 
 __all__ = [
+    "OUTBOX_WAITING",
     "accounts",
     "api_keys",
     "calls",
@@ -213,7 +215,17 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("date_created", DateTime, nullable=False),
     Column("date_updated", DateTime, nullable=True),
-    Index("ix_outbox_status_available", "status", "available_at"),
+)
+# The outbox's due probe and claim (store/outbox.py) use this partial index (0900): it
+# holds only waiting jobs, so it stays small however many finished ones the table keeps,
+# and the planner picks it without statistics. Literal values, never bind parameters,
+# so that a prepared (generic) plan still matches the predicate.
+OUTBOX_WAITING = outbox.c.status.in_([literal_column("'pending'"), literal_column("'running'")])
+Index(
+    "ix_outbox_due",
+    outbox.c.available_at,
+    postgresql_where=OUTBOX_WAITING,
+    sqlite_where=OUTBOX_WAITING,
 )
 
 messages = Table(
