@@ -12,7 +12,7 @@ timers need none: a fired timer's row is deleted, so ``ix_timers_due`` holds onl
 pending timers already.
 
 Revision ID: 0900
-Revises: 0800
+Revises: 0850
 Create Date: 2026-12-03 13:30:00
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0900"
-down_revision: str | None = "0800"
+down_revision: str | None = "0850"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
