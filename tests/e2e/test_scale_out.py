@@ -19,11 +19,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from callboard.channels.call_driver import CallDriver
 from callboard.store import tables as t
 from callboard.store.db import normalise_url
 from tests.e2e.cluster import Proc, start_together, stop_all
 from tests.e2e.durability import ask_definition, create_account, create_flow, server_env
 from tests.e2e.server import database
+from tests.e2e.test_channels import ivr_flow
 from tests.e2e.twilio_standin import StandIn, twilio_standin
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -120,13 +122,75 @@ def _ping_pong() -> dict[str, Any]:
 
 @pytest.mark.postgres
 def test_two_servers_and_two_workers_keep_the_guarantees_of_one(tmp_path: Path) -> None:
-    """One cluster (a fresh database), three guarantees in turn: an event stream on A
+    """One cluster (a fresh database), four guarantees in turn: an event stream on A
     sees B's executions; same-contact messages split across the servers make one
-    execution; 1,000 timers due within a second fire once each across the workers."""
-    with cluster(tmp_path) as c, c.client(0) as a, c.client(1) as b:
+    execution; a call's TwiML call-backs may reach either server; 1,000 timers due
+    within a second fire once each across the workers."""
+    with (
+        twilio_standin() as standin,
+        cluster(tmp_path) as c,
+        c.client(0) as a,
+        c.client(1) as b,
+    ):
         _event_stream_sees_the_other_server(c, a, b)
         _same_contact_messages_make_one_execution(c, a, b)
+        _call_backs_alternate_between_servers(c, a, standin)
         _a_thousand_timers_fire_once(c, a, b)
+
+
+def _call_backs_alternate_between_servers(c: Cluster, a: httpx.Client, standin: StandIn) -> None:
+    """Every request of the call goes to the other server than the one before (a load
+    balancer without affinity): the IVR still runs, through a TwiML Redirect and back."""
+    servers = [p.url for p in c.servers]
+    flow_holder: dict[str, str] = {}
+
+    def hook(base: str) -> str:
+        return f"{base}/v1/Accounts/{c.account_sid}/Flows/{flow_holder['sid']}"
+
+    def outside(form: dict[str, str]) -> str:
+        back = hook(servers[0]) + "?FlowEvent=return&Place=outside"
+        return (
+            "<Response><Say>You are outside</Say>"
+            f"<Redirect>{back.replace('&', '&amp;')}</Redirect></Response>"
+        )
+
+    standin.twiml["/twiml/outside"] = outside
+    flow_holder["sid"] = create_flow(a, ivr_flow(f"{standin.url}/twiml/outside"))
+    hops: list[str] = []
+
+    def fetch(url: str, method: str, params: dict[str, str]) -> str:
+        for base in servers:  # to the other server than the last request went to
+            if url.startswith(base):
+                url = servers[len(hops) % 2] + url[len(base) :]
+                hops.append(url)
+        if method == "GET":
+            r = httpx.get(url, params=params, timeout=30)
+        else:
+            r = httpx.post(url, data=params, timeout=30)
+        assert r.status_code == 200, (url, r.text)
+        return r.text
+
+    call = CallDriver(
+        fetch,
+        call_sid="CA" + "9" * 32,
+        account_sid=c.account_sid,
+        from_="+15554440001",
+        to="+15550001000",
+        status_url=hook(servers[1]),
+    )
+    heard = call.answer(hook(servers[0]))
+    assert [h.text for h in heard if h.kind == "say"][:1] == ["Welcome to Callboard"]
+    heard = call.gather(digits="4")
+    said = [h.text for h in heard if h.kind == "say"]
+    assert said == ["You are outside", "Back from outside", "Goodbye"], said
+    assert call.ended
+    assert {h.split("/v1/")[0] for h in hops} == set(servers)  # both servers took part
+    c.wait_for(
+        "the call's execution to end",
+        lambda: c.count(t.executions, t.executions.c.status == "ended") == 1,
+    )
+    with c.engine.begin() as conn:
+        conn.execute(t.executions.delete())
 
 
 def _event_stream_sees_the_other_server(c: Cluster, a: httpx.Client, b: httpx.Client) -> None:
