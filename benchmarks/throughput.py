@@ -403,6 +403,13 @@ def main() -> int:
     parser.add_argument(
         "--serve-args", default="", help="extra `callboard serve` arguments, e.g. '--workers 1'"
     )
+    parser.add_argument(
+        "--py-spy",
+        default="",
+        metavar="PREFIX",
+        help="profile the server (py-spy --gil, raw) during the last level: PREFIX-{path}.txt",
+    )
+    parser.add_argument("--py-spy-bin", default=str(Path(sys.executable).parent / "py-spy"))
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     paths = args.paths.split(",")
@@ -503,9 +510,34 @@ def _bench(args: Any, levels: list[int], paths: list[str], tmp: Path, url: str) 
                     if path == "sms"
                     else rest_lines(flow, str(run_no), n_run)
                 )
+                spy = None
+                if args.py_spy and conns == levels[-1]:  # CPU profile (--gil) of this run
+                    spy = subprocess.Popen(
+                        [
+                            args.py_spy_bin,
+                            "record",
+                            "-p",
+                            str(server.pid),
+                            "--subprocesses",
+                            "-d",
+                            str(max(1, round(args.duration) - 1)),
+                            "-r",
+                            "200",
+                            "--gil",
+                            "--nonblocking",
+                            "-f",
+                            "raw",
+                            "-o",
+                            f"{args.py_spy}-{path}.txt",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 size0, ex0, cpu0 = store.size(), store.executions(), cpu_seconds(server.pid)
                 w = wrk(base, lines, conns, args.duration, tmp, auth if path == "rest" else "")
                 time.sleep(0.5)  # let the last in-flight requests commit
+                if spy is not None:
+                    spy.wait(30)
                 size1, ex1, cpu1 = store.size(), store.executions(), cpu_seconds(server.pid)
                 ok = w["requests"] - w["status_errors"]
                 answered[path] += ok
