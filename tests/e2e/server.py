@@ -115,7 +115,8 @@ def running_server(
         env["CALLBOARD_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
     log = (tmp / f"server-{port}.log").open("w")
     proc = subprocess.Popen(
-        _cli("serve", "--host", "127.0.0.1", "--port", str(port)),
+        # one process: these tests read the server's in-memory state (throttles, metrics)
+        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -134,13 +134,13 @@ def test_one_active_execution_per_flow_and_contact_is_enforced_by_the_database(
         db.dispose()
 
 
-def test_sqlite_is_tuned_for_one_writer(tmp_path: object) -> None:
+def test_sqlite_is_tuned_for_one_durable_writer(tmp_path: object) -> None:
     db = Database(f"sqlite:///{tmp_path}/sub/dir/cb.db")  # folders are created
     try:
         with db.read() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL: durable
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     finally:
         db.dispose()

@@ -12,6 +12,12 @@ import click
 from callboard.commands.compose import build_background
 from callboard.commands.database import load_settings, open_services
 from callboard.commands.logs import LOG_FORMATS, configure_logging
+from callboard.commands.serve_workers import (
+    ServerPlan,
+    default_workers,
+    run_server,
+    supervise,
+)
 from callboard.commands.users import first_owner_message
 from callboard.runtime.records import Account
 from callboard.runtime.settings import DEFAULT_HOST, DEFAULT_PORT
@@ -40,14 +46,12 @@ Environment:
   CALLBOARD_RETENTION_INTERVAL_SECONDS  how often retention runs (default 3600;
                           0 = never in this process)
 
-Durable timers, outbox jobs and retention run inside the server (and in any
-`callboard worker` sharing the database). The database schema is created or
-upgraded on start. On an empty database the first
-start creates an account and prints its Account SID and Auth Token.
+The server runs one process per CPU core (--workers N to choose), all on the
+one port. Durable timers, outbox jobs, retention and Event Streams delivery run
+in one of them (and in any `callboard worker` sharing the database). The database
+schema is created or upgraded on start, once. On an empty database the first start
+creates an account and prints its Account SID and Auth Token.
 """
-
-
-KEEP_ALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -119,18 +123,22 @@ def first_run_message(account: Account, base: str) -> str:
     show_default=True,
     help="json: one JSON object per line, with request and execution SIDs.",
 )
-def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
-    import uvicorn
-
-    from callboard.api.app import create_app
-    from callboard.commands.http_protocol import GuardedHttpProtocol
-
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Server processes sharing the port (default: one per CPU core). Timers, "
+    "outbox jobs, retention and Event Streams delivery run in exactly one of them.",
+)
+def serve(host: str, port: int, access_log: bool, log_format: str, workers: int | None) -> None:
     settings = load_settings("serve")
     sock = bind(host, port)
     port = sock.getsockname()[1]  # the real one when --port 0
     log_config = configure_logging(log_format)
+    count = workers if workers is not None else default_workers()
     try:
-        # issue 4: Twilio / simulator channels, webhook signatures
+        # issue 4: Twilio / simulator channels, webhook signatures. The schema is
+        # created or upgraded here, once, before any other process starts.
         services = open_services("serve", settings=settings)
     except SystemExit:
         sock.close()
@@ -153,43 +161,41 @@ def serve(host: str, port: int, access_log: bool, log_format: str) -> None:
             "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
             err=True,
         )
-    if not settings.public_url:
-        channels.router.listen_base = f"http://{shown_host}:{port}"
+    listen_base = None if settings.public_url else f"http://{shown_host}:{port}"
+    if listen_base is not None:
         click.echo(
             "callboard: WARNING: CALLBOARD_PUBLIC_URL is not set: URLs are built from each "
             "request's Host, and the call-back URLs given to Twilio use the listen address "
-            f"http://{shown_host}:{port}. Set it to the address Twilio reaches.",
+            f"{listen_base}. Set it to the address Twilio reaches.",
             err=True,
         )
-    try:  # timers, outbox jobs, hourly retention and Event Streams delivery, in-process
-        background = build_background(services, settings)
-        app = create_app(services, settings, background=background)  # its lifespan runs them
-    except ValueError as exc:
-        _fail(str(exc))
+    plan = ServerPlan(
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_format=log_format,
+        listen_base=listen_base,
+    )
+    if count > 1:
+        services.close()  # each process opens its own connections
+    else:
+        try:  # fail early on a bad Event Streams configuration
+            build_background(services, settings)
+        except ValueError as exc:
+            services.close()
+            _fail(str(exc))
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
-        f"{settings.public_url or 'not set'})"
+        f"{settings.public_url or 'not set'}), {count} process{'es' if count > 1 else ''}"
     )
     click.echo(
         f"callboard: REST API {base}/v2/Flows, docs {base}/docs, metrics {base}/metrics; "
         "Ctrl+C stops"
     )
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_level="info",
-        log_config=log_config,
-        http=GuardedHttpProtocol,  # closes connections that send no request head
-        proxy_headers=False,  # callboard.api.proxies: only CALLBOARD_TRUSTED_PROXIES
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=10,
-    )
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        services.close()
+    if count == 1:
+        run_server(plan, sock, services, settings, log_config, background=True)
+    else:
+        sys.exit(supervise(plan, sock, count))
 
 
 COMMANDS = [serve]

@@ -281,6 +281,18 @@ class EventDelivery:
             began = time.monotonic()
             busy = False
             try:
+                if not self._inflight and not self.queue.has_subscriptions():
+                    # Nothing can be delivered: no pass per recorded event (events are
+                    # still marked dispatched, in large batches, every poll_seconds;
+                    # a new subscription only gets events recorded after it).
+                    while self.fan_out() >= self.config.fanout_limit:
+                        if self._stop.is_set():
+                            break
+                    if time.monotonic() - self._last_prune > self.config.prune_every_seconds:
+                        self._last_prune = time.monotonic()
+                        self.prune()
+                    self._stop.wait(self.config.poll_seconds)
+                    continue
                 busy = self._pass()
             except Exception:
                 log.exception("event delivery pass failed")

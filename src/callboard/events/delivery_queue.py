@@ -73,6 +73,11 @@ class DeliveryQueue:
         return to_db_time(self.clock())
 
     # ------------------------------------------------------------------ fan-out
+    def has_subscriptions(self) -> bool:
+        """Whether any subscription exists (in any account). One indexed read."""
+        with self.db.read() as conn:
+            return conn.execute(select(event_subscriptions.c.sid).limit(1)).first() is not None
+
     def fan_out(self) -> int:
         """Dispatch up to ``fanout_limit`` recorded events; returns how many."""
         e = events

@@ -49,6 +49,7 @@ class Executor:
         self.env = env
         self.runner = runner
         self.wakeup = wakeup  # set when outbox jobs or near timers were added
+        self._pending = threading.local()  # a run on this thread left work (not yet woken)
 
     def now(self) -> datetime:
         """The clock as the columns hold it (naive UTC)."""
@@ -79,7 +80,7 @@ class Executor:
                     StepWarning(81002, f"Unexpected event {event.kind}: the execution has ended")
                 ],
             )
-        return self.runner.run(conn, ex, event)
+        return self._ran(self.runner.run(conn, ex, event))
 
     # ------------------------------------------------------------------ starts
     def start(
@@ -119,7 +120,7 @@ class Executor:
             with self.db.write() as conn:
                 if rest:
                     check_rest_rate(conn, account_sid, flow_sid, self.env.now(), self.db)
-                ex, result = self.start_in(
+                ex, result = self._start_in(
                     conn,
                     account_sid,
                     flow_sid,
@@ -145,6 +146,18 @@ class Executor:
         return ex.record(), result
 
     def start_in(
+        self,
+        conn: Connection,
+        account_sid: str,
+        flow_sid: str,
+        **kwargs: Any,
+    ) -> tuple[LoadedExecution, RunResult]:
+        """:meth:`_start_in`, noting whether the worker must be woken after the caller's
+        commit (:meth:`wake_after_commit`)."""
+        ex, result = self._start_in(conn, account_sid, flow_sid, **kwargs)
+        return ex, self._ran(result)
+
+    def _start_in(
         self,
         conn: Connection,
         account_sid: str,
@@ -208,13 +221,30 @@ class Executor:
         return ex, self.runner.run(conn, ex, start)
 
     # ------------------------------------------------------------------ the worker
+    def _ran(self, result: RunResult) -> RunResult:
+        if self._wants_worker(result):
+            self._pending.wake = True
+        return result
+
+    def begin_transaction(self) -> None:
+        """A caller's write transaction that runs ``*_in`` methods starts on this thread."""
+        self._pending.wake = False
+
+    def wake_after_commit(self) -> None:
+        """After the caller's commit: wake the worker if a run in it left work for it
+        (outbox jobs, a timer due within the worker's longest sleep); else nothing."""
+        if getattr(self._pending, "wake", False):
+            self._pending.wake = False
+            self.wakeup.set()
+
+    def _wants_worker(self, result: RunResult) -> bool:
+        return bool(result.outbox_jobs) or (
+            result.timer_due is not None
+            and (result.timer_due - self.env.now()).total_seconds() < MAX_SLEEP_SECONDS
+        )
+
     def notify(self, result: RunResult | None = None) -> None:
         """Wake the worker when there is work for it now: outbox jobs, or a timer due
         sooner than the worker's longest sleep (it sleeps until the next due timer)."""
-        soon = (
-            result is not None
-            and result.timer_due is not None
-            and (result.timer_due - self.env.now()).total_seconds() < MAX_SLEEP_SECONDS
-        )
-        if result is None or result.outbox_jobs or soon:
+        if result is None or self._wants_worker(result):
             self.wakeup.set()

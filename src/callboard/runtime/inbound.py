@@ -94,6 +94,7 @@ class InboundService:
         last: Exception | None = None
         for _ in range(RACE_RETRIES):
             try:
+                self.executor.begin_transaction()
                 with self.db.write() as conn:
                     stored = self._stored(conn, key)
                     if stored is not None:
@@ -101,7 +102,7 @@ class InboundService:
                     answer, execution_sid = work(conn)
                     text = dumps(answer)
                     remember_request(conn, key, account_sid, text, execution_sid, self._now())
-                self.executor.wakeup.set()
+                self.executor.wake_after_commit()  # only when a timer or job was written
                 return answer, False
             except (IntegrityError, OperationalError) as exc:  # a concurrent twin won
                 if isinstance(exc, OperationalError) and not _retryable(exc):
@@ -160,6 +161,7 @@ class InboundService:
         if not sid:  # cannot be deduplicated: process it
             for _ in range(RACE_RETRIES):
                 try:
+                    self.executor.begin_transaction()
                     with self.db.write() as conn:
                         work(conn)
                     break
@@ -169,7 +171,7 @@ class InboundService:
                     continue
             else:
                 raise RuntimeError("could not route the message (too many concurrent starts)")
-            self.executor.wakeup.set()
+            self.executor.wake_after_commit()
             return ran[-1]
         answer, duplicate = self.idempotent(key, account_sid, work)
         return InboundResult.from_json(answer, duplicate=True) if duplicate else ran[-1]

@@ -1,0 +1,79 @@
+"""Group commit (SQLite): concurrent writers share one COMMIT; one writer's error rolls
+back only its own changes; a write returns only once its changes are committed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from callboard.store.db import Database
+
+
+def _db(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path}/gc.db")
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
+    return db
+
+
+def test_concurrent_writers_share_commits_and_fail_alone(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    commits: list[int] = []
+    from sqlalchemy import event
+
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+    outcomes: dict[int, str] = {}
+    seen_committed: dict[int, bool] = {}
+    start = threading.Barrier(40)
+
+    def writer(i: int) -> None:
+        start.wait()
+        try:
+            with db.write() as conn:
+                conn.execute(text("INSERT INTO t VALUES (:k, :v)"), {"k": f"k{i}", "v": i})
+                if i % 5 == 0:  # a second row, then a collision: all of i's rows go
+                    conn.execute(text("INSERT INTO t VALUES (:k, 0)"), {"k": f"x{i}"})
+                    conn.execute(text("INSERT INTO t VALUES (:k, 0)"), {"k": f"k{i}"})
+            outcomes[i] = "ok"
+            with db.engine.connect() as other:  # another connection sees it at once
+                seen_committed[i] = (
+                    other.execute(text("SELECT v FROM t WHERE k = :k"), {"k": f"k{i}"}).scalar()
+                    == i
+                )
+        except IntegrityError:
+            outcomes[i] = "integrity"
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(40)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    try:
+        assert {i for i, o in outcomes.items() if o == "integrity"} == set(range(0, 40, 5))
+        assert all(seen_committed[i] for i, o in outcomes.items() if o == "ok")
+        with db.read() as conn:
+            keys = set(conn.execute(text("SELECT k FROM t")).scalars())
+        assert keys == {f"k{i}" for i in range(40) if i % 5}
+        assert len(commits) < 40  # some writers shared a COMMIT
+    finally:
+        db.dispose()
+
+
+def test_a_write_inside_a_write_is_part_of_it(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    try:
+        with pytest.raises(RuntimeError), db.write() as outer:
+            outer.execute(text("INSERT INTO t VALUES ('a', 1)"))
+            with db.write() as inner:
+                inner.execute(text("INSERT INTO t VALUES ('b', 2)"))
+            raise RuntimeError("the outer block fails")
+        with db.write() as conn:
+            conn.execute(text("INSERT INTO t VALUES ('c', 3)"))
+        with db.read() as conn:
+            assert set(conn.execute(text("SELECT k FROM t")).scalars()) == {"c"}
+    finally:
+        db.dispose()
