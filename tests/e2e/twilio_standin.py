@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 
 BAD_NUMBER = "+15005550001"
 BAD_WORKFLOW = "WW" + "0" * 32  # Flex refuses an Interaction routed to it (400)
+WORKSPACE = "WS" + "6" * 32  # the account's TaskRouter workspace (GET /v1/Workspaces)
 
 
 class StandIn:
@@ -35,6 +36,8 @@ class StandIn:
         self.lock = threading.Lock()
         self.url = ""
         self.conversations: dict[str, dict[str, Any]] = {}  # CH… → resource
+        # TaskRouter: workspace → the workflows it holds (one workspace holds any)
+        self.workspaces: dict[str, set[str]] = {WORKSPACE: set()}
 
     def sent(self, kind: str = "Messages") -> list[dict[str, str]]:
         with self.lock:
@@ -132,6 +135,17 @@ class StandIn:
         """Conversations (``/v1/[Services/IS…/]Conversations[/CH…[/Messages|/Participants|
         /Webhooks]]``) and Flex (``/v1/Interactions``)."""
         now = formatdate(usegmt=True)
+        if parts == ["Workspaces"]:  # TaskRouter
+            listed = [
+                {"sid": ws, "friendly_name": "Flex Task Assignment"} for ws in self.workspaces
+            ]
+            meta = {"key": "workspaces", "page": 0, "page_size": 50, "next_page_url": None}
+            return 200, "application/json", json.dumps({"workspaces": listed, "meta": meta})
+        if len(parts) == 4 and parts[0] == "Workspaces" and parts[2] == "Workflows":
+            if parts[3] in self.workspaces.get(parts[1], set()):
+                body = {"sid": parts[3], "workspace_sid": parts[1]}
+                return 200, "application/json", json.dumps(body)
+            return 404, "application/json", json.dumps({"code": 20404, "status": 404})
         if parts == ["Interactions"]:
             routing = json.loads(form.get("Routing") or "{}")
             if (routing.get("properties") or {}).get("workflow_sid") == BAD_WORKFLOW:
