@@ -195,13 +195,15 @@ class StandIn:
         kind, made = parts[2], ""
         if kind == "Messages":
             made = "IM" + secrets.token_hex(16)
+            with self.lock:
+                index = sum(1 for k, _, _ in self.resources if k == "ConversationMessages")
             resource = {
                 "sid": made,
                 "conversation_sid": sid,
                 "author": form.get("Author"),
                 "body": form.get("Body"),
                 "attributes": form.get("Attributes") or "{}",
-                "index": sum(1 for k, s, _ in self.resources if k == "ConversationMessages"),
+                "index": index,
                 "date_created": now,
             }
         elif kind == "Participants":
