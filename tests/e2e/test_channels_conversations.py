@@ -31,7 +31,7 @@ from tests.e2e.test_channels import (  # the module's fixtures: a server per dat
     until,
     webhook,
 )
-from tests.e2e.twilio_standin import BAD_WORKFLOW, StandIn
+from tests.e2e.twilio_standin import BAD_WORKFLOW, WORKSPACE, StandIn
 
 __all__ = ["api", "db_kind", "server", "standin"]  # fixtures, used by name
 
@@ -167,6 +167,7 @@ def test_conversation_round_trip(server: Server, api: httpx.Client, standin: Sta
     channel, routing = json.loads(task["Channel"]), json.loads(task["Routing"])
     assert channel["properties"]["media_channel_sid"] == ch and channel["type"] == "sms"
     assert routing["properties"]["workflow_sid"] == WORKFLOW
+    assert routing["properties"]["workspace_sid"] == WORKSPACE  # found from the workflow
     assert routing["properties"]["task_channel_sid"] == TASK_CHANNEL
     assert routing["properties"]["attributes"] == {"q": ex["sid"]}
     until("the task message", lambda: any(b.startswith("Task KD") for b in posted(standin, ch)))

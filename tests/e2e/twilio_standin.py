@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 
 BAD_NUMBER = "+15005550001"
 BAD_WORKFLOW = "WW" + "0" * 32  # Flex refuses an Interaction routed to it (400)
+WORKSPACE = "WS" + "6" * 32  # the account's TaskRouter workspace (GET /v1/Workspaces)
 
 
 class StandIn:
@@ -46,6 +47,8 @@ class StandIn:
         self.lookups: list[tuple[str, dict[str, str]]] = []
         self.delay = 0.0
         self.created_json: list[tuple[str, dict[str, Any]]] = []  # (kind, JSON) created
+        # TaskRouter: workspace → the workflows it holds (one workspace holds any)
+        self.workspaces: dict[str, set[str]] = {WORKSPACE: set()}
 
     def sent(self, kind: str = "Messages") -> list[dict[str, str]]:
         with self.lock:
@@ -174,6 +177,17 @@ class StandIn:
         """Conversations (``/v1/[Services/IS…/]Conversations[/CH…[/Messages|/Participants|
         /Webhooks]]``) and Flex (``/v1/Interactions``)."""
         now = formatdate(usegmt=True)
+        if parts == ["Workspaces"]:  # TaskRouter
+            listed = [
+                {"sid": ws, "friendly_name": "Flex Task Assignment"} for ws in self.workspaces
+            ]
+            meta = {"key": "workspaces", "page": 0, "page_size": 50, "next_page_url": None}
+            return 200, "application/json", json.dumps({"workspaces": listed, "meta": meta})
+        if len(parts) == 4 and parts[0] == "Workspaces" and parts[2] == "Workflows":
+            if parts[3] in self.workspaces.get(parts[1], set()):
+                body = {"sid": parts[3], "workspace_sid": parts[1]}
+                return 200, "application/json", json.dumps(body)
+            return 404, "application/json", json.dumps({"code": 20404, "status": 404})
         if parts == ["Interactions"]:
             routing = json.loads(form.get("Routing") or "{}")
             if (routing.get("properties") or {}).get("workflow_sid") == BAD_WORKFLOW:
@@ -223,13 +237,15 @@ class StandIn:
         kind, made = parts[2], ""
         if kind == "Messages":
             made = "IM" + secrets.token_hex(16)
+            with self.lock:
+                index = sum(1 for k, _, _ in self.resources if k == "ConversationMessages")
             resource = {
                 "sid": made,
                 "conversation_sid": sid,
                 "author": form.get("Author"),
                 "body": form.get("Body"),
                 "attributes": form.get("Attributes") or "{}",
-                "index": sum(1 for k, s, _ in self.resources if k == "ConversationMessages"),
+                "index": index,
                 "date_created": now,
             }
         elif kind == "Participants":

@@ -95,6 +95,8 @@ class TwilioChannel:
             self.client.api.base_url = api_url.rstrip("/")
             self.client.conversations.base_url = api_url.rstrip("/")
             self.client.flex_api.base_url = api_url.rstrip("/")
+            self.client.taskrouter.base_url = api_url.rstrip("/")
+        self._workspaces: dict[str, str] = {}  # workflow SID → its TaskRouter workspace
 
     def _do(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -202,8 +204,41 @@ class TwilioChannel:
         conversation["participants"] = participants
         return {"conversation": conversation, "webhook_sid": str(plain(webhook).get("sid"))}
 
+    def workspace_of(self, workflow_sid: str) -> str:
+        """The TaskRouter workspace holding ``workflow_sid`` (Flex routing needs it; the
+        widget names the workflow only): the account's only workspace, else the one the
+        workflow is found in. Remembered per workflow."""
+        found = self._workspaces.get(workflow_sid)
+        if found:
+            return found
+        taskrouter = self.client.taskrouter.v1
+        listed = self._do("list TaskRouter workspaces", taskrouter.workspaces.list, limit=50)
+        sids = [str(w.sid) for w in listed]
+        if len(sids) > 1:
+            for sid in sids:
+                fetch = taskrouter.workspaces(sid).workflows(workflow_sid).fetch
+                try:
+                    self._do("find the workflow", fetch)
+                except TwilioError as exc:
+                    if exc.status == 404:
+                        continue
+                    raise
+                sids = [sid]
+                break
+            else:
+                sids = []  # none holds it
+        if not sids:
+            raise TwilioError(404, 20404, f"no TaskRouter workspace holds workflow {workflow_sid}")
+        self._workspaces[workflow_sid] = sids[0]
+        return sids[0]
+
     def flex_interaction(self, channel: dict[str, Any], routing: dict[str, Any]) -> dict[str, Any]:
-        """Create a Flex Interaction (and its TaskRouter task): ``POST /v1/Interactions``."""
+        """Create a Flex Interaction (and its TaskRouter task): ``POST /v1/Interactions``;
+        ``routing.properties.workspace_sid`` is found from the workflow when absent."""
+        properties = dict(routing.get("properties") or {})
+        if not properties.get("workspace_sid") and properties.get("workflow_sid"):
+            properties["workspace_sid"] = self.workspace_of(str(properties["workflow_sid"]))
+            routing = {**routing, "properties": properties}
         interactions = self.client.flex_api.v1.interaction
         made = self._do("create a Flex interaction", interactions.create, channel, routing=routing)
         return plain(made)
