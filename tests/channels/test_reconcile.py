@@ -110,3 +110,24 @@ def test_a_job_that_was_never_interrupted_is_not_looked_up(
     service.create_execution(account.sid, flow.sid, to="+15551230003", from_="+1555")
     Worker(service).run_once()
     assert len(standin.sent()) == 1 and standin.lookups == []
+
+
+def test_a_provider_that_cannot_tell_gets_asked_again_never_a_blind_send(
+    service: Callboard, standin: StandIn
+) -> None:
+    account = service.create_account("twilio")
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=send_flow("Hi")
+    )
+    service.create_execution(account.sid, flow.sid, to="+15551230004", from_="+1555")
+    _interrupted(service, sent=True)
+    standin.fail_lookups = True
+    Worker(service).run_once()
+    assert len(standin.sent()) == 1 and len(standin.lookups) == 1  # asked, not re-sent
+    assert _status(service) == ["running"]  # still unsure
+    standin.fail_lookups = False
+    with service.db.write() as conn:  # its back-off passed
+        conn.execute(update(t.outbox).values(available_at=to_db_time(service.env.now())))
+    Worker(service).run_once()
+    assert len(standin.sent()) == 1 and len(standin.lookups) == 2  # asked again: found
+    assert _status(service) == ["done"]

@@ -46,6 +46,7 @@ class StandIn:
         self.conversations: dict[str, dict[str, Any]] = {}  # CH… → resource
         self.lookups: list[tuple[str, dict[str, str]]] = []
         self.delay = 0.0
+        self.fail_lookups = False  # lists answer 500 (Twilio unavailable)
         self.created_json: list[tuple[str, dict[str, Any]]] = []  # (kind, JSON) created
         # TaskRouter: workspace → the workflows it holds (one workspace holds any)
         self.workspaces: dict[str, set[str]] = {WORKSPACE: set()}
@@ -80,6 +81,8 @@ class StandIn:
         with self.lock:
             self.lookups.append((path, query))
             found = [data for k, data in reversed(self.created_json) if k == kind]
+        if self.fail_lookups:
+            return 500, "application/json", json.dumps({"code": 20500, "status": 500})
         if query.get("To"):
             found = [d for d in found if d.get("to") == query["To"]]
         if query.get("From"):

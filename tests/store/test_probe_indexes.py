@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from callboard.events.delivery_queue import DELIVERIES
 from callboard.events.tables import UNDISPATCHED, events
@@ -76,5 +76,11 @@ def test_the_probes_use_the_partial_indexes_without_statistics(db_url: str) -> N
                 plan = _plan(conn, query)
                 assert index in plan, plan
                 assert "Seq Scan" not in plan, plan
+            # the backlog Health and /metrics read: over the partial indexes too
+            waiting = select(func.count()).select_from(t.outbox).where(t.OUTBOX_WAITING)
+            failed = select(func.count()).select_from(t.outbox).where(t.OUTBOX_FAILED)
+            for index, query in (("ix_outbox_due", waiting), ("ix_outbox_failed", failed)):
+                plan = _plan(conn, query)
+                assert index in plan and "Seq Scan" not in plan, plan
     finally:
         db.dispose()

@@ -222,9 +222,13 @@ def run_outbox(
                 continue
             try:
                 found = reconcile(outbox, job)
-                if found is not None:  # the interrupted attempt went out: not again
-                    _finish(service, job, found)
-                    continue
+            except Exception as exc:  # the provider cannot tell: ask again later
+                _still_unsure(service, job, f"{type(exc).__name__}: {exc}")
+                continue
+            if found is not None:  # the interrupted attempt went out: not again
+                _finish(service, job, found)
+                continue
+            try:
                 event = perform_job(outbox, job, http)
             except Exception as exc:
                 if not isinstance(exc, TransientJobError):
@@ -285,6 +289,22 @@ def release_jobs(service: Executor, jobs: list[dict[str, Any]]) -> None:
             values = {"status": "pending", "available_at": now, "attempts": job["attempts"] - 1}
             settle_job(conn, job, values)
     log.info("released %d outbox job(s) on stop", len(jobs))
+
+
+def _still_unsure(service: Executor, job: dict[str, Any], error: str) -> None:
+    """The reconciliation could not ask the provider: the job stays ``running`` (its
+    outcome still unknown), due again after a back-off, with the interrupted attempt's
+    start kept as its ``date_updated`` — so the next claim asks again about the same
+    window, and never sends it blind."""
+    now = service.env.now()
+    values = {
+        "available_at": to_db_time(POLICY.retry_at(now, job["attempts"])),
+        "date_updated": job["interrupted_at"],
+        "last_error": error,
+    }
+    with service.db.write() as conn:
+        settle_job(conn, job, values)
+    log.warning("outbox job %s: cannot reconcile it yet (%s); retried later", job["id"], error)
 
 
 def _retry(service: Executor, job: dict[str, Any], error: str) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "OUTBOX_FAILED",
     "OUTBOX_WAITING",
     "accounts",
     "api_keys",
@@ -227,6 +228,9 @@ Index(
     postgresql_where=OUTBOX_WAITING,
     sqlite_where=OUTBOX_WAITING,
 )
+# Jobs given up on, for the backlog (Health, /metrics): counted without reading the done ones.
+OUTBOX_FAILED = outbox.c.status == literal_column("'failed'")
+Index("ix_outbox_failed", outbox.c.id, postgresql_where=OUTBOX_FAILED, sqlite_where=OUTBOX_FAILED)
 
 messages = Table(
     "messages",

@@ -1,7 +1,8 @@
 """scale-out (issue 12): partial indexes for the background probes
 
 The probes every server and worker runs while idle — outbox jobs due, Event Streams
-events not fanned out yet, deliveries due — each get a partial index holding only the
+events not fanned out yet, deliveries due, and the outbox backlog a load balancer's
+readiness check reads (waiting and failed jobs) — each get a partial index holding only the
 rows they look for. Such an index stays small however many finished rows a table keeps,
 and the planner picks it without statistics (PostgreSQL with autovacuum off: the
 undispatched-events probe had become a sequential scan of every event). The probes'
@@ -37,6 +38,7 @@ def upgrade() -> None:
         "CREATE INDEX IF NOT EXISTS ix_outbox_due ON outbox (available_at) "
         "WHERE status IN ('pending', 'running')"
     )
+    op.execute("CREATE INDEX IF NOT EXISTS ix_outbox_failed ON outbox (id) WHERE status = 'failed'")
     op.execute(
         "CREATE INDEX IF NOT EXISTS ix_events_undispatched ON events (id) "
         f"WHERE dispatched = {_false()}"
@@ -60,5 +62,6 @@ def downgrade() -> None:
         "(status, next_attempt_at)"
     )
     op.execute("DROP INDEX IF EXISTS ix_outbox_due")
+    op.execute("DROP INDEX IF EXISTS ix_outbox_failed")
     op.execute("DROP INDEX IF EXISTS ix_events_undispatched")
     op.execute("DROP INDEX IF EXISTS ix_event_deliveries_due")
