@@ -409,13 +409,15 @@ def main() -> int:
         metavar="PREFIX",
         help="profile the server (py-spy --gil, raw) during the last level: PREFIX-{path}.txt",
     )
+    parser.add_argument("--keep", default="", metavar="DIR", help="data folder to keep")
     parser.add_argument("--py-spy-bin", default=str(Path(sys.executable).parent / "py-spy"))
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     paths = args.paths.split(",")
 
     with tempfile.TemporaryDirectory(prefix="callboard-tp-") as tmpname:
-        tmp = Path(tmpname)
+        tmp = Path(args.keep or tmpname)
+        tmp.mkdir(parents=True, exist_ok=True)
         with database(args.database_url or None, tmp) as url:
             return _bench(args, levels, paths, tmp, url)
 

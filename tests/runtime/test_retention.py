@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from callboard.engine.env import FakeEnv
+from callboard.events.payloads import payload_text
 from callboard.events.tables import events
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.retention import RetentionJob, RetentionPolicy, count, purge
@@ -89,10 +90,12 @@ def test_stuck_executions_are_ended_then_deleted_after_60_days(
     with service.db.read() as conn:
         timers_left = set(conn.execute(select(t.timers.c.execution_sid)).scalars())
         ended = [
-            json.loads(p)
-            for p in conn.execute(
-                select(events.c.payload).where(events.c.execution_sid == old.sid)
-            ).scalars()
+            json.loads(payload_text(r))
+            for r in conn.execute(
+                select(events.c.payload, events.c.payload_z).where(
+                    events.c.execution_sid == old.sid
+                )
+            )
         ]
     assert timers_left == {young.sid}
     last = ended[-1]

@@ -24,6 +24,7 @@ The limits (environment, read by :meth:`Limits.from_env`):
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callboard.api.errors import error_body
 
 __all__ = ["Limits", "LimitsMiddleware", "limits_of"]
+
+log = logging.getLogger("callboard.api")
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_WEBHOOK_BODY_BYTES = 1024 * 1024
@@ -85,6 +88,10 @@ def limits_of(request: Request) -> Limits:
     return found if isinstance(found, Limits) else Limits()
 
 
+class _Disconnected(Exception):
+    """The client closed the connection before the whole request body came."""
+
+
 class _Refused(Exception):
     def __init__(self, status: int, code: int, message: str) -> None:
         super().__init__(message)
@@ -106,6 +113,9 @@ class LimitsMiddleware:
                 return
             body = await self._read(scope, receive)
             self._check_body(scope, body)
+        except _Disconnected:  # the client went away mid-body: nothing to run or answer
+            log.debug("client disconnected before sending the whole body: %s", scope.get("path"))
+            return
         except _Refused as refused:
             response = JSONResponse(
                 error_body(refused.status, refused.code, refused.message),
@@ -137,8 +147,8 @@ class LimitsMiddleware:
         size = 0
         while True:
             message = await receive()
-            if message["type"] == "http.disconnect":
-                break
+            if message["type"] == "http.disconnect":  # never run a truncated request
+                raise _Disconnected
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, select, update
 
+from callboard.events.payloads import payload_text
 from callboard.events.settings import DeliveryConfig
 from callboard.events.tables import (
     DELIVERY_WAITING,
@@ -151,7 +152,14 @@ class DeliveryQueue:
         due = self.queue.due(now) if skip is None else and_(self.queue.due(now), skip)
         with self.db.write() as conn:
             q = (
-                select(d.c.id, d.c.sink_sid, d.c.attempts, d.c.date_created, events.c.payload)
+                select(
+                    d.c.id,
+                    d.c.sink_sid,
+                    d.c.attempts,
+                    d.c.date_created,
+                    events.c.payload,
+                    events.c.payload_z,
+                )
                 .join(events, events.c.id == d.c.event_id)
                 .where(due)
                 .order_by(d.c.next_attempt_at, d.c.id)
@@ -162,7 +170,7 @@ class DeliveryQueue:
             for r in rows:
                 group = groups.setdefault(r.sink_sid, [])
                 if len(group) < self.config.per_sink_limit:
-                    group.append(Claimed(r.id, r.attempts, r.date_created, r.payload))
+                    group.append(Claimed(r.id, r.attempts, r.date_created, payload_text(r)))
             ids = [c.id for g in groups.values() for c in g]
             self.queue.lease(conn, ids, self.policy.lease_until(now))
         return groups

@@ -25,6 +25,7 @@ from callboard.events.envelope import (
     ended_reason,
     ms_time,
 )
+from callboard.events.payloads import pack_payload
 from callboard.events.tables import events
 from callboard.store.db import insert_rows
 from callboard.store.executions import find_execution_by_sid
@@ -67,7 +68,8 @@ def event_row(
         "flow_sid": flow_sid,
         "execution_sid": execution_sid,
         "type": event["type"],
-        "payload": _dumps(event),
+        "payload": "",
+        "payload_z": pack_payload(_dumps(event)),  # events.payloads
         "dispatched": dispatched,
         "date_created": to_db_time(when),
     }

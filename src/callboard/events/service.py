@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, exists, func, select, update
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
 from callboard.events.envelope import EVENT_TYPES, EventType, sink_test_event
+from callboard.events.payloads import payload_text
 from callboard.events.recording import event_row, wakeup
 from callboard.events.records import (
     SINK_STATUSES,
@@ -293,9 +294,9 @@ class EventStreams:
         e = events
         with self.db.read() as conn:
             rows = conn.execute(
-                select(e.c.id, e.c.sid, e.c.type, e.c.payload)
+                select(e.c.id, e.c.sid, e.c.type, e.c.payload, e.c.payload_z)
                 .where(e.c.flow_sid == flow_sid, e.c.account_sid == account_sid, e.c.id > after_id)
                 .order_by(e.c.id)
                 .limit(limit)
             ).all()
-        return [StoredEvent(r.id, r.sid, r.type, r.payload) for r in rows]
+        return [StoredEvent(r.id, r.sid, r.type, payload_text(r)) for r in rows]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -95,7 +96,8 @@ events = Table(
     Column("flow_sid", String(SID), nullable=True),
     Column("execution_sid", String(SID), nullable=True),
     Column("type", String(128), nullable=False),
-    Column("payload", Text, nullable=False),  # the CloudEvent JSON
+    Column("payload", Text, nullable=False),  # the CloudEvent JSON ("" when payload_z: 0950)
+    Column("payload_z", LargeBinary, nullable=True),  # events.payloads (0950)
     Column("dispatched", Boolean, nullable=False, default=False),
     Column("date_created", DateTime, nullable=False),
     Index("ix_events_flow_id", "flow_sid", "id"),

@@ -62,7 +62,7 @@ def step_row(ex: LoadedExecution, step: StepRecord, seq: int) -> dict[str, Any]:
         "type": step.type,
         "subflow_sid": step.flow_sid if step.flow_sid != ex.flow_sid else None,
         "parent_step_sid": step.parent_step_sid,
-        "context": dumps(step.context),
+        "context": step.context,  # an object: store.steps packs it
         "warnings": dumps([w.to_json() for w in step.warnings]) if step.warnings else None,
         "date_created": to_db_time(step.date),
     }

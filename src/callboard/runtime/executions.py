@@ -36,7 +36,7 @@ from callboard.store.executions import (
 )
 from callboard.store.flows import find_flow
 from callboard.store.messages import latest_messages
-from callboard.store.steps import find_step, steps_listing
+from callboard.store.steps import ContextReader, find_step, steps_listing
 from callboard.store.values import to_db_time
 
 __all__ = ["ExecutionService"]
@@ -172,6 +172,7 @@ class ExecutionService:
         query, cols = steps_listing(execution_sid)
         with self.db.read() as conn:
             self._execution_exists(conn, account_sid, flow_sid, execution_sid)
+            contexts = ContextReader(conn)
             return keyset_page(
                 conn,
                 query,
@@ -181,7 +182,9 @@ class ExecutionService:
                 descending=False,
                 page_size=page_size,
                 page_token=page_token,
-                convert=lambda row: step_record(row, account_sid, flow_sid),
+                convert=lambda row: step_record(
+                    row, account_sid, flow_sid, context=contexts.context(row)
+                ),
             )
 
     def _execution_exists(
@@ -196,9 +199,9 @@ class ExecutionService:
         with self.db.read() as conn:
             self._execution_exists(conn, account_sid, flow_sid, execution_sid)
             row = find_step(conn, execution_sid, step_sid)
-        if row is None:
-            raise NotFound("Step", step_sid)
-        return step_record(row, account_sid, flow_sid)
+            if row is None:
+                raise NotFound("Step", step_sid)
+            return step_record(row, account_sid, flow_sid, context=ContextReader(conn).context(row))
 
     def fetch_step_context(
         self, account_sid: str, flow_sid: str, execution_sid: str, step_sid: str

@@ -111,7 +111,11 @@ def execution_record(row: Any, state: dict[str, Any] | None = None) -> Execution
     )
 
 
-def step_record(row: Any, account_sid: str, flow_sid: str, *, with_context: bool = True) -> Step:
+def step_record(
+    row: Any, account_sid: str, flow_sid: str, *, context: dict[str, Any] | None = None
+) -> Step:
+    """``context``: the step's whole context (:class:`~callboard.store.steps.ContextReader`);
+    None gives ``{}``."""
     return Step(
         sid=row.sid,
         account_sid=account_sid,
@@ -122,7 +126,7 @@ def step_record(row: Any, account_sid: str, flow_sid: str, *, with_context: bool
         transitioned_from=row.transitioned_from,
         transitioned_to=row.transitioned_to,
         type=row.type,
-        context=loads(row.context) if with_context else {},
+        context=context if context is not None else {},
         date_created=_t(row.date_created),
         date_updated=_t(row.date_created),
         seq=row.seq,

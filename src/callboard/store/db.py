@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from callboard.store.group_commit import GroupCommit
 from callboard.store.locks import STARTUP, held
 
-__all__ = ["Database", "DatabaseError", "insert_rows", "normalise_url"]
+__all__ = ["Database", "DatabaseError", "driver_row", "insert_rows", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: a server that accepts but never answers
@@ -77,7 +77,11 @@ class Database:
             )
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
-            self._group = GroupCommit(self._write_connection)
+            shared = bool(path) and path != ":memory:" and not path.startswith("file:")
+            lock = (
+                Path(path).expanduser().with_name(Path(path).name + "-writer") if shared else None
+            )
+            self._group = GroupCommit(self._write_connection, lock)
         elif self.dialect == "postgresql":
             # libpq's connect_timeout bounds the whole connection set-up (TCP and the
             # start-up exchange); a URL that sets its own wins.
@@ -194,6 +198,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.is_sqlite:
+            self._group.close()
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -218,6 +224,20 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
     finally:
         cursor.close()
+
+
+def driver_row(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """SQLite: the first row of ``sql`` (``?`` parameters, TEXT/INTEGER columns only: no
+    type processing) straight from the driver, on ``conn``'s transaction."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
+    finally:
+        cursor.close()
+    return None if row is None else tuple(row)
 
 
 @functools.lru_cache(maxsize=64)

@@ -22,10 +22,13 @@ before the commit, so no one outside the batch can act on them early.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, RootTransaction
 
@@ -47,11 +50,31 @@ class _Batch:
         self.size = 0
 
 
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """One writer's savepoint, sent straight to the driver (SQLAlchemy's nested
+    transactions cost more than the work of a small write)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("SAVEPOINT cb_writer")
+    try:
+        yield
+    except BaseException:
+        raw.execute("ROLLBACK TO cb_writer")
+        raw.execute("RELEASE cb_writer")
+        raise
+    raw.execute("RELEASE cb_writer")
+
+
 class GroupCommit:
     """Batches the process's SQLite write transactions (see the module docstring)."""
 
-    def __init__(self, connect: Callable[[], Connection]) -> None:
+    def __init__(self, connect: Callable[[], Connection], lock_file: Path | None = None) -> None:
         self._connect = connect  # a new write connection (its BEGIN is BEGIN IMMEDIATE)
+        # Between processes on one database file: a kernel lock (flock) queues the
+        # writers, instead of SQLite's busy handler, which sleeps and polls (1–100 ms).
+        self._lock_file = lock_file
+        self._fd: int | None = None
         self._lock = threading.Lock()
         self._batch: _Batch | None = None
         self._waiting = 0  # writers blocked on the lock
@@ -74,17 +97,22 @@ class GroupCommit:
         try:
             batch = self._batch
             if batch is None:
-                conn = self._connect()
+                self._lock_processes()
                 try:
-                    batch = _Batch(conn, conn.begin())
+                    conn = self._connect()
+                    try:
+                        batch = _Batch(conn, conn.begin())
+                    except BaseException:
+                        conn.close()
+                        raise
                 except BaseException:
-                    conn.close()
+                    self._unlock_processes()
                     raise
                 self._batch = batch
             batch.size += 1
             self._local.batch = batch
             try:
-                with batch.conn.begin_nested():
+                with _savepoint(batch.conn):
                     yield batch.conn
             except BaseException as exc:  # raised below, once the batch is committed
                 failed = exc
@@ -122,4 +150,25 @@ class GroupCommit:
                 batch.tx.rollback()
         finally:
             batch.conn.close()
+            self._unlock_processes()
             batch.done.set()
+
+    def _lock_processes(self) -> None:
+        if self._lock_file is None:
+            return
+        if self._fd is None:
+            try:
+                self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only folder: SQLite's own locking still applies
+                self._lock_file = None
+                return
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def _unlock_processes(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

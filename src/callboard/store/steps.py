@@ -8,14 +8,49 @@ from sqlalchemy import Column, Connection, Select, select
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.step_contexts import apply_patch, pack_steps, unpack
+from callboard.store.values import loads
 
-__all__ = ["find_step", "insert_steps", "steps_listing"]
+__all__ = ["ContextReader", "find_step", "insert_steps", "steps_listing"]
 
 _s = t.steps
 
 
 def insert_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    insert_rows(conn, _s, rows)
+    """One run's steps, in order; each row's ``"context"`` is the context object
+    (stored as :mod:`callboard.store.step_contexts` says)."""
+    insert_rows(conn, _s, pack_steps(rows))
+
+
+class ContextReader:
+    """Step rows' contexts, whole, on an open connection (bases read once each)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._bases: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def context(self, row: Any) -> dict[str, Any]:
+        packed = row.context_z
+        if packed is None:  # written before 0950
+            value = loads(row.context)
+            return value if isinstance(value, dict) else {}
+        value = unpack(packed)
+        if row.context_base is None:
+            return value if isinstance(value, dict) else {}
+        return apply_patch(self._base(row.execution_sid, row.context_base), value)
+
+    def _base(self, execution_sid: str, seq: int) -> dict[str, Any]:
+        key = (execution_sid, seq)
+        found = self._bases.get(key)
+        if found is None:
+            row = self.conn.execute(
+                select(_s.c.execution_sid, _s.c.context, _s.c.context_base, _s.c.context_z).where(
+                    _s.c.execution_sid == execution_sid, _s.c.seq == seq
+                )
+            ).first()
+            found = self.context(row) if row is not None and row.context_base is None else {}
+            self._bases[key] = found
+        return found
 
 
 def steps_listing(execution_sid: str) -> tuple[Select[Any], list[Column[Any]]]:

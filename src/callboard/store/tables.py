@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -174,7 +175,9 @@ steps = Table(
     Column("type", String(64), nullable=False),
     Column("subflow_sid", String(SID), nullable=True),
     Column("parent_step_sid", String(SID), nullable=True),
-    Column("context", Text, nullable=False),  # JSON
+    Column("context", Text, nullable=False),  # JSON; "" when context_z holds it (0950)
+    Column("context_base", Integer, nullable=True),  # seq of the step patched against (0950)
+    Column("context_z", LargeBinary, nullable=True),  # store.step_contexts (0950)
     Column("warnings", Text, nullable=True),  # JSON array, NULL when none
     Column("date_created", DateTime, nullable=False),
     Index("ux_steps_execution_seq", "execution_sid", "seq", unique=True),
