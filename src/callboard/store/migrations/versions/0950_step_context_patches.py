@@ -4,7 +4,7 @@ as a patch against it at the run's other steps, compressed
 dictionary (``callboard.events.payloads``). Rows written before keep their JSON.
 
 Revision ID: 0950
-Revises: 0800
+Revises: 0900
 Create Date: 2026-12-03 13:30:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0950"
-down_revision: str | None = "0800"
+down_revision: str | None = "0900"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
