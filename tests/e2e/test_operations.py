@@ -132,7 +132,7 @@ def test_metrics_move_with_real_traffic(tmp_path: Path) -> None:
 
 
 def test_health_is_not_ready_while_background_work_lags(tmp_path: Path) -> None:
-    """A timer due long ago that no worker fires: readiness says so (503, lagging)."""
+    """An outbox job due long ago that no worker runs: readiness says so (503, lagging)."""
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import insert, update
@@ -143,7 +143,8 @@ def test_health_is_not_ready_while_background_work_lags(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cb.db'}"
     env = make_env(url, tmp_path, CALLBOARD_HEALTH_MAX_LAG_SECONDS="30")
     account_sid, token = create_account(env)
-    server = Process(env, tmp_path)
+    # an HTTP-only server: no worker of its own takes the parked job before we look
+    server = Process(env, tmp_path, args=("--no-background",))
     server.start()
     try:
         with httpx.Client(base_url=server.url, auth=(account_sid, token), timeout=30) as c:

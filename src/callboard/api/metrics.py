@@ -19,6 +19,7 @@ The README lists every metric; keep it in step with :data:`METRIC_NAMES`.
 from __future__ import annotations
 
 import contextvars
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import ExceptionContext
@@ -134,11 +136,46 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
 
 
+class _SharedCollector(Collector):
+    """Every process's counters and histograms (prometheus-client's files in the shared
+    folder), and each metric's HELP and TYPE lines before its first sample, as one
+    process would give them."""
+
+    def __init__(self, local: CollectorRegistry, folder: str) -> None:
+        self.local = local
+        self.shared = MultiProcessCollector(None, folder)  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Iterator[Metric]:
+        seen: set[str] = set()
+        documented = {family.name: family for family in self.local.collect()}
+        for family in self.shared.collect():  # type: ignore[no-untyped-call]
+            seen.add(family.name)
+            template = documented.get(family.name)
+            if template is not None:
+                family.documentation = template.documentation
+            yield family
+        for name, template in documented.items():
+            if name not in seen:
+                yield Metric(name, template.documentation, template.type)
+
+
 class Metrics:
-    """The app's metrics; :meth:`attach` hooks them to a service."""
+    """The app's metrics; :meth:`attach` hooks them to a service.
+
+    ``registry`` holds this process's counters and histograms; ``exposition`` is what
+    ``/metrics`` serves. They are the same registry, except under ``callboard serve
+    --workers N`` (N > 1), which gives its processes a shared folder in
+    ``PROMETHEUS_MULTIPROC_DIR``: prometheus-client then keeps every process's values
+    in files there, and ``exposition`` adds them up, so a scrape that reaches any one
+    process sees the whole server."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.exposition = self.registry
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if folder:
+            self.exposition = CollectorRegistry()
+            self.exposition.register(_SharedCollector(self.registry, folder))
         r = self.registry
         self.started = Counter(
             "callboard_executions_started", "Executions started.", ["flow_sid"], registry=r
@@ -186,7 +223,7 @@ class Metrics:
     def watch(self, db: Database) -> None:
         """Count ``db``'s driver errors, and read its backlog at each scrape."""
         event.listen(db.engine, "handle_error", self.on_database_error)
-        self.registry.register(_BacklogCollector(db, self.scrape_errors))
+        self.exposition.register(_BacklogCollector(db, self.scrape_errors))
 
     def on_run(
         self, conn: Connection, ex: LoadedExecution, event: Event, result: RunResult

@@ -17,7 +17,7 @@ __all__ = ["openapi_paths", "routes"]
 
 
 async def metrics(request: Request) -> Response:
-    registry = services_of(request).metrics.registry
+    registry = services_of(request).metrics.exposition
     body = await run_in_threadpool(generate_latest, registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

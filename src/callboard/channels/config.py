@@ -32,9 +32,15 @@ class ChannelConfig:
     twilio_api_url: str | None = None
     skip_signature_check: bool = False
     public_url: str | None = None
+    # Where ``callboard serve`` listens: the call-back base when there is no public URL.
+    # Given by the command, never learnt from a request (which would let one account
+    # steer another's call-backs).
+    listen_url: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelConfig:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, listen_url: str | None = None
+    ) -> ChannelConfig:
         env = os.environ if environ is None else environ
         sid = (env.get("CALLBOARD_TWILIO_ACCOUNT_SID") or "").strip() or None
         token = (env.get("CALLBOARD_TWILIO_AUTH_TOKEN") or "").strip() or None
@@ -47,7 +53,13 @@ class ChannelConfig:
             raise ValueError(f"CALLBOARD_TWILIO_API_URL={url!r}: expected an http(s) URL")
         public = (env.get("CALLBOARD_PUBLIC_URL") or "").strip().rstrip("/") or None
         skip = (env.get("CALLBOARD_SKIP_SIGNATURE_CHECK") or "").strip().lower() in _TRUE
-        return cls(sid, token, url, skip, public)
+        return cls(sid, token, url, skip, public, listen_url)
+
+    @property
+    def callback_base(self) -> str | None:
+        """The base of the call-back URLs given to Twilio: the public URL, else the
+        listen address (None: neither is known)."""
+        return self.public_url or self.listen_url
 
     @property
     def default_credentials(self) -> tuple[str, str] | None:

@@ -102,9 +102,6 @@ class ChannelRouter:
         self.config = config
         self.wakeup = wakeup
         self.secrets = SecretsCache()
-        # Without a public URL: the listen address (``callboard serve`` sets it). Never
-        # learnt from a request, which would let one account steer another's call-backs.
-        self.listen_base: str | None = None
         self._clients: dict[tuple[str, str], TwilioChannel] = {}
 
     # ------------------------------------------------------------------ accounts
@@ -151,7 +148,7 @@ class ChannelRouter:
 
     @property
     def base(self) -> str | None:
-        return self.config.public_url or self.listen_base
+        return self.config.callback_base
 
     def callback(self, account_sid: str, flow_sid: str, **query: str) -> str | None:
         base = self.base

@@ -48,7 +48,8 @@ Environment:
 
 The server runs one process per CPU core (--workers N to choose), all on the
 one port. Durable timers, outbox jobs, retention and Event Streams delivery run
-in one of them (and in any `callboard worker` sharing the database). The database
+in one of them (and in any `callboard worker` sharing the database; with
+--no-background only in those). The database
 schema is created or upgraded on start, once. On an empty database the first start
 creates an account and prints its Account SID and Auth Token.
 """
@@ -130,22 +131,40 @@ def first_run_message(account: Account, base: str) -> str:
     help="Server processes sharing the port (default: one per CPU core). Timers, "
     "outbox jobs, retention and Event Streams delivery run in exactly one of them.",
 )
-def serve(host: str, port: int, access_log: bool, log_format: str, workers: int | None) -> None:
+@click.option(
+    "--background/--no-background",
+    default=True,
+    show_default=True,
+    help="Run timers, outbox jobs, retention and Event Streams delivery here. "
+    "--no-background: answer HTTP only, and leave them to `callboard worker` processes "
+    "on the same database (docs/scaling.md).",
+)
+def serve(
+    host: str, port: int, access_log: bool, log_format: str, workers: int | None, background: bool
+) -> None:
     settings = load_settings("serve")
     sock = bind(host, port)
     port = sock.getsockname()[1]  # the real one when --port 0
     log_config = configure_logging(log_format)
     count = workers if workers is not None else default_workers()
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    plan = ServerPlan(
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_format=log_format,
+        listen_url=f"http://{shown_host}:{port}",
+        background=background,
+    )
     try:
         # issue 4: Twilio / simulator channels, webhook signatures. The schema is
         # created or upgraded here, once, before any other process starts.
-        services = open_services("serve", settings=settings)
+        services = open_services("serve", settings=settings, channel_config=plan.channels())
     except SystemExit:
         sock.close()
         raise
     service, channels = services.callboard, services.channels
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = settings.public_url or f"http://{shown_host}:{port}"
+    base = settings.public_url or plan.listen_url
     # Under the start-up lock: servers started together on an empty database make one
     # first account and one owner between them (callboard.store.locks).
     with service.db.lock(STARTUP):
@@ -161,24 +180,16 @@ def serve(host: str, port: int, access_log: bool, log_format: str, workers: int 
             "WITHOUT checking X-Twilio-Signature. Never do this on a public server.",
             err=True,
         )
-    listen_base = None if settings.public_url else f"http://{shown_host}:{port}"
-    if listen_base is not None:
+    if not settings.public_url:
         click.echo(
             "callboard: WARNING: CALLBOARD_PUBLIC_URL is not set: URLs are built from each "
             "request's Host, and the call-back URLs given to Twilio use the listen address "
-            f"{listen_base}. Set it to the address Twilio reaches.",
+            f"{plan.listen_url}. Set it to the address Twilio reaches.",
             err=True,
         )
-    plan = ServerPlan(
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_format=log_format,
-        listen_base=listen_base,
-    )
     if count > 1:
         services.close()  # each process opens its own connections
-    else:
+    elif background:
         try:  # fail early on a bad Event Streams configuration
             build_background(services, settings)
         except ValueError as exc:
@@ -187,13 +198,14 @@ def serve(host: str, port: int, access_log: bool, log_format: str, workers: int 
     click.echo(
         f"callboard: listening on http://{host}:{port} (public URL: "
         f"{settings.public_url or 'not set'}), {count} process{'es' if count > 1 else ''}"
+        + ("" if background else "; background work left to `callboard worker`")
     )
     click.echo(
         f"callboard: REST API {base}/v2/Flows, docs {base}/docs, metrics {base}/metrics; "
         "Ctrl+C stops"
     )
     if count == 1:
-        run_server(plan, sock, services, settings, log_config, background=True)
+        run_server(plan, sock, services, settings, log_config, background=background)
     else:
         sys.exit(supervise(plan, sock, count))
 

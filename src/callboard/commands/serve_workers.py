@@ -3,25 +3,29 @@
 The parent binds the port, creates or upgrades the schema and the first account (once),
 then starts ``--workers`` processes (``spawn``: nothing of the parent's threads or
 connections is inherited) that each accept on the shared listening socket. Process 0
-also runs the background work (timers, outbox jobs, retention, Event Streams delivery);
-the others only answer requests. SIGTERM or Ctrl+C stops them all (each finishes its
-requests in flight, like a single server); when one exits on its own, the others are
-stopped and ``serve`` exits with an error, for the service manager to restart it.
+also runs the background work (timers, outbox jobs, retention, Event Streams delivery;
+not with ``--no-background``); the others only answer requests. SIGTERM or Ctrl+C
+stops them all (each finishes its requests in flight, like a single server); when one
+exits on its own, the others are stopped and ``serve`` exits with an error, for the
+service manager to restart it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from callboard.api.services import Services
+from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_background
 from callboard.commands.database import load_settings, open_services
 from callboard.commands.logs import configure_logging
@@ -39,7 +43,16 @@ class ServerPlan:
     port: int
     access_log: bool
     log_format: str
-    listen_base: str | None  # call-back base when CALLBOARD_PUBLIC_URL is not set
+    listen_url: str  # the call-back base when CALLBOARD_PUBLIC_URL is not set
+    background: bool  # timers, outbox, retention, delivery in (one of) these processes
+
+    def channels(self) -> ChannelConfig:
+        """The environment's channel settings, with this server's listen address."""
+        try:
+            return ChannelConfig.from_env(listen_url=self.listen_url)
+        except ValueError as exc:
+            print(f"callboard serve: {exc}", file=sys.stderr)
+            sys.exit(2)
 
 
 def default_workers() -> int:
@@ -66,8 +79,6 @@ def run_server(
     from callboard.api.app import create_app
     from callboard.commands.http_protocol import GuardedHttpProtocol
 
-    if plan.listen_base is not None:
-        services.channels.router.listen_base = plan.listen_base
     try:
         jobs = build_background(services, settings) if background else []
         app = create_app(services, settings, background=jobs)  # its lifespan runs them
@@ -113,15 +124,20 @@ def _child(index: int, plan: ServerPlan, sock: socket.socket, parent: int) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the parent stops us (SIGTERM)
     log_config = configure_logging(plan.log_format)
     settings = load_settings("serve")
-    services = open_services("serve", settings=settings)
+    services = open_services("serve", settings=settings, channel_config=plan.channels())
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    run_server(plan, sock, services, settings, log_config, background=index == 0)
+    run_server(
+        plan, sock, services, settings, log_config, background=plan.background and index == 0
+    )
 
 
 def supervise(plan: ServerPlan, sock: socket.socket, count: int) -> int:
     """Start ``count`` server processes on ``sock``; returns the exit status once they
     have all stopped (0 after SIGTERM/SIGINT, 1 when one exited on its own)."""
     ctx = multiprocessing.get_context("spawn")
+    # /metrics adds up every process's counters (callboard.api.metrics.Metrics)
+    metrics_dir = tempfile.mkdtemp(prefix="callboard-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # the children inherit it
     procs = [
         ctx.Process(target=_child, args=(i, plan, sock, os.getpid()), name=f"callboard-serve-{i}")
         for i in range(count)
@@ -151,6 +167,8 @@ def supervise(plan: ServerPlan, sock: socket.socket, count: int) -> int:
                 p.join(5)
         for s, handler in previous.items():
             signal.signal(s, handler)
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     if stopping:
         return 0
     print("callboard serve: a server process exited; stopped the others", file=sys.stderr)
