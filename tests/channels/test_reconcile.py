@@ -131,3 +131,41 @@ def test_a_provider_that_cannot_tell_gets_asked_again_never_a_blind_send(
     Worker(service).run_once()
     assert len(standin.sent()) == 1 and len(standin.lookups) == 2  # asked again: found
     assert _status(service) == ["done"]
+
+
+@pytest.mark.parametrize("sent", [True, False])
+def test_an_interrupted_conversation_message_is_posted_once(
+    service: Callboard, standin: StandIn, sent: bool
+) -> None:
+    """The Conversations API has no Messages list by To/From: the Conversation's own
+    messages are looked up (author, body, time)."""
+    account = service.create_account("twilio")
+    definition = send_flow("Hi there")
+    for transition in definition["states"][0]["transitions"]:
+        if transition["event"] == "incomingConversationMessage":
+            transition["next"] = "first"
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=definition
+    )
+    conversation = "CH" + "a" * 32
+    params = {
+        "EventType": "onMessageAdded",
+        "ConversationSid": conversation,
+        "MessageSid": "IM" + "b" * 32,
+        "Author": "ann",
+        "Body": "hello",
+    }
+    result = service.inbound.inbound_conversation(account.sid, flow.sid, params)
+    _interrupted(service, sent=sent)
+    posted = standin.created("ConversationMessages")
+    assert len(posted) == int(sent)
+    Worker(service).run_once()
+    posted = standin.created("ConversationMessages")
+    assert len(posted) == 1  # once, whether or not the crash came after the post
+    assert posted[0][1]["Conversation"] == conversation and posted[0][1]["Body"] == "Hi there"
+    assert any("/Conversations/" in path for path, _ in standin.lookups)
+    assert _status(service) == ["done"]
+    assert service.fetch_execution(account.sid, flow.sid, result.execution_sid).status == "ended"
+    with service.db.read() as conn:
+        sids = list(conn.execute(select(t.messages.c.sid)).scalars())
+    assert posted[0][0] in sids  # the Conversation message's SID recorded

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -73,8 +74,22 @@ class StandIn:
 
     def listing(self, path: str, query: dict[str, str]) -> tuple[int, str, str] | None:
         """``GET .../Messages.json`` / ``.../Calls.json``: the created resources that
-        match ``To``, ``From`` and (messages) ``DateSent>``, newest first."""
+        match ``To``, ``From`` and (messages) ``DateSent>``, newest first; ``GET
+        /v1/Conversations/CH…/Messages``: that Conversation's messages, newest first."""
         parts = path.strip("/").split("/")
+        if len(parts) == 4 and parts[:2] == ["v1", "Conversations"] and parts[3] == "Messages":
+            with self.lock:
+                self.lookups.append((path, query))
+                posted = [
+                    data
+                    for k, data in reversed(self.created_json)
+                    if k == "ConversationMessages" and data.get("conversation_sid") == parts[2]
+                ]
+            if self.fail_lookups:
+                return 500, "application/json", json.dumps({"code": 20500, "status": 500})
+            meta = {"page": 0, "page_size": 50, "first_page_url": None, "next_page_url": None}
+            body = {"messages": posted[:50], "meta": {**meta, "key": "messages", "url": path}}
+            return 200, "application/json", json.dumps(body)
         if len(parts) != 4 or parts[3] not in ("Messages.json", "Calls.json"):
             return None
         kind = parts[3][: -len(".json")]
@@ -178,8 +193,9 @@ class StandIn:
 
     def answer_v1(self, parts: list[str], form: dict[str, str]) -> tuple[int, str, str]:
         """Conversations (``/v1/[Services/IS…/]Conversations[/CH…[/Messages|/Participants|
-        /Webhooks]]``) and Flex (``/v1/Interactions``)."""
-        now = formatdate(usegmt=True)
+        /Webhooks]]``) and Flex (``/v1/Interactions``). Dates in ISO 8601, as those APIs
+        give them."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if parts == ["Workspaces"]:  # TaskRouter
             listed = [
                 {"sid": ws, "friendly_name": "Flex Task Assignment"} for ws in self.workspaces
@@ -283,6 +299,7 @@ class StandIn:
             return 404, "application/json", json.dumps({"code": 20404, "status": 404})
         with self.lock:
             self.resources.append(("Conversation" + kind, made, {**form, "Conversation": sid}))
+            self.created_json.append(("Conversation" + kind, resource))
         return 201, "application/json", json.dumps(resource)
 
 

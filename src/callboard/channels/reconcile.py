@@ -7,7 +7,9 @@ another process claims it. Before sending again, it asks:
 
 * **Twilio** (through twilio-python, on ``CALLBOARD_TWILIO_API_URL`` when set): the
   Messages list by To, From and DateSent at or after the interrupted attempt's start,
-  matched on the body (the whole content for a Content API send: To and From only);
+  matched on the body (the whole content for a Content API send: To and From only); for
+  a message posted to a Conversation, that Conversation's latest messages, matched on
+  author, body and creation time;
   the Calls list by To and From, created at or after it. Found: the job's result is
   that resource (its SID goes on the ``messages`` row / a ``calls`` row is written) and
   nothing is sent again.
@@ -47,10 +49,16 @@ def reconcilers(router: ChannelRouter) -> dict[str, OutboxReconciler]:
         creds = router.read_credentials(str(job.get("account_sid") or ""))
         if creds is None:
             return None  # the simulator sends in the run's transaction: nothing to find
-        body = None if effect.content_sid else effect.body
-        found = router.twilio(creds).find_message(
-            to=effect.to, from_=effect.from_, body=body, since=since
-        )
+        twilio = router.twilio(creds)
+        if effect.conversation_sid:  # posted to a Conversation: its messages
+            found = twilio.find_conversation_message(
+                effect.conversation_sid, author=effect.author, body=effect.body, since=since
+            )
+            if found is not None:
+                found.setdefault("Status", "sent")
+        else:
+            body = None if effect.content_sid else effect.body
+            found = twilio.find_message(to=effect.to, from_=effect.from_, body=body, since=since)
         if found is None:
             return None
         if meta.get("sid") and found.get("Sid"):

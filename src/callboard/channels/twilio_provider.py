@@ -266,6 +266,23 @@ class TwilioChannel:
             return data
         return None
 
+    def find_conversation_message(
+        self, conversation_sid: str, *, author: str, body: str, since: datetime
+    ) -> dict[str, Any] | None:
+        """The message ``author`` posted in the Conversation at or after ``since`` whose
+        body is ``body`` (as :meth:`conversation_message` answers it); None when there is
+        none. The Conversation's latest 50 messages, newest first, matched here."""
+        since = _utc(since) - LOOKUP_SLACK
+        messages = self.client.conversations.v1.conversations(conversation_sid).messages
+        listed = self._do("look up conversation messages", messages.list, order="desc", limit=50)
+        for item in listed:
+            data = plain(item)
+            if str(data.get("author") or "") != author or str(data.get("body") or "") != body:
+                continue
+            if _since(item, since):
+                return resource(item)
+        return None
+
     def find_call(self, *, to: str, from_: str, since: datetime) -> dict[str, Any] | None:
         """The call placed ``to`` from ``from_`` at or after ``since``, or None (the
         Calls list by To and From, newest first; creation time checked here: a call
