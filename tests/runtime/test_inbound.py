@@ -218,3 +218,22 @@ def test_a_repeated_call_back_is_answered_from_the_record(
     assert len(service.list_notifications(account.sid, execution_sid=ex.sid)) == 1
     with pytest.raises(NotFound):
         service.call_event(account.sid, "FN" + "0" * 32, "CA2", event)
+
+
+def test_the_worker_is_woken_only_when_a_message_left_it_work(
+    service: Callboard, account: Account
+) -> None:
+    """A message that starts or continues an execution without writing an outbox job or
+    a near timer does not wake the worker (it would run a whole pass for nothing); one
+    whose run queues an HTTP request does."""
+    wakeup = service.executor.wakeup
+    flow_sid = _flow(service, account, ask_then_lookup())
+    wakeup.clear()
+    first = service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi"))
+    assert first.started and first.status == "active"  # waits an hour for a reply
+    assert not wakeup.is_set()
+    again = service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi"))
+    assert again.duplicate and not wakeup.is_set()
+    service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))  # → the HTTP request
+    assert _count(service, t.outbox) == 1
+    assert wakeup.is_set()

@@ -150,11 +150,31 @@ class Executor:
         conn: Connection,
         account_sid: str,
         flow_sid: str,
-        **kwargs: Any,
+        *,
+        trigger: str,
+        contact: str,
+        flow_address: str,
+        data: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        initiated_by: str | None = None,
+        exclusive: bool = True,
+        test_user: bool = False,
     ) -> tuple[LoadedExecution, RunResult]:
         """:meth:`_start_in`, noting whether the worker must be woken after the caller's
         commit (:meth:`wake_after_commit`)."""
-        ex, result = self._start_in(conn, account_sid, flow_sid, **kwargs)
+        ex, result = self._start_in(
+            conn,
+            account_sid,
+            flow_sid,
+            trigger=trigger,
+            contact=contact,
+            flow_address=flow_address,
+            data=data,
+            parameters=parameters,
+            initiated_by=initiated_by,
+            exclusive=exclusive,
+            test_user=test_user,
+        )
         return ex, self._ran(result)
 
     def _start_in(
