@@ -78,8 +78,9 @@ def _total(text: str, name: str, must: str = "") -> float:
 def test_metrics_move_with_real_traffic(tmp_path: Path) -> None:
     env = make_env(f"sqlite:///{tmp_path / 'cb.db'}", tmp_path)
     account_sid, token = create_account(env)
-    # one process: the counters are the answering process's own
-    server = Process(env, tmp_path, args=("--log-format", "json", "--access-log", "--workers", "1"))
+    # two processes: a scrape answered by either adds up both processes' counters
+    args = ("--log-format", "json", "--access-log", "--workers", "2")
+    server = Process(env, tmp_path, args=args)
     server.start()
     try:
         before = httpx.get(f"{server.url}/metrics", timeout=30)

@@ -77,3 +77,20 @@ def test_a_write_inside_a_write_is_part_of_it(tmp_path: Path) -> None:
             assert set(conn.execute(text("SELECT k FROM t")).scalars()) == {"c"}
     finally:
         db.dispose()
+
+
+def test_a_write_inside_a_write_through_a_second_database_fails_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    """Two Database objects on one file in one thread: the inner write would wait for
+    the outer one's kernel lock for ever; it fails at once, and the outer one commits."""
+    outer = _db(tmp_path)
+    inner = Database(f"sqlite:///{tmp_path}/gc.db")
+    with outer.write() as conn:
+        conn.execute(text("INSERT INTO t VALUES ('a', 1)"))
+        with pytest.raises(RuntimeError, match="second Database"), inner.write() as conn2:
+            conn2.execute(text("INSERT INTO t VALUES ('b', 2)"))
+    with inner.write() as conn2:  # afterwards: the file lock is free again
+        conn2.execute(text("INSERT INTO t VALUES ('c', 3)"))
+    with outer.read() as conn:
+        assert sorted(conn.execute(text("SELECT k FROM t")).scalars()) == ["a", "c"]

@@ -66,6 +66,10 @@ def _savepoint(conn: Connection) -> Iterator[None]:
     raw.execute("RELEASE cb_writer")
 
 
+# The writer lock files this thread holds (through any GroupCommit of this process).
+_HELD = threading.local()
+
+
 class GroupCommit:
     """Batches the process's SQLite write transactions (see the module docstring)."""
 
@@ -162,10 +166,20 @@ class GroupCommit:
             except OSError:  # a read-only folder: SQLite's own locking still applies
                 self._lock_file = None
                 return
+        held: set[Path] = _HELD.__dict__.setdefault("files", set())
+        if self._lock_file in held:
+            # this thread already writes to the file through another Database: waiting
+            # for the kernel lock would wait for itself, for ever
+            raise RuntimeError(
+                f"a write to {self._lock_file.name[: -len('-writer')]} inside another write "
+                "to it through a second Database object (use one Database per file)"
+            )
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        held.add(self._lock_file)
 
     def _unlock_processes(self) -> None:
-        if self._fd is not None:
+        if self._fd is not None and self._lock_file is not None:
+            _HELD.__dict__.setdefault("files", set()).discard(self._lock_file)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
