@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from callboard.contract.io import EndExecution
 from callboard.engine.core import Env
-from callboard.runtime.executor import Executor
+from callboard.runtime.executor import Executor, StartRequest
 from callboard.runtime.reading import execution_record, keyset_page, message_record, step_record
 from callboard.runtime.records import (
     Conflict,
@@ -69,7 +69,7 @@ class ExecutionService:
         has an active execution of this flow; :class:`InvalidParameter` for an empty
         ``To``/``From``; :class:`NotRunnable` when no revision can run for ``to``;
         :class:`~callboard.runtime.rate_limit.RateLimited` past the account's limit."""
-        execution, _ = self.executor.start(
+        request = StartRequest(
             account_sid,
             flow_sid,
             trigger="incomingRequest",
@@ -80,8 +80,8 @@ class ExecutionService:
             data={"to": to, "from": from_},
             parameters=parameters,
             initiated_by=self.env.sid("RQ"),
-            rest=True,
         )
+        execution, _ = self.executor.start(request, rest=True)
         return execution
 
     def _execution(

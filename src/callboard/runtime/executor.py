@@ -11,6 +11,7 @@ worker when the run left work for it.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,10 +38,30 @@ from callboard.store.executions import active_execution_sid
 from callboard.store.flows import flow_to_run
 from callboard.store.values import loads, to_db_time
 
-__all__ = ["MAX_SLEEP_SECONDS", "Executor"]
+__all__ = ["MAX_SLEEP_SECONDS", "Executor", "StartRequest"]
 
 MAX_SLEEP_SECONDS = 0.2
 """The worker's longest sleep (it sleeps until the next due timer, at most this)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartRequest:
+    """What starts an execution. ``contact`` is the To/From slot's contact (the
+    webhook's From, the REST To, a Conversation's SID) and ``flow_address`` the flow's
+    own address; ``data`` becomes ``trigger.<kind>`` and ``parameters``
+    ``flow.data``. ``exclusive=False`` (concurrent calls) claims no slot;
+    ``test_user=True`` runs the latest revision whatever the flow's test users."""
+
+    account_sid: str
+    flow_sid: str
+    trigger: str
+    contact: str
+    flow_address: str
+    data: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = None
+    initiated_by: str | None = None
+    exclusive: bool = True
+    test_user: bool = False
 
 
 class Executor:
@@ -83,27 +104,13 @@ class Executor:
         return self._ran(self.runner.run(conn, ex, event))
 
     # ------------------------------------------------------------------ starts
-    def start(
-        self,
-        account_sid: str,
-        flow_sid: str,
-        *,
-        trigger: str,
-        contact: str,
-        flow_address: str,
-        data: dict[str, Any] | None = None,
-        parameters: dict[str, Any] | None = None,
-        initiated_by: str | None = None,
-        exclusive: bool = True,
-        rest: bool = False,
-    ) -> tuple[Execution, RunResult]:
-        """Check the arguments, start the flow on ``trigger`` and run it until it waits
-        or ends, in one transaction. ``data`` becomes ``trigger.<kind>``;
-        ``exclusive=False`` (concurrent calls) does not claim the one active execution
-        per To/From slot (:class:`Conflict` when another execution holds it). ``rest=True``:
-        the REST rate limit (:mod:`callboard.runtime.rate_limit`) applies."""
-        contact = (contact or "").strip()
-        flow_address = (flow_address or "").strip()
+    def start(self, request: StartRequest, *, rest: bool = False) -> tuple[Execution, RunResult]:
+        """Check the request, start the flow on its trigger and run it until it waits or
+        ends, in one transaction. ``rest=True``: the REST rate limit
+        (:mod:`callboard.runtime.rate_limit`) applies. :class:`Conflict` when another
+        execution holds the request's To/From slot."""
+        contact = (request.contact or "").strip()
+        flow_address = (request.flow_address or "").strip()
         if not contact:
             raise InvalidParameter("To", "Missing required parameter To in the post body")
         if not flow_address:
@@ -112,29 +119,21 @@ class Executor:
             raise ServiceError(
                 "To and From together must not exceed 300 bytes", status=400, code=81023
             )
-        if parameters is not None and not isinstance(parameters, dict):
+        if request.parameters is not None and not isinstance(request.parameters, dict):
             raise InvalidParameter("Parameters", "Parameters must be a JSON object")
-        if trigger not in TRIGGER_EVENTS:
-            raise InvalidParameter("Trigger", f"unknown trigger event {trigger!r}")
+        if request.trigger not in TRIGGER_EVENTS:
+            raise InvalidParameter("Trigger", f"unknown trigger event {request.trigger!r}")
+        request = replace(request, contact=contact, flow_address=flow_address)
         try:
             with self.db.write() as conn:
                 if rest:
-                    check_rest_rate(conn, account_sid, flow_sid, self.env.now(), self.db)
-                ex, result = self._start_in(
-                    conn,
-                    account_sid,
-                    flow_sid,
-                    trigger=trigger,
-                    contact=contact,
-                    flow_address=flow_address,
-                    data=data,
-                    parameters=parameters,
-                    initiated_by=initiated_by,
-                    exclusive=exclusive,
-                )
+                    check_rest_rate(
+                        conn, request.account_sid, request.flow_sid, self.env.now(), self.db
+                    )
+                ex, result = self._start_in(conn, request)
         except IntegrityError:
             with self.db.read() as conn:
-                active = active_execution_sid(conn, flow_sid, contact, None, [flow_address])
+                active = active_execution_sid(conn, request.flow_sid, contact, None, [flow_address])
             if active is not None:
                 raise Conflict(
                     f"Execution {active} is already active for this To/From combination. "
@@ -146,63 +145,29 @@ class Executor:
         return ex.record(), result
 
     def start_in(
-        self,
-        conn: Connection,
-        account_sid: str,
-        flow_sid: str,
-        *,
-        trigger: str,
-        contact: str,
-        flow_address: str,
-        data: dict[str, Any] | None = None,
-        parameters: dict[str, Any] | None = None,
-        initiated_by: str | None = None,
-        exclusive: bool = True,
-        test_user: bool = False,
+        self, conn: Connection, request: StartRequest
     ) -> tuple[LoadedExecution, RunResult]:
-        """:meth:`_start_in`, noting whether the worker must be woken after the caller's
-        commit (:meth:`wake_after_commit`)."""
-        ex, result = self._start_in(
-            conn,
-            account_sid,
-            flow_sid,
-            trigger=trigger,
-            contact=contact,
-            flow_address=flow_address,
-            data=data,
-            parameters=parameters,
-            initiated_by=initiated_by,
-            exclusive=exclusive,
-            test_user=test_user,
-        )
+        """:meth:`start` on the caller's open write connection (arguments not checked),
+        noting whether the worker must be woken after the caller's commit
+        (:meth:`wake_after_commit`)."""
+        ex, result = self._start_in(conn, request)
         return ex, self._ran(result)
 
     def _start_in(
-        self,
-        conn: Connection,
-        account_sid: str,
-        flow_sid: str,
-        *,
-        trigger: str,
-        contact: str,
-        flow_address: str,
-        data: dict[str, Any] | None = None,
-        parameters: dict[str, Any] | None = None,
-        initiated_by: str | None = None,
-        exclusive: bool = True,
-        test_user: bool = False,
+        self, conn: Connection, request: StartRequest
     ) -> tuple[LoadedExecution, RunResult]:
         """Start an execution on an open write connection (checked arguments). Which
         revision runs: the latest published one, or the latest one for a contact in the
         flow's test users (``test_user=True``: whatever the list, the simulator
         channel); a revision that does not validate never runs (:class:`NotRunnable`).
-        A second active execution for the (flow, contact, flow address) raises IntegrityError (the
-        unique index): no look-up of the slot first."""
+        A second active execution for the (flow, contact, flow address) raises
+        IntegrityError (the unique index): no look-up of the slot first."""
+        account_sid, flow_sid, contact = request.account_sid, request.flow_sid, request.contact
         sid = self.env.sid("FN")
         flow = flow_to_run(conn, account_sid, flow_sid)
         if flow is None:
             raise NotFound("Flow", flow_sid)
-        test_user = test_user or contact in (loads(flow.test_users) or [])
+        test_user = request.test_user or contact in (loads(flow.test_users) or [])
         if test_user:
             revision, valid = flow.latest_revision, flow.latest_valid
         else:
@@ -220,23 +185,23 @@ class Executor:
             flow_sid=flow_sid,
             flow_version=revision,
             contact=contact,
-            flow_address=flow_address,
+            flow_address=request.flow_address,
             status="active",
             test_user=test_user,
             state=None,
             new=True,
-            exclusive=exclusive,
-            initiated_by=initiated_by or self.env.sid("RQ"),
+            exclusive=request.exclusive,
+            initiated_by=request.initiated_by or self.env.sid("RQ"),
             date_created=self.env.now(),
         )
         start = Start(
-            trigger=trigger,
+            trigger=request.trigger,
             execution_sid=sid,
             flow_sid=flow_sid,
             contact_address=contact,
-            flow_address=flow_address,
-            data=dict(data or {}),
-            parameters=dict(parameters or {}),
+            flow_address=request.flow_address,
+            data=dict(request.data or {}),
+            parameters=dict(request.parameters or {}),
         )
         return ex, self.runner.run(conn, ex, start)
 

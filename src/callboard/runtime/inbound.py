@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from callboard.contract.io import CallEvent, InboundMessage
 from callboard.engine.core import Env
-from callboard.runtime.executor import Executor
+from callboard.runtime.executor import Executor, StartRequest
 from callboard.runtime.flows import require_flow
 from callboard.runtime.inbound_conversation import route_conversation_in
 from callboard.runtime.inbound_results import (
@@ -235,8 +235,7 @@ class InboundService:
             result = self.executor.run_in(conn, ex, InboundMessage(data))
             started = False
         else:
-            ex, result = self.executor.start_in(
-                conn,
+            request = StartRequest(
                 account_sid,
                 flow_sid,
                 trigger="incomingMessage",
@@ -246,6 +245,7 @@ class InboundService:
                 initiated_by=str(data.get("MessageSid") or "") or None,
                 test_user=test_user,
             )
+            ex, result = self.executor.start_in(conn, request)
             started = True
         return InboundResult(
             execution_sid=ex.sid,
@@ -280,8 +280,7 @@ class InboundService:
         )
         if isinstance(route, Refuse):
             return RoutedCall(route.active, None)
-        ex, result = self.executor.start_in(
-            conn,
+        request = StartRequest(
             account_sid,
             flow_sid,
             trigger="incomingCall",
@@ -292,6 +291,7 @@ class InboundService:
             exclusive=route.exclusive,
             test_user=test_user,
         )
+        ex, result = self.executor.start_in(conn, request)
         return RoutedCall(ex.sid, result)
 
     def _concurrent_calls(

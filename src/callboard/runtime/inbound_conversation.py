@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from callboard.contract.io import InboundMessage
-from callboard.runtime.executor import Executor
+from callboard.runtime.executor import Executor, StartRequest
 from callboard.runtime.inbound_results import EMPTY_TWIML, InboundResult
 from callboard.runtime.loaded import LoadedExecution
 from callboard.runtime.records import InvalidParameter
@@ -86,8 +86,7 @@ def route_conversation_in(
         result = executor.run_in(conn, ex, InboundMessage(data))
         started = False
     else:
-        ex, result = executor.start_in(
-            conn,
+        request = StartRequest(
             account_sid,
             flow_sid,
             trigger="incomingConversationMessage",
@@ -99,6 +98,7 @@ def route_conversation_in(
             initiated_by=str(params.get("MessageSid") or "") or None,
             test_user=test_user,
         )
+        ex, result = executor.start_in(conn, request)
         started = True
     return InboundResult(
         execution_sid=ex.sid,
