@@ -22,19 +22,17 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from harness import CALLBOARD, ROOT, cpu_seconds, create_account, free_port, wait_ready
+
 BAR = 300.0
-ROOT = Path(__file__).resolve().parents[1]
-CALLBOARD = [sys.executable, "-m", "callboard.cli"]
 
 
 def five_widget_flow() -> dict[str, Any]:
@@ -106,22 +104,6 @@ def five_widget_flow() -> dict[str, Any]:
     }
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), 0.0 elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _run(
     base: str,
     auth: tuple[str, str],
@@ -172,17 +154,8 @@ def main() -> int:
             "CALLBOARD_DATABASE_URL": "",
             "CALLBOARD_PUBLIC_URL": "",
         }
-        created = subprocess.run(
-            [*CALLBOARD, "accounts", "create", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        account = json.loads(created.stdout)
-        auth = (account["account_sid"], account["auth_token"])
-        port = _free_port()
+        auth = create_account(env)
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
             [*CALLBOARD, "serve", "--port", str(port)],
@@ -193,17 +166,7 @@ def main() -> int:
             text=True,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/v2/Flows", auth=auth, timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        print(server.stderr.read() if server.stderr else "", file=sys.stderr)
-                        print("the server did not start", file=sys.stderr)
-                        return 2
-                    time.sleep(0.2)
+            wait_ready(f"{base}/callboard/v1/Health", server)
             r = httpx.post(
                 f"{base}/v2/Flows",
                 auth=auth,
@@ -230,11 +193,11 @@ def main() -> int:
             c = args.concurrency
             asyncio.run(_run(base, auth, args.warmup, c, lambda i: execution(10_000_000 + i)))
             asyncio.run(_run(base, auth, args.warmup, c, trivial))
-            cpu0 = _cpu_seconds(server.pid)
+            cpu0 = cpu_seconds(server.pid)
             t_time, t_ok, t_status = asyncio.run(_run(base, auth, args.executions, c, trivial))
-            cpu1 = _cpu_seconds(server.pid)
+            cpu1 = cpu_seconds(server.pid)
             e_time, e_ok, e_status = asyncio.run(_run(base, auth, args.executions, c, execution))
-            cpu2 = _cpu_seconds(server.pid)
+            cpu2 = cpu_seconds(server.pid)
         finally:
             server.terminate()
             try:

@@ -44,11 +44,9 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rest_executions import _cpu_seconds, _free_port, five_widget_flow
+from harness import CALLBOARD, ROOT, cpu_seconds, create_account, free_port, wait_ready
+from rest_executions import five_widget_flow
 
-ROOT = Path(__file__).resolve().parents[1]
-CALLBOARD = [sys.executable, "-m", "callboard.cli"]
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 
 LUA = textwrap.dedent(
@@ -77,20 +75,6 @@ BARE_APP = textwrap.dedent(
 )
 
 
-def _wait(url: str, proc: subprocess.Popen[Any], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"{proc.args!r} exited with {proc.returncode}")
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{url} did not answer") from None
-            time.sleep(0.2)
-
-
 def _wrk(
     urls: list[str], connections: int, seconds: int, headers: dict[str, str], lua: Path
 ) -> tuple[float, int]:
@@ -116,7 +100,7 @@ def _wrk(
 def _serve(env: dict[str, str], stack: ExitStack) -> tuple[str, subprocess.Popen[Any]]:
     from callboard.commands.serve import serve
 
-    port = _free_port()
+    port = free_port()
     extra = ["--workers", "1"] if any(p.name == "workers" for p in serve.params) else []
     proc = subprocess.Popen(
         [*CALLBOARD, "serve", "--port", str(port), *extra],
@@ -127,7 +111,7 @@ def _serve(env: dict[str, str], stack: ExitStack) -> tuple[str, subprocess.Popen
     )
     stack.callback(lambda: (proc.terminate(), proc.wait(30)))
     url = f"http://127.0.0.1:{port}"
-    _wait(f"{url}/callboard/v1/Health", proc)
+    wait_ready(f"{url}/callboard/v1/Health", proc)
     return url, proc
 
 
@@ -214,16 +198,7 @@ def main() -> int:
                 "CALLBOARD_PUBLIC_URL": "",
                 "CALLBOARD_RETENTION_INTERVAL_SECONDS": "0",
             }
-            created = subprocess.run(
-                [*CALLBOARD, "accounts", "create", "--json"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=ROOT,
-            )
-            account = json.loads(created.stdout)
-            auth = (account["account_sid"], account["auth_token"])
+            auth = create_account(env)
             lua = Path(tmp) / "post.lua"
             lua.write_text(LUA)
             first, first_proc = _serve(env, stack)
@@ -250,18 +225,18 @@ def main() -> int:
                 if count == 2:
                     servers.append(_serve(env, stack))
                     _wrk([servers[1][0] + path], 4, 2, headers, lua)  # warm-up
-                cpu = [_cpu_seconds(p.pid) for _, p in servers]
+                cpu = [cpu_seconds(p.pid) for _, p in servers]
                 rate, errors = _wrk(
                     [u + path for u, _ in servers], args.connections, args.seconds, headers, lua
                 )
-                used = sum(_cpu_seconds(p.pid) for _, p in servers) - sum(cpu)
+                used = sum(cpu_seconds(p.pid) for _, p in servers) - sum(cpu)
                 done = max(rate * args.seconds, 1.0)
                 results[f"{count} server(s)"] = {
                     "executions/s": round(rate),
                     "errors": errors,
                     "server CPU ms/execution": round(1000 * used / done, 2),
                 }
-            bare_port = _free_port()
+            bare_port = free_port()
             (Path(tmp) / "bare.py").write_text(BARE_APP)
             bare = subprocess.Popen(
                 [
@@ -279,7 +254,7 @@ def main() -> int:
                 stderr=subprocess.DEVNULL,
             )
             stack.callback(lambda: (bare.terminate(), bare.wait(30)))
-            _wait(f"http://127.0.0.1:{bare_port}/", bare)
+            wait_ready(f"http://127.0.0.1:{bare_port}/", bare)
             rate, errors = _wrk(
                 [f"http://127.0.0.1:{bare_port}/"], args.connections, args.seconds, {}, lua
             )

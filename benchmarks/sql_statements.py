@@ -42,74 +42,14 @@ from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from callboard.api.signatures import sign
+from harness import reply_flow
 
-ROOT = Path(__file__).resolve().parents[1]
 CORE = ("flow", "engine", "widgets")  # the pure core: not counted as the shell's modules
-
-
-def flow() -> dict[str, Any]:
-    def offset() -> dict[str, int]:
-        return {"x": 0, "y": 0}
-
-    return {
-        "description": "benchmark: set-variables → split → reply",
-        "initial_state": "Trigger",
-        "flags": {"allow_concurrent_calls": True},
-        "states": [
-            {
-                "name": "Trigger",
-                "type": "trigger",
-                "transitions": [
-                    {"event": "incomingMessage", "next": "remember"},
-                    {"event": "incomingCall"},
-                    {"event": "incomingConversationMessage"},
-                    {"event": "incomingRequest", "next": "remember"},
-                    {"event": "incomingParent"},
-                ],
-                "properties": {"offset": offset()},
-            },
-            {
-                "name": "remember",
-                "type": "set-variables",
-                "transitions": [{"event": "next", "next": "route"}],
-                "properties": {
-                    "variables": [{"key": "greeting", "value": "Hello"}],
-                    "offset": offset(),
-                },
-            },
-            {
-                "name": "route",
-                "type": "split-based-on",
-                "transitions": [
-                    {"event": "noMatch", "next": "reply"},
-                    {
-                        "event": "match",
-                        "next": "reply",
-                        "conditions": [
-                            {
-                                "friendly_name": "hello",
-                                "arguments": ["{{flow.variables.greeting}}"],
-                                "type": "equal_to",
-                                "value": "Hello",
-                            }
-                        ],
-                    },
-                ],
-                "properties": {"input": "{{flow.variables.greeting}}", "offset": offset()},
-            },
-            {
-                "name": "reply",
-                "type": "send-message",
-                "transitions": [{"event": "sent"}, {"event": "failed"}],
-                "properties": {"body": "{{flow.variables.greeting}} back", "offset": offset()},
-            },
-        ],
-    }
 
 
 def ask_flow() -> dict[str, Any]:
     """Trigger → Send & Wait For Reply → Send Message: the reply to a waiting execution."""
-    definition = flow()
+    definition = reply_flow()
     offset = {"x": 0, "y": 0}
     definition["states"] = [
         definition["states"][0],
@@ -245,7 +185,7 @@ def measure() -> dict[str, Any]:
                 data={
                     "FriendlyName": "bench",
                     "Status": "published",
-                    "Definition": json.dumps(flow()),
+                    "Definition": json.dumps(reply_flow()),
                 },
             )
             made.raise_for_status()

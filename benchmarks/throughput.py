@@ -33,7 +33,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,8 +48,18 @@ import httpx
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
-ROOT = Path(__file__).resolve().parents[1]
-CALLBOARD = [sys.executable, "-m", "callboard.cli"]
+from harness import (
+    CALLBOARD,
+    ROOT,
+    cpu_seconds,
+    create_account,
+    free_port,
+    peak_rss_mib,
+    reply_flow,
+    stop,
+    wait_ready,
+)
+
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 LUA = r"""
@@ -109,140 +118,6 @@ async def hook(request):
 
 app = Starlette(routes=[Route("/{path:path}", hook, methods=["GET", "POST"])])
 """
-
-
-def flow_definition() -> dict[str, Any]:
-    offset = {"x": 0, "y": 0}
-    return {
-        "description": "benchmark: set-variables (3 Liquid) -> split -> reply",
-        "initial_state": "Trigger",
-        "flags": {"allow_concurrent_calls": True},
-        "states": [
-            {
-                "name": "Trigger",
-                "type": "trigger",
-                "transitions": [
-                    {"event": "incomingMessage", "next": "remember"},
-                    {"event": "incomingCall"},
-                    {"event": "incomingConversationMessage"},
-                    {"event": "incomingRequest", "next": "remember"},
-                    {"event": "incomingParent"},
-                ],
-                "properties": {"offset": offset},
-            },
-            {
-                "name": "remember",
-                "type": "set-variables",
-                "transitions": [{"event": "next", "next": "route"}],
-                "properties": {
-                    "variables": [
-                        {"key": "who", "value": "{{contact.channel.address | slice: -4, 4}}"},
-                        {"key": "said", "value": "{{trigger.message.Body | upcase}}"},
-                        {
-                            "key": "kind",
-                            "value": "{% if trigger.message.Body contains 'new' %}new"
-                            "{% else %}old{% endif %}",
-                        },
-                    ],
-                    "offset": offset,
-                },
-            },
-            {
-                "name": "route",
-                "type": "split-based-on",
-                "transitions": [
-                    {"event": "noMatch", "next": "reply"},
-                    {
-                        "event": "match",
-                        "next": "reply",
-                        "conditions": [
-                            {
-                                "friendly_name": "new",
-                                "arguments": ["{{flow.variables.kind}}"],
-                                "type": "equal_to",
-                                "value": "new",
-                            }
-                        ],
-                    },
-                ],
-                "properties": {"input": "{{flow.variables.kind}}", "offset": offset},
-            },
-            {
-                "name": "reply",
-                "type": "send-message",
-                "transitions": [{"event": "sent"}, {"event": "failed"}],
-                "properties": {
-                    "body": "Hi …{{flow.variables.who}}, you said {{flow.variables.said}}",
-                    "offset": offset,
-                },
-            },
-        ],
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pids(root: int) -> list[int]:
-    """The process and its descendants (Linux /proc)."""
-    out = [root]
-    try:
-        kids = Path(f"/proc/{root}/task/{root}/children").read_text().split()
-    except OSError:
-        kids = []
-    for k in kids:
-        out.extend(_pids(int(k)))
-    return out
-
-
-def cpu_seconds(root: int) -> float:
-    total = 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    for pid in _pids(root):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
-def peak_rss_mib(root: int) -> float:
-    best = 0
-    for pid in _pids(root):
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    best = max(best, int(line.split()[1]))
-        except OSError:
-            pass
-    return best / 1024
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"server did not start:\n{log.read_text()[-3000:]}") from None
-            time.sleep(0.1)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 class Store:
@@ -425,16 +300,7 @@ def main() -> int:
 def _bench(args: Any, levels: list[int], paths: list[str], tmp: Path, url: str) -> int:
     env = {**os.environ, "CALLBOARD_DATA_DIR": str(tmp), "CALLBOARD_DATABASE_URL": url}
     env.pop("CALLBOARD_PUBLIC_URL", None)
-    created = subprocess.run(
-        [*CALLBOARD, "accounts", "create", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    account = json.loads(created.stdout)
-    sid, token = account["account_sid"], account["auth_token"]
+    sid, token = create_account(env)
     auth = "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()
     port, bare_port = free_port(), free_port()
     base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
@@ -487,7 +353,7 @@ def _bench(args: Any, levels: list[int], paths: list[str], tmp: Path, url: str) 
             data={
                 "FriendlyName": "throughput",
                 "Status": "published",
-                "Definition": json.dumps(flow_definition()),
+                "Definition": json.dumps(reply_flow()),
             },
         )
         r.raise_for_status()

@@ -66,8 +66,9 @@ def _savepoint(conn: Connection) -> Iterator[None]:
     raw.execute("RELEASE cb_writer")
 
 
-# The writer lock files this thread holds (through any GroupCommit of this process).
-_HELD = threading.local()
+# The database files this thread is writing to (inside ``write()``), through any
+# GroupCommit of this process.
+_WRITING = threading.local()
 
 
 class GroupCommit:
@@ -92,6 +93,27 @@ class GroupCommit:
             with current.conn.begin_nested():
                 yield current.conn
             return
+        writing: set[Path] = _WRITING.__dict__.setdefault("files", set())
+        if self._lock_file is None:
+            with self._write() as conn:
+                yield conn
+            return
+        if self._lock_file in writing:
+            # this thread already writes to the file through another Database: waiting
+            # for the kernel lock would wait for itself, for ever
+            raise RuntimeError(
+                f"a write to {self._lock_file.name[: -len('-writer')]} inside another write "
+                "to it through a second Database object (use one Database per file)"
+            )
+        writing.add(self._lock_file)
+        try:
+            with self._write() as conn:
+                yield conn
+        finally:
+            writing.discard(self._lock_file)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
         with self._count_lock:
             self._waiting += 1
         self._lock.acquire()
@@ -166,20 +188,10 @@ class GroupCommit:
             except OSError:  # a read-only folder: SQLite's own locking still applies
                 self._lock_file = None
                 return
-        held: set[Path] = _HELD.__dict__.setdefault("files", set())
-        if self._lock_file in held:
-            # this thread already writes to the file through another Database: waiting
-            # for the kernel lock would wait for itself, for ever
-            raise RuntimeError(
-                f"a write to {self._lock_file.name[: -len('-writer')]} inside another write "
-                "to it through a second Database object (use one Database per file)"
-            )
         fcntl.flock(self._fd, fcntl.LOCK_EX)
-        held.add(self._lock_file)
 
     def _unlock_processes(self) -> None:
-        if self._fd is not None and self._lock_file is not None:
-            _HELD.__dict__.setdefault("files", set()).discard(self._lock_file)
+        if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
