@@ -103,3 +103,16 @@ def test_credential_throttle_counts_per_user_and_address_on_the_same_log() -> No
     throttle.failed("ACa", "10.0.0.1")
     throttle.succeeded("ACa", "10.0.0.1")
     assert throttle.retry_after("ACa", "10.0.0.1") is None
+
+
+@pytest.mark.parametrize(("processes", "allowed"), [(1, 10), (2, 5), (3, 4)])
+def test_processes_share_the_credential_limits(processes: int, allowed: int) -> None:
+    """With N server processes each allows its share: about the limit for the server."""
+    settings = ThrottleSettings(max_failures=10, processes=processes)
+    throttle = CredentialThrottle(settings, lambda: 0.0)
+    for _ in range(allowed - 1):
+        throttle.failed("ACa", "10.0.0.1")
+    assert throttle.retry_after("ACa", "10.0.0.1") is None
+    throttle.failed("ACa", "10.0.0.1")
+    assert throttle.retry_after("ACa", "10.0.0.1") is not None
+    assert settings.share(10 * 5) == -(-50 // processes)  # the address-wide limit too

@@ -41,7 +41,12 @@ from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
 from callboard.api.proxies import TrustedProxies
 from callboard.api.services import BackgroundJob, Services
-from callboard.api.throttle import CredentialThrottle, LoginThrottle, ThrottleSettings
+from callboard.api.throttle import (
+    LOGIN_LIMIT,
+    CredentialThrottle,
+    LoginThrottle,
+    ThrottleSettings,
+)
 from callboard.runtime.settings import Settings
 
 __all__ = ["STATIC_DIR", "create_app"]
@@ -116,7 +121,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.login_throttle = LoginThrottle()  # issue 14 (teams): in this process's memory
+    # issue 14 (teams): in this process's memory, its share of the limit
+    app.state.login_throttle = LoginThrottle(limit=throttle.share(LOGIN_LIMIT))
     app.state.settings = settings
     app.state.limits = limits
     app.state.trusted_proxies = trusted_proxies

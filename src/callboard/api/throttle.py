@@ -21,7 +21,8 @@ leaves the window. Two throttles are built on it:
   :data:`LOGIN_WINDOW` seconds.
 
 Both keep their counts in the server process's memory, at most :data:`MAX_TRACKED` keys
-(the least recently failed are forgotten first). A success clears its key.
+(the least recently failed are forgotten first); with several processes each allows its
+share of the limits (:attr:`ThrottleSettings.processes`). A success clears its key.
 """
 
 from __future__ import annotations
@@ -104,9 +105,19 @@ class FailureLog:
 
 @dataclass(frozen=True, slots=True)
 class ThrottleSettings:
+    """``processes``: how many server processes share the limits (``callboard serve
+    --workers N``). The counts live in each process's memory, so each one allows its
+    share of a limit (rounded up): the server as a whole, whichever process a connection
+    reaches, allows about the configured number. The hashing bound is per process."""
+
     max_failures: int = 10
     window_seconds: float = 60.0
     concurrency: int = 4
+    processes: int = 1
+
+    def share(self, limit: int) -> int:
+        """This process's share of ``limit``."""
+        return max(1, math.ceil(limit / max(1, self.processes)))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ThrottleSettings:
@@ -148,7 +159,8 @@ class CredentialThrottle:
 
     def _limits(self, user: str, address: str) -> list[tuple[str, int]]:
         limit = self.settings.max_failures
-        return [(f"u\0{user}\0{address}", limit), (f"a\0{address}", limit * 5)]
+        share = self.settings.share
+        return [(f"u\0{user}\0{address}", share(limit)), (f"a\0{address}", share(limit * 5))]
 
     def retry_after(self, user: str, address: str) -> int | None:
         """Seconds to wait when ``user`` from ``address`` is throttled, else None."""

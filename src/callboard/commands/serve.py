@@ -155,6 +155,7 @@ def serve(
         log_format=log_format,
         listen_url=f"http://{shown_host}:{port}",
         background=background,
+        processes=count,
     )
     try:
         # issue 4: Twilio / simulator channels, webhook signatures. The schema is

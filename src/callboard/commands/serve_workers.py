@@ -20,11 +20,12 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import FrameType
 from typing import Any
 
 from callboard.api.services import Services
+from callboard.api.throttle import ThrottleSettings
 from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_background
 from callboard.commands.database import load_settings, open_services
@@ -45,6 +46,7 @@ class ServerPlan:
     log_format: str
     listen_url: str  # the call-back base when CALLBOARD_PUBLIC_URL is not set
     background: bool  # timers, outbox, retention, delivery in (one of) these processes
+    processes: int  # server processes sharing the port (the throttles divide their limits)
 
     def channels(self) -> ChannelConfig:
         """The environment's channel settings, with this server's listen address."""
@@ -81,7 +83,8 @@ def run_server(
 
     try:
         jobs = build_background(services, settings) if background else []
-        app = create_app(services, settings, background=jobs)  # its lifespan runs them
+        throttle = replace(ThrottleSettings.from_env(), processes=plan.processes)
+        app = create_app(services, settings, background=jobs, throttle=throttle)
     except ValueError as exc:
         services.close()
         print(f"callboard serve: {exc}", file=sys.stderr)
