@@ -3,6 +3,7 @@ generated passwords and one-time tokens."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -23,7 +24,13 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("callboard: no such user")
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash to verify against when there is none (made on first use, not at import:
+    hashing costs a third of a second, which every process start would pay)."""
+    return _hasher.hash("callboard: no such user")
 
 
 def hash_password(password: str) -> str:
@@ -34,7 +41,7 @@ def verify_password(password: str, stored: str | None) -> bool:
     """Constant work whether or not there is a stored hash (``None``: a user without a
     password, or no user at all, still costs one verification)."""
     try:
-        ok = _hasher.verify(stored or _DUMMY, password)
+        ok = _hasher.verify(stored or _dummy(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return ok and stored is not None
