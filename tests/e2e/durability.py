@@ -44,7 +44,9 @@ class Process:
         self, env: dict[str, str], tmp: Path, port: int | None = None, args: tuple[str, ...] = ()
     ) -> None:
         self.env = env
-        self.args = args
+        # one server process unless the test asks for more (each process of `serve
+        # --workers N` pays the whole start-up; test_serve_workers.py covers N > 1)
+        self.args = args if "--workers" in args else (*args, "--workers", "1")
         self.tmp = tmp
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -53,7 +53,8 @@ def test_sigkill_mid_flight_loses_and_repeats_nothing(kind: str, tmp_path: Path)
     with database(kind, tmp_path) as url:
         env = server_env(url, tmp_path, CALLBOARD_RETENTION_INTERVAL_SECONDS="0")
         account_sid, token = create_account(env)
-        server = Process(env, tmp_path)
+        # two processes, as `serve` runs by default: a SIGKILL takes both mid-commit
+        server = Process(env, tmp_path, args=("--workers", "2"))
         server.start()
         side = build_services(
             url, migrate=False, channel_config=ChannelConfig()
