@@ -100,6 +100,27 @@ class Process:
         self.proc = None
 
 
+ENDS_AT_ONCE: dict[str, Any] = {
+    "description": "ends at once",
+    "initial_state": "Trigger",
+    "states": [
+        {
+            "name": "Trigger",
+            "type": "trigger",
+            "transitions": [
+                {"event": "incomingMessage"},
+                {"event": "incomingCall"},
+                {"event": "incomingConversationMessage"},
+                {"event": "incomingRequest"},
+                {"event": "incomingParent"},
+            ],
+            "properties": {"offset": {"x": 0, "y": 0}},
+        }
+    ],
+}
+"""A flow whose every trigger ends the execution at once."""
+
+
 def create_flow(client: httpx.Client, definition: dict[str, Any]) -> str:
     response = client.post(
         "/v2/Flows",

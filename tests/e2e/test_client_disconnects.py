@@ -15,29 +15,10 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.e2e.durability import create_flow
+from tests.e2e.durability import ENDS_AT_ONCE, create_flow
 from tests.e2e.server import Server, database, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-
-FLOW = {
-    "description": "ends at once",
-    "initial_state": "Trigger",
-    "states": [
-        {
-            "name": "Trigger",
-            "type": "trigger",
-            "transitions": [
-                {"event": "incomingMessage"},
-                {"event": "incomingCall"},
-                {"event": "incomingConversationMessage"},
-                {"event": "incomingRequest"},
-                {"event": "incomingParent"},
-            ],
-            "properties": {"offset": {"x": 0, "y": 0}},
-        }
-    ],
-}
 
 
 @pytest.fixture
@@ -64,7 +45,7 @@ def test_disconnects_are_quiet_and_truncated_requests_do_not_run(
     server: Server, tmp_path: Path
 ) -> None:
     with httpx.Client(base_url=server.url, auth=(server.account_sid, server.auth_token)) as c:
-        flow = create_flow(c, FLOW)
+        flow = create_flow(c, ENDS_AT_ONCE)
         path = f"/v2/Flows/{flow}/Executions"
         for i, reset in enumerate((False, True)):
             body = urlencode({"To": f"+1555000{i}", "From": "+15559990000"})

@@ -10,7 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.durability import Process, create_account, create_flow, server_env
+from tests.e2e.durability import (
+    ENDS_AT_ONCE,
+    Process,
+    create_account,
+    create_flow,
+    server_env,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -60,27 +66,7 @@ def test_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
     assert len(servers) == 2
     account_sid, token = create_account(env)
     with httpx.Client(base_url=server.url, auth=(account_sid, token), timeout=30) as client:
-        flow = create_flow(
-            client,
-            {
-                "description": "end at once",
-                "initial_state": "Trigger",
-                "states": [
-                    {
-                        "name": "Trigger",
-                        "type": "trigger",
-                        "transitions": [
-                            {"event": "incomingMessage"},
-                            {"event": "incomingCall"},
-                            {"event": "incomingConversationMessage"},
-                            {"event": "incomingRequest"},
-                            {"event": "incomingParent"},
-                        ],
-                        "properties": {"offset": {"x": 0, "y": 0}},
-                    }
-                ],
-            },
-        )
+        flow = create_flow(client, ENDS_AT_ONCE)
         for i in range(20):  # new connections: the kernel spreads them over both
             with httpx.Client(auth=(account_sid, token), timeout=30) as one:
                 r = one.post(

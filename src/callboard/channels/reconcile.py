@@ -31,9 +31,9 @@ from typing import Any
 from callboard.channels.router import ChannelRouter
 from callboard.contract.io import EffectResult, Event, PlaceCall, SendMessage, effect_from_json
 from callboard.runtime.ports import OutboxReconciler
-from callboard.store.calls import call_for_token, insert_call
+from callboard.store.calls import call_for_token
 from callboard.store.messages import update_message
-from callboard.store.values import loads, to_db_time
+from callboard.store.values import loads
 
 __all__ = ["reconcilers"]
 
@@ -84,29 +84,10 @@ def reconcilers(router: ChannelRouter) -> dict[str, OutboxReconciler]:
         found = router.twilio(creds).find_call(to=effect.to, from_=effect.from_, since=since)
         if found is None or not found.get("Sid"):
             return None
-        now = to_db_time(router.env.now())
-        with router.db.write() as conn:
-            insert_call(
-                conn,
-                {
-                    "sid": str(found["Sid"]),
-                    "account_sid": account_sid,
-                    "flow_sid": str(job.get("flow_sid") or ""),
-                    "execution_sid": execution_sid,
-                    "token": effect.token,
-                    "channel": "twilio",
-                    "direction": "outbound-api",
-                    "to_address": effect.to,
-                    "from_address": effect.from_,
-                    "status": "queued",
-                    "twiml": None,
-                    "twiml_seq": 0,
-                    "sim_state": None,
-                    "machine_detection": None,
-                    "date_created": now,
-                    "date_updated": now,
-                },
-            )
+        flow_sid = str(job.get("flow_sid") or "")
+        router.record_outbound_call(
+            str(found["Sid"]), account_sid, flow_sid, execution_sid, effect, "twilio"
+        )
         return EffectResult(effect.token, True, found)
 
     return {"send_message": find_message, "place_call": find_call}

@@ -250,7 +250,9 @@ class ChannelRouter:
         now = self.env.now()
         if creds is None:  # simulator: the call rings until the simulator API answers it
             sid = self.env.sid("CA")
-            self._insert_call(sid, account_sid, flow_sid, execution_sid, effect, "simulator")
+            self.record_outbound_call(
+                sid, account_sid, flow_sid, execution_sid, effect, "simulator"
+            )
             data = {
                 "Sid": sid,
                 "CallSid": sid,
@@ -281,10 +283,10 @@ class ChannelRouter:
             return EffectResult(effect.token, False, exc.data())
         sid = str(data.get("Sid") or "")
         if sid:
-            self._insert_call(sid, account_sid, flow_sid, execution_sid, effect, "twilio")
+            self.record_outbound_call(sid, account_sid, flow_sid, execution_sid, effect, "twilio")
         return EffectResult(effect.token, True, data)
 
-    def _insert_call(
+    def record_outbound_call(
         self,
         sid: str,
         account_sid: str,
@@ -293,6 +295,7 @@ class ChannelRouter:
         effect: PlaceCall,
         channel: str,
     ) -> None:
+        """The ``calls`` row of an outbound call ``effect`` placed as ``sid`` (queued)."""
         now = to_db_time(self.env.now())
         with self.db.write() as conn:
             insert_call(
