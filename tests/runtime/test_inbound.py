@@ -237,3 +237,48 @@ def test_the_worker_is_woken_only_when_a_message_left_it_work(
     service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))  # → the HTTP request
     assert _count(service, t.outbox) == 1
     assert wakeup.is_set()
+
+
+def test_concurrent_replies_from_one_contact_are_each_consumed_once(
+    service: Callboard, account: Account
+) -> None:
+    """20 replies at once from the contact of a chain of waits, through the webhook
+    path (computed on read snapshots on SQLite, written only if the execution did not
+    change meanwhile): each is consumed by one wait, in consecutive steps, none lost
+    and none twice."""
+    chain = [
+        widget(
+            "first" if i == 0 else f"ask{i}",
+            "send-and-wait-for-reply",
+            {"body": f"Q{i}", "timeout": "3600"},
+            incomingMessage=f"ask{i + 1}" if i < 19 else None,
+            timeout=None,
+            deliveryFailure=None,
+        )
+        for i in range(20)
+    ]
+    flow_sid = _flow(service, account, flow_definition(*chain))
+    first = service.inbound_message(account.sid, flow_sid, _sms("SM" + "f" * 32, "hi"))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(20)
+
+    def send(i: int) -> None:
+        try:
+            barrier.wait(30)
+            service.inbound_message(account.sid, flow_sid, _sms(f"SM{i:032d}", str(i)))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not errors, errors
+    done = service.fetch_execution(account.sid, flow_sid, str(first.execution_sid))
+    assert done.status == "ended"
+    steps = service.list_steps(account.sid, flow_sid, done.sid).items
+    assert [s.seq for s in steps] == list(range(1, 22))
+    bodies = {done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}
+    assert bodies == {str(i) for i in range(20)}
+    assert _count(service, t.notifications) == 0

@@ -138,10 +138,10 @@ def test_a_timer_whose_delivery_fails_ends_its_execution_not_the_others(
     flow_sid, (bad, good) = _ask(service, account, n=2, timeout="5")
     original = runner.Runner.run
 
-    def run(self: Any, conn: Any, ex: Any, event: Any) -> RunResult:
+    def run(self: Any, conn: Any, ex: Any, event: Any, writes: Any = None) -> RunResult:
         if ex.sid == bad and event.kind == "timer_fired":
             raise RuntimeError("widget bug")
-        return original(self, conn, ex, event)
+        return original(self, conn, ex, event, writes)
 
     monkeypatch.setattr(runner.Runner, "run", run)
     env.advance(5)

@@ -33,6 +33,7 @@ from callboard.runtime.records import (
     ServiceError,
 )
 from callboard.runtime.runner import Runner
+from callboard.runtime.unit import Writes, lost_deadlock, optimistic
 from callboard.store.db import Database
 from callboard.store.executions import active_execution_sid
 from callboard.store.flows import flow_to_run
@@ -89,8 +90,16 @@ class Executor:
     def run_event_in(self, conn: Connection, execution_sid: str, event: Event) -> RunResult:
         return self.run_in(conn, self.runner.load(conn, execution_sid), event)
 
-    def run_in(self, conn: Connection, ex: LoadedExecution, event: Event) -> RunResult:
-        """Run ``event`` into an execution already loaded (and locked) on ``conn``."""
+    def run_in(
+        self,
+        conn: Connection,
+        ex: LoadedExecution,
+        event: Event,
+        writes: Writes | None = None,
+    ) -> RunResult:
+        """Run ``event`` into an execution already loaded (and locked) on ``conn``; the
+        writes go through ``writes`` (:mod:`callboard.runtime.unit`), by default done at
+        once on ``conn``."""
         if ex.state is None or ex.status == "ended":
             return RunResult(
                 ex.sid,
@@ -101,7 +110,7 @@ class Executor:
                     StepWarning(81002, f"Unexpected event {event.kind}: the execution has ended")
                 ],
             )
-        return self._ran(self.runner.run(conn, ex, event))
+        return self._ran(self.runner.run(conn, ex, event, writes))
 
     # ------------------------------------------------------------------ starts
     def start(self, request: StartRequest, *, rest: bool = False) -> tuple[Execution, RunResult]:
@@ -124,13 +133,15 @@ class Executor:
         if request.trigger not in TRIGGER_EVENTS:
             raise InvalidParameter("Trigger", f"unknown trigger event {request.trigger!r}")
         request = replace(request, contact=contact, flow_address=flow_address)
-        try:
-            with self.db.write() as conn:
-                if rest:
-                    check_rest_rate(
-                        conn, request.account_sid, request.flow_sid, self.env.now(), self.db
-                    )
-                ex, result = self._start_in(conn, request)
+
+        def work(conn: Connection, writes: Writes) -> tuple[LoadedExecution, RunResult]:
+            if rest:  # counted in the write transaction: it sees every create before it
+                account_sid, flow_sid, now = request.account_sid, request.flow_sid, self.env.now()
+                writes.add(lambda c: check_rest_rate(c, account_sid, flow_sid, now, self.db))
+            return self._start_in(conn, request, writes)
+
+        try:  # a taken To/From slot is a conflict, not a race to retry
+            ex, result = optimistic(self.db, work, retry=lost_deadlock)
         except IntegrityError:
             with self.db.read() as conn:
                 active = active_execution_sid(conn, request.flow_sid, contact, None, [flow_address])
@@ -145,16 +156,16 @@ class Executor:
         return ex.record(), result
 
     def start_in(
-        self, conn: Connection, request: StartRequest
+        self, conn: Connection, request: StartRequest, writes: Writes | None = None
     ) -> tuple[LoadedExecution, RunResult]:
-        """:meth:`start` on the caller's open write connection (arguments not checked),
-        noting whether the worker must be woken after the caller's commit
-        (:meth:`wake_after_commit`)."""
-        ex, result = self._start_in(conn, request)
+        """:meth:`start` on the caller's open connection (arguments not checked; the
+        writes through ``writes``, by default at once on ``conn``), noting whether the
+        worker must be woken after the caller's commit (:meth:`wake_after_commit`)."""
+        ex, result = self._start_in(conn, request, writes)
         return ex, self._ran(result)
 
     def _start_in(
-        self, conn: Connection, request: StartRequest
+        self, conn: Connection, request: StartRequest, writes: Writes | None
     ) -> tuple[LoadedExecution, RunResult]:
         """Start an execution on an open write connection (checked arguments). Which
         revision runs: the latest published one, or the latest one for a contact in the
@@ -203,7 +214,7 @@ class Executor:
             data=dict(request.data or {}),
             parameters=dict(request.parameters or {}),
         )
-        return ex, self.runner.run(conn, ex, start)
+        return ex, self.runner.run(conn, ex, start, writes)
 
     # ------------------------------------------------------------------ the worker
     def _ran(self, result: RunResult) -> RunResult:

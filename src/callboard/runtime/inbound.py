@@ -28,7 +28,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from callboard.contract.io import CallEvent, InboundMessage
 from callboard.engine.core import Env
@@ -43,6 +42,7 @@ from callboard.runtime.inbound_results import (
 )
 from callboard.runtime.records import InvalidParameter, NotFound, RunResult
 from callboard.runtime.routing import Refuse, Resume, route_call, route_message
+from callboard.runtime.unit import Writes, transact
 from callboard.store.db import Database
 from callboard.store.executions import active_execution_sid, execution_owner_flow
 from callboard.store.notifications import add_notifications, notifications_of
@@ -50,14 +50,6 @@ from callboard.store.requests import remember_request, stored_answer
 from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
 __all__ = ["InboundService"]
-
-RACE_RETRIES = 8
-
-
-def _retryable(exc: OperationalError) -> bool:
-    """PostgreSQL deadlock / serialisation failures (SQLSTATE 40P01 / 40001)."""
-    code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40P01", "40001")
 
 
 def _twiml(result: RunResult) -> str:
@@ -89,27 +81,37 @@ class InboundService:
         the answer (JSON) is stored. Returns ``(answer, duplicate)``: for a key seen
         before, the stored answer and True, and ``work`` does not run. ``work`` may
         raise IntegrityError for a race it lost (it is then run again, up to 8 times)."""
+        return self.once(key, account_sid, lambda conn, _writes: work(conn), snapshot=False)
+
+    def once(
+        self,
+        key: str,
+        account_sid: str | None,
+        work: Callable[[Connection, Writes], tuple[dict[str, Any], str | None]],
+        *,
+        snapshot: bool = True,
+    ) -> tuple[dict[str, Any], bool]:
+        """:meth:`idempotent` for a ``work(conn, writes)`` that writes only through
+        ``writes`` (:mod:`callboard.runtime.unit`): with ``snapshot`` it computes on a
+        read snapshot and holds SQLite's writer only for its writes."""
         if not key or len(key) > 255:
             raise InvalidParameter("key", "an idempotency key must be 1 to 255 characters")
-        last: Exception | None = None
-        for _ in range(RACE_RETRIES):
-            try:
-                self.executor.begin_transaction()
-                with self.db.write() as conn:
-                    stored = self._stored(conn, key)
-                    if stored is not None:
-                        return stored, True
-                    answer, execution_sid = work(conn)
-                    text = dumps(answer)
-                    remember_request(conn, key, account_sid, text, execution_sid, self._now())
-                self.executor.wake_after_commit()  # only when a timer or job was written
-                return answer, False
-            except (IntegrityError, OperationalError) as exc:  # a concurrent twin won
-                if isinstance(exc, OperationalError) and not _retryable(exc):
-                    raise
-                last = exc
-        assert last is not None
-        raise last
+
+        def unit(conn: Connection, writes: Writes) -> tuple[dict[str, Any], bool]:
+            stored = self._stored(conn, key)
+            if stored is not None:
+                return stored, True
+            answer, execution_sid = work(conn, writes)
+            text, now = dumps(answer), self._now()
+            writes.add(lambda c: remember_request(c, key, account_sid, text, execution_sid, now))
+            return answer, False
+
+        answer, duplicate = transact(
+            self.db, unit, snapshot=snapshot, attempt=self.executor.begin_transaction
+        )
+        if not duplicate:
+            self.executor.wake_after_commit()  # only when a timer or job was written
+        return answer, duplicate
 
     def _stored(self, conn: Connection, key: str) -> dict[str, Any] | None:
         text = stored_answer(conn, key)
@@ -149,31 +151,27 @@ class InboundService:
         key = f"msg:{account_sid}:{sid}"
         ran: list[InboundResult] = []
 
-        def work(conn: Connection) -> tuple[dict[str, Any], str | None]:
+        def work(conn: Connection, writes: Writes) -> tuple[dict[str, Any], str | None]:
             ran.clear()
             result = self.route_message_in(
-                conn, account_sid, flow_sid, contact, flow_address, data, test_user=test_user
+                conn,
+                account_sid,
+                flow_sid,
+                contact,
+                flow_address,
+                data,
+                test_user=test_user,
+                writes=writes,
             )
-            self.note_in(conn, account_sid, flow_sid, result, key)
+            self.note_in(writes, account_sid, flow_sid, result, key)
             ran.append(result)
             return result.to_json(), result.execution_sid
 
         if not sid:  # cannot be deduplicated: process it
-            for _ in range(RACE_RETRIES):
-                try:
-                    self.executor.begin_transaction()
-                    with self.db.write() as conn:
-                        work(conn)
-                    break
-                except (IntegrityError, OperationalError) as exc:
-                    if isinstance(exc, OperationalError) and not _retryable(exc):
-                        raise
-                    continue
-            else:
-                raise RuntimeError("could not route the message (too many concurrent starts)")
+            transact(self.db, work, snapshot=True, attempt=self.executor.begin_transaction)
             self.executor.wake_after_commit()
             return ran[-1]
-        answer, duplicate = self.idempotent(key, account_sid, work)
+        answer, duplicate = self.once(key, account_sid, work)
         return InboundResult.from_json(answer, duplicate=True) if duplicate else ran[-1]
 
     def inbound_conversation(
@@ -216,9 +214,11 @@ class InboundService:
         data: dict[str, Any],
         *,
         test_user: bool = False,
+        writes: Writes | None = None,
     ) -> InboundResult:
         """THE inbound routing rule for a message (``routing.route_message``), carried
-        out on an open write connection: to the
+        out on an open connection (the writes through ``writes``, by default at once on
+        ``conn``): to the
         contact's active execution of the flow (loaded and locked once; a waiting Send &
         Wait For Reply consumes it, else it is ignored with 81002), else a new execution
         on ``incomingMessage`` (the latest revision when ``test_user``, else by the
@@ -232,7 +232,7 @@ class InboundService:
         )
         if isinstance(route, Resume):
             ex = route.execution
-            result = self.executor.run_in(conn, ex, InboundMessage(data))
+            result = self.executor.run_in(conn, ex, InboundMessage(data), writes)
             started = False
         else:
             request = StartRequest(
@@ -245,7 +245,7 @@ class InboundService:
                 initiated_by=str(data.get("MessageSid") or "") or None,
                 test_user=test_user,
             )
-            ex, result = self.executor.start_in(conn, request)
+            ex, result = self.executor.start_in(conn, request, writes)
             started = True
         return InboundResult(
             execution_sid=ex.sid,
@@ -310,13 +310,14 @@ class InboundService:
 
     def note_in(
         self,
-        conn: Connection,
+        conn: Connection | Writes,
         account_sid: str,
         flow_sid: str | None,
         result: InboundResult,
         key: str | None,
     ) -> None:
-        """Record an ignored event (81002...) in ``notifications``."""
+        """Record an ignored event (81002...) in ``notifications`` (on a write
+        connection, or through a unit's :class:`~callboard.runtime.unit.Writes`)."""
         if result.accepted:
             return
         rows = [
@@ -332,7 +333,8 @@ class InboundService:
             }
             for w in result.warnings or [{"code": 81002, "message": "Unexpected event ignored"}]
         ]
-        add_notifications(conn, rows)
+        writes = conn if isinstance(conn, Writes) else Writes(conn)
+        writes.add(lambda c: add_notifications(c, rows))
 
     # ------------------------------------------------------------------ voice
 

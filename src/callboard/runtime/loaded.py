@@ -32,6 +32,7 @@ class LoadedExecution:
     date_created: datetime | None = None
     date_updated: datetime | None = None
     ended_at: datetime | None = None
+    version: int = 0  # the row's version as read (bumped by every update)
 
     def record(self) -> Execution:
         """The execution as the API shows it (after :meth:`Runner.run`)."""

@@ -35,6 +35,7 @@ from callboard.runtime.loop import run_until_wait
 from callboard.runtime.ports import RunHook, RunRecorder
 from callboard.runtime.providers import MessageProvider
 from callboard.runtime.records import NotFound, RunResult
+from callboard.runtime.unit import Write, Writes
 from callboard.store.executions import (
     insert_execution,
     load_active_for_run,
@@ -44,7 +45,7 @@ from callboard.store.executions import (
 from callboard.store.messages import insert_messages
 from callboard.store.notify import WORK_HORIZON_SECONDS, notify_run
 from callboard.store.outbox import insert_jobs
-from callboard.store.steps import insert_steps
+from callboard.store.steps import insert_packed_steps, pack_steps
 from callboard.store.timers import cancel_timers, insert_timers
 from callboard.store.values import dumps, from_db_time, loads, to_db_time
 
@@ -104,8 +105,18 @@ class Runner:
         return load_bundle(conn, ex, self.definition)
 
     # ------------------------------------------------------------------ running
-    def run(self, conn: Connection, ex: LoadedExecution, event: Event) -> RunResult:
-        """Apply ``event`` (and the results of in-transaction effects) and save."""
+    def run(
+        self,
+        conn: Connection,
+        ex: LoadedExecution,
+        event: Event,
+        writes: Writes | None = None,
+    ) -> RunResult:
+        """Apply ``event`` (and the results of in-transaction effects) and save: the
+        reads on ``conn``, the writes through ``writes`` (:mod:`callboard.runtime.unit`;
+        by default done at once on ``conn``). Everything the writes store is computed
+        here, so deferred writes hold a writer's lock only for the SQL."""
+        writes = Writes(conn) if writes is None else writes
         bundle = self.bundle(conn, ex)
         started = ex.new  # for the execution.started event (issue 7)
         batch = Batch()
@@ -126,18 +137,16 @@ class Runner:
         state, accepted, step_count = outcome.state, outcome.accepted, steps
         if state is None:  # a Start that was refused cannot happen; guard anyway
             raise RuntimeError("the engine returned no state")
-        self._save(conn, ex, state, batch, changed=bool(accepted))
-        if accepted and self.recorder is not None:  # Event Streams, in this transaction
+        self._save(writes, ex, state, batch, changed=bool(accepted))
+        recorder = self.recorder
+        if accepted and recorder is not None:  # Event Streams, in this transaction
             ended = state.status == "ended" and ex.status != "ended"
             reason = state.ended_reason or "completed"
-            self.recorder(
-                conn,
-                ex,
-                batch.steps,
-                started=started,
-                ended=ended,
-                now=self.env.now(),
-                reason=reason,
+            now, steps_run = self.env.now(), batch.steps
+            writes.add(
+                lambda c: recorder(
+                    c, ex, steps_run, started=started, ended=ended, now=now, reason=reason
+                )
             )
         if accepted:
             ex.state = state
@@ -161,42 +170,43 @@ class Runner:
             started=started,
         )
         for hook in self.hooks:
-            hook(conn, ex, event, delivered)
+            writes.add(_hook_write(hook, ex, event, delivered))
         if accepted or batch.outbox:  # PostgreSQL: every process hears of it at commit
-            notify_run(conn, ex.flow_sid, work=_work_for_worker(delivered, self.env.now()))
+            work = _work_for_worker(delivered, self.env.now())
+            writes.add(lambda c: notify_run(c, ex.flow_sid, work=work))
         return delivered
 
     # ------------------------------------------------------------------ saving
     def _insert(
-        self, conn: Connection, ex: LoadedExecution, state: ExecutionState | None = None
+        self, writes: Writes, ex: LoadedExecution, state: ExecutionState | None = None
     ) -> None:
         now = to_db_time(self.env.now())
         ended = state is not None and state.status == "ended"
-        insert_execution(
-            conn,
-            {
-                "sid": ex.sid,
-                "account_sid": ex.account_sid,
-                "flow_sid": ex.flow_sid,
-                "flow_version": ex.flow_version,
-                "contact_channel_address": ex.contact,
-                "flow_address": ex.flow_address,
-                "active_contact": None if ended else (ex.contact if ex.exclusive else ex.sid),
-                "status": "ended" if ended else "active",
-                "state": dumps(state.to_json()) if state is not None else "{}",
-                "initiated_by": ex.initiated_by,
-                "test_user": ex.test_user,
-                "date_created": to_db_time(ex.date_created) if ex.date_created else now,
-                "date_updated": now,
-                "ended_at": now if ended else None,
-                "ended_reason": (state.ended_reason or "completed") if ended and state else None,
-            },
-        )
+        row = {
+            "sid": ex.sid,
+            "account_sid": ex.account_sid,
+            "flow_sid": ex.flow_sid,
+            "flow_version": ex.flow_version,
+            "contact_channel_address": ex.contact,
+            "flow_address": ex.flow_address,
+            "active_contact": None if ended else (ex.contact if ex.exclusive else ex.sid),
+            "status": "ended" if ended else "active",
+            "state": dumps(state.to_json()) if state is not None else "{}",
+            "initiated_by": ex.initiated_by,
+            "test_user": ex.test_user,
+            "date_created": to_db_time(ex.date_created) if ex.date_created else now,
+            "date_updated": now,
+            "ended_at": now if ended else None,
+            "ended_reason": (state.ended_reason or "completed") if ended and state else None,
+            "version": 0,
+        }
+        writes.add(lambda c: insert_execution(c, row))
         ex.new = False
+        ex.version = 0
 
     def _save(
         self,
-        conn: Connection,
+        writes: Writes,
         ex: LoadedExecution,
         state: ExecutionState,
         batch: Batch,
@@ -204,7 +214,7 @@ class Runner:
     ) -> None:
         was_new = ex.new
         if ex.new:
-            self._insert(conn, ex, state)
+            self._insert(writes, ex, state)
         elif changed:
             now = to_db_time(self.env.now())
             values: dict[str, Any] = {"state": dumps(state.to_json()), "date_updated": now}
@@ -215,18 +225,22 @@ class Runner:
                     ended_at=now,
                     ended_reason=state.ended_reason or "completed",
                 )
-            update_execution(conn, ex.sid, values)
+            sid, version = ex.sid, ex.version
+            writes.add(lambda c: update_execution(c, sid, values, version=version))
+            ex.version = version + 1
         if batch.steps:
-            insert_steps(conn, batch.steps)
+            packed = pack_steps(batch.steps)
+            writes.add(lambda c: insert_packed_steps(c, packed))
         if batch.message_rows:
-            insert_messages(conn, batch.message_rows)
+            messages = batch.message_rows
+            writes.add(lambda c: insert_messages(c, messages))
         if state.status == "ended":
             if not was_new:
-                cancel_timers(conn, ex.sid)
+                writes.add(lambda c: cancel_timers(c, ex.sid))
         elif batch.timers:
             tokens = list(batch.timers)
             if not was_new:
-                cancel_timers(conn, ex.sid, tokens)
+                writes.add(lambda c: cancel_timers(c, ex.sid, tokens))
             now = to_db_time(self.env.now())
             rows = [
                 {
@@ -239,9 +253,14 @@ class Runner:
                 if due is not None
             ]
             if rows:
-                insert_timers(conn, rows)
+                writes.add(lambda c: insert_timers(c, rows))
         if batch.outbox:
-            insert_jobs(conn, batch.outbox)
+            jobs = batch.outbox
+            writes.add(lambda c: insert_jobs(c, jobs))
+
+
+def _hook_write(hook: RunHook, ex: LoadedExecution, event: Event, result: RunResult) -> Write:
+    return lambda conn: hook(conn, ex, event, result)
 
 
 def _work_for_worker(result: RunResult, now: datetime) -> bool:
@@ -268,4 +287,5 @@ def _loaded(row: Any) -> LoadedExecution:
         exclusive=row.active_contact is not None or row.status != "active",
         initiated_by=row.initiated_by or "",
         date_created=from_db_time(row.date_created),
+        version=row.version,
     )

@@ -13,6 +13,7 @@ from callboard.store import tables as t
 from callboard.store.db import insert_rows
 
 __all__ = [
+    "StaleExecution",
     "active_execution_sid",
     "active_slot",
     "count_expired",
@@ -48,7 +49,13 @@ _FOR_RUN = select(
     _e.c.active_contact,
     _e.c.initiated_by,
     _e.c.date_created,
+    _e.c.version,
 )
+
+
+class StaleExecution(Exception):
+    """The execution's row changed since it was read: the run computed on the old row
+    must be computed again (see :func:`update_execution`)."""
 
 
 def load_for_run(conn: Connection, execution_sid: str, *, lock: bool) -> Any:
@@ -152,8 +159,18 @@ def insert_execution(conn: Connection, row: dict[str, Any]) -> None:
     insert_rows(conn, _e, [row])
 
 
-def update_execution(conn: Connection, execution_sid: str, values: dict[str, Any]) -> None:
-    conn.execute(update(_e).where(_e.c.sid == execution_sid).values(values))
+def update_execution(
+    conn: Connection, execution_sid: str, values: dict[str, Any], *, version: int
+) -> None:
+    """Update the execution's row if it still has ``version`` (the one its run read),
+    bumping it; :class:`StaleExecution` when another run changed it meanwhile."""
+    done = conn.execute(
+        update(_e)
+        .where(_e.c.sid == execution_sid, _e.c.version == version)
+        .values({**values, "version": version + 1})
+    )
+    if done.rowcount != 1:
+        raise StaleExecution(execution_sid)
 
 
 def delete_executions(conn: Connection, sids: list[str]) -> None:

@@ -11,7 +11,14 @@ from callboard.store.db import insert_rows
 from callboard.store.step_contexts import apply_patch, pack_steps, unpack
 from callboard.store.values import loads
 
-__all__ = ["ContextReader", "find_step", "insert_steps", "steps_listing"]
+__all__ = [
+    "ContextReader",
+    "find_step",
+    "insert_packed_steps",
+    "insert_steps",
+    "pack_steps",
+    "steps_listing",
+]
 
 _s = t.steps
 
@@ -19,7 +26,13 @@ _s = t.steps
 def insert_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """One run's steps, in order; each row's ``"context"`` is the context object
     (stored as :mod:`callboard.store.step_contexts` says)."""
-    insert_rows(conn, _s, pack_steps(rows))
+    insert_packed_steps(conn, pack_steps(rows))
+
+
+def insert_packed_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Rows :func:`~callboard.store.step_contexts.pack_steps` made (the packing is
+    pure: a caller may do it before it takes a writer's lock)."""
+    insert_rows(conn, _s, rows)
 
 
 class ContextReader:

@@ -152,6 +152,9 @@ executions = Table(
     Column("date_updated", DateTime, nullable=True),
     Column("ended_at", DateTime, nullable=True),
     Column("ended_reason", String(32), nullable=True),
+    # bumped by every update: a run computed on a read snapshot is written only if the
+    # row still has the version it read (migration 1000)
+    Column("version", Integer, nullable=False, default=0, server_default="0"),
     Index("ux_executions_active", "flow_sid", "active_contact", "flow_address", unique=True),
     Index("ix_executions_flow_created", "flow_sid", "date_created", "sid"),
     Index("ix_executions_status_created", "status", "date_created"),
