@@ -59,3 +59,21 @@ def test_bad_values_name_the_variable(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env(env)
     assert next(iter(env)) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "threads"),
+    [
+        ({"CALLBOARD_DATA_DIR": "/srv/cb"}, 4),
+        ({"CALLBOARD_DATABASE_URL": "postgresql://u@h/db"}, 40),
+        ({"CALLBOARD_DATABASE_URL": "postgresql://u@h/db", "CALLBOARD_REQUEST_THREADS": "8"}, 8),
+    ],
+)
+def test_request_threads_by_database(env: dict[str, str], threads: int) -> None:
+    assert Settings.from_env(env).request_thread_count() == threads
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", "1.5", "100000"])
+def test_bad_request_threads_are_refused_by_name(value: str) -> None:
+    with pytest.raises(SettingsError, match="CALLBOARD_REQUEST_THREADS"):
+        Settings.from_env({"CALLBOARD_REQUEST_THREADS": value})

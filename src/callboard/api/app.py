@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
@@ -97,6 +98,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings is not None:  # the thread pool's size (CALLBOARD_REQUEST_THREADS)
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = settings.request_thread_count()
         for job in jobs:
             job.start()
         try:

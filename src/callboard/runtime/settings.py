@@ -16,6 +16,11 @@
   run retention (default 3600; 0 turns the background job off).
 * ``CALLBOARD_HEALTH_MAX_LAG_SECONDS`` — ``GET /callboard/v1/Health`` answers 503 when
   background work (timers, outbox, event deliveries) is later than this (default 60).
+* ``CALLBOARD_REQUEST_THREADS`` — how many requests one server process works on at once
+  in its thread pool (default: 4 on SQLite, 40 on PostgreSQL). The engine's work holds
+  Python's GIL, so on SQLite, whose reads are local, more threads only take turns and
+  make each request wait longer; PostgreSQL's round trips leave threads waiting, so more
+  of them keep the process busy.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ DEFAULT_STUCK_EXECUTION_DAYS = 60.0
 DEFAULT_RETENTION_INTERVAL = 3600.0
 DEFAULT_OUTBOX_LEASE = 60.0  # a claimed outbox job not finished by then is taken over
 DEFAULT_HEALTH_MAX_LAG = 60.0
+SQLITE_REQUEST_THREADS = 4
+POSTGRESQL_REQUEST_THREADS = 40
 
 
 def default_data_dir() -> Path:
@@ -63,6 +70,7 @@ class Settings:
     retention_interval: float = DEFAULT_RETENTION_INTERVAL
     health_max_lag: float = DEFAULT_HEALTH_MAX_LAG
     outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE  # issue 12: takeover after a crash
+    request_threads: int | None = None  # None: by database (see request_thread_count)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -99,12 +107,29 @@ class Settings:
             outbox_lease_seconds=_number(
                 env, "CALLBOARD_OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE
             ),
+            request_threads=_whole(env, "CALLBOARD_REQUEST_THREADS"),
         )
+
+    def request_thread_count(self) -> int:
+        """Requests one process works on at once (``CALLBOARD_REQUEST_THREADS``)."""
+        if self.request_threads is not None:
+            return self.request_threads
+        sqlite = self.database_url.startswith("sqlite:")
+        return SQLITE_REQUEST_THREADS if sqlite else POSTGRESQL_REQUEST_THREADS
 
     def retention_policy(self) -> RetentionPolicy:
         from callboard.runtime.retention import RetentionPolicy
 
         return RetentionPolicy(self.retention_days_after_end, self.stuck_execution_days)
+
+
+def _whole(env: Mapping[str, str], name: str) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise SettingsError(f"{name}={text!r}: expected a whole number from 1 to 1000")
+    return int(text)
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, zero: bool = False) -> float:
