@@ -17,14 +17,15 @@ process lock and callers lock rows (``SELECT … FOR UPDATE``) where they need t
 from __future__ import annotations
 
 import functools
+import operator
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -214,9 +215,16 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), rows)
         return
-    keys = list(rows[0])
-    sql = _insert_sql(table.name, tuple(keys))
-    values = [tuple(_sqlite_value(row[k]) for k in keys) for row in rows]
+    sql, get, times = _insert_plan(table, tuple(rows[0]))
+    values = [get(row) for row in rows]
+    if times:
+        for i, row_values in enumerate(values):
+            listed = list(row_values)
+            for at in times:
+                when = listed[at]
+                if isinstance(when, datetime):
+                    listed[at] = when.replace(tzinfo=None).isoformat(" ", "microseconds")
+            values[i] = tuple(listed)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, values)
@@ -241,16 +249,18 @@ def driver_row(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_sql(table: str, keys: tuple[str, ...]) -> str:
+def _insert_plan(
+    table: Table, keys: tuple[str, ...]
+) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]], tuple[int, ...]]:
+    """The INSERT for ``keys`` of ``table``, a getter of a row's values in that order,
+    and which of them are times (written as SQLAlchemy's SQLite ``DateTime`` does)."""
     columns = ", ".join(f'"{k}"' for k in keys)
     marks = ", ".join("?" for _ in keys)
-    return f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-    return value
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
+    pick = operator.itemgetter(*keys)
+    get = pick if len(keys) > 1 else (lambda row: (pick(row),))
+    times = tuple(i for i, k in enumerate(keys) if isinstance(table.c[k].type, DateTime))
+    return sql, get, times
 
 
 def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Connection, Select, delete, func, select, update
 
 from callboard.store import tables as t
-from callboard.store.db import insert_rows
+from callboard.store.db import driver_row, insert_rows
 
 __all__ = [
+    "RunRow",
     "StaleExecution",
     "active_execution_sid",
     "active_slot",
@@ -36,21 +37,27 @@ __all__ = [
 ]
 
 _e = t.executions
-_FOR_RUN = select(
-    _e.c.sid,
-    _e.c.account_sid,
-    _e.c.flow_sid,
-    _e.c.flow_version,
-    _e.c.contact_channel_address,
-    _e.c.flow_address,
-    _e.c.status,
-    _e.c.test_user,
-    _e.c.state,
-    _e.c.active_contact,
-    _e.c.initiated_by,
-    _e.c.date_created,
-    _e.c.version,
-)
+
+
+class RunRow(NamedTuple):
+    """The columns the runner loads (:data:`_FOR_RUN`), as SQLite's driver gives them."""
+
+    sid: str
+    account_sid: str
+    flow_sid: str
+    flow_version: int
+    contact_channel_address: str
+    flow_address: str
+    status: str
+    test_user: bool
+    state: str
+    active_contact: str | None
+    initiated_by: str
+    date_created: datetime
+    version: int
+
+
+_FOR_RUN = select(*(_e.c[name] for name in RunRow._fields))
 
 
 class StaleExecution(Exception):
@@ -84,6 +91,11 @@ def active_slot(flow_sid: str, contact: str, flow_addresses: Sequence[str | None
     return where
 
 
+_ACTIVE_SQLITE = (
+    "SELECT {} FROM executions WHERE flow_sid = ? AND active_contact = ? AND account_sid = ?"
+).format(", ".join(RunRow._fields))
+
+
 def load_active_for_run(
     conn: Connection,
     account_sid: str,
@@ -96,7 +108,21 @@ def load_active_for_run(
     """The run columns of the execution holding the (flow, contact, flow address) slot
     (:func:`active_slot`), or None; one statement that also locks it when ``lock``
     (PostgreSQL re-checks the slot once the row is locked: if it ended meanwhile,
-    nothing is returned)."""
+    nothing is returned). On SQLite the statement goes straight to the driver: it runs
+    for every inbound message."""
+    names = [a for a in flow_addresses if a]
+    if conn.dialect.name == "sqlite" and not lock:
+        sql = _ACTIVE_SQLITE
+        if names:
+            sql += f" AND flow_address IN ({', '.join('?' for _ in names)})"
+        found = driver_row(conn, sql, (flow_sid, contact, account_sid, *names))
+        if found is None:
+            return None
+        row = RunRow(*found)
+        return row._replace(
+            test_user=bool(row.test_user),
+            date_created=datetime.fromisoformat(str(row.date_created)),
+        )
     q = _FOR_RUN.where(
         *active_slot(flow_sid, contact, flow_addresses), _e.c.account_sid == account_sid
     )
