@@ -131,8 +131,7 @@ def transact(
                 with db.read() as conn:
                     value = work(conn, writes)
                 if writes:
-                    with db.write() as conn:
-                        writes.apply(conn)
+                    db.apply(writes.apply)
             else:
                 with db.write() as conn:
                     value = work(conn, Writes(conn))

@@ -129,6 +129,18 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
 
+    def apply(self, write: Callable[[Connection], object]) -> None:
+        """Run ``write(conn)`` in a write transaction of its own and return once it is
+        committed (raising its error, nothing of it stored). On SQLite a committer
+        thread applies the writes queued meanwhile back to back, each in its own
+        savepoint, in one transaction (:meth:`GroupCommit.submit`): for writes computed
+        beforehand (:mod:`callboard.runtime.unit`)."""
+        if self.is_sqlite:
+            self._group.submit(write)
+            return
+        with self.write() as conn:
+            write(conn)
+
     def _write_connection(self) -> Connection:
         return self.engine.connect().execution_options(callboard_write=True)
 

@@ -17,6 +17,13 @@ share one open transaction (one connection, ``BEGIN IMMEDIATE``):
 A writer in the batch sees the batch's earlier, not yet committed changes (as if they had
 been committed just before); they commit together or not at all, and no answer is given
 before the commit, so no one outside the batch can act on them early.
+
+Writes known in advance (a unit of work computed on a read snapshot:
+:mod:`callboard.runtime.unit`) are :meth:`GroupCommit.submit`'d instead: one committer
+thread takes every write queued meanwhile and applies them back to back, each in its own
+savepoint, as ONE writer of the batch. The writer's lock — and the file lock other
+processes queue on — is then held by one thread doing SQL, not handed from thread to
+thread between the writes.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import fcntl
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,19 +59,30 @@ class _Batch:
 
 
 @contextmanager
-def _savepoint(conn: Connection) -> Iterator[None]:
+def _savepoint(conn: Connection, name: str = "cb_writer") -> Iterator[None]:
     """One writer's savepoint, sent straight to the driver (SQLAlchemy's nested
     transactions cost more than the work of a small write)."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    raw.execute("SAVEPOINT cb_writer")
+    raw.execute(f"SAVEPOINT {name}")
     try:
         yield
     except BaseException:
-        raw.execute("ROLLBACK TO cb_writer")
-        raw.execute("RELEASE cb_writer")
+        raw.execute(f"ROLLBACK TO {name}")
+        raw.execute(f"RELEASE {name}")
         raise
-    raw.execute("RELEASE cb_writer")
+    raw.execute(f"RELEASE {name}")
+
+
+class _Submitted:
+    """A write queued for the committer thread, and what became of it."""
+
+    __slots__ = ("apply", "done", "error")
+
+    def __init__(self, apply: Callable[[Connection], object]) -> None:
+        self.apply = apply
+        self.done = threading.Event()
+        self.error: BaseException | None = None
 
 
 # The database files this thread is writing to (inside ``write()``), through any
@@ -85,6 +104,63 @@ class GroupCommit:
         self._waiting = 0  # writers blocked on the lock
         self._count_lock = threading.Lock()
         self._local = threading.local()
+        self._queue: deque[_Submitted] = deque()
+        self._queued = threading.Condition()
+        self._committer: threading.Thread | None = None
+        self._closing = False
+
+    def submit(self, apply: Callable[[Connection], object]) -> None:
+        """Run ``apply(conn)`` in the committer thread's next batch, in a savepoint of
+        its own; return once that batch committed. Raises what ``apply`` raised (its
+        savepoint rolled back, the batch's other writes unaffected) or the COMMIT's
+        error (nothing of the batch stored)."""
+        current: _Batch | None = getattr(self._local, "batch", None)
+        if current is not None:  # inside a write() on this thread: part of it
+            with _savepoint(current.conn, "cb_unit"):
+                apply(current.conn)
+            return
+        if self._lock_file is not None and self._lock_file in _WRITING.__dict__.get("files", ()):
+            raise RuntimeError(
+                f"a write to {self._lock_file.name[: -len('-writer')]} inside another write "
+                "to it through a second Database object (use one Database per file)"
+            )
+        item = _Submitted(apply)
+        with self._queued:
+            if self._closing:
+                raise RuntimeError("the database is closed")
+            self._queue.append(item)
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit_loop, name="callboard-committer", daemon=True
+                )
+                self._committer.start()
+            self._queued.notify()
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+
+    def _commit_loop(self) -> None:
+        while True:
+            with self._queued:
+                while not self._queue and not self._closing:
+                    self._queued.wait()
+                if not self._queue:
+                    return
+                items = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+            try:
+                with self._write() as conn:
+                    for item in items:
+                        try:
+                            with _savepoint(conn, "cb_unit"):
+                                item.apply(conn)
+                        except Exception as exc:  # this write's alone
+                            item.error = exc
+            except BaseException as exc:  # BEGIN or COMMIT failed: nothing was stored
+                for item in items:
+                    item.error = item.error or exc
+            finally:
+                for item in items:
+                    item.done.set()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -195,6 +271,12 @@ class GroupCommit:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
+        with self._queued:
+            self._closing = True
+            self._queued.notify()
+            committer = self._committer
+        if committer is not None and committer is not threading.current_thread():
+            committer.join(10)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
