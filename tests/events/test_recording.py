@@ -13,8 +13,8 @@ from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_services
 from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
+from callboard.events.batches import read_events
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
-from callboard.events.payloads import payload_text
 from callboard.events.tables import events
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
@@ -22,11 +22,9 @@ from tests.events.conftest import ask_definition, two_step_flow
 
 
 def recorded(service: Callboard, execution_sid: str | None = None) -> list[dict[str, Any]]:
-    query = select(events.c.payload, events.c.payload_z).order_by(events.c.id)
-    if execution_sid is not None:
-        query = query.where(events.c.execution_sid == execution_sid)
+    where = [] if execution_sid is None else [events.c.execution_sid == execution_sid]
     with service.db.read() as conn:
-        return [json.loads(payload_text(r)) for r in conn.execute(query)]
+        return [json.loads(e.payload) for e in read_events(conn, *where)]
 
 
 def steps_of(service: Callboard, account: Account, flow_sid: str, ex_sid: str) -> list[Any]:
