@@ -103,9 +103,10 @@ def pack_run(
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One event of a row: its position, CloudEvent id and type."""
+    """One event of a row: its position (``id``, as :class:`StoredEvent`'s), CloudEvent
+    id and type."""
 
-    position: int
+    id: int
     sid: str
     type: str
 
