@@ -88,19 +88,20 @@ def build_event_rows(
     now: datetime,
     reason: str | None = None,
     created: datetime | None = None,
-    initiated_by: str | None = None,
+    initiated_by: str | None = "",
 ) -> list[dict[str, Any]]:
     """The ``events`` rows announcing execution.started (when ``started``), one
     step.ended per row of ``steps`` (the runner's step rows, in order) and
     execution.ended (when ``ended``; ``reason`` is Callboard's ended reason), without a
-    connection: one row per run (:mod:`callboard.events.batches`). ``created`` and
-    ``initiated_by`` default to the execution's (``created``: else ``now``)."""
+    connection: one row per run (:mod:`callboard.events.batches`). ``created`` defaults
+    to the execution's (else ``now``), ``initiated_by`` (``started_by``) to the
+    execution's when empty (None: none, ``null``)."""
     count = len(steps) + started + ended
     if not count:
         return []
     now_ms = epoch_ms(now)
     created_ms = epoch_ms(created or ex.date_created or now)
-    by = initiated_by or ex.initiated_by
+    by = None if initiated_by is None else initiated_by or ex.initiated_by
     rows = [
         [s["sid"], s.get("parent_step_sid"), s["name"], s["transitioned_from"],
          s["transitioned_to"], s.get("type"), epoch_ms(s.get("date_created") or now)]
