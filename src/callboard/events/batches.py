@@ -82,7 +82,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 def pack_run(
     seed: bytes,
     contact: str,
-    started_by: str,
+    started_by: str | None,
     flow_revision: int,
     now_ms: int,
     created_ms: int,
