@@ -22,7 +22,7 @@ from callboard.events.envelope import (
     STEP_ENDED,
     ended_reason,
 )
-from callboard.events.recording import build_event_rows, event_row
+from callboard.events.recording import build_event_rows, event_row, insert_event_rows
 from callboard.events.service import EventStreams
 from callboard.events.tables import events
 from callboard.runtime.records import Account
@@ -317,3 +317,39 @@ def test_the_stream_pages_through_runs_without_repeating_or_skipping(
             seen.extend(page)
             after = page[-1].id
         assert seen == everything
+
+
+def test_started_by_is_null_only_when_given_as_none() -> None:
+    def started_by(**given: Any) -> Any:
+        built = build_event_rows(Ex(), [], started=True, ended=False, now=NOW, **given)
+        return json.loads(row_events(as_rows(built)[0])[0].payload)["data"]["started_by"]
+
+    assert started_by() == Ex.initiated_by
+    assert started_by(initiated_by="") == Ex.initiated_by
+    assert started_by(initiated_by="RQ" + "5" * 32) == "RQ" + "5" * 32
+    assert started_by(initiated_by=None) is None
+
+
+def test_rows_built_before_the_transaction_are_inserted_in_it(
+    service: Callboard, account: Account, streams: EventStreams
+) -> None:
+    """What a runner that computes outside the write lock does: build, then insert."""
+    flow = service.create_flow(
+        account.sid, friendly_name="f", status="published", definition=two_step_flow()
+    )
+    ex = Ex(account_sid=account.sid, flow_sid=flow.sid, date_created=CREATED)
+    steps = [step(i, CREATED) for i in range(3)]
+    built = build_event_rows(ex, steps, started=True, ended=True, now=NOW, reason="completed")
+    with service.db.write() as conn:
+        assert insert_event_rows(conn, built) == 1
+    got = streams.flow_events(account.sid, flow.sid, 0)
+    assert [e.payload for e in got] == one_by_one(
+        ex,
+        steps,
+        [e.sid for e in got],
+        started=True,
+        ended=True,
+        now=NOW,
+        reason="completed",
+        created=CREATED,
+    )
