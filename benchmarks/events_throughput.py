@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import callboard.runtime.runner as runner_module
+import callboard.commands.compose as compose_module
 from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_services
 from callboard.events.delivery import DeliveryConfig, EventDelivery
@@ -161,7 +161,7 @@ def measure_delivery(url: str, events: int, batch: bool) -> float:
 
 def measure_recording(url: str, executions: int, mode: str) -> float:
     svc = build_services(url, channel_config=ChannelConfig()).callboard
-    original = runner_module.record_events
+    original = compose_module.record_events
     engine = None
     receiver = None
     try:
@@ -170,7 +170,7 @@ def measure_recording(url: str, executions: int, mode: str) -> float:
             acct, friendly_name="b", status="published", definition=flow_definition()
         ).sid
         if mode == "off":
-            runner_module.record_events = lambda *a, **k: 0  # type: ignore[assignment]
+            compose_module.record_events = lambda *a, **k: 0  # type: ignore[assignment]
         if mode == "subscribed":
             receiver = Receiver()
             streams = EventStreams(svc.db)
@@ -186,7 +186,7 @@ def measure_recording(url: str, executions: int, mode: str) -> float:
         run_executions(svc, acct, flow, 20, "1")  # warm-up
         return run_executions(svc, acct, flow, executions, "2")
     finally:
-        runner_module.record_events = original
+        compose_module.record_events = original
         if engine is not None:
             engine.stop()
         if receiver is not None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from callboard.events.batches import read_events
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
 from callboard.events.service import EventStreams, Sink
@@ -39,9 +40,7 @@ def run_flow(service: Callboard, account: Account, to: str = "+15550001") -> str
 
 def recorded_ids(service: Callboard, account: Account) -> set[str]:
     with service.db.read() as conn:
-        return set(
-            conn.execute(select(events.c.sid).where(events.c.account_sid == account.sid)).scalars()
-        )
+        return {e.sid for e in read_events(conn, events.c.account_sid == account.sid)}
 
 
 def test_every_event_reaches_a_subscribed_sink(
@@ -278,12 +277,18 @@ def test_old_dispatched_events_are_pruned_but_not_those_still_needed(
         account.sid, description="steps", sink_sid=s.sid, types=[(STEP_ENDED, 2)]
     )
     run_flow(service, account)
+    other = service.create_account("other")  # no subscription: nothing needs its events
+    run_flow(service, other)
     delivery.run_once()
     clock.advance(10 * 24 * 3600)
     delivery.prune()
     with service.db.read() as conn:
-        kept = set(conn.execute(select(events.c.type)).scalars())
-    assert kept == {STEP_ENDED}  # still referenced by (failed or pending) deliveries
+        kept = read_events(conn)
+        needed = set(conn.execute(select(event_deliveries.c.event_sid)).scalars())
+    # still referenced by (failed or pending) deliveries: kept, with the rest of their run
+    assert needed and needed <= {e.sid for e in kept}
+    assert {e.type for e in kept if e.sid in needed} == {STEP_ENDED}
+    assert [e.type for e in kept] == [EXECUTION_STARTED, *[STEP_ENDED] * 3, EXECUTION_ENDED]
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:

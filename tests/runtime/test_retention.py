@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from callboard.engine.env import FakeEnv
-from callboard.events.payloads import payload_text
+from callboard.events.batches import read_events
 from callboard.events.tables import events
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.retention import RetentionJob, RetentionPolicy, count, purge
@@ -90,12 +90,7 @@ def test_stuck_executions_are_ended_then_deleted_after_60_days(
     with service.db.read() as conn:
         timers_left = set(conn.execute(select(t.timers.c.execution_sid)).scalars())
         ended = [
-            json.loads(payload_text(r))
-            for r in conn.execute(
-                select(events.c.payload, events.c.payload_z).where(
-                    events.c.execution_sid == old.sid
-                )
-            )
+            json.loads(e.payload) for e in read_events(conn, events.c.execution_sid == old.sid)
         ]
     assert timers_left == {young.sid}
     last = ended[-1]

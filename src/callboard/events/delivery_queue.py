@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, func, select, update
 
-from callboard.events.payloads import payload_text
+from callboard.events.batches import ROW_COLUMNS, row_entries, row_events
 from callboard.events.settings import DeliveryConfig
 from callboard.events.tables import (
     DELIVERY_WAITING,
@@ -89,52 +89,51 @@ class DeliveryQueue:
         if waiting is None:
             return 0
         with self.db.write() as conn:
-            q = (
-                select(e.c.id, e.c.sid, e.c.account_sid, e.c.type, e.c.date_created)
-                .where(UNDISPATCHED)
-                .order_by(e.c.id)
-                .limit(self.config.fanout_limit)
-            )
+            q = select(*ROW_COLUMNS).where(UNDISPATCHED).order_by(e.c.id)
+            q = q.limit(self.config.fanout_limit)
             if self.db.for_update():
                 q = q.with_for_update(skip_locked=True)
             rows = conn.execute(q).all()
             if not rows:
                 return 0
             accounts = {r.account_sid for r in rows}
-            types = {r.type for r in rows}
             st, s = event_subscribed_types, event_subscriptions
             subs = conn.execute(
                 select(st.c.account_sid, st.c.type, s.c.sid, s.c.sink_sid, s.c.date_created)
                 .join(s, s.c.sid == st.c.subscription_sid)
-                .where(st.c.account_sid.in_(accounts), st.c.type.in_(types))
+                .where(st.c.account_sid.in_(accounts))
             ).all()
             by_key: dict[tuple[str, str], list[tuple[str, str, datetime]]] = {}
             for sub in subs:
                 by_key.setdefault((sub.account_sid, sub.type), []).append(
                     (sub.sid, sub.sink_sid, sub.date_created)
                 )
+            subscribed = {account for account, _ in by_key}
             now = self.now()
             deliveries: list[dict[str, Any]] = []
             for r in rows:
-                seen: set[str] = set()
-                for sub_sid, sink_sid, since in by_key.get((r.account_sid, r.type), ()):
-                    if sink_sid in seen or since > r.date_created:
-                        continue  # one delivery per sink; none before the subscription
-                    seen.add(sink_sid)
-                    deliveries.append(
-                        {
-                            "account_sid": r.account_sid,
-                            "sink_sid": sink_sid,
-                            "subscription_sid": sub_sid,
-                            "event_id": r.id,
-                            "event_sid": r.sid,
-                            "type": r.type,
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "date_created": now,
-                        }
-                    )
+                if r.account_sid not in subscribed:
+                    continue  # nothing to deliver: the run's row is not even unpacked
+                for event in row_entries(r):
+                    seen: set[str] = set()
+                    for sub_sid, sink_sid, since in by_key.get((r.account_sid, event.type), ()):
+                        if sink_sid in seen or since > r.date_created:
+                            continue  # one delivery per sink; none before the subscription
+                        seen.add(sink_sid)
+                        deliveries.append(
+                            {
+                                "account_sid": r.account_sid,
+                                "sink_sid": sink_sid,
+                                "subscription_sid": sub_sid,
+                                "event_id": r.id,
+                                "event_sid": event.sid,
+                                "type": event.type,
+                                "status": "pending",
+                                "attempts": 0,
+                                "next_attempt_at": now,
+                                "date_created": now,
+                            }
+                        )
             if deliveries:
                 conn.execute(event_deliveries.insert(), deliveries)
             conn.execute(update(e).where(e.c.id.in_([r.id for r in rows])).values(dispatched=True))
@@ -153,12 +152,12 @@ class DeliveryQueue:
         with self.db.write() as conn:
             q = (
                 select(
-                    d.c.id,
+                    d.c.id.label("delivery_id"),
                     d.c.sink_sid,
                     d.c.attempts,
-                    d.c.date_created,
-                    events.c.payload,
-                    events.c.payload_z,
+                    d.c.event_sid,
+                    d.c.date_created.label("delivery_created"),
+                    *ROW_COLUMNS,
                 )
                 .join(events, events.c.id == d.c.event_id)
                 .where(due)
@@ -167,10 +166,14 @@ class DeliveryQueue:
             )
             rows = self.queue.claim(conn, q, skip_locked=self.db.for_update())
             groups: dict[str, list[Claimed]] = {}
+            unpacked: dict[int, dict[str, str]] = {}  # events row → its events' JSON
             for r in rows:
                 group = groups.setdefault(r.sink_sid, [])
                 if len(group) < self.config.per_sink_limit:
-                    group.append(Claimed(r.id, r.attempts, r.date_created, payload_text(r)))
+                    if r.id not in unpacked:
+                        unpacked[r.id] = {ev.sid: ev.payload for ev in row_events(r)}
+                    payload = unpacked[r.id].get(r.event_sid, "")
+                    group.append(Claimed(r.delivery_id, r.attempts, r.delivery_created, payload))
             ids = [c.id for g in groups.values() for c in g]
             self.queue.lease(conn, ids, self.policy.lease_until(now))
         return groups

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -21,7 +21,10 @@ __all__ = [
     "EventType",
     "cloud_event",
     "ended_reason",
+    "envelope",
+    "epoch_ms",
     "event_id",
+    "ms_text",
     "ms_time",
     "sink_test_event",
 ]
@@ -58,6 +61,8 @@ EVENT_TYPES: dict[str, EventType] = {
     )
 }
 
+_SCHEMAS = {t.type: t.dataschema for t in EVENT_TYPES.values()}
+
 # Callboard's ended_reason values → Studio's (FLOW_END is the one documented value).
 _REASONS = {"completed": "FLOW_END", "ended": "ENDED_BY_API"}
 
@@ -79,29 +84,51 @@ def ms_time(when: datetime | None) -> str | None:
     """``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC (naive values are taken as UTC)."""
     if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat(timespec="milliseconds") + "Z"  # truncated, as Twilio's
+
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def epoch_ms(when: datetime) -> int:
+    """Milliseconds since 1970 (UTC; naive values are taken as UTC), truncated as
+    :func:`ms_time` truncates: ``ms_text(epoch_ms(t)) == ms_time(t)``."""
+    return (when - (_EPOCH if when.tzinfo is None else _EPOCH_UTC)) // _MS
+
+
+def ms_text(ms: int) -> str:
+    """:func:`ms_time` of a time given as :func:`epoch_ms`."""
+    return (_EPOCH + ms * _MS).isoformat(timespec="milliseconds") + "Z"
+
+
+def envelope(
+    type_: str, source: str, id_: str, time: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    """One CloudEvents 1.0 structured-mode JSON object (``time`` already formatted)."""
+    event: dict[str, Any] = {
+        "specversion": "1.0",
+        "type": type_,
+        "source": source,
+        "id": id_,
+        "datacontenttype": "application/json",
+        "time": time,
+        "data": data,
+    }
+    schema = _SCHEMAS.get(type_)
+    if schema is not None:
+        event["dataschema"] = schema
+    return event
 
 
 def cloud_event(
     type_: str, source: str, data: dict[str, Any], when: datetime, *, id_: str | None = None
 ) -> dict[str, Any]:
     """One CloudEvents 1.0 structured-mode JSON object."""
-    known = EVENT_TYPES.get(type_)
-    event: dict[str, Any] = {
-        "specversion": "1.0",
-        "type": type_,
-        "source": source,
-        "id": id_ or event_id(),
-        "datacontenttype": "application/json",
-        "time": ms_time(when),
-        "data": data,
-    }
-    if known is not None:
-        event["dataschema"] = known.dataschema
-    return event
+    return envelope(type_, source, id_ or event_id(), ms_time(when), data)
 
 
 def sink_test_event(test_id: str, when: datetime) -> dict[str, Any]:

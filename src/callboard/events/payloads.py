@@ -1,11 +1,13 @@
-"""How CloudEvent payloads are stored (migration 0950): raw DEFLATE with a preset
+"""How single CloudEvent payloads are stored (migration 0950): raw DEFLATE with a preset
 dictionary of the envelopes' common text, in ``events.payload_z`` (``payload`` is then
 empty). A step.ended event shrinks from ~770 to ~180 bytes (what stays is mostly the
 random SIDs). Rows written before 0950 keep their JSON in ``payload``. What is read back
 — and delivered — is the very same JSON text.
 
 The first byte names the dictionary, so a later version can add another and still read
-these rows.
+these rows. Runs' events are stored otherwise, one row per run (first byte 2:
+:mod:`callboard.events.batches`); single-event rows remain for Sink Test events and rows
+written before.
 """
 
 from __future__ import annotations

@@ -2,43 +2,47 @@
 
 :func:`record_events` is called by the runner (:mod:`callboard.runtime.runner`) on
 the open write connection, right after it saved an execution's new state and steps:
-one ``events`` row per CloudEvent, in the same transaction. A rolled-back delivery
-therefore records nothing, and a committed one is always announced. Fan-out to the
-subscriptions happens later, in the delivery worker, so recording stays one
-multi-row INSERT (measured in ``benchmarks/events_throughput.py``).
+one ``events`` row for the run's events (:mod:`callboard.events.batches`), in the same
+transaction. A rolled-back delivery therefore records nothing, and a committed one is
+always announced. It is two halves: :func:`build_event_rows` (pure: no connection, so
+a caller may make the rows before it takes the write lock) and
+:func:`insert_event_rows` (one INSERT). Fan-out to the subscriptions happens later, in
+the delivery worker (measured in ``benchmarks/events_recording.py``).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from callboard.events.envelope import (
-    EXECUTION_ENDED,
-    EXECUTION_STARTED,
-    STEP_ENDED,
-    cloud_event,
-    ended_reason,
-    ms_time,
-)
+from callboard.events.batches import ENDED, ROW_EVENTS, STARTED, pack_run
+from callboard.events.envelope import epoch_ms
 from callboard.events.payloads import pack_payload
 from callboard.events.tables import events
 from callboard.store.db import insert_rows
 from callboard.store.executions import find_execution_by_sid
 from callboard.store.values import to_db_time
 
-__all__ = ["ExecutionLike", "event_row", "record_events", "wakeup"]
+__all__ = [
+    "ExecutionLike",
+    "build_event_rows",
+    "event_row",
+    "insert_event_rows",
+    "record_events",
+    "wakeup",
+]
 
 # Set whenever events were recorded: the delivery loop and live streams wake early.
 wakeup = threading.Event()
 
 
 class ExecutionLike(Protocol):
-    """What :func:`record_events` reads from the runner's ``LoadedExecution``."""
+    """What :func:`build_event_rows` reads from the runner's ``LoadedExecution``."""
 
     sid: str
     account_sid: str
@@ -75,6 +79,82 @@ def event_row(
     }
 
 
+def build_event_rows(
+    ex: ExecutionLike,
+    steps: list[dict[str, Any]],
+    *,
+    started: bool,
+    ended: bool,
+    now: datetime,
+    reason: str | None = None,
+    created: datetime | None = None,
+    initiated_by: str | None = "",
+) -> list[dict[str, Any]]:
+    """The ``events`` rows announcing execution.started (when ``started``), one
+    step.ended per row of ``steps`` (the runner's step rows, in order) and
+    execution.ended (when ``ended``; ``reason`` is Callboard's ended reason), without a
+    connection: one row per run (:mod:`callboard.events.batches`). ``created`` defaults
+    to the execution's (else ``now``), ``initiated_by`` (``started_by``) to the
+    execution's when empty (None: none, ``null``)."""
+    count = len(steps) + started + ended
+    if not count:
+        return []
+    now_ms = epoch_ms(now)
+    created_ms = epoch_ms(created or ex.date_created or now)
+    by = None if initiated_by is None else initiated_by or ex.initiated_by
+    rows = [
+        [s["sid"], s.get("parent_step_sid"), s["name"], s["transitioned_from"],
+         s["transitioned_to"], s.get("type"), epoch_ms(s.get("date_created") or now)]
+        for s in steps
+    ]  # fmt: skip
+    when = to_db_time(now)
+    out: list[dict[str, Any]] = []
+    first = 0
+    while True:  # one row, unless the run has more events than a row holds
+        room = ROW_EVENTS - (started and not first)
+        part = rows[first : first + room]
+        last = first + len(part) == len(rows)
+        flags = (STARTED if started and not first else 0) | (
+            ENDED if ended and last and len(part) < room else 0
+        )
+        payload = pack_run(
+            secrets.token_bytes(16),
+            ex.contact,
+            by,
+            ex.flow_version,
+            now_ms,
+            created_ms,
+            reason,
+            flags,
+            part,
+        )
+        out.append(
+            {
+                "sid": "",
+                "account_sid": ex.account_sid,
+                "flow_sid": ex.flow_sid,
+                "execution_sid": ex.sid,
+                "type": "",
+                "payload": "",
+                "payload_z": payload,
+                "dispatched": False,
+                "date_created": when,
+            }
+        )
+        first += len(part)
+        if last and (flags & ENDED or not ended):
+            return out
+
+
+def insert_event_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert rows made by :func:`build_event_rows` on ``conn`` (the run's write
+    transaction) and wake the delivery loop and live streams. Returns how many rows."""
+    if rows:
+        insert_rows(conn, events, rows)  # the driver's executemany on SQLite
+        wakeup.set()
+    return len(rows)
+
+
 def record_events(
     conn: Connection,
     ex: ExecutionLike,
@@ -85,13 +165,11 @@ def record_events(
     now: datetime,
     reason: str | None = None,
 ) -> int:
-    """Record execution.started (when ``started``), one step.ended per row of ``steps``
-    (the runner's step rows, in order) and execution.ended (when ``ended``; ``reason``
-    is Callboard's ended reason, read from the row when not given). Call it after the
-    execution row was written. Returns how many events were recorded."""
+    """:func:`build_event_rows` then :func:`insert_event_rows`, after the execution row
+    was written (an ended reason, creation time or initiator not given is read from
+    it). Returns how many events were recorded."""
     if not (started or ended or steps):
         return 0
-    path = f"/v2/Flows/{ex.flow_sid}/Executions/{ex.sid}"
     created = ex.date_created
     initiated_by = ex.initiated_by
     if (ended and not reason) or ((started or ended) and (created is None or not initiated_by)):
@@ -100,47 +178,15 @@ def record_events(
             created = created or row.date_created
             initiated_by = initiated_by or row.initiated_by
             reason = reason or row.ended_reason
-
-    def execution_data(status: str) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "execution_sid": ex.sid,
-            "account_sid": ex.account_sid,
-            "flow_sid": ex.flow_sid,
-            "contact_channel_address": ex.contact,
-            "status": status,
-            "date_created": ms_time(created or now),
-            "date_updated": ms_time(now),
-            "started_by": initiated_by,
-            "flow_revision": ex.flow_version,
-        }
-        if status == "ended":
-            data["ended_reason"] = ended_reason(reason)
-        return data
-
-    out: list[dict[str, Any]] = []
-    if started:
-        ev = cloud_event(EXECUTION_STARTED, path, execution_data("active"), created or now)
-        out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
-    for step in steps:
-        when = step.get("date_created") or now
-        data = {
-            "account_sid": ex.account_sid,
-            "flow_sid": ex.flow_sid,
-            "execution_sid": ex.sid,
-            "step_sid": step["sid"],
-            "parent_step_sid": step.get("parent_step_sid"),
-            "name": step["name"],
-            "transitioned_from": step["transitioned_from"],
-            "transitioned_to": step["transitioned_to"],
-            "type": step.get("type"),
-            "flow_revision": ex.flow_version,
-            "date_created": ms_time(when),
-        }
-        ev = cloud_event(STEP_ENDED, f"{path}/Steps/{step['sid']}", data, when)
-        out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
-    if ended:
-        ev = cloud_event(EXECUTION_ENDED, path, execution_data("ended"), now)
-        out.append(event_row(ev, ex.account_sid, ex.flow_sid, ex.sid, now))
-    insert_rows(conn, events, out)  # the driver's executemany on SQLite (same stored values)
-    wakeup.set()
-    return len(out)
+    rows = build_event_rows(
+        ex,
+        steps,
+        started=started,
+        ended=ended,
+        now=now,
+        reason=reason,
+        created=created,
+        initiated_by=initiated_by,
+    )
+    insert_event_rows(conn, rows)
+    return len(steps) + started + ended

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, delete, exists, func, select, update
 
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
+from callboard.events.batches import newest_position, read_events
 from callboard.events.envelope import EVENT_TYPES, EventType, sink_test_event
-from callboard.events.payloads import payload_text
 from callboard.events.recording import event_row, wakeup
 from callboard.events.records import (
     SINK_STATUSES,
@@ -280,23 +280,25 @@ class EventStreams:
     # ------------------------------------------------------------------ feed (SSE)
 
     def check_flow(self, account_sid: str, flow_sid: str) -> int:
-        """NotFound unless the flow is the account's; returns the newest event id."""
+        """NotFound unless the flow is the account's; returns the newest event's position
+        (:mod:`callboard.events.batches`)."""
         with self.db.read() as conn:
             if find_flow(conn, account_sid, flow_sid) is None:
                 raise NotFound("Flow", flow_sid)
             last = conn.execute(select(func.max(events.c.id))).scalar_one_or_none()
-        return int(last or 0)
+        return newest_position(last)
 
     def flow_events(
         self, account_sid: str, flow_sid: str, after_id: int, limit: int = 500
     ) -> list[StoredEvent]:
-        """The flow's events with ``id > after_id``, oldest first."""
+        """The flow's events at positions after ``after_id``, oldest first (at least
+        ``limit`` of them when there are that many, see :func:`read_events`)."""
         e = events
         with self.db.read() as conn:
-            rows = conn.execute(
-                select(e.c.id, e.c.sid, e.c.type, e.c.payload, e.c.payload_z)
-                .where(e.c.flow_sid == flow_sid, e.c.account_sid == account_sid, e.c.id > after_id)
-                .order_by(e.c.id)
-                .limit(limit)
-            ).all()
-        return [StoredEvent(r.id, r.sid, r.type, payload_text(r)) for r in rows]
+            return read_events(
+                conn,
+                e.c.flow_sid == flow_sid,
+                e.c.account_sid == account_sid,
+                after=after_id,
+                limit=limit,
+            )

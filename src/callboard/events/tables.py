@@ -2,10 +2,12 @@
 
 * ``event_sinks`` (DG…) and ``event_subscriptions`` (DF…) with their
   ``event_subscribed_types``: the Events v1 resources.
-* ``events``: the outbox. One row per CloudEvent, written in the same transaction as
-  the execution change it describes (:mod:`callboard.events.recording`). ``dispatched``
-  is false until the delivery worker has fanned the event out to the matching
-  subscriptions; ``id`` orders events for the live stream (SSE ``Last-Event-ID``).
+* ``events``: the outbox. One row per run (all the CloudEvents one delivery to an
+  execution announces, :mod:`callboard.events.batches`; rows written before hold one
+  event each), written in the same transaction as the execution change it describes
+  (:mod:`callboard.events.recording`). ``dispatched`` is false until the delivery worker
+  has fanned the row's events out to the matching subscriptions; ``id`` orders events
+  for the live stream (SSE ``Last-Event-ID`` is a position: ``id`` × 64 + index).
 * ``event_deliveries``: one row per (event, sink) still to deliver, or given up on
   (``status = failed``). Delivered rows are deleted. ``next_attempt_at`` is both the
   retry time and the claim lease (a crashed sender's rows become due again).
@@ -91,13 +93,13 @@ events = Table(
     "events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sid", String(SID), nullable=False),  # the CloudEvent id (EZ…, random: no index)
+    Column("sid", String(SID), nullable=False),  # the CloudEvent id (EZ…), "" for a run's row
     Column("account_sid", String(SID), nullable=False),
     Column("flow_sid", String(SID), nullable=True),
     Column("execution_sid", String(SID), nullable=True),
-    Column("type", String(128), nullable=False),
+    Column("type", String(128), nullable=False),  # "" for a run's row (events.batches)
     Column("payload", Text, nullable=False),  # the CloudEvent JSON ("" when payload_z: 0950)
-    Column("payload_z", LargeBinary, nullable=True),  # events.payloads (0950)
+    Column("payload_z", LargeBinary, nullable=True),  # events.payloads (0950), events.batches
     Column("dispatched", Boolean, nullable=False, default=False),
     Column("date_created", DateTime, nullable=False),
     Index("ix_events_flow_id", "flow_sid", "id"),
