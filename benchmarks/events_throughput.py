@@ -161,7 +161,7 @@ def measure_delivery(url: str, events: int, batch: bool) -> float:
 
 def measure_recording(url: str, executions: int, mode: str) -> float:
     svc = build_services(url, channel_config=ChannelConfig()).callboard
-    original = compose_module.record_events
+    original = compose_module.run_recorder
     engine = None
     receiver = None
     try:
@@ -170,7 +170,7 @@ def measure_recording(url: str, executions: int, mode: str) -> float:
             acct, friendly_name="b", status="published", definition=flow_definition()
         ).sid
         if mode == "off":
-            compose_module.record_events = lambda *a, **k: 0  # type: ignore[assignment]
+            compose_module.run_recorder = lambda *a, **k: lambda conn: 0  # type: ignore[assignment]
         if mode == "subscribed":
             receiver = Receiver()
             streams = EventStreams(svc.db)
@@ -186,7 +186,7 @@ def measure_recording(url: str, executions: int, mode: str) -> float:
         run_executions(svc, acct, flow, 20, "1")  # warm-up
         return run_executions(svc, acct, flow, executions, "2")
     finally:
-        compose_module.record_events = original
+        compose_module.run_recorder = original
         if engine is not None:
             engine.stop()
         if receiver is not None:

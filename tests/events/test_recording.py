@@ -162,5 +162,5 @@ def test_recording_does_not_draw_sids_from_the_environment(
             svc.close()
 
     with_events = run("a.db")
-    monkeypatch.setattr(compose_module, "record_events", lambda *a, **k: 0)
+    monkeypatch.setattr(compose_module, "run_recorder", lambda *a, **k: lambda conn: 0)
     assert run("b.db") == with_events

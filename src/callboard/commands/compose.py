@@ -9,7 +9,7 @@
    message provider — and its outbox handlers (calls, recordings, hang-ups);
 3. the metrics (:class:`~callboard.api.metrics.Metrics`), watching the database;
 4. the runtime (:class:`~callboard.runtime.service.Callboard`), given its ports: the
-   provider, Event Streams' recorder (:func:`callboard.events.recording.record_events`),
+   provider, Event Streams' recorder (:func:`callboard.events.recording.run_recorder`),
    the run hooks (the voice channel's, the metrics'), the outbox handlers and the
    egress-checked HTTP client for a flow's requests
    (:func:`callboard.runtime.egress.egress_client`);
@@ -40,7 +40,7 @@ from callboard.channels.webhooks import Channels
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
 from callboard.events.delivery import DeliveryConfig, EventDelivery
-from callboard.events.recording import record_events
+from callboard.events.recording import run_recorder
 from callboard.events.recording import wakeup as events_recorded
 from callboard.events.service import EventStreams
 from callboard.flowtest.driver import ServiceDriver
@@ -89,7 +89,7 @@ def build_services(
         db,
         clock,
         router,
-        recorder=record_events,
+        recorder=run_recorder,
         hooks=[CallRunHook(router), metrics.on_run],
         outbox_handlers=handlers,
         outbox_reconcilers=reconcilers(router),  # issue 12: interrupted sends

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ __all__ = [
     "event_row",
     "insert_event_rows",
     "record_events",
+    "run_recorder",
     "wakeup",
 ]
 
@@ -153,6 +155,31 @@ def insert_event_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
         insert_rows(conn, events, rows)  # the driver's executemany on SQLite
         wakeup.set()
     return len(rows)
+
+
+def run_recorder(
+    ex: ExecutionLike,
+    steps: list[dict[str, Any]],
+    *,
+    started: bool,
+    ended: bool,
+    now: datetime,
+    reason: str | None = None,
+) -> Callable[[Connection], int]:
+    """The runtime's :class:`~callboard.runtime.ports.RunRecorder`: the rows are built
+    now (outside any transaction: a run computed on a read snapshot holds no writer's
+    lock for it), and the write it returns inserts them."""
+    rows = build_event_rows(
+        ex,
+        steps,
+        started=started,
+        ended=ended,
+        now=now,
+        reason=reason,
+        created=ex.date_created,
+        initiated_by=ex.initiated_by,
+    )
+    return lambda conn: insert_event_rows(conn, rows)
 
 
 def record_events(

@@ -1,8 +1,9 @@
 """The ports the runtime is given at construction (the composition root,
 :mod:`callboard.commands.compose`, plugs the channels and Event Streams into them):
 
-* :class:`RunRecorder` — told, inside the run's transaction, what one run did (Event
-  Streams records ``execution.started``/``step.ended``/``execution.ended``);
+* :class:`RunRecorder` — told what one run did, it makes the write that records it in
+  the run's transaction (Event Streams records ``execution.started``/``step.ended``/
+  ``execution.ended``);
 * :data:`RunHook` — called after every run with the event that started it, in its
   transaction (the voice channel keeps
   the TwiML a call execution answered and hangs up the calls of an ended execution);
@@ -30,9 +31,11 @@ __all__ = ["HttpClientFactory", "OutboxHandler", "OutboxReconciler", "RunHook", 
 
 
 class RunRecorder(Protocol):
+    """Told what one run did, without a connection; returns the write that records it
+    (done with the run's other writes, in its transaction)."""
+
     def __call__(
         self,
-        conn: Connection,
         ex: LoadedExecution,
         steps: list[dict[str, Any]],
         *,
@@ -40,7 +43,7 @@ class RunRecorder(Protocol):
         ended: bool,
         now: datetime,
         reason: str | None = None,
-    ) -> int: ...
+    ) -> Callable[[Connection], object]: ...
 
 
 RunHook = Callable[[Connection, LoadedExecution, Event, RunResult], None]

@@ -142,11 +142,9 @@ class Runner:
         if accepted and recorder is not None:  # Event Streams, in this transaction
             ended = state.status == "ended" and ex.status != "ended"
             reason = state.ended_reason or "completed"
-            now, steps_run = self.env.now(), batch.steps
+            now = self.env.now()
             writes.add(
-                lambda c: recorder(
-                    c, ex, steps_run, started=started, ended=ended, now=now, reason=reason
-                )
+                recorder(ex, batch.steps, started=started, ended=ended, now=now, reason=reason)
             )
         if accepted:
             ex.state = state
