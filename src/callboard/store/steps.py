@@ -48,11 +48,11 @@ class ContextReader:
         found = self._seen.get(key)
         if found is None:
             row = self.conn.execute(_ROW, {"execution_sid": execution_sid, "seq": seq}).first()
-            usable = row is not None and (row.context_base is None or not whole)
-            # a reference only ever points back (and to a step that is no reference)
-            if usable and row.context_base is not None and row.context_base >= seq:
-                usable = False
-            found = self.context(row) if usable else {}
+            found = {}
+            if row is not None and (
+                row.context_base is None or (not whole and row.context_base < seq)
+            ):  # a reference only ever points back: no loop on a damaged row
+                found = self.context(row)
             self._seen[key] = found
         return found
 
