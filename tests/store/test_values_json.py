@@ -58,11 +58,31 @@ def test_what_the_standard_library_refuses_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ['{"a":1,"a":2}', " [1, 2.5, null] ", "NaN", "[Infinity, -Infinity]", '"\\ud800"']
+    "text",
+    [
+        '{"a":1,"a":2}',
+        " [1, 2.5, null] ",
+        "NaN",
+        "[Infinity, -Infinity]",
+        '"\\ud800"',
+        "1180591620717411303424",
+        '{"a":-1180591620717411303424,"b":[ 18446744073709551616]}',
+        '{"sid":"SM11000000000000000000000000002","n":18446744073709551615}',
+    ],
 )
 def test_loads_reads_what_the_standard_library_reads(text: str) -> None:
-    assert dumps(loads(text)) == dumps(json.loads(text))
-    assert dumps(loads(text.encode())) == dumps(json.loads(text))
+    expected = json.loads(text)
+    assert dumps(loads(text)) == dumps(expected)
+    assert dumps(loads(text.encode())) == dumps(expected)
+    assert [type(v) for v in _leaves(loads(text))] == [type(v) for v in _leaves(expected)]
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
 
 
 def test_loads_of_nothing_and_of_bad_json() -> None:

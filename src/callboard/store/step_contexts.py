@@ -9,7 +9,8 @@ together (one transaction, in order) are stored as:
   ``seq``): only the keys that differ, recursively through objects — so the patch holds
   what the run changed since, never the trigger's data again;
 
-each as compact JSON, zlib-compressed when that is smaller, in ``context_z`` (the
+each packed (:mod:`callboard.store.packed_json`: compact JSON, compressed with a preset
+dictionary when that is smaller; zlib without one before issue 11) in ``context_z`` (the
 ``context`` text column is then empty) — except a step whose patch is the very same as
 the run's step before it (a Split, say, changes nothing): ``context_z`` is then just
 ``=`` and ``context_base`` the ``seq`` of that step (whose context it is). Rows written
@@ -24,19 +25,16 @@ is the very same JSON, key order included.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import orjson
 
-from callboard.store.values import dump_bytes, dumps, loads
+from callboard.store.packed_json import pack_json, unpack_json
+from callboard.store.values import dumps
 
 __all__ = ["SAME", "apply_patch", "make_patch", "pack", "pack_steps", "unpack"]
 
-_ZLIB = b"z"
-_PLAIN = b"j"
 SAME = b"="  # the context of the step ``context_base`` names
-_MIN_COMPRESS = 200  # bytes of JSON below which zlib rarely helps
 _MISSING = object()
 
 
@@ -49,7 +47,7 @@ def make_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if old is _MISSING:
             sets[key] = value
         elif not _same(old, value):
-            if isinstance(old, dict) and isinstance(value, dict):
+            if old and isinstance(old, dict) and isinstance(value, dict):  # {}: set it
                 recurse[key] = make_patch(old, value)
             else:
                 sets[key] = value
@@ -101,22 +99,11 @@ def apply_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def pack(value: Any) -> bytes:
-    raw = dump_bytes(value)
-    if len(raw) >= _MIN_COMPRESS:
-        # a window just large enough for the text (the same output as the default
-        # one): zlib's default state is ~256 KiB to allocate and clear at every call
-        window = max(9, min(15, (len(raw) + 261).bit_length()))
-        packer = zlib.compressobj(6, zlib.DEFLATED, window, max(2, min(8, window - 6)))
-        packed = packer.compress(raw) + packer.flush()
-        if len(packed) < len(raw):
-            return _ZLIB + packed
-    return _PLAIN + raw
+    return pack_json(value)
 
 
 def unpack(data: bytes) -> Any:
-    data = bytes(data)
-    body = zlib.decompress(data[1:]) if data[:1] == _ZLIB else data[1:]
-    return loads(body)
+    return unpack_json(data)
 
 
 def pack_steps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

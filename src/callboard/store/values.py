@@ -6,9 +6,10 @@ writes exactly what ``json.dumps(value, separators=(",", ":"), ensure_ascii=Fals
 ``json.loads`` would: whatever orjson writes differently (floats below 1e-4 such as
 ``1e-05``, integers beyond 64 bits, non-string keys, lone surrogates, types orjson knows
 and the standard library does not) falls back to the standard library, as does text
-orjson will not read (``NaN``, ``Infinity``, lone surrogates). Two differences remain:
-non-finite floats are written as ``null`` (``NaN``/``Infinity`` are not JSON), and an
-integer beyond 64 bits in stored text reads back as a float.
+orjson will not read (``NaN``, ``Infinity``, lone surrogates) or would read otherwise
+(an integer of 20 digits or more: orjson makes a float of one beyond 64 bits). One
+difference remains: non-finite floats are written as ``null`` (``NaN``/``Infinity`` are
+not JSON).
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from typing import Any, overload
 import orjson
 
 __all__ = ["aware", "dump_bytes", "dumps", "from_db_time", "loads", "to_db_time"]
+
+# A number of 20 digits or more (maybe an integer beyond 64 bits): digits → "0", what may
+# come before a number (":", "[", ",", "-", white space) → "|", anything else → " ".
+_NUMBERS = bytes(
+    48 if chr(i).isdigit() and i < 128 else 124 if chr(i) in ":[,- \t\r\n" else 32
+    for i in range(256)
+)
+_LONG_NUMBER = b"|" + b"0" * 20
 
 # dataclasses and datetimes: the standard library refuses them, so orjson must too
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -80,6 +89,9 @@ def loads(text: str | bytes | None) -> Any:
     if not text:
         return None
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # NaN, Infinity, lone surrogates...: as before
-        return json.loads(text)
+        data = text.encode() if isinstance(text, str) else text
+        if _LONG_NUMBER not in data.translate(_NUMBERS) and not data[:1].isdigit():
+            return orjson.loads(data)
+    except (orjson.JSONDecodeError, UnicodeEncodeError):  # NaN, Infinity...: as before
+        pass
+    return json.loads(text)
