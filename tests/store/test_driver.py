@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from callboard.store import tables as t
 from callboard.store.db import Database
-from callboard.store.driver import fetch_all, fetch_row, run
+from callboard.store.driver import fetch_all, fetch_row, insert_many, run
 from callboard.store.flows import FlowToRun, flow_to_run
 from callboard.store.requests import remember_request, stored_answer
 
@@ -101,3 +101,23 @@ def test_rows_parameters_and_errors(db: Database) -> None:
         assert fetch_all(conn, "SELECT sid FROM accounts WHERE sid = ?", ("none",)) == []
     with pytest.raises((OperationalError, ProgrammingError)), db.read() as conn:
         fetch_row(conn, "SELECT nothing FROM nowhere", ())
+
+
+def test_insert_many_writes_what_sqlalchemy_reads(db: Database) -> None:
+    rows = [
+        {
+            "key": f"k{i}",
+            "account_sid": "AC1",
+            "result": "{}",
+            "date_created": NOW,
+            "execution_sid": None,
+        }
+        for i in range(3)
+    ]
+    with db.write() as conn:
+        insert_many(conn, "processed_requests", rows)
+    with db.read() as conn:
+        found = conn.execute(select(t.processed_requests).order_by("key")).all()
+    assert [(r.key, r.date_created) for r in found] == [(f"k{i}", NOW) for i in range(3)]
+    with pytest.raises(IntegrityError), db.write() as conn:
+        insert_many(conn, "processed_requests", rows[:1])

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["fetch_all", "fetch_row", "insert_sql", "run"]
+__all__ = ["fetch_all", "fetch_row", "insert_many", "insert_sql", "run"]
 
 
 def fetch_row(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -39,6 +39,30 @@ def fetch_all(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple
 def run(conn: Connection, sql: str, params: tuple[Any, ...]) -> None:
     """Execute ``sql`` (``?`` parameters: an INSERT, UPDATE or DELETE)."""
     _execute(conn, sql, params, _NONE)
+
+
+def insert_many(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` many rows (all with the same keys, every column the row needs: no
+    column defaults are applied) in one ``executemany`` (psycopg: pipelined)."""
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    sql = insert_sql(table, keys)
+    dialect = conn.dialect
+    if dialect.name == "sqlite":
+        values = [tuple([_sqlite_value(row[k]) for k in keys]) for row in rows]
+    else:
+        sql = _format_style(sql)
+        values = [tuple([row[k] for k in keys]) for row in rows]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, values)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from None
+    finally:
+        cursor.close()
 
 
 @functools.lru_cache(maxsize=64)
