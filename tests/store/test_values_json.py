@@ -68,6 +68,7 @@ def test_what_the_standard_library_refuses_is_refused() -> None:
         "1180591620717411303424",
         '{"a":-1180591620717411303424,"b":[ 18446744073709551616]}',
         '{"sid":"SM11000000000000000000000000002","n":18446744073709551615}',
+        "[-9223372036854775809, 9223372036854775808]",
     ],
 )
 def test_loads_reads_what_the_standard_library_reads(text: str) -> None:

@@ -7,7 +7,7 @@ writes exactly what ``json.dumps(value, separators=(",", ":"), ensure_ascii=Fals
 ``1e-05``, integers beyond 64 bits, non-string keys, lone surrogates, types orjson knows
 and the standard library does not) falls back to the standard library, as does text
 orjson will not read (``NaN``, ``Infinity``, lone surrogates) or would read otherwise
-(an integer of 20 digits or more: orjson makes a float of one beyond 64 bits). One
+(an integer of 19 digits or more: orjson makes a float of one beyond 64 bits). One
 difference remains: non-finite floats are written as ``null`` (``NaN``/``Infinity`` are
 not JSON).
 """
@@ -22,13 +22,13 @@ import orjson
 
 __all__ = ["aware", "dump_bytes", "dumps", "from_db_time", "loads", "to_db_time"]
 
-# A number of 20 digits or more (maybe an integer beyond 64 bits): digits → "0", what may
+# A number of 19 digits or more (maybe an integer beyond 64 bits): digits → "0", what may
 # come before a number (":", "[", ",", "-", white space) → "|", anything else → " ".
 _NUMBERS = bytes(
     48 if chr(i).isdigit() and i < 128 else 124 if chr(i) in ":[,- \t\r\n" else 32
     for i in range(256)
 )
-_LONG_NUMBER = b"|" + b"0" * 20
+_LONG_NUMBER = b"|" + b"0" * 19
 
 # dataclasses and datetimes: the standard library refuses them, so orjson must too
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -75,9 +75,16 @@ def _fast_dumps(value: Any) -> bytes | None:
         raw = orjson.dumps(value, option=_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: let the standard library decide
         return None
-    if b"e-" in raw or b"0.0000" in raw:  # maybe a float orjson writes another way
-        return None
+    if b"0.0000" in raw or (b"e-" in raw and _short_exponent(raw)):
+        return None  # maybe a float below 1e-4, which orjson writes another way
+
     return raw
+
+
+def _short_exponent(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a float of exponent -6 to -9 (orjson: ``1e-7``; the
+    standard library: ``1e-07``)."""
+    return b"e-6" in raw or b"e-7" in raw or b"e-8" in raw or b"e-9" in raw
 
 
 def _std_dumps(value: Any) -> str:
