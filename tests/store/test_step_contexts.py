@@ -143,3 +143,22 @@ def test_stored_steps_read_back_whole(db: Database) -> None:
     assert read[200] == {"old": True}
     assert dumps(fresh) == dumps(contexts[150])
     assert stored < 200_000  # whole copies would be 200 x 200 kB = 40 MB
+
+
+def test_a_step_that_changes_nothing_refers_to_the_step_before(db: Database) -> None:
+    first = {"trigger": {"n": 1}, "flow": {"variables": {}}}
+    second = {"trigger": {"n": 1}, "flow": {"variables": {"a": "1"}}}
+    third = {"trigger": {"n": 1}, "flow": {"variables": {"a": "1"}}}  # a Split, say
+    fourth = {"trigger": {"n": 1}, "flow": {"variables": {"a": "1"}}}
+    fifth = {"trigger": {"n": 1}, "flow": {"variables": {"a": 1}}}  # 1, not "1"
+    sixth = {"trigger": {"n": 1}, "flow": {"variables": {"a": 1.0}}}  # 1.0, not 1
+    contexts = [first, first, second, third, fourth, fifth, sixth]
+    with db.write() as conn:
+        insert_steps(conn, [_row(i + 1, c) for i, c in enumerate(contexts)])
+    with db.read() as conn:
+        rows = conn.execute(select(t.steps).order_by(t.steps.c.seq)).all()
+        stored = [(r.context_base, bytes(r.context_z)) for r in rows]
+        read = [ContextReader(conn).context(r) for r in rows]  # each alone
+    assert stored[1] == (1, b"=") and stored[3] == (3, b"=") and stored[4] == (3, b"=")
+    assert stored[5][0] == 1 and stored[6][0] == 1  # patches against the first
+    assert [dumps(c) for c in read] == [dumps(c) for c in contexts]

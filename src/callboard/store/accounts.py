@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import Database
+from callboard.store.driver import fetch_row
 
 __all__ = [
     "AccountSecrets",
@@ -30,9 +31,6 @@ __all__ = [
     "update_account",
 ]
 
-_SECRETS = select(
-    t.accounts.c.auth_token, t.accounts.c.twilio_account_sid, t.accounts.c.twilio_auth_token
-).where(t.accounts.c.sid == bindparam("sid"))
 _SECRETS_SQL = (
     "SELECT auth_token, twilio_account_sid, twilio_auth_token FROM accounts WHERE sid = ?"
 )
@@ -45,14 +43,10 @@ class AccountSecrets(NamedTuple):
 
 
 def read_secrets(conn: Connection, account_sid: str) -> AccountSecrets | None:
-    """The account's Auth Token and Twilio credentials (None: no such account). On
-    SQLite the one statement goes straight to the driver (three TEXT columns):
-    SQLAlchemy's execution overhead was most of its cost."""
-    if conn.dialect.name == "sqlite":
-        driver = conn.connection.driver_connection
-        row = driver.execute(_SECRETS_SQL, (account_sid,)).fetchone()  # type: ignore[union-attr]
-    else:
-        row = conn.execute(_SECRETS, {"sid": account_sid}).first()
+    """The account's Auth Token and Twilio credentials (None: no such account). The one
+    statement goes straight to the driver (:mod:`callboard.store.driver`): SQLAlchemy's
+    execution overhead was most of its cost."""
+    row = fetch_row(conn, _SECRETS_SQL, (account_sid,))
     if row is None:
         return None
     return AccountSecrets(str(row[0]), row[1] or None, row[2] or None)
@@ -161,7 +155,7 @@ def api_key_with_account(conn: Connection, key_sid: str) -> Any:
 
 def rest_limit(conn: Connection, account_sid: str) -> int | None:
     """The account's REST rate limit (executions per second per flow; None: no limit)."""
-    value = conn.execute(
-        select(t.accounts.c.rest_executions_per_second).where(t.accounts.c.sid == account_sid)
-    ).scalar_one_or_none()
-    return int(value) if value else None
+    row = fetch_row(
+        conn, "SELECT rest_executions_per_second FROM accounts WHERE sid = ?", (account_sid,)
+    )
+    return int(row[0]) if row is not None and row[0] else None

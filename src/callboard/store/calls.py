@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
+from callboard.store.driver import fetch_all
 
 __all__ = [
     "ENDED_CALL_STATUSES",
@@ -30,13 +31,7 @@ __all__ = [
 
 ENDED_CALL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _c = t.calls
-# Built once (every ended execution runs it): building the statement and its cache key
-# again for each execution was a measurable part of a REST-created execution's CPU (on
-# SQLite the same query goes straight to the driver).
-_LIVE_CALLS = select(_c.c.sid, _c.c.account_sid, _c.c.channel, _c.c.sim_state, _c.c.status).where(
-    _c.c.execution_sid == bindparam("execution_sid"),
-    _c.c.status.notin_(sorted(ENDED_CALL_STATUSES)),
-)
+# Every ended execution runs it: straight to the driver (store.driver), on both databases.
 _LIVE_CALLS_SQL = (
     "SELECT sid, account_sid, channel, sim_state, status FROM calls "
     "WHERE execution_sid = ? AND status NOT IN ("
@@ -55,11 +50,8 @@ class LiveCall(NamedTuple):
 
 def live_calls(conn: Connection, execution_sid: str) -> list[LiveCall]:
     """The execution's calls that have not ended."""
-    if conn.dialect.name == "sqlite":  # straight to the driver: TEXT columns only
-        driver = conn.connection.driver_connection
-        found = driver.execute(_LIVE_CALLS_SQL, (execution_sid,)).fetchall()  # type: ignore[union-attr]
-        return [LiveCall(*row) for row in found]
-    return [LiveCall(*row) for row in conn.execute(_LIVE_CALLS, {"execution_sid": execution_sid})]
+    found = fetch_all(conn, _LIVE_CALLS_SQL, (execution_sid,))  # TEXT columns only
+    return [LiveCall(*row) for row in found]
 
 
 def insert_call(conn: Connection, row: dict[str, Any]) -> None:

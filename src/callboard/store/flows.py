@@ -4,14 +4,13 @@ flow row of an account, which revision a contact runs, a revision's definition t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Column,
     Connection,
     Select,
     and_,
-    bindparam,
     delete,
     literal_column,
     select,
@@ -19,8 +18,10 @@ from sqlalchemy import (
 )
 
 from callboard.store import tables as t
+from callboard.store.driver import fetch_row
 
 __all__ = [
+    "FlowToRun",
     "definition_text",
     "delete_flow_rows",
     "find_flow",
@@ -36,32 +37,24 @@ __all__ = [
     "update_revision",
 ]
 
-_published = t.flow_revisions.alias("published")
-_latest = t.flow_revisions.alias("latest")
 _FLOW_TO_RUN = (
-    select(
-        t.flows.c.test_users,
-        t.flows.c.latest_revision,
-        t.flows.c.latest_published,
-        _latest.c.valid.label("latest_valid"),
-        _published.c.valid.label("published_valid"),
-    )
-    .join(
-        _latest,
-        and_(_latest.c.flow_sid == t.flows.c.sid, _latest.c.revision == t.flows.c.latest_revision),
-    )
-    .join(
-        _published,
-        and_(
-            _published.c.flow_sid == t.flows.c.sid,
-            _published.c.revision == t.flows.c.latest_published,
-        ),
-        isouter=True,
-    )
-    .where(
-        t.flows.c.sid == bindparam("flow_sid"), t.flows.c.account_sid == bindparam("account_sid")
-    )
+    "SELECT f.test_users, f.latest_revision, f.latest_published, latest.valid, published.valid"
+    " FROM flows AS f JOIN flow_revisions AS latest"
+    " ON latest.flow_sid = f.sid AND latest.revision = f.latest_revision"
+    " LEFT OUTER JOIN flow_revisions AS published"
+    " ON published.flow_sid = f.sid AND published.revision = f.latest_published"
+    " WHERE f.sid = ? AND f.account_sid = ?"
 )
+
+
+class FlowToRun(NamedTuple):
+    """What :func:`flow_to_run` reads."""
+
+    test_users: str
+    latest_revision: int | None  # never None (typed as the published one, its twin)
+    latest_published: int | None
+    latest_valid: bool | None  # never None
+    published_valid: bool | None
 
 
 def find_flow(conn: Connection, account_sid: str, flow_sid: str) -> Any:
@@ -71,10 +64,21 @@ def find_flow(conn: Connection, account_sid: str, flow_sid: str) -> Any:
     ).first()
 
 
-def flow_to_run(conn: Connection, account_sid: str, flow_sid: str) -> Any:
+def flow_to_run(conn: Connection, account_sid: str, flow_sid: str) -> FlowToRun | None:
     """test_users, latest_revision, latest_published and the validity of both revisions,
-    in one statement (None: no such flow in the account)."""
-    return conn.execute(_FLOW_TO_RUN, {"flow_sid": flow_sid, "account_sid": account_sid}).first()
+    in one statement, straight to the driver (every execution start reads it; None: no
+    such flow in the account)."""
+    row = fetch_row(conn, _FLOW_TO_RUN, (flow_sid, account_sid))
+    if row is None:
+        return None
+    users, latest, published, latest_valid, published_valid = row
+    return FlowToRun(
+        users,
+        latest,
+        published,
+        bool(latest_valid),
+        None if published_valid is None else bool(published_valid),
+    )
 
 
 def revision_row(conn: Connection, flow_sid: str, revision: int) -> Any:

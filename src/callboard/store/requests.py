@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete
 
 from callboard.store import tables as t
-from callboard.store.db import driver_row, insert_rows
+from callboard.store.driver import fetch_row, insert_sql, run
 
 __all__ = ["prune_requests", "remember_request", "stored_answer"]
 
 _p = t.processed_requests
 
 
+_ANSWER = "SELECT result FROM processed_requests WHERE key = ?"
+_REMEMBER = insert_sql(
+    "processed_requests", ("key", "account_sid", "result", "date_created", "execution_sid")
+)
+
+
 def stored_answer(conn: Connection, key: str) -> str | None:
     """The JSON answer stored for ``key`` (None: not seen before)."""
-    if conn.dialect.name == "sqlite":  # every webhook asks: straight to the driver
-        found = driver_row(conn, "SELECT result FROM processed_requests WHERE key = ?", (key,))
-        value = None if found is None else found[0]
-    else:
-        value = conn.execute(select(_p.c.result).where(_p.c.key == key)).scalar_one_or_none()
-    return None if value is None else str(value)
+    found = fetch_row(conn, _ANSWER, (key,))  # every webhook asks: straight to the driver
+    return None if found is None or found[0] is None else str(found[0])
 
 
 def remember_request(
@@ -34,14 +36,7 @@ def remember_request(
     now: datetime,
 ) -> None:
     """Store the answer of ``key`` (a concurrent twin makes this raise IntegrityError)."""
-    row = {
-        "key": key,
-        "account_sid": account_sid,
-        "result": answer,
-        "date_created": now,
-        "execution_sid": execution_sid,
-    }
-    insert_rows(conn, _p, [row])
+    run(conn, _REMEMBER, (key, account_sid, answer, now, execution_sid))
 
 
 def prune_requests(conn: Connection, cutoff: datetime) -> None:

@@ -9,9 +9,13 @@ together (one transaction, in order) are stored as:
   ``seq``): only the keys that differ, recursively through objects — so the patch holds
   what the run changed since, never the trigger's data again;
 
-each as compact JSON, zlib-compressed when that is smaller, in ``context_z`` (the
-``context`` text column is then empty). Rows written before 0950 keep their JSON in
-``context`` and read as before. Reading a patched step needs one more row (its base).
+each packed (:mod:`callboard.store.packed_json`: compact JSON, compressed with a preset
+dictionary when that is smaller; zlib without one before issue 11) in ``context_z`` (the
+``context`` text column is then empty) — except a step whose patch is the very same as
+the run's step before it (a Split, say, changes nothing): ``context_z`` is then just
+``=`` and ``context_base`` the ``seq`` of that step (whose context it is). Rows written
+before 0950 keep their JSON in ``context`` and read as before. Reading a patched step
+needs one more row (its base), a repeated one two.
 
 Patch format (JSON): ``{"s": {key: value}, "d": [key...], "r": {key: patch}, "o": [key...]}``
 — keys set to a new value, keys deleted, keys whose object values changed inside, and
@@ -21,16 +25,17 @@ is the very same JSON, key order included.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
-from callboard.store.values import dumps, loads
+import orjson
 
-__all__ = ["apply_patch", "make_patch", "pack", "pack_steps", "unpack"]
+from callboard.store.packed_json import pack_json, unpack_json
+from callboard.store.values import dumps
 
-_ZLIB = b"z"
-_PLAIN = b"j"
-_MIN_COMPRESS = 200  # bytes of JSON below which zlib rarely helps
+__all__ = ["SAME", "apply_patch", "make_patch", "pack", "pack_steps", "unpack"]
+
+SAME = b"="  # the context of the step ``context_base`` names
+_MISSING = object()
 
 
 def make_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -38,39 +43,46 @@ def make_patch(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     sets: dict[str, Any] = {}
     recurse: dict[str, Any] = {}
     for key, value in new.items():
-        if key not in base:
+        old = base.get(key, _MISSING)
+        if old is _MISSING:
             sets[key] = value
-            continue
-        old = base[key]
-        if _same(old, value):
-            continue
-        if isinstance(old, dict) and isinstance(value, dict):
-            recurse[key] = make_patch(old, value)
-        else:
-            sets[key] = value
-    deleted = [key for key in base if key not in new]
+        elif not _same(old, value):
+            if old and isinstance(old, dict) and isinstance(value, dict):  # {}: set it
+                recurse[key] = make_patch(old, value)
+            else:
+                sets[key] = value
     patch: dict[str, Any] = {}
-    kept = [key for key in base if key in new]
-    if list(new) != kept + [key for key in new if key not in base]:
-        patch["o"] = list(new)  # the keys' order, when applying would not give it
+    if base.keys() == new.keys():
+        if list(base) != list(new):
+            patch["o"] = list(new)  # the keys' order, when applying would not give it
+    else:
+        kept = [key for key in base if key in new]
+        if list(new) != kept + [key for key in new if key not in base]:
+            patch["o"] = list(new)
+        if len(kept) < len(base):
+            patch["d"] = [key for key in base if key not in new]
     if sets:
         patch["s"] = sets
-    if deleted:
-        patch["d"] = deleted
     if recurse:
         patch["r"] = recurse
     return patch
 
 
+_EXACT = frozenset({str, int, bool, type(None)})  # ``==`` on two of these is JSON equality
+
+
 def _same(a: Any, b: Any) -> bool:
-    """JSON equality that tells 1, 1.0 and true apart."""
-    if type(a) is not type(b):
+    """JSON equality that tells 1, 1.0 and true apart (and keys' order): ``==`` in C
+    first, then, unless both are strings, integers..., the two values' JSON text."""
+    kind = type(a)
+    if kind is not type(b) or a != b:
         return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    if kind in _EXACT:
+        return True
+    try:
+        return orjson.dumps(a) == orjson.dumps(b)
+    except TypeError:  # not orjson's JSON: the standard library's text then
+        return dumps(a) == dumps(b)
 
 
 def apply_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -87,36 +99,36 @@ def apply_patch(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def pack(value: Any) -> bytes:
-    raw = dumps(value).encode()
-    if len(raw) >= _MIN_COMPRESS:
-        packed = zlib.compress(raw, 6)
-        if len(packed) < len(raw):
-            return _ZLIB + packed
-    return _PLAIN + raw
+    return pack_json(value)
 
 
 def unpack(data: bytes) -> Any:
-    data = bytes(data)
-    body = zlib.decompress(data[1:]) if data[:1] == _ZLIB else data[1:]
-    return loads(body.decode())
+    return unpack_json(data)
 
 
 def pack_steps(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ``steps`` rows to insert for one run's rows, in order, each with its context
     (an object) under ``"context"``: the first of each execution whole, the rest as
-    patches against it (see the module docstring)."""
+    patches against it or references to the step before (see the module docstring)."""
     bases: dict[str, tuple[int, dict[str, Any]]] = {}
+    last: dict[str, tuple[int, dict[str, Any]]] = {}  # the previous step (not a SAME one)
     out = []
     for row in rows:
         context = row["context"]
         if not isinstance(context, dict):
             context = {}
-        base = bases.get(row["execution_sid"])
+        execution_sid, seq = row["execution_sid"], row["seq"]
+        before = last.get(execution_sid)
+        if before is not None and _same(before[1], context):
+            out.append({**row, "context": "", "context_base": before[0], "context_z": SAME})
+            continue
+        last[execution_sid] = (seq, context)
+        base = bases.get(execution_sid)
         if base is None:
-            bases[row["execution_sid"]] = (row["seq"], context)
+            bases[execution_sid] = (seq, context)
             stored = {**row, "context": "", "context_base": None, "context_z": pack(context)}
         else:
-            patch = make_patch(base[1], context)
-            stored = {**row, "context": "", "context_base": base[0], "context_z": pack(patch)}
+            patch = pack(make_patch(base[1], context))
+            stored = {**row, "context": "", "context_base": base[0], "context_z": patch}
         out.append(stored)
     return out

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Connection, Select, select
+from sqlalchemy import Column, Connection, Select, bindparam, select
 
 from callboard.store import tables as t
 from callboard.store.db import insert_rows
-from callboard.store.step_contexts import apply_patch, pack_steps, unpack
+from callboard.store.step_contexts import SAME, apply_patch, pack_steps, unpack
 from callboard.store.values import loads
 
 __all__ = [
@@ -36,34 +36,43 @@ def insert_packed_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 class ContextReader:
-    """Step rows' contexts, whole, on an open connection (bases read once each)."""
+    """Step rows' contexts, whole, on an open connection (rows referred to read once)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._bases: dict[tuple[str, int], dict[str, Any]] = {}
+        self._seen: dict[tuple[str, int], dict[str, Any]] = {}
 
     def context(self, row: Any) -> dict[str, Any]:
         packed = row.context_z
         if packed is None:  # written before 0950
             value = loads(row.context)
             return value if isinstance(value, dict) else {}
-        value = unpack(packed)
         if row.context_base is None:
+            value = unpack(packed)
             return value if isinstance(value, dict) else {}
-        return apply_patch(self._base(row.execution_sid, row.context_base), value)
+        if bytes(packed) == SAME:  # the very context of an earlier step
+            return self._context_of(row.execution_sid, row.context_base, whole=False)
+        base = self._context_of(row.execution_sid, row.context_base, whole=True)
+        return apply_patch(base, unpack(packed))
 
-    def _base(self, execution_sid: str, seq: int) -> dict[str, Any]:
+    def _context_of(self, execution_sid: str, seq: int, *, whole: bool) -> dict[str, Any]:
+        """The context of step ``seq`` (``whole``: only if stored whole, else {})."""
         key = (execution_sid, seq)
-        found = self._bases.get(key)
+        found = self._seen.get(key)
         if found is None:
-            row = self.conn.execute(
-                select(_s.c.execution_sid, _s.c.context, _s.c.context_base, _s.c.context_z).where(
-                    _s.c.execution_sid == execution_sid, _s.c.seq == seq
-                )
-            ).first()
-            found = self.context(row) if row is not None and row.context_base is None else {}
-            self._bases[key] = found
+            row = self.conn.execute(_ROW, {"execution_sid": execution_sid, "seq": seq}).first()
+            found = {}
+            if row is not None and (
+                row.context_base is None or (not whole and row.context_base < seq)
+            ):  # a reference only ever points back: no loop on a damaged row
+                found = self.context(row)
+            self._seen[key] = found
         return found
+
+
+_ROW = select(_s.c.execution_sid, _s.c.context, _s.c.context_base, _s.c.context_z).where(
+    _s.c.execution_sid == bindparam("execution_sid"), _s.c.seq == bindparam("seq")
+)
 
 
 def steps_listing(execution_sid: str) -> tuple[Select[Any], list[Column[Any]]]:
