@@ -282,3 +282,34 @@ def test_concurrent_replies_from_one_contact_are_each_consumed_once(
     bodies = {done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}
     assert bodies == {str(i) for i in range(20)}
     assert _count(service, t.notifications) == 0
+
+
+def test_an_execution_whose_state_was_stored_as_json_text_reads_and_resumes(
+    service: Callboard, account: Account
+) -> None:
+    """Rows written before migration 1000 hold their state as JSON text (``state_z``
+    NULL): they are shown and resumed as before, and written back packed."""
+    flow_sid = _flow(service, account, ask_then_lookup())
+    first = service.inbound_message(account.sid, flow_sid, _sms("SM" + "a" * 32, "hi"))
+    sid = str(first.execution_sid)
+    e = t.executions
+    with service.db.read() as conn:
+        packed = conn.execute(select(e.c.state_z).where(e.c.sid == sid)).scalar_one()
+    from callboard.store.packed_json import unpack_state
+    from callboard.store.values import dumps
+
+    with service.db.write() as conn:
+        conn.execute(
+            e.update()
+            .where(e.c.sid == sid)
+            .values(state=dumps(unpack_state(None, packed)), state_z=None)
+        )
+    before = service.fetch_execution(account.sid, flow_sid, sid)
+    assert before.context["trigger"]["message"]["Body"] == "hi"
+    reply = service.inbound_message(account.sid, flow_sid, _sms("SM" + "b" * 32, "Ann"))
+    assert reply.accepted and reply.execution_sid == sid
+    after = service.fetch_execution(account.sid, flow_sid, sid)
+    assert after.context["widgets"]["first"]["inbound"]["Body"] == "Ann"
+    with service.db.read() as conn:
+        row = conn.execute(select(e.c.state, e.c.state_z).where(e.c.sid == sid)).one()
+    assert row.state == "" and row.state_z is not None

@@ -22,6 +22,7 @@ from callboard.runtime.records import (
     Page,
     Step,
 )
+from callboard.store.packed_json import unpack_state
 from callboard.store.values import aware, dumps, from_db_time, loads
 
 __all__ = [
@@ -88,7 +89,7 @@ def revision_record(rev: Any, *, listed: bool = False) -> FlowRevision:
 
 def execution_record(row: Any, state: dict[str, Any] | None = None) -> Execution:
     if state is None:
-        state = loads(row.state) or {}
+        state = unpack_state(row.state, row.state_z) or {}
     frames = state.get("frames") or []
     context = frames[0]["context"] if frames else {}
     waiting = state.get("waiting")

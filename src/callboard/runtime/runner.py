@@ -45,9 +45,10 @@ from callboard.store.executions import (
 from callboard.store.messages import insert_messages
 from callboard.store.notify import WORK_HORIZON_SECONDS, notify_run
 from callboard.store.outbox import insert_jobs
+from callboard.store.packed_json import pack_state, unpack_state
 from callboard.store.steps import insert_packed_steps, pack_steps
 from callboard.store.timers import cancel_timers, insert_timers
-from callboard.store.values import dumps, from_db_time, loads, to_db_time
+from callboard.store.values import from_db_time, to_db_time
 
 __all__ = ["Runner"]
 
@@ -189,7 +190,8 @@ class Runner:
             "flow_address": ex.flow_address,
             "active_contact": None if ended else (ex.contact if ex.exclusive else ex.sid),
             "status": "ended" if ended else "active",
-            "state": dumps(state.to_json()) if state is not None else "{}",
+            "state": "" if state is not None else "{}",
+            "state_z": pack_state(state.to_json()) if state is not None else None,
             "initiated_by": ex.initiated_by,
             "test_user": ex.test_user,
             "date_created": to_db_time(ex.date_created) if ex.date_created else now,
@@ -215,7 +217,11 @@ class Runner:
             self._insert(writes, ex, state)
         elif changed:
             now = to_db_time(self.env.now())
-            values: dict[str, Any] = {"state": dumps(state.to_json()), "date_updated": now}
+            values: dict[str, Any] = {
+                "state": "",
+                "state_z": pack_state(state.to_json()),
+                "date_updated": now,
+            }
             if state.status == "ended" and ex.status != "ended":
                 values.update(
                     status="ended",
@@ -271,7 +277,7 @@ def _work_for_worker(result: RunResult, now: datetime) -> bool:
 
 
 def _loaded(row: Any) -> LoadedExecution:
-    data = loads(row.state)
+    data = unpack_state(row.state, row.state_z)
     return LoadedExecution(
         sid=row.sid,
         account_sid=row.account_sid,

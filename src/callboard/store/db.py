@@ -16,23 +16,20 @@ process lock and callers lock rows (``SELECT … FOR UPDATE``) where they need t
 
 from __future__ import annotations
 
-import functools
-import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
+from callboard.store.driver import insert_many
 from callboard.store.group_commit import GroupCommit
 from callboard.store.locks import STARTUP, held
 
-__all__ = ["Database", "DatabaseError", "driver_row", "insert_rows", "normalise_url"]
+__all__ = ["Database", "DatabaseError", "insert_rows", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT_SECONDS = 5  # PostgreSQL: a server that accepts but never answers
@@ -218,61 +215,17 @@ class Database:
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` many rows (all with the same keys), fast on SQLite.
 
-    On SQLite the rows go straight to the driver in the current transaction (SQLAlchemy's
-    per-row processing is most of the cost of a small insert); datetimes are written in
-    the format SQLAlchemy's SQLite ``DateTime`` type uses, so reads are unchanged. Other
-    databases use the ordinary SQLAlchemy insert."""
+    On SQLite the rows go straight to the driver in the current transaction
+    (:func:`callboard.store.driver.insert_many`: SQLAlchemy's per-row processing is most
+    of the cost of a small insert); datetimes are written in the format SQLAlchemy's
+    SQLite ``DateTime`` type uses, so reads are unchanged. Other databases use the
+    ordinary SQLAlchemy insert (which fills the columns' defaults)."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), rows)
         return
-    sql, get, times = _insert_plan(table, tuple(rows[0]))
-    values = [get(row) for row in rows]
-    if times:
-        for i, row_values in enumerate(values):
-            listed = list(row_values)
-            for at in times:
-                when = listed[at]
-                if isinstance(when, datetime):
-                    listed[at] = when.replace(tzinfo=None).isoformat(" ", "microseconds")
-            values[i] = tuple(listed)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, values)
-    except conn.dialect.loaded_dbapi.Error as exc:  # the same exceptions as SQLAlchemy's
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
-    finally:
-        cursor.close()
-
-
-def driver_row(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-    """SQLite: the first row of ``sql`` (``?`` parameters, TEXT/INTEGER columns only: no
-    type processing) straight from the driver, on ``conn``'s transaction."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error) from None
-    finally:
-        cursor.close()
-    return None if row is None else tuple(row)
-
-
-@functools.lru_cache(maxsize=64)
-def _insert_plan(
-    table: Table, keys: tuple[str, ...]
-) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]], tuple[int, ...]]:
-    """The INSERT for ``keys`` of ``table``, a getter of a row's values in that order,
-    and which of them are times (written as SQLAlchemy's SQLite ``DateTime`` does)."""
-    columns = ", ".join(f'"{k}"' for k in keys)
-    marks = ", ".join("?" for _ in keys)
-    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
-    pick = operator.itemgetter(*keys)
-    get = pick if len(keys) > 1 else (lambda row: (pick(row),))
-    times = tuple(i for i, k in enumerate(keys) if isinstance(table.c[k].type, DateTime))
-    return sql, get, times
+    insert_many(conn, table.name, rows)
 
 
 def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:

@@ -10,7 +10,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Column, Connection, Select, delete, func, select, update
 
 from callboard.store import tables as t
-from callboard.store.db import driver_row, insert_rows
+from callboard.store.db import insert_rows
+from callboard.store.driver import fetch_row
 
 __all__ = [
     "RunRow",
@@ -51,6 +52,7 @@ class RunRow(NamedTuple):
     status: str
     test_user: bool
     state: str
+    state_z: bytes | None
     active_contact: str | None
     initiated_by: str
     date_created: datetime
@@ -91,7 +93,7 @@ def active_slot(flow_sid: str, contact: str, flow_addresses: Sequence[str | None
     return where
 
 
-_ACTIVE_SQLITE = (
+_ACTIVE = (
     "SELECT {} FROM executions WHERE flow_sid = ? AND active_contact = ? AND account_sid = ?"
 ).format(", ".join(RunRow._fields))
 
@@ -108,27 +110,23 @@ def load_active_for_run(
     """The run columns of the execution holding the (flow, contact, flow address) slot
     (:func:`active_slot`), or None; one statement that also locks it when ``lock``
     (PostgreSQL re-checks the slot once the row is locked: if it ended meanwhile,
-    nothing is returned). On SQLite the statement goes straight to the driver: it runs
-    for every inbound message."""
+    nothing is returned). The statement goes straight to the driver
+    (:mod:`callboard.store.driver`): it runs for every inbound message."""
     names = [a for a in flow_addresses if a]
-    if conn.dialect.name == "sqlite" and not lock:
-        sql = _ACTIVE_SQLITE
-        if names:
-            sql += f" AND flow_address IN ({', '.join('?' for _ in names)})"
-        found = driver_row(conn, sql, (flow_sid, contact, account_sid, *names))
-        if found is None:
-            return None
-        row = RunRow(*found)
-        return row._replace(
-            test_user=bool(row.test_user),
-            date_created=datetime.fromisoformat(str(row.date_created)),
-        )
-    q = _FOR_RUN.where(
-        *active_slot(flow_sid, contact, flow_addresses), _e.c.account_sid == account_sid
-    )
+    sql = _ACTIVE
+    if names:
+        sql += f" AND flow_address IN ({', '.join('?' for _ in names)})"
     if lock:
-        q = q.with_for_update()
-    return conn.execute(q).first()
+        sql += " FOR UPDATE"
+    found = fetch_row(conn, sql, (flow_sid, contact, account_sid, *names))
+    if found is None:
+        return None
+    row = RunRow(*found)
+    created = row.date_created
+    return row._replace(
+        test_user=bool(row.test_user),
+        date_created=created if isinstance(created, datetime) else datetime.fromisoformat(created),
+    )
 
 
 def active_execution_sid(

@@ -145,7 +145,8 @@ executions = Table(
     Column("flow_address", String(320), nullable=False),
     Column("active_contact", String(320), nullable=True),  # set while active
     Column("status", String(16), nullable=False),  # active | ended
-    Column("state", Text, nullable=False),  # ExecutionState JSON
+    Column("state", Text, nullable=False),  # ExecutionState JSON ("" when in state_z)
+    Column("state_z", LargeBinary, nullable=True),  # packed state (migration 1000)
     Column("initiated_by", String(64), nullable=False),
     Column("test_user", Boolean, nullable=False, default=False),
     Column("date_created", DateTime, nullable=False),
