@@ -207,9 +207,9 @@ class Database:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
-        self.engine.dispose()
         if self.is_sqlite:
-            self._group.close()
+            self._group.close()  # first: it gives its kept connection back
+        self.engine.dispose()
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

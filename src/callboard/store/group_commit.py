@@ -104,6 +104,7 @@ class GroupCommit:
         self._waiting = 0  # writers blocked on the lock
         self._count_lock = threading.Lock()
         self._local = threading.local()
+        self._idle: Connection | None = None  # the write connection between batches
         self._queue: deque[_Submitted] = deque()
         self._queued = threading.Condition()
         self._committer: threading.Thread | None = None
@@ -201,7 +202,8 @@ class GroupCommit:
             if batch is None:
                 self._lock_processes()
                 try:
-                    conn = self._connect()
+                    conn = self._idle or self._connect()  # kept between batches
+                    self._idle = None
                     try:
                         batch = _Batch(conn, conn.begin())
                     except BaseException:
@@ -246,12 +248,13 @@ class GroupCommit:
         self._batch = None
         try:
             batch.tx.commit()
+            self._idle = batch.conn  # the next batch's (checking one out costs more)
         except BaseException as exc:
             batch.error = exc
             with contextlib.suppress(Exception):  # the connection is gone: closed below
                 batch.tx.rollback()
-        finally:
             batch.conn.close()
+        finally:
             self._unlock_processes()
             batch.done.set()
 
@@ -277,6 +280,10 @@ class GroupCommit:
             committer = self._committer
         if committer is not None and committer is not threading.current_thread():
             committer.join(10)
+        with self._lock:
+            if self._idle is not None:
+                self._idle.close()
+                self._idle = None
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
