@@ -69,6 +69,14 @@ class SecretsCache:
         self._found: dict[str, tuple[float, AccountSecrets | None]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, account_sid: str) -> tuple[bool, AccountSecrets | None]:
+        """``(True, secrets)`` while the account's secrets are cached, else
+        ``(False, None)``: no transaction is needed for a hit."""
+        hit = self._found.get(account_sid)
+        if hit is not None and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def get(self, conn: Connection, account_sid: str) -> AccountSecrets | None:
         now = time.monotonic()
         hit = self._found.get(account_sid)
@@ -118,8 +126,10 @@ class ChannelRouter:
     def signing_key(self, account_sid: str) -> str | None:
         """The Auth Token webhooks for ``account_sid`` are signed with: its Twilio
         account's, else (simulator channel) the Callboard account's own."""
-        with self.db.read() as conn:
-            found = self.secrets.get(conn, account_sid)
+        known, found = self.secrets.cached(account_sid)
+        if not known:
+            with self.db.read() as conn:
+                found = self.secrets.get(conn, account_sid)
         if found is not None and found.twilio_account_sid and found.twilio_auth_token:
             return found.twilio_auth_token
         if self.config.default_credentials is not None:
