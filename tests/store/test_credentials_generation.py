@@ -14,6 +14,8 @@ from callboard.runtime.service import Callboard
 from callboard.runtime.team import Team
 from callboard.store.credentials import GenerationReader, read_generation
 
+SET_STATUS = text("UPDATE accounts SET status = :status WHERE sid = :s")
+
 
 @pytest.fixture
 def reader(service: Callboard) -> Iterator[GenerationReader]:
@@ -56,10 +58,14 @@ def test_every_credential_change_bumps_the_generation(
     service.delete_api_key(account.sid, key.key.sid)
     assert moved()
     with service.db.write() as conn:  # an operator's SQL: suspend the account
-        conn.execute(text("UPDATE accounts SET status = 'suspended' WHERE sid = :s"), {"s": account.sid})
+        conn.execute(
+            text("UPDATE accounts SET status = 'suspended' WHERE sid = :s"), {"s": account.sid}
+        )
     assert moved()
     with pytest.raises(RuntimeError), service.db.write() as conn:
-        conn.execute(text("UPDATE accounts SET status = 'active' WHERE sid = :s"), {"s": account.sid})
+        conn.execute(
+            text("UPDATE accounts SET status = 'active' WHERE sid = :s"), {"s": account.sid}
+        )
         raise RuntimeError("rolled back")
     assert not moved()
 

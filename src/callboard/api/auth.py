@@ -8,10 +8,10 @@ constant-time comparison of hashes) and returns the account; :class:`Authenticat
 for the handlers. Verified credentials are cached per process and dropped the moment any
 process changes them (:mod:`callboard.api.credentials`). Issue 14: without an
 Authorization header, the browser session cookie (:mod:`callboard.api.principal`) is
-accepted; roles, CSRF and the audit log are :mod:`callboard.api.access`'s. Failures answer 401 with Twilio's
-body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
-requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
-pop up their own login dialog.
+accepted; roles, CSRF and the audit log are :mod:`callboard.api.access`'s. Failures
+answer 401 with Twilio's body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio
+API"`` — except for requests carrying ``X-Requested-With`` (the browser editor), so that
+browsers do not pop up their own login dialog.
 
 Wrong credentials are throttled per user name and client address
 (:mod:`callboard.api.throttle`: 429 / 20429). A database that cannot be reached answers

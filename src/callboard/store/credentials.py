@@ -18,6 +18,7 @@ connection and answers None (the caller then checks the credentials as before).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -71,7 +72,7 @@ class GenerationReader:
 
     def _open(self) -> Any:
         pooled = self.db.engine.raw_connection()  # the engine's own connect settings
-        conn = pooled.driver_connection
+        conn: Any = pooled.driver_connection
         pooled.detach()  # ours alone, closed when we close it
         try:
             if self.db.is_sqlite:
@@ -104,16 +105,12 @@ class GenerationReader:
         with self._lock:
             if self._conn is conn:
                 self._conn = None
-        try:
+        with contextlib.suppress(Exception):
             conn.close()
-        except Exception:
-            pass
 
     def close(self) -> None:
         with self._lock:
             conn, self._conn, self._closed = self._conn, None, True
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):
                 conn.close()
-            except Exception:
-                pass
