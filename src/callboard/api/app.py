@@ -39,6 +39,7 @@ from callboard.api.limits import BodyLimits, Limits
 from callboard.api.origin import OriginCheck, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
 from callboard.api.proxies import TrustedProxies
+from callboard.api.routing import RouteIndex
 from callboard.api.services import BackgroundJob, Services
 from callboard.api.shell import Shell
 from callboard.api.throttle import (
@@ -93,6 +94,7 @@ def create_app(
         *docs.routes(),
     ]
     routes.append(EditorRoute(static))
+    routes.insert(0, RouteIndex(routes))  # issue 11: the same answers, fewer routes tried
     jobs = tuple(background)
     auth = Authenticator(
         services.callboard,
