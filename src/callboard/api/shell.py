@@ -19,7 +19,8 @@ headers and are all timed.
 
 from __future__ import annotations
 
-import secrets
+import os
+import threading
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,7 +33,28 @@ from callboard.api.metrics import Metrics, request_kind, request_sid
 from callboard.api.origin import OriginCheck
 from callboard.api.permissions import needs_auth
 
-__all__ = ["Shell"]
+__all__ = ["RequestSids", "Shell"]
+
+SIDS_PER_READ = 256
+
+
+class RequestSids:
+    """``RQ`` + 32 random hex digits, from the system's random source read 256 SIDs at a
+    time (one system call per read instead of one per request)."""
+
+    def __init__(self) -> None:
+        self._hex = ""
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def new(self) -> str:
+        with self._lock:
+            if self._next >= len(self._hex):
+                self._hex = os.urandom(16 * SIDS_PER_READ).hex()
+                self._next = 0
+            start = self._next
+            self._next = start + 32
+            return "RQ" + self._hex[start : start + 32]
 
 
 class Shell:
@@ -50,12 +72,13 @@ class Shell:
         self.limits = limits
         self.origin = origin
         self.auth = auth
+        self.sids = RequestSids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sid = "RQ" + secrets.token_hex(16)
+        sid = self.sids.new()
         token = request_sid.set(sid)
         kind = request_kind(scope["path"])
         started = time.perf_counter()
