@@ -1,8 +1,8 @@
-"""Access control (issue 14), inside :class:`callboard.api.auth.AuthMiddleware`: for
-every authenticated request, the caller's :class:`~callboard.api.principal.Principal`,
-the CSRF check of cookie-authenticated requests, the role the permissions table
-(:mod:`callboard.api.permissions`) asks for, and the audit event of the actions it
-names.
+"""Access control (issue 14), after :class:`callboard.api.auth.Authenticator` (the last
+step of :class:`callboard.api.shell.Shell`): for every authenticated request, the
+caller's :class:`~callboard.api.principal.Principal`, the CSRF check of
+cookie-authenticated requests, the role the permissions table
+(:mod:`callboard.api.permissions`) asks for, and the audit event of the actions it names.
 
 A forbidden request answers 403 with Twilio's body (code 20403) before its handler runs,
 so it changes nothing. A state-changing request authenticated by the session cookie
@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callboard.api.errors import ApiError, error_body
 from callboard.api.forms import MAX_BODY_BYTES, read_form
-from callboard.api.permissions import needs_auth, rule_for
+from callboard.api.permissions import rule_for
 from callboard.api.principal import (
     Principal,
     audit_of,
@@ -39,7 +39,7 @@ from callboard.runtime.audit import Actor
 from callboard.runtime.records import Account, ServiceError
 from callboard.runtime.roles import allows
 
-__all__ = ["CSRF_MESSAGE", "AccessMiddleware", "check_csrf", "forbidden"]
+__all__ = ["CSRF_MESSAGE", "check_csrf", "forbidden", "guard"]
 
 log = logging.getLogger("callboard.api")
 
@@ -112,72 +112,72 @@ async def _publishes(scope: Scope, body: bytes, account: Account) -> bool:
     return True
 
 
-class AccessMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        account = scope.get("callboard.account")
-        if scope["type"] != "http" or not needs_auth(path) or not isinstance(account, Account):
-            await self.app(scope, receive, send)
-            return
-        principal = scope.get("callboard.principal")
-        if not isinstance(principal, Principal):
-            credential = str(scope.get("callboard.credential") or account.sid)
-            principal = await basic_principal(scope, account, credential)
-            if principal is None:
-                message = "This API key's creator is no longer a member of the account"
-                await forbidden(message)(scope, receive, send)
-                return
-            scope["callboard.principal"] = principal
-        method = scope.get("method", "GET")
-        csrf = principal.csrf
-        if csrf is not None and method not in SAFE_METHODS and not check_csrf(scope, csrf):
-            await forbidden(CSRF_MESSAGE)(scope, receive, send)
-            return
-        rule = rule_for(method, path)
-        required, action = rule.role, rule.audit
-        if rule.publish:
-            body, receive = await _buffered(receive)
-            if await _publishes(scope, body, account):
-                required = "admin"
-            else:
-                action = None
-        if not allows(principal.role, required):
-            publishing = rule.publish and required == "admin"
-            what = "publish flows" if publishing else f"{method} {path[:200]}"
-            message = f"Forbidden: your role ({principal.role}) cannot {what}; it needs {required}"
+async def guard(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Runs ``app`` for an authenticated request (the last step of
+    :class:`callboard.api.shell.Shell`) if the caller's role allows it, auditing it when
+    the permissions table says so; else answers 403."""
+    path = scope.get("path", "")
+    account = scope.get("callboard.account")
+    if not isinstance(account, Account):
+        await app(scope, receive, send)
+        return
+    principal = scope.get("callboard.principal")
+    if not isinstance(principal, Principal):
+        credential = str(scope.get("callboard.credential") or account.sid)
+        principal = await basic_principal(scope, account, credential)
+        if principal is None:
+            message = "This API key's creator is no longer a member of the account"
             await forbidden(message)(scope, receive, send)
             return
-        if action is None:
-            await self.app(scope, receive, send)
-            return
-        await self._audited(scope, receive, send, principal, action)
+        scope["callboard.principal"] = principal
+    method = scope.get("method", "GET")
+    csrf = principal.csrf
+    if csrf is not None and method not in SAFE_METHODS and not check_csrf(scope, csrf):
+        await forbidden(CSRF_MESSAGE)(scope, receive, send)
+        return
+    rule = rule_for(method, path)
+    required, action = rule.role, rule.audit
+    if rule.publish:
+        body, receive = await _buffered(receive)
+        if await _publishes(scope, body, account):
+            required = "admin"
+        else:
+            action = None
+    if not allows(principal.role, required):
+        publishing = rule.publish and required == "admin"
+        what = "publish flows" if publishing else f"{method} {path[:200]}"
+        message = f"Forbidden: your role ({principal.role}) cannot {what}; it needs {required}"
+        await forbidden(message)(scope, receive, send)
+        return
+    if action is None:
+        await app(scope, receive, send)
+        return
+    await _audited(app, scope, receive, send, principal, action)
 
-    async def _audited(
-        self, scope: Scope, receive: Receive, send: Send, principal: Principal, action: str
-    ) -> None:
-        """Runs the route; on a 2xx answer, records the audit event before the answer's
-        last body chunk goes out (a client that got the answer finds the event)."""
-        path = scope.get("path", "")
-        in_path = _SID.findall(path)
-        status = 0
-        chunks: list[bytes] = []
 
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                if not in_path and len(chunks) < 64:
-                    chunks.append(message.get("body", b""))
-                if not message.get("more_body", False) and 200 <= status < 300:
-                    resource = in_path[-1] if in_path else _answer_sid(b"".join(chunks))
-                    await _record(scope, principal, action, resource)
-            await send(message)
+async def _audited(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, principal: Principal, action: str
+) -> None:
+    """Runs the route; on a 2xx answer, records the audit event before the answer's
+    last body chunk goes out (a client that got the answer finds the event)."""
+    path = scope.get("path", "")
+    in_path = _SID.findall(path)
+    status = 0
+    chunks: list[bytes] = []
 
-        await self.app(scope, receive, watch)
+    async def watch(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        elif message["type"] == "http.response.body":
+            if not in_path and len(chunks) < 64:
+                chunks.append(message.get("body", b""))
+            if not message.get("more_body", False) and 200 <= status < 300:
+                resource = in_path[-1] if in_path else _answer_sid(b"".join(chunks))
+                await _record(scope, principal, action, resource)
+        await send(message)
+
+    await app(scope, receive, watch)
 
 
 async def _record(scope: Scope, principal: Principal, action: str, resource: str | None) -> None:

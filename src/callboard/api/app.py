@@ -11,10 +11,11 @@ Routes:
 * ``/`` — the browser editor from ``callboard/api/static/`` when it has been built,
   else a page saying so (:mod:`callboard.api.editor`).
 
-Middleware, outermost first: metrics and request SIDs (:mod:`callboard.api.metrics`;
-``/metrics``), request limits (:mod:`callboard.api.limits`), security and CORS headers
-with preflights (:mod:`callboard.api.headers`), the cross-site check
-(:mod:`callboard.api.origin`), authentication (:mod:`callboard.api.auth`, with
+One middleware, :class:`callboard.api.shell.Shell`, runs in order: metrics and request
+SIDs (:mod:`callboard.api.metrics`; ``/metrics``), request limits
+(:mod:`callboard.api.limits`), security and CORS headers with preflights
+(:mod:`callboard.api.headers`), the cross-site check (:mod:`callboard.api.origin`),
+authentication (:mod:`callboard.api.auth`, cached credentials, with
 :mod:`callboard.api.throttle`), access control (:mod:`callboard.api.access`: roles, CSRF,
 audit log). Errors are Twilio's bodies (:mod:`callboard.api.errors`).
 """
@@ -31,17 +32,17 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from callboard.api import docs, studio_executions, studio_flows
-from callboard.api.access import AccessMiddleware  # issue 14 (teams)
-from callboard.api.auth import AuthMiddleware
+from callboard.api.auth import Authenticator
+from callboard.api.credentials import CredentialsCache
 from callboard.api.editor import EditorRoute
 from callboard.api.errors import exception_handlers
-from callboard.api.headers import ResponseHeadersMiddleware
-from callboard.api.limits import Limits, LimitsMiddleware
-from callboard.api.metrics import MetricsMiddleware
-from callboard.api.origin import OriginCheckMiddleware, allowed_origins_from_env
+from callboard.api.limits import BodyLimits, Limits
+from callboard.api.origin import OriginCheck, allowed_origins_from_env
 from callboard.api.plugins import plugin_modules
 from callboard.api.proxies import TrustedProxies
+from callboard.api.routing import RouteIndex
 from callboard.api.services import BackgroundJob, Services
+from callboard.api.shell import Shell
 from callboard.api.throttle import (
     LOGIN_LIMIT,
     CredentialThrottle,
@@ -94,7 +95,14 @@ def create_app(
         *docs.routes(),
     ]
     routes.append(EditorRoute(static))
+    routes.insert(0, RouteIndex(routes))  # issue 11: the same answers, fewer routes tried
     jobs = tuple(background)
+    auth = Authenticator(
+        services.callboard,
+        services.team,
+        CredentialsCache(services.credentials_generation),
+        CredentialThrottle(throttle),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -112,14 +120,13 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(MetricsMiddleware, metrics=services.metrics),
-            Middleware(LimitsMiddleware, limits=limits),
-            Middleware(ResponseHeadersMiddleware),
-            Middleware(OriginCheckMiddleware, allowed=allowed_origins_from_env()),
             Middleware(
-                AuthMiddleware, service=services.callboard, throttle=CredentialThrottle(throttle)
-            ),
-            Middleware(AccessMiddleware),  # roles, CSRF, audit log (docs/teams.md)
+                Shell,
+                metrics=services.metrics,
+                limits=BodyLimits(limits),
+                origin=OriginCheck(allowed_origins_from_env()),
+                auth=auth,
+            )
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,

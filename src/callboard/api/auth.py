@@ -3,13 +3,15 @@
 
 Username: an Account SID (password: its Auth Token) or an API Key SID (password: the
 key's secret). The service checks the credentials (:meth:`Callboard.authenticate`,
-constant-time comparison of hashes) and returns the account; the middleware stores it
-in ``scope["callboard.account"]`` for the handlers. Issue 14: without an Authorization
-header, the browser session cookie (:mod:`callboard.api.principal`) is accepted; roles,
-CSRF and the audit log are :mod:`callboard.api.access`'s. Failures answer 401 with Twilio's
-body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio API"`` — except for
-requests carrying ``X-Requested-With`` (the browser editor), so that browsers do not
-pop up their own login dialog.
+constant-time comparison of hashes) and returns the account; :class:`Authenticator`
+(a step of :class:`callboard.api.shell.Shell`) stores it in ``scope["callboard.account"]``
+for the handlers. Verified credentials are cached per process and dropped the moment any
+process changes them (:mod:`callboard.api.credentials`). Issue 14: without an
+Authorization header, the browser session cookie (:mod:`callboard.api.principal`) is
+accepted; roles, CSRF and the audit log are :mod:`callboard.api.access`'s. Failures
+answer 401 with Twilio's body (code 20003) and ``WWW-Authenticate: Basic realm="Twilio
+API"`` — except for requests carrying ``X-Requested-With`` (the browser editor), so that
+browsers do not pop up their own login dialog.
 
 Wrong credentials are throttled per user name and client address
 (:mod:`callboard.api.throttle`: 429 / 20429). A database that cannot be reached answers
@@ -24,25 +26,17 @@ import binascii
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from callboard.api.credentials import CredentialsCache, Verified, cache_key, verify
 from callboard.api.errors import database_unavailable, error_body, error_response
-from callboard.api.permissions import needs_auth
-from callboard.api.principal import session_principal
+from callboard.api.principal import Principal, session_principal
 from callboard.api.proxies import client_address
 from callboard.api.throttle import CredentialThrottle
 from callboard.runtime.service import Callboard
+from callboard.runtime.team import Team
 
-__all__ = [
-    "PROTECTED_PREFIXES",
-    "PUBLIC_PATHS",
-    "AuthMiddleware",
-    "parse_basic",
-    "refusal_message",
-]
-
-PROTECTED_PREFIXES = ("/v2/", "/v2", "/callboard/v1/")
-PUBLIC_PATHS = frozenset({"/callboard/v1/Health", "/callboard/v1/Schemas/FlowTest"})
+__all__ = ["Authenticator", "parse_basic", "refusal_message"]
 
 
 def parse_basic(header: str) -> tuple[str, str] | None:
@@ -80,66 +74,90 @@ def refusal_message(service: Callboard, user: str) -> str:
     )
 
 
-def _needs_auth(path: str) -> bool:
-    if path in PUBLIC_PATHS:
-        return False
-    # issue 14 (teams): the permissions table says which paths need credentials (it adds
-    # the Events v1 paths and the public Session / Invitations routes)
-    return needs_auth(path)
+class Authenticator:
+    """The authentication step of :class:`callboard.api.shell.Shell`, for the paths that
+    need credentials: :meth:`check` stores the caller in the scope (``callboard.account``,
+    ``callboard.credential`` and, when known, ``callboard.principal``) and returns True,
+    or answers the request itself and returns False. Verified HTTP Basic credentials are
+    cached (:mod:`callboard.api.credentials`)."""
 
-
-class AuthMiddleware:
     def __init__(
-        self, app: ASGIApp, service: Callboard, throttle: CredentialThrottle | None = None
+        self,
+        service: Callboard,
+        team: Team,
+        cache: CredentialsCache,
+        throttle: CredentialThrottle | None = None,
     ) -> None:
-        self.app = app
         self.service = service
+        self.team = team
+        self.cache = cache
         self.throttle = throttle or CredentialThrottle()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _needs_auth(scope.get("path", "")):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.lower(): v for k, v in scope.get("headers") or []}
-        raw = headers.get(b"authorization")
+    async def check(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        raw = None
+        for name, value in scope.get("headers") or ():
+            if name.lower() == b"authorization":
+                raw = value
+                break
         if raw is None:
             # issue 14 (teams): a browser session cookie authenticates too (the access
-            # middleware then checks its CSRF token and the user's role)
+            # step then checks its CSRF token and the user's role)
             principal = await session_principal(scope)
             if principal is not None:
                 scope["callboard.account"] = principal.account
                 scope["callboard.credential"] = principal.sid
                 scope["callboard.principal"] = principal
-                await self.app(scope, receive, send)
-                return
+                return True
             await self._deny(scope, receive, send, "Authentication Error - No credentials provided")
-            return
+            return False
+        key = cache_key(raw)
+        generation = await self.cache.current()
+        found = self.cache.get(key) if generation is not None else None
+        if found is not None:
+            if self.throttle.failures.empty():
+                self._accept(scope, found)
+                return True
+            address = client_address(scope)
+            wait = self.throttle.retry_after(found.user, address)
+            if wait is not None:
+                await self._throttled(scope, receive, send, wait)
+                return False
+            self.throttle.succeeded(found.user, address)
+            self._accept(scope, found)
+            return True
         creds = parse_basic(raw.decode("latin-1"))
         if creds is None:
             await self._deny(scope, receive, send, "Authentication Error - invalid credentials")
-            return
+            return False
         user, password = creds
         address = client_address(scope)
         wait = self.throttle.retry_after(user, address)
         if wait is not None:
             await self._throttled(scope, receive, send, wait)
-            return
-        authenticate = self.service.authenticate
+            return False
         try:
             async with self.throttle.hashing:
-                account = await run_in_threadpool(authenticate, user, password)
+                verified = await run_in_threadpool(verify, self.service, self.team, user, password)
         except OperationalError as exc:
             await error_response(database_unavailable(exc))(scope, receive, send)
-            return
-        if account is None:
+            return False
+        if verified is None:
             self.throttle.failed(user, address)
             message = await run_in_threadpool(refusal_message, self.service, user)
             await self._deny(scope, receive, send, message)
-            return
+            return False
         self.throttle.succeeded(user, address)
-        scope["callboard.account"] = account
-        scope["callboard.credential"] = user
-        await self.app(scope, receive, send)
+        if generation is not None:
+            self.cache.put(key, generation, verified)
+        self._accept(scope, verified)
+        return True
+
+    @staticmethod
+    def _accept(scope: Scope, verified: Verified) -> None:
+        scope["callboard.account"] = verified.account
+        scope["callboard.credential"] = verified.user
+        if verified.role is not None:
+            scope["callboard.principal"] = Principal(verified.account, verified.role, verified.user)
 
     async def _throttled(self, scope: Scope, receive: Receive, send: Send, wait: int) -> None:
         body = error_body(429, 20429, "Too many failed authentication attempts; retry later")

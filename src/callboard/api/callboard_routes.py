@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import callboard
-from callboard.api.backlog import read_backlog
+from callboard.api.backlog import Backlog, read_backlog
 from callboard.api.common import account_of, iso, json_response, service_of
 from callboard.api.errors import ApiError
 from callboard.api.openapi import callboard_paths
@@ -77,11 +77,16 @@ class WriteProbe:
             self.task = None
 
 
+def _read_health(service: Any) -> Backlog:
+    """The database answers (the accounts table) and the backlog: one worker-thread hop."""
+    service.count_accounts()
+    return read_backlog(service.db, datetime.now(UTC))
+
+
 async def health(request: Request) -> Response:
     service = service_of(request)
     try:
-        await run_in_threadpool(service.count_accounts)
-        backlog = await run_in_threadpool(read_backlog, service.db, datetime.now(UTC))
+        backlog = await run_in_threadpool(_read_health, service)
     except Exception as exc:
         log.warning("health check: the database does not answer: %s", exc)
         raise ApiError(503, "The database does not answer", 20503) from None

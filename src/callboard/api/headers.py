@@ -1,4 +1,5 @@
-"""The headers every response carries, and CORS preflights: one middleware.
+"""The headers every response carries, and CORS preflights (steps of
+:class:`callboard.api.shell.Shell`).
 
 Security headers:
 
@@ -21,13 +22,17 @@ A header the route set itself is kept.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Iterable
+
+from starlette.types import Scope, Send
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "CORS_HEADERS",
     "SECURITY_HEADERS",
-    "ResponseHeadersMiddleware",
+    "answer_preflight",
+    "is_preflight",
+    "with_response_headers",
 ]
 
 CONTENT_SECURITY_POLICY = (
@@ -55,27 +60,26 @@ _EVERY_RESPONSE = [*SECURITY_HEADERS, *CORS_HEADERS]
 _PREFLIGHT = [*_EVERY_RESPONSE, (b"access-control-max-age", b"600")]
 
 
-class ResponseHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def is_preflight(scope: Scope) -> bool:
+    """A CORS preflight: ``OPTIONS`` with ``Access-Control-Request-Method``."""
+    return scope["method"] == "OPTIONS" and any(
+        name.lower() == b"access-control-request-method" for name, _ in scope.get("headers") or ()
+    )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and any(
-            name == b"access-control-request-method" for name, _ in scope.get("headers") or []
-        ):
-            await send({"type": "http.response.start", "status": 204, "headers": _PREFLIGHT})
-            await send({"type": "http.response.body", "body": b""})
-            return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", [])
-                present = {k.lower() for k, _ in headers}
-                extra = [(k, v) for k, v in _EVERY_RESPONSE if k not in present]
-                message = {**message, "headers": [*headers, *extra]}
-            await send(message)
+async def answer_preflight(send: Send) -> None:
+    """204 with the CORS headers, before authentication."""
+    await send({"type": "http.response.start", "status": 204, "headers": _PREFLIGHT})
+    await send({"type": "http.response.body", "body": b""})
 
-        await self.app(scope, receive, send_with_headers)
+
+def with_response_headers(
+    headers: Iterable[tuple[bytes, bytes]], request_sid: bytes
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers plus the security and CORS headers it lacks, and
+    ``Twilio-Request-Id`` (:mod:`callboard.api.metrics`)."""
+    out = list(headers)
+    present = {k.lower() for k, _ in out}
+    out.extend(h for h in _EVERY_RESPONSE if h[0] not in present)
+    out.append((b"twilio-request-id", request_sid))
+    return out

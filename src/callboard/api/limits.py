@@ -1,6 +1,7 @@
 """Request limits, applied to every route before anything else looks at a request.
 
-:class:`LimitsMiddleware` is the outermost middleware. For a request with a body it
+:class:`BodyLimits` is the first step of :class:`callboard.api.shell.Shell`. For a request
+with a body it
 
 * answers 413 (Twilio's error body, code 20413) at once when ``Content-Length`` is over
   the limit, else reads the body as it streams in and stops reading — nothing more is
@@ -31,11 +32,11 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from callboard.api.errors import error_body
 
-__all__ = ["Limits", "LimitsMiddleware", "limits_of"]
+__all__ = ["BodyLimits", "Limits", "limits_of"]
 
 log = logging.getLogger("callboard.api")
 
@@ -98,24 +99,27 @@ class _Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class LimitsMiddleware:
-    def __init__(self, app: ASGIApp, limits: Limits | None = None) -> None:
-        self.app = app
+NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+class BodyLimits:
+    """The first step of :class:`callboard.api.shell.Shell`."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def apply(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """The ``receive`` the application gets (the body read and checked, replayed in
+        one piece); None when the request was answered here (413, 400) or the client went
+        away mid-body."""
+        if scope["method"] in NO_BODY_METHODS and not _has_body(scope):
+            return receive
         try:
-            if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE") and not _has_body(scope):
-                await self.app(scope, receive, send)
-                return
             body = await self._read(scope, receive)
             self._check_body(scope, body)
         except _Disconnected:  # the client went away mid-body: nothing to run or answer
             log.debug("client disconnected before sending the whole body: %s", scope.get("path"))
-            return
+            return None
         except _Refused as refused:
             response = JSONResponse(
                 error_body(refused.status, refused.code, refused.message),
@@ -123,7 +127,7 @@ class LimitsMiddleware:
                 headers={"Connection": "close"} if refused.status == 413 else None,
             )
             await response(scope, receive, send)
-            return
+            return None
         sent = False
 
         async def replay() -> Message:
@@ -133,7 +137,7 @@ class LimitsMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()  # http.disconnect, for streaming responses
 
-        await self.app(scope, replay, send)
+        return replay
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.limits.body_limit(scope.get("path", ""))

@@ -8,8 +8,8 @@ the runtime already has, so the runtime knows nothing about Prometheus:
   given to the runtime at construction sees every run;
 * timer lag: the worker's timer observer (``Worker(timer_observer=Metrics.on_timer)``);
 * database errors: SQLAlchemy's ``handle_error`` event on the engine (:meth:`Metrics.watch`);
-* request latency: :class:`MetricsMiddleware` (which also gives every request its SID,
-  returned as ``Twilio-Request-Id`` and put in the logs: :data:`request_sid`);
+* request latency: :class:`callboard.api.shell.Shell` (which also gives every request its
+  SID, returned as ``Twilio-Request-Id`` and put in the logs: :data:`request_sid`);
 * queue depths, retries and lags: read from the database at scrape time
   (:mod:`callboard.api.backlog`).
 
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import secrets
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -31,7 +29,6 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import ExceptionContext
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callboard.api.backlog import read_backlog
 from callboard.contract.io import Event
@@ -40,7 +37,7 @@ from callboard.runtime.records import RunResult
 from callboard.runtime.timers import FiredTimer
 from callboard.store.db import Database
 
-__all__ = ["METRIC_NAMES", "Metrics", "MetricsMiddleware", "request_kind", "request_sid"]
+__all__ = ["METRIC_NAMES", "Metrics", "request_kind", "request_sid"]
 
 # No `*_created` series: they would double the output for nothing here.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -249,40 +246,3 @@ class Metrics:
     def observe_request(self, kind: str, method: str, status: int, seconds: float) -> None:
         histogram = self.webhook_latency if kind == "webhook" else self.api_latency
         histogram.labels(method, str(status)).observe(seconds)
-
-
-class MetricsMiddleware:
-    """Times API and webhook requests, and gives every HTTP request a request SID
-    (``RQ`` + 32 hex digits: the ``Twilio-Request-Id`` response header, and
-    :data:`request_sid` for the logs)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        sid = "RQ" + secrets.token_hex(16)
-        token = request_sid.set(sid)
-        kind = request_kind(scope.get("path", ""))
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                headers = list(message.get("headers") or [])
-                headers.append((b"twilio-request-id", sid.encode()))
-                message = {**message, "headers": headers}
-                if kind is not None:
-                    elapsed = time.perf_counter() - started
-                    self.metrics.observe_request(kind, scope.get("method", ""), status, elapsed)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            request_sid.reset(token)

@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from callboard.api.errors import error_body
 from callboard.api.urls import base_url
 
-__all__ = ["OriginCheckMiddleware", "allowed_origins_from_env"]
+__all__ = ["OriginCheck", "allowed_origins_from_env"]
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -36,6 +36,14 @@ def allowed_origins_from_env(environ: Mapping[str, str] | None = None) -> frozen
     env = os.environ if environ is None else environ
     text = env.get("CALLBOARD_ALLOWED_ORIGINS") or ""
     return frozenset(_origin(part) for part in text.split(",") if part.strip())
+
+
+def _cross_site_headers(scope: Scope) -> bool:
+    """Whether the request carries ``Origin`` or ``Sec-Fetch-Site`` (without either,
+    nothing is refused)."""
+    return any(
+        name.lower() in (b"origin", b"sec-fetch-site") for name, _ in scope.get("headers") or ()
+    )
 
 
 def _origin(url: str) -> str:
@@ -48,21 +56,22 @@ def _origin(url: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-class OriginCheckMiddleware:
-    def __init__(self, app: ASGIApp, allowed: frozenset[str] = frozenset()) -> None:
-        self.app = app
+class OriginCheck:
+    """A step of :class:`callboard.api.shell.Shell`."""
+
+    def __init__(self, allowed: frozenset[str] = frozenset()) -> None:
         self.allowed = allowed
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
-            await self.app(scope, receive, send)
-            return
+    async def check(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """True: the request may go on; False: it was answered 403 here."""
+        if scope["method"] not in STATE_CHANGING or not _cross_site_headers(scope):
+            return True
         reason = self._refusal(Request(scope))
         if reason is None:
-            await self.app(scope, receive, send)
-            return
+            return True
         body = error_body(403, 20403, f"Cross-site request refused: {reason}")
         await JSONResponse(body, status_code=403)(scope, receive, send)
+        return False
 
     def _refusal(self, request: Request) -> str | None:
         site = request.headers.get("sec-fetch-site", "").strip().lower()

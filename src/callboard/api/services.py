@@ -17,6 +17,7 @@ from callboard.runtime.audit import AuditLog
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
+from callboard.store.credentials import GenerationReader
 from callboard.store.notify import Listener
 
 __all__ = ["BackgroundJob", "Services"]
@@ -46,7 +47,11 @@ class Services:
     # with the background work) and the live event streams they wake
     listener: Listener | None = None
     live: LiveFeed = field(default_factory=LiveFeed)
+    # issue 11: the credentials generation, read per request (None: no credentials cache)
+    credentials_generation: GenerationReader | None = None
 
     def close(self) -> None:
         """Dispose of the database connections."""
+        if self.credentials_generation is not None:
+            self.credentials_generation.close()
         self.callboard.close()

@@ -102,6 +102,11 @@ class FailureLog:
         with self._lock:
             self._failures.pop(key, None)
 
+    def empty(self) -> bool:
+        """No failure is counted (read without the lock: the common case's shortcut;
+        failures that left the window count until their key is looked at again)."""
+        return not self._failures
+
 
 @dataclass(frozen=True, slots=True)
 class ThrottleSettings:

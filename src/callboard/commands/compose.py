@@ -52,6 +52,7 @@ from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
 from callboard.runtime.team import Team
 from callboard.runtime.worker import POLL_SECONDS, Worker
+from callboard.store.credentials import GenerationReader
 from callboard.store.db import Database
 from callboard.store.notify import FALLBACK_POLL_SECONDS, Listener, parse
 
@@ -120,6 +121,7 @@ def build_services(
         test_driver=flow_test_driver,
         listener=listener,
         live=live,
+        credentials_generation=GenerationReader(db),
     )
 
 

@@ -13,6 +13,7 @@ enforces it in the database (migration 0500; it was ``(flow_sid, active_contact)
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -33,6 +34,7 @@ __all__ = [
     "accounts",
     "api_keys",
     "calls",
+    "credentials_generation",
     "executions",
     "flow_revisions",
     "flows",
@@ -71,6 +73,16 @@ accounts = Table(
     Column("twilio_auth_token", String(128), nullable=True),
     # issue 13 (0500): REST-created executions allowed per second per flow; NULL: no limit
     Column("rest_executions_per_second", Integer, nullable=True),
+)
+
+# issue 11: bumped (by triggers, migration 1200) in the transaction of every change to
+# what HTTP Basic authentication reads, so each process's credentials cache knows when
+# it is stale (callboard.store.credentials)
+credentials_generation = Table(
+    "credentials_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
 )
 
 api_keys = Table(
