@@ -7,7 +7,7 @@ compares the generation it cached them under with the row's on every request
 command or hand-written SQL is seen at once.
 
 Revision ID: 1200
-Revises: 0950
+Revises: 1000
 Create Date: 2026-12-03 16:15:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1200"
-down_revision: str | None = "0950"
+down_revision: str | None = "1000"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
