@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,48 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def hook(request):
+    await request.body()
+    return JSONResponse({"sid": "FN0", "status": "ended"}, status_code=201)
+
+app = Starlette(routes=[Route("/{path:path}", hook, methods=["GET", "POST"])])
+"""
+
+
+def start_serve(
+    env: dict[str, str], port: int, serve_args: str, log: Path
+) -> subprocess.Popen[bytes]:
+    """``callboard serve`` on 127.0.0.1:``port`` as a user starts it, output to ``log``."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [*CALLBOARD, "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args.split()],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def start_bare(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    """The reference: a bare uvicorn + Starlette endpoint (:data:`BARE_APP`, one process,
+    the same loop and HTTP parser) on 127.0.0.1:``port``."""
+    (folder / "bare_app.py").write_text(textwrap.dedent(BARE_APP))
+    with (folder / "bare.log").open("w") as out:
+        return subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "--app-dir", str(folder), "bare_app:app",
+                "--port", str(port), "--log-level", "warning", "--no-access-log",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def create_account(env: dict[str, str]) -> tuple[str, str]:

@@ -26,16 +26,24 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from harness import CALLBOARD, ROOT, cpu_seconds, create_account, free_port, stop, wait_ready
-from throughput import BARE_APP, WRK, database
+from harness import (
+    CALLBOARD,
+    ROOT,
+    cpu_seconds,
+    create_account,
+    free_port,
+    start_bare,
+    start_serve,
+    stop,
+    wait_ready,
+)
+from throughput import WRK, database
 
 PATHS = ("health", "me-token", "me-key", "flows")
 
@@ -106,42 +114,8 @@ def _bench(args: Any, tmp: Path, url: str) -> int:
     port, bare_port = free_port(), free_port()
     base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
     log = tmp / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [
-                *CALLBOARD,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *args.serve_args.split(),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    (tmp / "bare_app.py").write_text(textwrap.dedent(BARE_APP))
-    bare_log = tmp / "bare.log"
-    with bare_log.open("w") as out:
-        bare_proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(tmp),
-                "bare_app:app",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_serve(env, port, args.serve_args, log)
+    bare_proc = start_bare(tmp, bare_port)
     runs = {
         "health": (f"{base}/callboard/v1/Health", None, server),
         "me-token": (f"{base}/callboard/v1/Me", _basic(sid, token), server),
@@ -152,7 +126,7 @@ def _bench(args: Any, tmp: Path, url: str) -> int:
     results: dict[str, dict[str, float]] = {}
     try:
         wait_ready(f"{base}/callboard/v1/Health", server, log)
-        wait_ready(f"{bare}/", bare_proc, bare_log)
+        wait_ready(f"{bare}/", bare_proc, tmp / "bare.log")
         for name, (target, header, proc) in runs.items():
             auth = (key_sid, secret) if name == "me-key" else (sid, token)
             httpx.get(target, auth=auth, timeout=30)  # warm: the key's scrypt check

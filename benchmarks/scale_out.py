@@ -8,7 +8,7 @@ the database cost of one execution.
    ``/v2/Flows/{sid}/Executions`` for ``--seconds`` from ``--connections`` keep-alive
    connections (split between the servers, one wrk per server, as a load balancer
    would), and the servers' CPU time per execution is read from /proc.
-3. The same wrk against a bare uvicorn + Starlette "ok" endpoint (one process): what
+3. The same wrk against a bare uvicorn + Starlette endpoint (one process): what
    this machine gives a do-nothing ASGI app at this moment, to compare with.
 4. The database cost of one execution, in-process on the same database
    (:func:`callboard.commands.compose.build_services`): SQL statements (SQLAlchemy's
@@ -44,7 +44,15 @@ from typing import Any
 
 import httpx
 
-from harness import CALLBOARD, ROOT, cpu_seconds, create_account, free_port, wait_ready
+from harness import (
+    CALLBOARD,
+    ROOT,
+    cpu_seconds,
+    create_account,
+    free_port,
+    start_bare,
+    wait_ready,
+)
 from rest_executions import five_widget_flow
 
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
@@ -58,19 +66,6 @@ LUA = textwrap.dedent(
       local body = "To=%2B1" .. tag .. n .. "&From=%2B15550000000"
       return wrk.format("POST", nil, nil, body)
     end
-    """
-)
-
-BARE_APP = textwrap.dedent(
-    """
-    from starlette.applications import Starlette
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Route
-
-    async def ok(request):
-        return PlainTextResponse("ok")
-
-    app = Starlette(routes=[Route("/", ok, methods=["GET", "POST"])])
     """
 )
 
@@ -237,22 +232,7 @@ def main() -> int:
                     "server CPU ms/execution": round(1000 * used / done, 2),
                 }
             bare_port = free_port()
-            (Path(tmp) / "bare.py").write_text(BARE_APP)
-            bare = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "bare:app",
-                    "--port",
-                    str(bare_port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=tmp,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            bare = start_bare(Path(tmp), bare_port)
             stack.callback(lambda: (bare.terminate(), bare.wait(30)))
             wait_ready(f"http://127.0.0.1:{bare_port}/", bare)
             rate, errors = _wrk(

@@ -36,7 +36,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import uuid
 from contextlib import contextmanager
@@ -49,13 +48,13 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from harness import (
-    CALLBOARD,
-    ROOT,
     cpu_seconds,
     create_account,
     free_port,
     peak_rss_mib,
     reply_flow,
+    start_bare,
+    start_serve,
     stop,
     wait_ready,
 )
@@ -105,18 +104,6 @@ function done(summary, latency, requests)
     summary.errors.read, summary.errors.write, summary.errors.timeout,
     latency:percentile(50), latency:percentile(99), w))
 end
-"""
-
-BARE_APP = """
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-async def hook(request):
-    await request.body()
-    return JSONResponse({"sid": "FN0", "status": "ended"}, status_code=201)
-
-app = Starlette(routes=[Route("/{path:path}", hook, methods=["GET", "POST"])])
 """
 
 
@@ -305,48 +292,14 @@ def _bench(args: Any, levels: list[int], paths: list[str], tmp: Path, url: str) 
     port, bare_port = free_port(), free_port()
     base, bare = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
     log = tmp / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [
-                *CALLBOARD,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *args.serve_args.split(),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    (tmp / "bare_app.py").write_text(textwrap.dedent(BARE_APP))
-    bare_log = tmp / "bare.log"
-    with bare_log.open("w") as out:
-        bare_proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(tmp),
-                "bare_app:app",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_serve(env, port, args.serve_args, log)
+    bare_proc = start_bare(tmp, bare_port)
     store = Store(url)
     results: list[tuple[str, int, dict[str, Any]]] = []
     answered = {"sms": 0, "rest": 0}
     try:
         wait_ready(f"{base}/callboard/v1/Health", server, log)
-        wait_ready(f"{bare}/", bare_proc, bare_log)
+        wait_ready(f"{bare}/", bare_proc, tmp / "bare.log")
         r = httpx.post(
             f"{base}/v2/Flows",
             auth=(sid, token),
