@@ -63,6 +63,23 @@ def ask_then_lookup() -> dict[str, Any]:
     )
 
 
+def wait_chain(n: int) -> dict[str, Any]:
+    """``n`` Send & Wait For Reply widgets in a row: each reply is consumed by the next."""
+    return flow_definition(
+        *(
+            widget(
+                "first" if i == 0 else f"ask{i}",
+                "send-and-wait-for-reply",
+                {"body": f"Q{i}", "timeout": "3600"},
+                incomingMessage=f"ask{i + 1}" if i < n - 1 else None,
+                timeout=None,
+                deliveryFailure=None,
+            )
+            for i in range(n)
+        )
+    )
+
+
 def test_a_message_starts_an_execution_and_a_reply_continues_it(
     service: Callboard, account: Account
 ) -> None:
@@ -176,18 +193,7 @@ def test_concurrent_events_for_one_execution_never_interleave(
 ) -> None:
     """Events for one execution are serialised (row lock / one writer): 20 replies at
     once to a chain of waits give consecutive steps and no lost update."""
-    chain = [
-        widget(
-            "first" if i == 0 else f"ask{i}",
-            "send-and-wait-for-reply",
-            {"body": f"Q{i}", "timeout": "3600"},
-            incomingMessage=f"ask{i + 1}" if i < 19 else None,
-            timeout=None,
-            deliveryFailure=None,
-        )
-        for i in range(20)
-    ]
-    flow_sid = _flow(service, account, flow_definition(*chain))
+    flow_sid = _flow(service, account, wait_chain(20))
     ex = service.create_execution(account.sid, flow_sid, to="+1", from_="+2")
     threads = [
         threading.Thread(target=service.run_event, args=(ex.sid, InboundMessage({"Body": str(i)})))
@@ -246,18 +252,7 @@ def test_concurrent_replies_from_one_contact_are_each_consumed_once(
     path (computed on read snapshots on SQLite, written only if the execution did not
     change meanwhile): each is consumed by one wait, in consecutive steps, none lost
     and none twice."""
-    chain = [
-        widget(
-            "first" if i == 0 else f"ask{i}",
-            "send-and-wait-for-reply",
-            {"body": f"Q{i}", "timeout": "3600"},
-            incomingMessage=f"ask{i + 1}" if i < 19 else None,
-            timeout=None,
-            deliveryFailure=None,
-        )
-        for i in range(20)
-    ]
-    flow_sid = _flow(service, account, flow_definition(*chain))
+    flow_sid = _flow(service, account, wait_chain(20))
     first = service.inbound_message(account.sid, flow_sid, _sms("SM" + "f" * 32, "hi"))
     errors: list[BaseException] = []
     barrier = threading.Barrier(20)
