@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,14 +66,58 @@ def _admin_sql(sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """The name of a PostgreSQL database migrated to the newest schema once per session
+    (what :func:`build_services` makes of an empty one), dropped at the end."""
+    error = _postgres_error()
+    if error is not None:
+        _unavailable(error)
+    name = f"callboard_template_{secrets.token_hex(6)}"
+    _admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        _migrate(f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}")
+        yield name
+    finally:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema once per session."""
+    path = tmp_path_factory.mktemp("template") / "callboard.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+def _migrate(url: str) -> None:
+    build_services(url, channel_config=ChannelConfig()).close()
+
+
+def migrated_sqlite(url: str, template: Path) -> None:
+    """For a SQLite URL whose file does not exist yet: put a copy of the migrated
+    template there, the schema a fresh database gets, without running every migration
+    for every test (tests/store/test_migrations.py runs them on empty databases)."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            shutil.copyfile(template, path)
+
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped afterwards): empty, or, when the
+    test builds the ``services`` fixture on it (which migrates it first thing), a copy
+    of :func:`postgres_template`, already migrated."""
     error = _postgres_error()
     if error is not None:
         _unavailable(error)
     name = f"callboard_test_{secrets.token_hex(6)}"
-    _admin_sql(f'CREATE DATABASE "{name}"')
+    if "services" in request.fixturenames:
+        template = request.getfixturevalue("postgres_template")
+        _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    else:
+        _admin_sql(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
@@ -97,8 +142,10 @@ def env() -> FakeEnv:
 
 
 @pytest.fixture
-def services(db_url: str, env: FakeEnv) -> Iterator[Services]:
-    """Everything, wired by the composition root (the simulator channel: no Twilio)."""
+def services(db_url: str, env: FakeEnv, sqlite_template: Path) -> Iterator[Services]:
+    """Everything, wired by the composition root (the simulator channel: no Twilio), on
+    the database migrated (from the session's template: see :func:`postgres_url`)."""
+    migrated_sqlite(db_url, sqlite_template)
     built = build_services(db_url, env=env, channel_config=ChannelConfig())
     try:
         yield built

@@ -17,6 +17,7 @@ from callboard.commands.compose import build_services
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings
+from tests.conftest import migrated_sqlite
 from tests.runtime import fake_widgets
 
 TRIGGER_EVENTS = (
@@ -79,8 +80,11 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+def services(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+) -> Iterator[Services]:
     fake_widgets.install(monkeypatch)
+    migrated_sqlite(settings.database_url, sqlite_template)
     built = build_services(settings)
     try:
         yield built

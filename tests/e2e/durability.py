@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.e2e import server
 from tests.e2e.server import free_port
 
 
@@ -29,12 +30,8 @@ def server_env(database_url: str, tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def create_account(env: dict[str, str]) -> tuple[str, str]:
-    done = subprocess.run(
-        cli("accounts", "create", "--json"), env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)
-    return str(data.get("account_sid") or data["sid"]), str(data["auth_token"])
+    """A new account on the database ``env`` names (see :func:`server.create_account`)."""
+    return server.create_account(env["CALLBOARD_DATABASE_URL"])
 
 
 class Process:

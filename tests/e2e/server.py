@@ -8,7 +8,6 @@ except under ``CI=true``, where it fails.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import socket
@@ -17,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -82,6 +81,29 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
             yield url
 
 
+def create_account(database_url: str) -> tuple[str, str]:
+    """A new account on the database (created and migrated if need be): its SID and Auth
+    Token. What ``callboard accounts create`` does (tests/commands/test_accounts.py
+    covers the command), done in this process: a ``callboard`` subprocess pays ~3 s
+    of imports before each server the tests start."""
+    from callboard.channels.config import ChannelConfig
+    from callboard.commands.compose import build_services
+
+    services = build_services(database_url, channel_config=ChannelConfig())
+    try:
+        account = services.callboard.create_account(None)
+    finally:
+        services.close()
+    return account.sid, account.auth_token
+
+
+def with_new_account(server: Server) -> Server:
+    """The same server, seen by a new account: tests that share one server (a module's)
+    stay apart by account."""
+    account_sid, auth_token = create_account(server.database_url)
+    return replace(server, account_sid=account_sid, auth_token=auth_token)
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "callboard.cli", *args]
 
@@ -101,15 +123,7 @@ def running_server(
     env.pop("CALLBOARD_PUBLIC_URL", None)
     for name in ("TWILIO_EDGE", "TWILIO_REGION"):  # they would mangle the base URL
         env.pop(name, None)
-    created = subprocess.run(
-        _cli("accounts", "create", "--json"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert created.returncode == 0, created.stderr
-    account = json.loads(created.stdout)
+    account_sid, auth_token = create_account(database_url)
     port = free_port()
     if public_url:
         env["CALLBOARD_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
@@ -140,8 +154,8 @@ def running_server(
             time.sleep(0.2)
         yield Server(
             url=url,
-            account_sid=account["account_sid"] if "account_sid" in account else account["sid"],
-            auth_token=account["auth_token"],
+            account_sid=account_sid,
+            auth_token=auth_token,
             database_url=database_url,
             env=env,
         )

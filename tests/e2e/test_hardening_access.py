@@ -11,21 +11,29 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e.attack import create_flow, definition, signed_post, trigger
-from tests.e2e.server import Server, _cli, database, running_server
+from tests.e2e.server import Server, _cli, database, running_server, with_new_account
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    with database("sqlite", tmp_path) as url, running_server(url, tmp_path) as s:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module; each test gets an account of its own."""
+    tmp = tmp_path_factory.mktemp("access")
+    with database("sqlite", tmp) as url, running_server(url, tmp) as s:
         yield s
+
+
+@pytest.fixture
+def server(shared: Server) -> Server:
+    return with_new_account(shared)
 
 
 def client(server: Server) -> httpx.Client:
@@ -179,20 +187,31 @@ def _closed_by_server(sock: socket.socket) -> bool:
 
 def test_idle_connections_are_closed(server: Server) -> None:
     port = int(server.url.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.sendall(
-            f"GET /callboard/v1/Health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-        )
-        received = b""
-        while b"\r\n\r\n" not in received:
-            received += sock.recv(65536)
-        assert received.startswith(b"HTTP/1.1 200")
-        assert _closed_by_server(sock)  # idle after a response
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as silent:
-        assert _closed_by_server(silent)  # connected, never sent a byte
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
-        slow.sendall(b"GET /callboard/v1/Health HTTP/1.1\r\nHost: x\r\n")  # half a head
-        assert _closed_by_server(slow)
+
+    def idle_after_a_response() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(
+                f"GET /callboard/v1/Health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+            )
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += sock.recv(65536)
+            assert received.startswith(b"HTTP/1.1 200")
+            return _closed_by_server(sock)
+
+    def silent() -> bool:  # connected, never sent a byte
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            return _closed_by_server(sock)
+
+    def half_a_head() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"GET /callboard/v1/Health HTTP/1.1\r\nHost: x\r\n")
+            return _closed_by_server(sock)
+
+    # at the same time: each waits out a server time-out (5 s keep-alive, 10 s for a head)
+    with ThreadPoolExecutor(3) as pool:
+        closed = [pool.submit(check) for check in (idle_after_a_response, silent, half_a_head)]
+        assert [f.result() for f in closed] == [True, True, True]
 
 
 def test_an_event_stream_ends_when_its_api_key_is_deleted(server: Server) -> None:

@@ -5,7 +5,6 @@ A's messages give Twilio."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from callboard.api.signatures import sign
 from tests.e2e.attack import create_flow, definition, state, trigger, wait_for
-from tests.e2e.server import _cli, database, running_server
+from tests.e2e.server import _cli, create_account, database, running_server
 from tests.e2e.twilio_standin import twilio_standin
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -44,11 +43,7 @@ def test_one_accounts_webhook_does_not_steer_anothers_call_backs(tmp_path: Path)
             text=True,
         )
         assert done.returncode == 0, done.stderr
-        made = subprocess.run(
-            _cli("accounts", "create", "--json"), env=server.env, capture_output=True, text=True
-        )
-        b = json.loads(made.stdout)
-        b_sid, b_token = b.get("account_sid") or b["sid"], b["auth_token"]
+        b_sid, b_token = create_account(server.database_url)
 
         # Account B (simulator channel: it signs with its own Auth Token) forges the host.
         with httpx.Client(base_url=server.url, auth=(b_sid, b_token)) as cb:

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,15 +25,22 @@ from tests.e2e.attack import (
     state,
     trigger,
 )
-from tests.e2e.server import Server, database, running_server
+from tests.e2e.server import Server, database, running_server, with_new_account
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    with database("sqlite", tmp_path) as url, running_server(url, tmp_path) as s:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module (each test attacks it anew; it must keep answering)."""
+    tmp = tmp_path_factory.mktemp("dos")
+    with database("sqlite", tmp) as url, running_server(url, tmp) as s:
         yield s
+
+
+@pytest.fixture
+def server(shared: Server) -> Server:
+    return with_new_account(shared)
 
 
 def client(server: Server) -> httpx.Client:
@@ -182,8 +188,11 @@ def test_simulated_calls_to_slow_twiml_do_not_hold_the_server(server: Server) ->
                 timeout=120,
             )
 
-        with health_keeps_answering(server.url), ThreadPoolExecutor(40) as pool:
-            calls = [pool.submit(call, i) for i in range(40)]
+        # Three times the simulator's slots (SIMULATED_CALLS_AT_ONCE, 4) and the server's
+        # request threads (4 on SQLite): were the calls run on the request threads, these
+        # would hold every one of them for 12 s; queued beyond the slots, they must not.
+        with health_keeps_answering(server.url), ThreadPoolExecutor(12) as pool:
+            calls = [pool.submit(call, i) for i in range(12)]
             time.sleep(1.0)  # the calls are now waiting on the slow URL
             for _ in range(5):  # authenticated requests of another kind still answer
                 flows = c.get("/v2/Flows", timeout=1.0)

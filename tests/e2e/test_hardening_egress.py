@@ -10,7 +10,6 @@ import secrets
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,20 +17,27 @@ import pytest
 import redis
 
 from tests.e2e.attack import Receiver, create_flow, definition, receiver, state, trigger, wait_for
-from tests.e2e.server import Server, database, running_server
+from tests.e2e.server import Server, database, running_server, with_new_account
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 ALLOWED = "127.0.0.2"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module; each test gets an account of its own."""
+    tmp = tmp_path_factory.mktemp("egress")
     with (
-        database("sqlite", tmp_path) as url,
-        running_server(url, tmp_path, CALLBOARD_OUTBOUND_ALLOW=f"{ALLOWED}/32") as s,
+        database("sqlite", tmp) as url,
+        running_server(url, tmp, CALLBOARD_OUTBOUND_ALLOW=f"{ALLOWED}/32") as s,
     ):
         yield s
+
+
+@pytest.fixture
+def server(shared: Server) -> Server:
+    return with_new_account(shared)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ receiver is not hit once per new event."""
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.attack import create_flow, definition, receiver, trigger, wait_for
-from tests.e2e.server import Server, _cli, database, running_server
+from tests.e2e.server import Server, create_account, database, running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -53,11 +52,7 @@ def test_hanging_receivers_of_one_account_do_not_delay_another(server: Server) -
     def hang(handler: BaseHTTPRequestHandler) -> None:
         release.wait(60)
 
-    made = subprocess.run(
-        _cli("accounts", "create", "--json"), env=server.env, capture_output=True, text=True
-    )
-    other = json.loads(made.stdout)
-    other_auth = (other.get("account_sid") or other["sid"], other["auth_token"])
+    other_auth = create_account(server.database_url)
     with (
         receiver(hang) as hanging,
         receiver() as healthy,
