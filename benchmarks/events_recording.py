@@ -4,7 +4,8 @@ The run is the one ``benchmarks/throughput.py`` drives (Trigger → Set Variable
 Send Message: execution.started, 4 × step.ended, execution.ended), with fresh SIDs each
 time (made beforehand, outside the timing). Printed:
 
-* **record** — ``record_events`` on an open SQLite transaction (a file database, a
+* **record** — the runner's recorder (``run_recorder``; ``record_events`` in older code)
+  on an open SQLite transaction (a file database, a
   commit every 100 runs, as the runner's group commit does), µs per run;
 * **build** / **insert** — its two halves (``build_event_rows``, no connection, and
   ``insert_event_rows``), when the code has them;
@@ -16,8 +17,8 @@ time (made beforehand, outside the timing). Printed:
     .venv/bin/python benchmarks/events_recording.py --runs 2000
 
 To compare with another version of the code, run the same file with ``PYTHONPATH``
-pointing at that version's ``src`` (the script only uses ``record_events``'s signature,
-unchanged since Event Streams began, for the before figure).
+pointing at that version's ``src`` (for code without ``run_recorder`` the script uses
+``record_events``, whose signature was unchanged since Event Streams began).
 """
 
 from __future__ import annotations
@@ -109,19 +110,22 @@ def main() -> int:
         engine = create_engine(f"sqlite:///{path}")
         metadata.create_all(engine, tables=[events])
 
+        recorder = getattr(recording, "run_recorder", None)
+
         def record_all() -> None:
             for start in range(0, n, 100):
                 with engine.begin() as conn:
                     for ex, steps in runs[start : start + 100]:
-                        recording.record_events(
-                            conn,
-                            ex,
-                            steps,
-                            started=True,
-                            ended=True,
-                            now=when(ex),
-                            reason="completed",
-                        )
+                        kw = {
+                            "started": True,
+                            "ended": True,
+                            "now": when(ex),
+                            "reason": "completed",
+                        }
+                        if recorder is not None:  # this code: the runner's recorder
+                            recorder(ex, steps, **kw)(conn)
+                        else:  # older code
+                            recording.record_events(conn, ex, steps, **kw)
 
         print(f"{n} runs of 6 events (execution.started, 4 × step.ended, execution.ended)")
         timed("record", n, record_all)

@@ -78,15 +78,14 @@ class SecretsCache:
         return False, None
 
     def get(self, conn: Connection, account_sid: str) -> AccountSecrets | None:
-        now = time.monotonic()
-        hit = self._found.get(account_sid)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        known, found = self.cached(account_sid)
+        if known:
+            return found
         found = read_secrets(conn, account_sid)
         with self._lock:
             if len(self._found) > 10_000:
                 self._found.clear()
-            self._found[account_sid] = (now + self.ttl, found)
+            self._found[account_sid] = (time.monotonic() + self.ttl, found)
         return found
 
     def forget(self, account_sid: str | None = None) -> None:

@@ -1,13 +1,13 @@
 """Recording events in the transaction of the state change they describe.
 
-:func:`record_events` is called by the runner (:mod:`callboard.runtime.runner`) on
-the open write connection, right after it saved an execution's new state and steps:
-one ``events`` row for the run's events (:mod:`callboard.events.batches`), in the same
-transaction. A rolled-back delivery therefore records nothing, and a committed one is
-always announced. It is two halves: :func:`build_event_rows` (pure: no connection, so
-a caller may make the rows before it takes the write lock) and
-:func:`insert_event_rows` (one INSERT). Fan-out to the subscriptions happens later, in
-the delivery worker (measured in ``benchmarks/events_recording.py``).
+:func:`run_recorder` is the runner's recorder (:mod:`callboard.runtime.runner`): it
+makes the ``events`` row for a run's events (:mod:`callboard.events.batches`) and the
+write that inserts it with the run's other writes, in the same transaction. A
+rolled-back delivery therefore records nothing, and a committed one is always
+announced. It is two halves: :func:`build_event_rows` (pure: no connection, so the rows
+are made before the write lock is taken) and :func:`insert_event_rows` (one INSERT).
+Fan-out to the subscriptions happens later, in the delivery worker (measured in
+``benchmarks/events_recording.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from callboard.events.envelope import epoch_ms
 from callboard.events.payloads import pack_payload
 from callboard.events.tables import events
 from callboard.store.db import insert_rows
-from callboard.store.executions import find_execution_by_sid
 from callboard.store.values import to_db_time
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "build_event_rows",
     "event_row",
     "insert_event_rows",
-    "record_events",
     "run_recorder",
     "wakeup",
 ]
@@ -180,40 +178,3 @@ def run_recorder(
         initiated_by=ex.initiated_by,
     )
     return lambda conn: insert_event_rows(conn, rows)
-
-
-def record_events(
-    conn: Connection,
-    ex: ExecutionLike,
-    steps: list[dict[str, Any]],
-    *,
-    started: bool,
-    ended: bool,
-    now: datetime,
-    reason: str | None = None,
-) -> int:
-    """:func:`build_event_rows` then :func:`insert_event_rows`, after the execution row
-    was written (an ended reason, creation time or initiator not given is read from
-    it). Returns how many events were recorded."""
-    if not (started or ended or steps):
-        return 0
-    created = ex.date_created
-    initiated_by = ex.initiated_by
-    if (ended and not reason) or ((started or ended) and (created is None or not initiated_by)):
-        row = find_execution_by_sid(conn, ex.sid)
-        if row is not None:
-            created = created or row.date_created
-            initiated_by = initiated_by or row.initiated_by
-            reason = reason or row.ended_reason
-    rows = build_event_rows(
-        ex,
-        steps,
-        started=started,
-        ended=ended,
-        now=now,
-        reason=reason,
-        created=created,
-        initiated_by=initiated_by,
-    )
-    insert_event_rows(conn, rows)
-    return len(steps) + started + ended

@@ -33,7 +33,7 @@ from callboard.runtime.records import (
     ServiceError,
 )
 from callboard.runtime.runner import Runner
-from callboard.runtime.unit import Writes, lost_deadlock, optimistic
+from callboard.runtime.unit import Writes, lost_deadlock, transact
 from callboard.store.db import Database
 from callboard.store.executions import active_execution_sid
 from callboard.store.flows import flow_to_run
@@ -141,7 +141,7 @@ class Executor:
             return self._start_in(conn, request, writes)
 
         try:  # a taken To/From slot is a conflict, not a race to retry
-            ex, result = optimistic(self.db, work, retry=lost_deadlock)
+            ex, result = transact(self.db, work, snapshot=True, retry=lost_deadlock)
         except IntegrityError:
             with self.db.read() as conn:
                 active = active_execution_sid(conn, request.flow_sid, contact, None, [flow_address])

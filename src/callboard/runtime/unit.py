@@ -12,10 +12,10 @@ state, the steps, the events...). :class:`Writes` holds those writes:
   the engine's work then runs in parallel in each process, and the writer's lock is held
   only for the INSERTs and UPDATEs.
 
-A deferred unit is **optimistic**: a write that finds the snapshot outdated raises —
+A deferred unit is optimistic: a write that finds the snapshot outdated raises —
 an execution row whose ``version`` moved on (:class:`~callboard.store.executions.StaleExecution`),
 a unique index another transaction filled meanwhile (``IntegrityError``: a twin webhook,
-a new execution in the same To/From slot) — and :func:`optimistic` computes the unit
+a new execution in the same To/From slot) — and :func:`transact` computes the unit
 again on a newer snapshot. Group commit makes a failed writer wait for its batch's
 COMMIT, so the next snapshot sees the winner.
 """
@@ -37,7 +37,6 @@ __all__ = [
     "Write",
     "Writes",
     "lost_deadlock",
-    "optimistic",
     "retryable",
     "transact",
 ]
@@ -94,17 +93,6 @@ def retryable(exc: BaseException) -> bool:
     """A lost race, computed again on a newer snapshot: a unique index filled
     meanwhile, an execution row changed meanwhile, a deadlock."""
     return isinstance(exc, IntegrityError | StaleExecution) or lost_deadlock(exc)
-
-
-def optimistic(
-    db: Database,
-    work: Callable[[Connection, Writes], T],
-    *,
-    attempt: Callable[[], None] = lambda: None,
-    retry: Callable[[BaseException], bool] = retryable,
-) -> T:
-    """:func:`transact` with ``snapshot=True``."""
-    return transact(db, work, snapshot=True, attempt=attempt, retry=retry)
 
 
 def transact(

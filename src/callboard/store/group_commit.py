@@ -121,10 +121,7 @@ class GroupCommit:
                 apply(current.conn)
             return
         if self._lock_file is not None and self._lock_file in _WRITING.__dict__.get("files", ()):
-            raise RuntimeError(
-                f"a write to {self._lock_file.name[: -len('-writer')]} inside another write "
-                "to it through a second Database object (use one Database per file)"
-            )
+            raise self._second_database()
         item = _Submitted(apply)
         with self._queued:
             if self._closing:
@@ -139,6 +136,15 @@ class GroupCommit:
         item.done.wait()
         if item.error is not None:
             raise item.error
+
+    def _second_database(self) -> RuntimeError:
+        """This thread already writes to the file through another Database: waiting
+        for the kernel lock would wait for itself, for ever."""
+        name = self._lock_file.name[: -len("-writer")] if self._lock_file else "the database"
+        return RuntimeError(
+            f"a write to {name} inside another write to it through a second Database "
+            "object (use one Database per file)"
+        )
 
     def _commit_loop(self) -> None:
         while True:
@@ -176,12 +182,7 @@ class GroupCommit:
                 yield conn
             return
         if self._lock_file in writing:
-            # this thread already writes to the file through another Database: waiting
-            # for the kernel lock would wait for itself, for ever
-            raise RuntimeError(
-                f"a write to {self._lock_file.name[: -len('-writer')]} inside another write "
-                "to it through a second Database object (use one Database per file)"
-            )
+            raise self._second_database()
         writing.add(self._lock_file)
         try:
             with self._write() as conn:
