@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -13,6 +14,7 @@ from callboard.runtime.inbound_results import EMPTY_TWIML, InboundResult
 from callboard.runtime.records import Account, InvalidParameter, NotFound
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
+from callboard.store.suspend import run_on_loop
 from tests.runtime.conftest import ask_flow, flow_definition, widget
 
 
@@ -277,6 +279,64 @@ def test_concurrent_replies_from_one_contact_are_each_consumed_once(
     bodies = {done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}
     assert bodies == {str(i) for i in range(20)}
     assert _count(service, t.notifications) == 0
+
+
+def test_concurrent_replies_computed_on_the_event_loop_are_each_consumed_once(
+    service: Callboard, account: Account
+) -> None:
+    """The same burst with every message on one event loop (the Flow webhook's way on
+    SQLite: :mod:`callboard.store.suspend`): the units interleave at their commits,
+    the losers compute again, and each reply is consumed once, in consecutive steps."""
+    flow_sid = _flow(service, account, wait_chain(20))
+    first = service.inbound_message(account.sid, flow_sid, _sms("SM" + "e" * 32, "hi"))
+
+    async def burst() -> None:
+        await asyncio.gather(
+            *(
+                run_on_loop(
+                    lambda i=i: service.inbound_message(
+                        account.sid, flow_sid, _sms(f"SM{i:032d}", str(i))
+                    )
+                )
+                for i in range(20)
+            )
+        )
+
+    asyncio.run(burst())
+    done = service.fetch_execution(account.sid, flow_sid, str(first.execution_sid))
+    assert done.status == "ended"
+    steps = service.list_steps(account.sid, flow_sid, done.sid).items
+    assert [s.seq for s in steps] == list(range(1, 22))
+    bodies = {done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}
+    assert bodies == {str(i) for i in range(20)}
+
+
+def test_interleaved_messages_on_the_event_loop_each_wake_the_worker_for_their_own_work(
+    service: Callboard, account: Account
+) -> None:
+    """Two messages computed on one event loop, the second begun while the first waits
+    for its commit: the first's outbox job still wakes the worker (what a run left for
+    the worker is kept per unit, not per thread)."""
+    flow_sid = _flow(service, account, ask_then_lookup())
+    service.inbound_message(account.sid, flow_sid, _sms("SM1", "hi", "+15550001"))
+    wakeup = service.executor.wakeup
+    wakeup.clear()
+
+    async def both() -> None:
+        await asyncio.gather(
+            run_on_loop(  # a reply: → the HTTP request (an outbox job)
+                lambda: service.inbound_message(account.sid, flow_sid, _sms("SM2", "Ada"))
+            ),
+            run_on_loop(  # a new contact: waits an hour, nothing for the worker
+                lambda: service.inbound_message(
+                    account.sid, flow_sid, _sms("SM3", "hi", "+15550002")
+                )
+            ),
+        )
+
+    asyncio.run(both())
+    assert _count(service, t.outbox) == 1
+    assert wakeup.is_set()
 
 
 def test_an_execution_whose_state_was_stored_as_json_text_reads_and_resumes(

@@ -19,11 +19,13 @@ from callboard.flowtest.session import DriverFactory
 from callboard.runtime.records import Account, NotFound, ServiceError
 from callboard.runtime.service import Callboard
 from callboard.store.sids import sid_regex
+from callboard.store.suspend import run_on_loop
 
 __all__ = [
     "ResourceRoute",
     "account_of",
     "call",
+    "call_commit_bound",
     "iso",
     "json_response",
     "path_sid",
@@ -91,6 +93,20 @@ async def call(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any
     """Run a service method in the thread pool; :class:`ServiceError` → :class:`ApiError`."""
     try:
         return await run_in_threadpool(fn, *args, **kwargs)
+    except ServiceError as exc:
+        raise service_error(request, exc) from None
+
+
+async def call_commit_bound(request: Request, fn: Callable[[], T]) -> T:
+    """:func:`call` for a service method whose only waits are for its commit (an
+    inbound message, a REST create: :mod:`callboard.store.suspend`). On SQLite it runs
+    on the event loop, suspended while its batch commits: no thread-pool hop, and the
+    loop computes the next requests of the batch meanwhile. On PostgreSQL, whose reads
+    are network round trips, in the thread pool."""
+    if not service_of(request).db.is_sqlite:
+        return await call(request, fn)
+    try:
+        return await run_on_loop(fn)
     except ServiceError as exc:
         raise service_error(request, exc) from None
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from callboard.api.common import (
     account_of,
     call,
+    call_commit_bound,
     iso,
     json_response,
     path_sid,
@@ -181,14 +182,12 @@ async def create_execution(request: Request) -> Response:
             "(CALLBOARD_MAX_PARAMETERS_BYTES)"
         )
     parameters = _parameters(form)
-    execution = await call(
+    service = service_of(request)
+    execution = await call_commit_bound(
         request,
-        service_of(request).create_execution,
-        account.sid,
-        flow_sid,
-        to=to,
-        from_=from_,
-        parameters=parameters,
+        lambda: service.create_execution(
+            account.sid, flow_sid, to=to, from_=from_, parameters=parameters
+        ),
     )
     return json_response(render_execution(request, execution), 201)
 

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callboard.api.common import call, services_of
+from callboard.api.common import call, call_commit_bound, services_of
 from callboard.api.errors import not_found
 from callboard.api.signatures import (
     SIGNATURE_HEADER,
@@ -76,7 +76,8 @@ async def flow_webhook(request: Request) -> Response:
     signature = request.headers.get(SIGNATURE_HEADER)
 
     def signed_webhook() -> Answer:
-        """The signature check, then the webhook: one thread-pool hop for both."""
+        """The signature check, then the webhook: one thread-pool hop for both (none
+        for a message on SQLite)."""
         if not channels.config.skip_signature_check:
             key = channels.signing_key(account_sid)
             if not _verified(url, pairs, signature, key):
@@ -84,7 +85,10 @@ async def flow_webhook(request: Request) -> Response:
                 raise forbidden()
         return channels.flow_webhook(account_sid, flow_sid, params)
 
-    answer = await call(request, signed_webhook)
+    if channels.commit_bound(params):  # an inbound message: on the loop on SQLite
+        answer = await call_commit_bound(request, signed_webhook)
+    else:  # a voice call-back may wait for the worker's TwiML
+        answer = await call(request, signed_webhook)
     return Response(answer.body, status_code=answer.status, media_type="text/xml")
 
 

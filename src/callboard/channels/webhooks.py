@@ -96,6 +96,13 @@ class Channels:
         )
 
     # ------------------------------------------------------------------ dispatch
+    @staticmethod
+    def commit_bound(params: dict[str, str]) -> bool:
+        """Whether :meth:`flow_webhook` waits for nothing but its commit with these
+        parameters: an inbound message (a voice call-back may wait for the worker's
+        TwiML). It may then run on the event loop (:mod:`callboard.store.suspend`)."""
+        return not params.get("FlowEvent") and not params.get("EventType") and _is_message(params)
+
     def flow_webhook(
         self, account_sid: str, flow_sid: str, params: dict[str, str], *, test_user: bool = False
     ) -> Answer:

@@ -11,6 +11,7 @@ worker when the run left work for it.
 from __future__ import annotations
 
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -65,13 +66,26 @@ class StartRequest:
     test_user: bool = False
 
 
+class _Pending:
+    """Whether a run in the caller's transaction left work for the worker."""
+
+    __slots__ = ("wake",)
+
+    def __init__(self) -> None:
+        self.wake = False
+
+
+# Per thread, and per greenlet on the event loop (each has its own context); a thread the
+# transaction is handed to (``offload``) gets a copy of the context: the same object.
+_PENDING: ContextVar[_Pending | None] = ContextVar("callboard_pending_wake", default=None)
+
+
 class Executor:
     def __init__(self, db: Database, env: Env, runner: Runner, wakeup: threading.Event) -> None:
         self.db = db
         self.env = env
         self.runner = runner
         self.wakeup = wakeup  # set when outbox jobs or near timers were added
-        self._pending = threading.local()  # a run on this thread left work (not yet woken)
 
     def now(self) -> datetime:
         """The clock as the columns hold it (naive UTC)."""
@@ -218,19 +232,22 @@ class Executor:
 
     # ------------------------------------------------------------------ the worker
     def _ran(self, result: RunResult) -> RunResult:
-        if self._wants_worker(result):
-            self._pending.wake = True
+        pending = _PENDING.get()
+        if pending is not None and self._wants_worker(result):
+            pending.wake = True
         return result
 
     def begin_transaction(self) -> None:
-        """A caller's write transaction that runs ``*_in`` methods starts on this thread."""
-        self._pending.wake = False
+        """A caller's write transaction that runs ``*_in`` methods starts (in this
+        thread, or this greenlet on the event loop: :mod:`callboard.store.suspend`)."""
+        _PENDING.set(_Pending())
 
     def wake_after_commit(self) -> None:
         """After the caller's commit: wake the worker if a run in it left work for it
         (outbox jobs, a timer due within the worker's longest sleep); else nothing."""
-        if getattr(self._pending, "wake", False):
-            self._pending.wake = False
+        pending = _PENDING.get()
+        if pending is not None and pending.wake:
+            pending.wake = False
             self.wakeup.set()
 
     def _wants_worker(self, result: RunResult) -> bool:

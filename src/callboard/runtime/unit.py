@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from callboard.store.db import Database
 from callboard.store.executions import StaleExecution
+from callboard.store.suspend import offload
 
 __all__ = [
     "RACE_RETRIES",
@@ -107,7 +108,9 @@ def transact(
     on a read snapshot, the writes deferred to a write transaction of their own;
     otherwise (PostgreSQL, whose rows are locked as they are read, or ``snapshot``
     False, or after :data:`SNAPSHOT_TRIES` lost races) in one write transaction with
-    eager writes. ``attempt`` is called before each try.
+    eager writes (in a thread of its own under
+    :func:`~callboard.store.suspend.run_on_loop`: it holds the writer's lock while it
+    runs). ``attempt`` is called before each try.
     A lost race (``retry``, by default :func:`retryable`) runs ``work`` again, at most
     :data:`RACE_RETRIES` times; other errors propagate at once."""
     last: BaseException | None = None
@@ -121,8 +124,7 @@ def transact(
                 if writes:
                     db.apply(writes.apply)
             else:
-                with db.write() as conn:
-                    value = work(conn, Writes(conn))
+                value = offload(lambda: _locked(db, work))
             return value
         except Exception as exc:
             if not retry(exc):
@@ -130,3 +132,8 @@ def transact(
             last = exc
     assert last is not None
     raise last
+
+
+def _locked(db: Database, work: Callable[[Connection, Writes], T]) -> T:
+    with db.write() as conn:
+        return work(conn, Writes(conn))

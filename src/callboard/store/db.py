@@ -16,6 +16,7 @@ process lock and callers lock rows (``SELECT … FOR UPDATE``) where they need t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from sqlalchemy.engine import make_url
 from callboard.store.driver import insert_many
 from callboard.store.group_commit import GroupCommit
 from callboard.store.locks import STARTUP, held
+from callboard.store.suspend import current_loop
 
 __all__ = ["Database", "DatabaseError", "insert_rows", "normalise_url"]
 
@@ -61,6 +63,9 @@ class Database:
         self.dialect = parsed.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self._write_lock = threading.RLock()
+        self._readers: dict[asyncio.AbstractEventLoop, list[Connection]] = {}  # read()
+        self._readers_lock = threading.Lock()
+        self._closed = False
         self._file: Path | None = None  # SQLite: the database file (lock files beside it)
         if self.is_sqlite:
             path = parsed.database or ""
@@ -106,12 +111,51 @@ class Database:
     # ------------------------------------------------------------------ transactions
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction (rolled back at the end)."""
+        """A read-only transaction (rolled back at the end).
+
+        SQLite, on the event loop (:func:`~callboard.store.suspend.run_on_loop`): one
+        connection kept for the loop's reads, which never overlap there (a read block
+        does not suspend) — checking one out of the pool and back costs more than a
+        small read."""
+        loop = current_loop() if self.is_sqlite else None
+        kept = self._loop_reader(loop) if loop is not None else None
+        if kept is not None and loop is not None:
+            try:
+                yield kept
+            finally:
+                self._give_back(loop, kept)
+            return
         with self.engine.connect() as conn:
             try:
                 yield conn
             finally:
                 conn.rollback()
+
+    def _loop_reader(self, loop: asyncio.AbstractEventLoop) -> Connection | None:
+        """A kept read connection of ``loop`` (another one when it is in use)."""
+        with self._readers_lock:
+            if self._closed:
+                return None
+            for gone in [other for other in self._readers if other.is_closed()]:
+                for conn in self._readers.pop(gone):  # a test's loop, finished
+                    conn.close()
+            kept = self._readers.setdefault(loop, [])
+            if kept:
+                return kept.pop()
+        return self.engine.connect()
+
+    def _give_back(self, loop: asyncio.AbstractEventLoop, conn: Connection) -> None:
+        try:
+            conn.rollback()
+        except BaseException:
+            conn.invalidate()  # broken: the next read opens another
+            conn.close()
+            raise
+        with self._readers_lock:
+            if self._closed or loop.is_closed():
+                conn.close()
+            else:
+                self._readers.setdefault(loop, []).append(conn)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -210,6 +254,12 @@ class Database:
     def dispose(self) -> None:
         if self.is_sqlite:
             self._group.close()  # first: it gives its kept connection back
+        with self._readers_lock:
+            self._closed = True
+            kept = [conn for conns in self._readers.values() for conn in conns]
+            self._readers.clear()
+        for conn in kept:
+            conn.close()
         self.engine.dispose()
 
 

@@ -40,6 +40,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, RootTransaction
 
+from callboard.store.suspend import Completion
+
 __all__ = ["GroupCommit"]
 
 MAX_BATCH = 64  # writers per COMMIT at most
@@ -81,7 +83,7 @@ class _Submitted:
 
     def __init__(self, apply: Callable[[Connection], object]) -> None:
         self.apply = apply
-        self.done = threading.Event()
+        self.done = Completion()  # a blocking wait, or a suspension on the event loop
         self.error: BaseException | None = None
 
 
@@ -166,8 +168,7 @@ class GroupCommit:
                 for item in items:
                     item.error = item.error or exc
             finally:
-                for item in items:
-                    item.done.set()
+                Completion.set_all(item.done for item in items)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
