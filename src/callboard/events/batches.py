@@ -233,7 +233,8 @@ def read_events(
     """The events of the rows matching ``where`` whose position is after ``after``,
     oldest first. ``limit``: at most ``limit + 1`` rows are read (every row but the one
     holding ``after`` has an event after it), so at least ``limit`` events come back
-    unless there are no more, and every event up to the last one returned is there."""
+    unless there are no more, and every event up to the last one returned is there.
+    The rows come from :func:`callboard.store.events.read_rows`."""
     rows = read_rows(
         conn,
         *where,

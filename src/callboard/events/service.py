@@ -4,6 +4,8 @@ type catalogue, delivery failures, and the per-flow event feed for live streams.
 Every method takes the caller's ``account_sid`` first; another account's SIDs answer
 :class:`NotFound`. Errors are :mod:`callboard.runtime.records` errors, so the API maps
 them to Twilio's bodies. Lists page with :func:`callboard.runtime.reading.keyset_page`.
+The SQL is the store's (:mod:`callboard.store.event_sinks`,
+:mod:`callboard.store.event_deliveries`, :mod:`callboard.store.events`).
 """
 
 from __future__ import annotations
