@@ -36,8 +36,12 @@ from typing import Any
 from sqlalchemy import create_engine, select
 
 from callboard.events import recording
-from callboard.events.tables import events
 from callboard.store.tables import metadata
+
+try:
+    from callboard.store.event_tables import events
+except ImportError:  # the code before the tables moved to store/
+    from callboard.events.tables import events  # type: ignore[no-redef]
 
 
 @dataclass

@@ -33,8 +33,8 @@ from callboard.channels.config import ChannelConfig
 from callboard.commands.compose import build_services
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.service import EventStreams
-from callboard.events.tables import event_deliveries
 from callboard.runtime.service import Callboard
+from callboard.store.event_tables import event_deliveries
 
 TYPES = [
     ("com.twilio.studio.flow.execution.started", 2),

@@ -121,7 +121,7 @@ def test_test_and_validate_make_a_sink_active(api: TestClient, app_service: Call
     assert bad.json() == {"result": "invalid"}
     from sqlalchemy import select
 
-    from callboard.events.tables import event_sinks
+    from callboard.store.event_tables import event_sinks
 
     with app_service.db.read() as conn:
         test_id = conn.execute(

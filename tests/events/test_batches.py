@@ -24,9 +24,9 @@ from callboard.events.envelope import (
 )
 from callboard.events.recording import build_event_rows, event_row, insert_event_rows
 from callboard.events.service import EventStreams
-from callboard.events.tables import events
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
+from callboard.store.event_tables import events
 from tests.events.conftest import Senders, two_step_flow
 
 

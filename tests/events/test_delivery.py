@@ -13,9 +13,9 @@ from callboard.events.batches import read_events
 from callboard.events.delivery import DeliveryConfig, EventDelivery
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
 from callboard.events.service import EventStreams, Sink
-from callboard.events.tables import event_deliveries, events
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
+from callboard.store.event_tables import event_deliveries, events
 from callboard.store.queue import backoff_seconds
 from tests.events.conftest import Clock, Senders, two_step_flow
 

@@ -14,9 +14,9 @@ from callboard.contract.io import InboundMessage
 from callboard.engine.env import FakeEnv
 from callboard.events.batches import read_events
 from callboard.events.envelope import EXECUTION_ENDED, EXECUTION_STARTED, STEP_ENDED
-from callboard.events.tables import events
 from callboard.runtime.records import Account
 from callboard.runtime.service import Callboard
+from callboard.store.event_tables import events
 from tests.events.conftest import ask_definition, two_step_flow
 
 

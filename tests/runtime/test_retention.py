@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from callboard.engine.env import FakeEnv
 from callboard.events.batches import read_events
-from callboard.events.tables import events
 from callboard.runtime.records import Account, NotFound
 from callboard.runtime.retention import RetentionJob, RetentionPolicy, count, purge
 from callboard.runtime.service import Callboard
 from callboard.runtime.settings import Settings, SettingsError
 from callboard.store import tables as t
 from callboard.store.db import Database
+from callboard.store.event_tables import events
 from callboard.store.locks import RETENTION
 from tests.runtime.conftest import ask_flow, send_flow
 

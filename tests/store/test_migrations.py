@@ -36,7 +36,8 @@ def _head() -> str:
 
 def test_migrate_from_empty_creates_every_table(db_url: str) -> None:
     import callboard.runtime.service
-    import callboard.runtime.team  # noqa: F401  (issue 14: the team tables)
+    import callboard.runtime.team  # (issue 14: the team tables)
+    import callboard.store.event_tables  # noqa: F401  (Event Streams' tables)
 
     db = Database(db_url)
     try:

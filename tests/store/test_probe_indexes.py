@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from callboard.events.delivery_queue import DELIVERIES
-from callboard.events.tables import UNDISPATCHED, events
 from callboard.store import tables as t
 from callboard.store.db import Database
+from callboard.store.event_deliveries import DELIVERIES
+from callboard.store.event_tables import events
+from callboard.store.events import UNDISPATCHED_PROBE
 from callboard.store.outbox import OUTBOX
 
 N = 20_000
@@ -67,10 +68,7 @@ def test_the_probes_use_the_partial_indexes_without_statistics(db_url: str) -> N
                 # the queues' probe (LeasedQueue.any_due), the fan-out's probe and claim
                 "ix_outbox_due": OUTBOX.probe(NOW),
                 "ix_event_deliveries_due": DELIVERIES.probe(NOW),
-                "ix_events_undispatched": select(events.c.id)
-                .where(UNDISPATCHED)
-                .order_by(events.c.id)
-                .limit(1),
+                "ix_events_undispatched": UNDISPATCHED_PROBE,
             }
             for index, query in probes.items():
                 plan = _plan(conn, query)

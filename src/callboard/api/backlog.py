@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from callboard.events.delivery_queue import delivery_backlog
 from callboard.store.db import Database
+from callboard.store.event_deliveries import delivery_backlog
 from callboard.store.outbox import outbox_backlog
 from callboard.store.timers import timer_backlog
 from callboard.store.values import from_db_time, to_db_time

@@ -32,7 +32,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, or_, select
+from sqlalchemy import ColumnElement, Connection
 
 from callboard.events.envelope import (
     EXECUTION_ENDED,
@@ -44,11 +44,10 @@ from callboard.events.envelope import (
 )
 from callboard.events.payloads import payload_text
 from callboard.events.records import StoredEvent
-from callboard.events.tables import events
+from callboard.store.events import read_rows
 
 __all__ = [
     "FORMAT",
-    "ROW_COLUMNS",
     "ROW_EVENTS",
     "Entry",
     "newest_position",
@@ -228,33 +227,19 @@ def newest_position(last_row_id: int | None) -> int:
     return 0 if last_row_id is None else last_row_id * ROW_EVENTS + ROW_EVENTS - 1
 
 
-# What row_entries / row_events read of a row (select these).
-ROW_COLUMNS = (
-    events.c.id,
-    events.c.sid,
-    events.c.type,
-    events.c.account_sid,
-    events.c.flow_sid,
-    events.c.execution_sid,
-    events.c.payload,
-    events.c.payload_z,
-    events.c.date_created,
-)
-
-
 def read_events(
     conn: Connection, *where: ColumnElement[bool], after: int = 0, limit: int | None = None
 ) -> list[StoredEvent]:
     """The events of the rows matching ``where`` whose position is after ``after``,
     oldest first. ``limit``: at most ``limit + 1`` rows are read (every row but the one
     holding ``after`` has an event after it), so at least ``limit`` events come back
-    unless there are no more, and every event up to the last one returned is there."""
-    e = events
-    query = (
-        select(*ROW_COLUMNS)
-        .where(*where, e.c.id >= row_floor(after), or_(e.c.type == "", e.c.id > after))
-        .order_by(e.c.id)
+    unless there are no more, and every event up to the last one returned is there.
+    The rows come from :func:`callboard.store.events.read_rows`."""
+    rows = read_rows(
+        conn,
+        *where,
+        floor=row_floor(after),
+        after=after,
+        limit=None if limit is None else limit + 1,
     )
-    if limit is not None:
-        query = query.limit(limit + 1)
-    return [ev for row in conn.execute(query) for ev in row_events(row) if ev.id > after]
+    return [ev for row in rows for ev in row_events(row) if ev.id > after]

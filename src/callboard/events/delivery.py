@@ -45,16 +45,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from callboard.events.delivery_queue import Claimed, Clock, DeliveryQueue
 from callboard.events.fairness import SinkFairness
 from callboard.events.recording import wakeup
 from callboard.events.settings import DeliveryConfig
 from callboard.events.sinks import DeliveryError, Sender, make_sender
-from callboard.events.tables import event_sinks
-from callboard.store import tables as t
 from callboard.store.db import Database
+from callboard.store.event_sinks import existing_sinks, sink_sender
 
 __all__ = ["DeliveryConfig", "EventDelivery"]
 
@@ -114,16 +112,7 @@ class EventDelivery:
     # ------------------------------------------------------------------ sending
     def _sink_info(self, sink_sid: str) -> _SinkInfo | None:
         with self.db.read() as conn:
-            row = conn.execute(
-                select(
-                    event_sinks.c.sid,
-                    event_sinks.c.sink_type,
-                    event_sinks.c.configuration,
-                    t.accounts.c.auth_token,
-                )
-                .join(t.accounts, t.accounts.c.sid == event_sinks.c.account_sid)
-                .where(event_sinks.c.sid == sink_sid)
-            ).first()
+            row = sink_sender(conn, sink_sid)
         if row is None:
             return None
         return _SinkInfo(row.sid, row.sink_type, row.configuration, row.auth_token)
@@ -188,11 +177,7 @@ class EventDelivery:
         if not cached:
             return
         with self.db.read() as conn:
-            alive = set(
-                conn.execute(
-                    select(event_sinks.c.sid).where(event_sinks.c.sid.in_(cached))
-                ).scalars()
-            )
+            alive = existing_sinks(conn, cached)
         with self._senders_lock:
             for sid in cached:
                 if sid not in alive and sid in self._senders:

@@ -21,10 +21,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
-
-from callboard.events.tables import event_deliveries, event_sinks
 from callboard.store.db import Database
+from callboard.store.event_deliveries import earliest_retry
+from callboard.store.event_sinks import account_sinks, sink_accounts
 
 __all__ = ["SinkFairness"]
 
@@ -40,12 +39,8 @@ class SinkFairness:
         missing = [s for s in sinks if s not in self.accounts]
         if missing:
             with self.db.read() as conn:
-                rows = conn.execute(
-                    select(event_sinks.c.sid, event_sinks.c.account_sid).where(
-                        event_sinks.c.sid.in_(missing)
-                    )
-                ).all()
-            self.accounts.update({r.sid: r.account_sid for r in rows})
+                found = sink_accounts(conn, missing)
+            self.accounts.update(found)
         return self.accounts
 
     def excluded(self, now: datetime, inflight: Iterable[str]) -> set[str]:
@@ -59,11 +54,7 @@ class SinkFairness:
         full = [acct for acct, n in busy.items() if n >= self.per_account]
         if full:
             with self.db.read() as conn:
-                out.update(
-                    conn.execute(
-                        select(event_sinks.c.sid).where(event_sinks.c.account_sid.in_(full))
-                    ).scalars()
-                )
+                out.update(account_sinks(conn, full))
         return out
 
     def admit(self, sink_sid: str, inflight: Iterable[str]) -> bool:
@@ -81,12 +72,7 @@ class SinkFairness:
         if not failed:
             self.circuits.pop(sink_sid, None)
             return
-        d = event_deliveries
         with self.db.read() as conn:
-            until = conn.execute(
-                select(func.min(d.c.next_attempt_at)).where(
-                    d.c.sink_sid == sink_sid, d.c.status == "pending", d.c.attempts > 0
-                )
-            ).scalar_one_or_none()
+            until = earliest_retry(conn, sink_sid)
         if until is not None:
             self.circuits[sink_sid] = until

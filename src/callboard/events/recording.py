@@ -5,7 +5,8 @@ makes the ``events`` row for a run's events (:mod:`callboard.events.batches`) an
 write that inserts it with the run's other writes, in the same transaction. A
 rolled-back delivery therefore records nothing, and a committed one is always
 announced. It is two halves: :func:`build_event_rows` (pure: no connection, so the rows
-are made before the write lock is taken) and :func:`insert_event_rows` (one INSERT).
+are made before the write lock is taken) and :func:`insert_event_rows` (one INSERT,
+:func:`callboard.store.events.insert_events`).
 Fan-out to the subscriptions happens later, in the delivery worker (measured in
 ``benchmarks/events_recording.py``).
 """
@@ -24,8 +25,7 @@ from sqlalchemy import Connection
 from callboard.events.batches import ENDED, ROW_EVENTS, STARTED, pack_run
 from callboard.events.envelope import epoch_ms
 from callboard.events.payloads import pack_payload
-from callboard.events.tables import events
-from callboard.store.db import insert_rows
+from callboard.store.events import insert_events
 from callboard.store.values import to_db_time
 
 __all__ = [
@@ -150,7 +150,7 @@ def insert_event_rows(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert rows made by :func:`build_event_rows` on ``conn`` (the run's write
     transaction) and wake the delivery loop and live streams. Returns how many rows."""
     if rows:
-        insert_rows(conn, events, rows)  # the driver's executemany on SQLite
+        insert_events(conn, rows)  # the driver's executemany
         wakeup.set()
     return len(rows)
 

@@ -4,6 +4,8 @@ type catalogue, delivery failures, and the per-flow event feed for live streams.
 Every method takes the caller's ``account_sid`` first; another account's SIDs answer
 :class:`NotFound`. Errors are :mod:`callboard.runtime.records` errors, so the API maps
 them to Twilio's bodies. Lists page with :func:`callboard.runtime.reading.keyset_page`.
+The SQL is the store's (:mod:`callboard.store.event_sinks`,
+:mod:`callboard.store.event_deliveries`, :mod:`callboard.store.events`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, exists, func, select, update
+from sqlalchemy import Connection
 
 from callboard.engine.core import Env
 from callboard.engine.env import SystemEnv
@@ -35,16 +37,13 @@ from callboard.events.records import (
 )
 from callboard.events.sinks import check_configuration
 from callboard.events.subscriptions import SubscriptionService
-from callboard.events.tables import (
-    event_deliveries,
-    event_sinks,
-    event_subscribed_types,
-    event_subscriptions,
-    events,
-)
 from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
+from callboard.store import event_deliveries as store_deliveries
+from callboard.store import event_sinks as store_sinks
 from callboard.store.db import Database
+from callboard.store.event_subscriptions import delete_sink_subscriptions
+from callboard.store.events import insert_event, last_event_id, of_flow
 from callboard.store.flows import find_flow
 from callboard.store.values import to_db_time
 
@@ -85,11 +84,7 @@ class EventStreams:
     # ------------------------------------------------------------------ sinks
 
     def _sink_row(self, conn: Connection, account_sid: str, sid: str) -> Any:
-        row = conn.execute(
-            select(event_sinks).where(
-                event_sinks.c.sid == sid, event_sinks.c.account_sid == account_sid
-            )
-        ).first()
+        row = store_sinks.find_sink(conn, account_sid, sid)
         if row is None:
             raise NotFound("Sink", sid)
         return row
@@ -114,7 +109,7 @@ class EventStreams:
             "date_updated": now,
         }
         with self.db.write() as conn:
-            conn.execute(event_sinks.insert(), [row])
+            store_sinks.insert_sink(conn, row)
             return _sink(self._sink_row(conn, account_sid, sid))
 
     def fetch_sink(self, account_sid: str, sid: str) -> Sink:
@@ -131,24 +126,18 @@ class EventStreams:
         page_token: str | None = None,
     ) -> Page[Sink]:
         """Newest first. ``in_use``: only sinks with (or without) a subscription."""
-        s = event_sinks
-        query = select(s).where(s.c.account_sid == account_sid)
-        if status is not None:
-            if status not in SINK_STATUSES:
-                raise InvalidParameter(
-                    "Status",
-                    f"Invalid Status {status!r}: expected one of " + ", ".join(SINK_STATUSES),
-                )
-            query = query.where(s.c.status == status)
-        if in_use is not None:
-            used = exists().where(event_subscriptions.c.sink_sid == s.c.sid)
-            query = query.where(used if in_use else ~used)
+        if status is not None and status not in SINK_STATUSES:
+            raise InvalidParameter(
+                "Status",
+                f"Invalid Status {status!r}: expected one of " + ", ".join(SINK_STATUSES),
+            )
+        query, cols = store_sinks.sinks_listing(account_sid, status=status, in_use=in_use)
         with self.db.read() as conn:
             return keyset_page(
                 conn,
                 query,
                 kind="sinks",
-                cols=[s.c.date_created, s.c.sid],
+                cols=cols,
                 types=[datetime, str],
                 descending=True,
                 page_size=page_size,
@@ -160,26 +149,16 @@ class EventStreams:
         text = _description(description)
         with self.db.write() as conn:
             self._sink_row(conn, account_sid, sid)
-            conn.execute(
-                update(event_sinks)
-                .where(event_sinks.c.sid == sid)
-                .values(description=text, date_updated=self._now())
-            )
+            store_sinks.update_sink(conn, sid, {"description": text, "date_updated": self._now()})
             return _sink(self._sink_row(conn, account_sid, sid))
 
     def delete_sink(self, account_sid: str, sid: str) -> None:
         """Deletes its subscriptions and pending deliveries too."""
         with self.db.write() as conn:
             self._sink_row(conn, account_sid, sid)
-            subs = select(event_subscriptions.c.sid).where(event_subscriptions.c.sink_sid == sid)
-            conn.execute(delete(event_deliveries).where(event_deliveries.c.sink_sid == sid))
-            conn.execute(
-                delete(event_subscribed_types).where(
-                    event_subscribed_types.c.subscription_sid.in_(subs)
-                )
-            )
-            conn.execute(delete(event_subscriptions).where(event_subscriptions.c.sink_sid == sid))
-            conn.execute(delete(event_sinks).where(event_sinks.c.sid == sid))
+            store_deliveries.delete_sink_deliveries(conn, sid)
+            delete_sink_subscriptions(conn, sid)
+            store_sinks.delete_sink(conn, sid)
 
     def test_sink(self, account_sid: str, sid: str) -> str:
         """Queue a ``com.twilio.eventstreams.test-event`` for the sink; returns its
@@ -190,16 +169,15 @@ class EventStreams:
         with self.db.write() as conn:
             self._sink_row(conn, account_sid, sid)
             row = event_row(event, account_sid, None, None, now, dispatched=True)
-            event_pk = conn.execute(events.insert().values(row)).inserted_primary_key
-            assert event_pk is not None
-            conn.execute(
-                event_deliveries.insert(),
+            event_id = insert_event(conn, row)
+            store_deliveries.insert_deliveries(
+                conn,
                 [
                     {
                         "account_sid": account_sid,
                         "sink_sid": sid,
                         "subscription_sid": None,
-                        "event_id": event_pk[0],
+                        "event_id": event_id,
                         "event_sid": event["id"],
                         "type": event["type"],
                         "status": "pending",
@@ -209,14 +187,10 @@ class EventStreams:
                     }
                 ],
             )
-            conn.execute(
-                update(event_sinks)
-                .where(event_sinks.c.sid == sid)
-                .values(
-                    test_id=test_id,
-                    status="validating",
-                    date_updated=to_db_time(now),
-                )
+            store_sinks.update_sink(
+                conn,
+                sid,
+                {"test_id": test_id, "status": "validating", "date_updated": to_db_time(now)},
             )
         wakeup.set()
         return test_id
@@ -227,10 +201,8 @@ class EventStreams:
             row = self._sink_row(conn, account_sid, sid)
             if not test_id or row.test_id != test_id:
                 return False
-            conn.execute(
-                update(event_sinks)
-                .where(event_sinks.c.sid == sid)
-                .values(status="active", last_error=None, date_updated=self._now())
+            store_sinks.update_sink(
+                conn, sid, {"status": "active", "last_error": None, "date_updated": self._now()}
             )
             return True
 
@@ -243,15 +215,14 @@ class EventStreams:
         page_token: str | None = None,
     ) -> Page[Failure]:
         """Deliveries given up on, newest first."""
-        d = event_deliveries
-        query = select(d).where(d.c.sink_sid == sink_sid, d.c.status == "failed")
+        query, cols = store_deliveries.failures_listing(sink_sid)
         with self.db.read() as conn:
             self._sink_row(conn, account_sid, sink_sid)
             return keyset_page(
                 conn,
                 query,
                 kind="failures",
-                cols=[d.c.id],
+                cols=cols,
                 types=[int],
                 descending=True,
                 page_size=page_size,
@@ -262,14 +233,7 @@ class EventStreams:
     def pending_count(self, account_sid: str, sink_sid: str) -> int:
         with self.db.read() as conn:
             self._sink_row(conn, account_sid, sink_sid)
-            return int(
-                conn.execute(
-                    select(func.count()).where(
-                        event_deliveries.c.sink_sid == sink_sid,
-                        event_deliveries.c.status == "pending",
-                    )
-                ).scalar_one()
-            )
+            return store_deliveries.count_pending(conn, sink_sid)
 
     # ------------------------------------------------------------------ catalogue
 
@@ -285,7 +249,7 @@ class EventStreams:
         with self.db.read() as conn:
             if find_flow(conn, account_sid, flow_sid) is None:
                 raise NotFound("Flow", flow_sid)
-            last = conn.execute(select(func.max(events.c.id))).scalar_one_or_none()
+            last = last_event_id(conn)
         return newest_position(last)
 
     def flow_events(
@@ -293,12 +257,5 @@ class EventStreams:
     ) -> list[StoredEvent]:
         """The flow's events at positions after ``after_id``, oldest first (at least
         ``limit`` of them when there are that many, see :func:`read_events`)."""
-        e = events
         with self.db.read() as conn:
-            return read_events(
-                conn,
-                e.c.flow_sid == flow_sid,
-                e.c.account_sid == account_sid,
-                after=after_id,
-                limit=limit,
-            )
+            return read_events(conn, *of_flow(account_sid, flow_sid), after=after_id, limit=limit)

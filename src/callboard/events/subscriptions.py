@@ -1,5 +1,6 @@
 """Subscriptions and their subscribed event types (a part of
-:class:`callboard.events.service.EventStreams`)."""
+:class:`callboard.events.service.EventStreams`); their SQL is
+:mod:`callboard.store.event_subscriptions`'s."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection
 
 from callboard.engine.core import Env
 from callboard.events.records import (
@@ -17,15 +18,12 @@ from callboard.events.records import (
     _subscription,
     check_type,
 )
-from callboard.events.tables import (
-    event_deliveries,
-    event_sinks,
-    event_subscribed_types,
-    event_subscriptions,
-)
 from callboard.runtime.reading import keyset_page
 from callboard.runtime.records import InvalidParameter, NotFound, Page
+from callboard.store import event_subscriptions as store_subscriptions
 from callboard.store.db import Database
+from callboard.store.event_deliveries import delete_subscription_deliveries
+from callboard.store.event_sinks import account_has_sink
 from callboard.store.values import to_db_time
 
 __all__ = ["SubscriptionService"]
@@ -44,11 +42,7 @@ class SubscriptionService:
     # ------------------------------------------------------------------ subscriptions
 
     def _subscription_row(self, conn: Connection, account_sid: str, sid: str) -> Any:
-        row = conn.execute(
-            select(event_subscriptions).where(
-                event_subscriptions.c.sid == sid, event_subscriptions.c.account_sid == account_sid
-            )
-        ).first()
+        row = store_subscriptions.find_subscription(conn, account_sid, sid)
         if row is None:
             raise NotFound("Subscription", sid)
         return row
@@ -68,28 +62,21 @@ class SubscriptionService:
         now = self._now()
         sid = "DF" + secrets.token_hex(16)
         with self.db.write() as conn:
-            found = conn.execute(
-                select(event_sinks.c.sid).where(
-                    event_sinks.c.sid == sink_sid, event_sinks.c.account_sid == account_sid
-                )
-            ).first()
-            if found is None:
+            if not account_has_sink(conn, account_sid, sink_sid):
                 raise InvalidParameter("SinkSid", f"Invalid SinkSid: sink {sink_sid} not found")
-            conn.execute(
-                event_subscriptions.insert(),
-                [
-                    {
-                        "sid": sid,
-                        "account_sid": account_sid,
-                        "sink_sid": sink_sid,
-                        "description": text,
-                        "date_created": now,
-                        "date_updated": now,
-                    }
-                ],
+            store_subscriptions.insert_subscription(
+                conn,
+                {
+                    "sid": sid,
+                    "account_sid": account_sid,
+                    "sink_sid": sink_sid,
+                    "description": text,
+                    "date_created": now,
+                    "date_updated": now,
+                },
             )
-            conn.execute(
-                event_subscribed_types.insert(),
+            store_subscriptions.insert_subscribed_types(
+                conn,
                 [
                     {
                         "subscription_sid": sid,
@@ -114,16 +101,13 @@ class SubscriptionService:
         page_size: int = 50,
         page_token: str | None = None,
     ) -> Page[Subscription]:
-        s = event_subscriptions
-        query = select(s).where(s.c.account_sid == account_sid)
-        if sink_sid is not None:
-            query = query.where(s.c.sink_sid == sink_sid)
+        query, cols = store_subscriptions.subscriptions_listing(account_sid, sink_sid)
         with self.db.read() as conn:
             return keyset_page(
                 conn,
                 query,
                 kind="subscriptions",
-                cols=[s.c.date_created, s.c.sid],
+                cols=cols,
                 types=[datetime, str],
                 descending=True,
                 page_size=page_size,
@@ -139,21 +123,14 @@ class SubscriptionService:
             values: dict[str, Any] = {"date_updated": self._now()}
             if description is not None:
                 values["description"] = _description(description)
-            conn.execute(
-                update(event_subscriptions).where(event_subscriptions.c.sid == sid).values(values)
-            )
+            store_subscriptions.update_subscription(conn, sid, values)
             return _subscription(self._subscription_row(conn, account_sid, sid))
 
     def delete_subscription(self, account_sid: str, sid: str) -> None:
         with self.db.write() as conn:
             self._subscription_row(conn, account_sid, sid)
-            conn.execute(delete(event_deliveries).where(event_deliveries.c.subscription_sid == sid))
-            conn.execute(
-                delete(event_subscribed_types).where(
-                    event_subscribed_types.c.subscription_sid == sid
-                )
-            )
-            conn.execute(delete(event_subscriptions).where(event_subscriptions.c.sid == sid))
+            delete_subscription_deliveries(conn, sid)
+            store_subscriptions.delete_subscription(conn, sid)
 
     # ------------------------------------------------------------------ subscribed events
 
@@ -165,15 +142,14 @@ class SubscriptionService:
         page_size: int = 50,
         page_token: str | None = None,
     ) -> Page[SubscribedEvent]:
-        st = event_subscribed_types
-        query = select(st).where(st.c.subscription_sid == subscription_sid)
+        query, cols = store_subscriptions.subscribed_types_listing(subscription_sid)
         with self.db.read() as conn:
             self._subscription_row(conn, account_sid, subscription_sid)
             return keyset_page(
                 conn,
                 query,
                 kind="types",
-                cols=[st.c.type],
+                cols=cols,
                 types=[str],
                 descending=False,
                 page_size=page_size,
@@ -183,20 +159,12 @@ class SubscriptionService:
                 ),
             )
 
-    def _subscribed_row(self, conn: Connection, subscription_sid: str, type_: str) -> Any:
-        return conn.execute(
-            select(event_subscribed_types).where(
-                event_subscribed_types.c.subscription_sid == subscription_sid,
-                event_subscribed_types.c.type == type_,
-            )
-        ).first()
-
     def fetch_subscribed_event(
         self, account_sid: str, subscription_sid: str, type_: str
     ) -> SubscribedEvent:
         with self.db.read() as conn:
             self._subscription_row(conn, account_sid, subscription_sid)
-            row = self._subscribed_row(conn, subscription_sid, type_)
+            row = store_subscriptions.find_subscribed_type(conn, subscription_sid, type_)
         if row is None:
             raise NotFound("Subscribed event", type_)
         return SubscribedEvent(account_sid, subscription_sid, row.type, row.schema_version)
@@ -215,12 +183,12 @@ class SubscriptionService:
         typ, version = check_type(type_, schema_version)
         with self.db.write() as conn:
             self._subscription_row(conn, account_sid, subscription_sid)
-            row = self._subscribed_row(conn, subscription_sid, typ)
+            row = store_subscriptions.find_subscribed_type(conn, subscription_sid, typ)
             if row is None:
                 if must_exist:
                     raise NotFound("Subscribed event", type_)
-                conn.execute(
-                    event_subscribed_types.insert(),
+                store_subscriptions.insert_subscribed_types(
+                    conn,
                     [
                         {
                             "subscription_sid": subscription_sid,
@@ -231,14 +199,7 @@ class SubscriptionService:
                     ],
                 )
             elif schema_version is not None:
-                conn.execute(
-                    update(event_subscribed_types)
-                    .where(
-                        event_subscribed_types.c.subscription_sid == subscription_sid,
-                        event_subscribed_types.c.type == typ,
-                    )
-                    .values(schema_version=version)
-                )
+                store_subscriptions.set_schema_version(conn, subscription_sid, typ, version)
             else:
                 version = row.schema_version
         return SubscribedEvent(account_sid, subscription_sid, typ, version), row is None
@@ -246,11 +207,6 @@ class SubscriptionService:
     def delete_subscribed_event(self, account_sid: str, subscription_sid: str, type_: str) -> None:
         with self.db.write() as conn:
             self._subscription_row(conn, account_sid, subscription_sid)
-            gone = conn.execute(
-                delete(event_subscribed_types).where(
-                    event_subscribed_types.c.subscription_sid == subscription_sid,
-                    event_subscribed_types.c.type == type_,
-                )
-            )
-        if gone.rowcount == 0:
+            gone = store_subscriptions.delete_subscribed_type(conn, subscription_sid, type_)
+        if gone == 0:
             raise NotFound("Subscribed event", type_)

@@ -1,6 +1,6 @@
 """THE leased job queue, shared by the outbox (:mod:`callboard.store.outbox`, run by
 :mod:`callboard.runtime.outbox`) and Event Streams deliveries
-(:mod:`callboard.events.delivery_queue`).
+(:mod:`callboard.store.event_deliveries`, run by :mod:`callboard.events.delivery_queue`).
 
 A queue is a table whose rows are *due* when they are claimable (a status condition)
 and their due column (``available_at``, ``next_attempt_at``) has passed. Claiming picks

@@ -10,6 +10,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import callboard.store.event_tables
+import callboard.store.team_tables  # noqa: F401  (their tables join metadata: autogenerate)
 from callboard.store.tables import metadata
 
 config = context.config

@@ -7,7 +7,7 @@ rows they look for. Such an index stays small however many finished rows a table
 and the planner picks it without statistics (PostgreSQL with autovacuum off: the
 undispatched-events probe had become a sequential scan of every event). The probes'
 WHERE clauses are these predicates, with literal values (store/tables.py
-``OUTBOX_WAITING``, events/tables.py ``UNDISPATCHED``, ``DELIVERY_WAITING``). The
+``OUTBOX_WAITING``, store/event_tables.py ``UNDISPATCHED``, ``DELIVERY_WAITING``). The
 full indexes they replace are dropped (one index fewer to write per row). Durable
 timers need none: a fired timer's row is deleted, so ``ix_timers_due`` holds only
 pending timers already.

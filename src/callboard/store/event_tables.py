@@ -12,7 +12,10 @@
   (``status = failed``). Delivered rows are deleted. ``next_attempt_at`` is both the
   retry time and the claim lease (a crashed sender's rows become due again).
 
-The migration ``0100_event_streams`` creates them.
+Their SQL is in one store module per table: :mod:`callboard.store.event_sinks`,
+:mod:`callboard.store.event_subscriptions` (with the subscribed types),
+:mod:`callboard.store.events` and :mod:`callboard.store.event_deliveries`; Event Streams
+(:mod:`callboard.events`) calls those. The migration ``0100_event_streams`` creates them.
 """
 
 from __future__ import annotations
