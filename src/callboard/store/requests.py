@@ -81,4 +81,4 @@ def _stored(answer: str, execution_sid: str | None) -> str:
 
 def prune_requests(conn: Connection, cutoff: datetime) -> None:
     """Delete the processed requests that belong to no execution, made at or before ``cutoff``."""
-    conn.execute(delete(_p).where(_p.c.execution_sid.is_(None), _p.c.date_created <= cutoff))
+    conn.execute(delete(_p).where(t.REQUEST_WITHOUT_EXECUTION, _p.c.date_created <= cutoff))

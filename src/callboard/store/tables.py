@@ -311,8 +311,16 @@ processed_requests = Table(
     Column("result", Text, nullable=True),  # JSON: what was answered
     Column("date_created", DateTime, nullable=False),
     Column("execution_sid", String(SID), nullable=True),  # the execution it went to (0200)
-    Index("ix_processed_requests_created", "date_created"),
     Index("ix_processed_requests_execution", "execution_sid"),
+)
+# Retention prunes only the requests of no execution (store/requests.py): the index by
+# date holds only those (1300), so a webhook that ran an execution writes one index.
+REQUEST_WITHOUT_EXECUTION = processed_requests.c.execution_sid.is_(None)
+Index(
+    "ix_processed_requests_created",
+    processed_requests.c.date_created,
+    postgresql_where=REQUEST_WITHOUT_EXECUTION,
+    sqlite_where=REQUEST_WITHOUT_EXECUTION,
 )
 
 # Warnings that belong to no step (0200): an inbound message ignored with 81002 because
