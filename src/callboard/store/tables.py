@@ -170,8 +170,25 @@ executions = Table(
     Column("version", Integer, nullable=False, default=0, server_default="0"),
     Index("ux_executions_active", "flow_sid", "active_contact", "flow_address", unique=True),
     Index("ix_executions_flow_created", "flow_sid", "date_created", "sid"),
-    Index("ix_executions_status_created", "status", "date_created"),
-    Index("ix_executions_status_ended", "status", "ended_at"),  # retention (0200)
+)
+# Retention's probes (store/executions.py: stuck active executions by creation, ended
+# ones by end) use these partial indexes (1300; full indexes before): each row is in
+# one of them only. Literal values, never bind parameters (see OUTBOX_WAITING).
+EXECUTION_ACTIVE = executions.c.status == literal_column("'active'")
+EXECUTION_ENDED = executions.c.status == literal_column("'ended'")
+Index(
+    "ix_executions_status_created",
+    executions.c.status,
+    executions.c.date_created,
+    postgresql_where=EXECUTION_ACTIVE,
+    sqlite_where=EXECUTION_ACTIVE,
+)
+Index(
+    "ix_executions_status_ended",
+    executions.c.status,
+    executions.c.ended_at,
+    postgresql_where=EXECUTION_ENDED,
+    sqlite_where=EXECUTION_ENDED,
 )
 
 steps = Table(
