@@ -58,8 +58,9 @@ class Insert:
     a getter making each row's parameter tuple in one C call, the values of ``defaults``
     for the columns the rows leave out (appended to every tuple), and, for SQLite, the
     positions of the ``times`` columns (datetimes → SQLAlchemy's text; ``times`` None:
-    look at every value). SQLite runs ``executemany``; PostgreSQL one statement with a
-    ``VALUES`` list per :data:`PG_ROWS` rows (one round trip, no pipeline to set up)."""
+    look at every value). SQLite runs one row with ``execute``, more with
+    ``executemany``; PostgreSQL one statement with a ``VALUES`` list per :data:`PG_ROWS`
+    rows (one round trip; psycopg's ``executemany`` set up a pipeline per call)."""
 
     __slots__ = ("_extra", "_get", "_pg", "_sql", "_times", "_width")
 
