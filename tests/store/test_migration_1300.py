@@ -76,7 +76,10 @@ def _execution_probes() -> list[tuple[Any, str]]:
     stuck = (t.EXECUTION_ACTIVE, e.c.date_created <= NOW)
     return [
         (select(func.count()).select_from(e).where(*ended), "ix_executions_status_ended"),
-        (select(e.c.sid).where(*ended).order_by(e.c.ended_at).limit(5), "ix_executions_status_ended"),
+        (
+            select(e.c.sid).where(*ended).order_by(e.c.ended_at).limit(5),
+            "ix_executions_status_ended",
+        ),
         (select(func.count()).select_from(e).where(*stuck), "ix_executions_status_created"),
         (
             select(e.c.sid).where(*stuck).order_by(e.c.date_created).limit(5),
