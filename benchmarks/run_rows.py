@@ -10,6 +10,8 @@ of it, with fresh SIDs (made beforehand, outside the timing), are:
   the packed steps; :mod:`callboard.runtime.runner`) plus the idempotency answer's text;
 * **insert** — those writes and ``remember_request`` applied on an open transaction (a
   commit every 100 runs, as SQLite's group commit batches them);
+* **calls** — Python function calls per run of each half (``cProfile``, one more round):
+  a count, so steady however busy the machine is;
 * **bytes** — the executions, steps, messages and processed_requests tables with their
   indexes, per run (SQLite ``dbstat``; PostgreSQL ``pg_total_relation_size``, after
   ``VACUUM``). Event Streams rows are not included (``events_recording.py``).
@@ -24,8 +26,10 @@ CPU time per run (``time.process_time``; on a busy machine the least is the stea
 from __future__ import annotations
 
 import argparse
+import cProfile
 import copy
 import dataclasses
+import pstats
 import secrets
 import statistics
 import tempfile
@@ -159,25 +163,35 @@ def main() -> int:
             account, saved = capture(service)
             runner, db = service.runner, service.db
             builds, inserts = [], []
+            calls = (cProfile.Profile(), cProfile.Profile())
             base = datetime(2026, 12, 3, 15, 50, 21)
-            for r in range(args.rounds):
-                runs = copies(saved, args.runs, f"{r:02d}")
+            for r in range(args.rounds + 1):
+                profiled = r == args.rounds  # the last round counts calls
+                runs = copies(saved, args.runs if not profiled else 500, f"{r:02d}")
                 built: list[tuple[Writes, str, str, str]] = []
                 start = time.process_time()
+                if profiled:
+                    calls[0].enable()
                 for run in runs:
                     writes = Writes()
                     runner._save(writes, run.ex, run.state, run.batch, True)
                     key = f"msg:{account}:{run.batch.message_rows[0]['sid']}"
                     built.append((writes, key, dumps(run.answer), run.ex.sid))
-                builds.append((time.process_time() - start) / args.runs)
+                calls[0].disable()
+                builds.append((time.process_time() - start) / len(runs))
                 start = time.process_time()
-                for first in range(0, args.runs, 100):
+                for first in range(0, len(runs), 100):
                     with db.engine.begin() as conn:
+                        if profiled:
+                            calls[1].enable()
                         for writes, key, answer, sid in built[first : first + 100]:
                             writes.apply(conn)
                             when = base + timedelta(seconds=1)
                             remember_request(conn, key, account, answer, sid, when)
-                inserts.append((time.process_time() - start) / args.runs)
+                        calls[1].disable()
+                inserts.append((time.process_time() - start) / len(runs))
+            counts = [pstats.Stats(c).total_calls / 500 for c in calls]  # type: ignore[attr-defined]
+            builds, inserts = builds[:-1], inserts[:-1]
             size, count = stored_bytes(service)
         finally:
             service.close()
@@ -188,6 +202,7 @@ def main() -> int:
     print(f"build   {build:7.1f} µs CPU per run (median; least {least[0]:.1f})")
     print(f"insert  {insert:7.1f} µs CPU per run (median; least {least[1]:.1f}; this process)")
     print(f"total   {build + insert:7.1f} µs CPU per run (median; least {sum(least):.1f})")
+    print(f"calls   {counts[0]:7.0f} build, {counts[1]:.0f} insert (Python calls per run)")
     print(f"bytes   {size / count:7.0f} B per execution ({', '.join(TABLES)} + indexes)")
     return 0
 

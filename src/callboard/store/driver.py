@@ -58,11 +58,10 @@ class Insert:
     a getter making each row's parameter tuple in one C call, the values of ``defaults``
     for the columns the rows leave out (appended to every tuple), and, for SQLite, the
     positions of the ``times`` columns (datetimes → SQLAlchemy's text; ``times`` None:
-    look at every value). SQLite runs one row with ``execute``, more with
-    ``executemany``; PostgreSQL one statement with a ``VALUES`` list per :data:`PG_ROWS`
-    rows (one round trip; psycopg's ``executemany`` set up a pipeline per call)."""
+    look at every value). One row goes with ``execute``, more with ``executemany``
+    (psycopg: pipelined; its set-up costs more than one row's statement)."""
 
-    __slots__ = ("_extra", "_get", "_pg", "_sql", "_times", "_width")
+    __slots__ = ("_extra", "_get", "_pg", "_sql", "_times")
 
     def __init__(
         self,
@@ -76,7 +75,6 @@ class Insert:
         columns = keys + tuple(extra)
         self._sql = insert_sql(table, columns)
         self._pg = _format_style(self._sql)
-        self._width = len(columns)
         self._extra = tuple(extra.values())
         self._get: Callable[[dict[str, Any]], tuple[Any, ...]] = (
             itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
@@ -111,36 +109,18 @@ class Insert:
         sqlite = dialect.name == "sqlite"
         values = self.values(rows, sqlite=sqlite)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        sql = self._sql
+        sql = self._sql if sqlite else self._pg
         try:
-            if sqlite:
-                if len(values) == 1:
-                    cursor.execute(sql, values[0])
-                else:
-                    cursor.executemany(sql, values)
+            if len(values) == 1:
+                cursor.execute(sql, values[0])
             else:
-                for first in range(0, len(values), PG_ROWS):
-                    chunk = values[first : first + PG_ROWS]
-                    sql = _values_list(self._pg, self._width, len(chunk))
-                    cursor.execute(sql, [v for row in chunk for v in row])
+                cursor.executemany(sql, values)
         except dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
                 sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
             ) from None
         finally:
             cursor.close()
-
-
-PG_ROWS = 100  # rows per PostgreSQL INSERT (its limit is 65,535 parameters)
-
-
-@functools.lru_cache(maxsize=256)
-def _values_list(sql: str, width: int, rows: int) -> str:
-    """``sql`` (one row of ``%s``) with ``rows`` rows of ``VALUES``."""
-    if rows == 1:
-        return sql
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    return sql[: sql.rindex(" VALUES ")] + " VALUES " + ", ".join([one] * rows)
 
 
 @functools.lru_cache(maxsize=64)
