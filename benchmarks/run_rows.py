@@ -26,8 +26,8 @@ CPU time per run (``time.process_time``; on a busy machine the least is the stea
 from __future__ import annotations
 
 import argparse
-import cProfile
 import copy
+import cProfile
 import dataclasses
 import pstats
 import secrets
