@@ -121,3 +121,60 @@ def test_insert_many_writes_what_sqlalchemy_reads(db: Database) -> None:
     assert [(r.key, r.date_created) for r in found] == [(f"k{i}", NOW) for i in range(3)]
     with pytest.raises(IntegrityError), db.write() as conn:
         insert_many(conn, "processed_requests", rows[:1])
+
+
+def test_insert_rows_many_rows_defaults_and_times(db: Database) -> None:
+    """``insert_rows`` (a prebuilt statement per table and keys): many rows and one, the
+    columns' defaults filled, datetimes (aware ones too) stored as SQLAlchemy stores
+    them."""
+    from datetime import UTC, timedelta
+
+    from callboard.store.db import insert_rows
+
+    n = 203
+    rows = [
+        {
+            "key": f"m{i:04d}",
+            "result": f"r{i}",
+            "date_created": (NOW + timedelta(seconds=i)).replace(tzinfo=UTC if i % 2 else None),
+            "execution_sid": None,
+        }
+        for i in range(n)
+    ]
+    with db.write() as conn:
+        insert_rows(conn, t.processed_requests, rows)
+        insert_rows(conn, t.processed_requests, [{"key": "one", "date_created": NOW}])
+    with db.read() as conn:
+        found = conn.execute(select(t.processed_requests).order_by("key")).all()
+        later = conn.execute(
+            select(t.processed_requests.c.key).where(
+                t.processed_requests.c.date_created > NOW + timedelta(seconds=n - 2)
+            )
+        ).scalars()
+        assert list(later) == [f"m{n - 1:04d}"]
+    assert [(r.key, r.result, r.date_created) for r in found[:-1]] == [
+        (f"m{i:04d}", f"r{i}", NOW + timedelta(seconds=i)) for i in range(n)
+    ]
+    assert (found[-1].key, found[-1].result, found[-1].account_sid) == ("one", None, None)
+    with pytest.raises(IntegrityError), db.write() as conn:
+        insert_rows(conn, t.processed_requests, rows[-2:])
+
+
+def test_insert_rows_fills_scalar_defaults(db: Database) -> None:
+    from callboard.store.db import insert_rows
+
+    row = {
+        "sid": "SM1",
+        "account_sid": "AC1",
+        "direction": "inbound",
+        "to_address": "+1",
+        "from_address": "+2",
+        "body": "hi",
+        "status": "received",
+        "date_created": NOW,
+    }
+    with db.write() as conn:
+        insert_rows(conn, t.messages, [row])
+    with db.read() as conn:
+        stored = conn.execute(select(t.messages)).one()
+    assert (stored.media_urls, stored.date_created) == ("[]", NOW)

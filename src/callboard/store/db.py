@@ -24,10 +24,10 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 
-from callboard.store.driver import insert_many
+from callboard.store.driver import Insert
 from callboard.store.group_commit import GroupCommit
 from callboard.store.locks import STARTUP, held
 from callboard.store.suspend import current_loop
@@ -265,28 +265,26 @@ class Database:
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` many rows (all with the same keys), straight to the driver in the
-    current transaction (:func:`callboard.store.driver.insert_many`: SQLAlchemy's
-    per-row processing is most of the cost of a small insert — on PostgreSQL too,
-    where psycopg pipelines the rows). The columns' scalar defaults fill the keys the
-    rows leave out, as SQLAlchemy's insert would; datetimes are written as SQLAlchemy's
-    ``DateTime`` writes them, so reads are unchanged."""
-    if not rows:
-        return
-    defaults = _defaults(table, frozenset(rows[0]))
-    if defaults:
-        rows = [{**defaults, **row} for row in rows]
-    insert_many(conn, table.name, rows)
+    current transaction (:class:`callboard.store.driver.Insert`: SQLAlchemy's per-row
+    processing is most of the cost of a small insert — on PostgreSQL too). The columns'
+    scalar defaults fill the keys the rows leave out, as SQLAlchemy's insert would;
+    datetimes are written as SQLAlchemy's ``DateTime`` writes them, so reads are
+    unchanged. The statement is built once per table and keys."""
+    if rows:
+        _insert(table, tuple(rows[0])).run(conn, rows)
 
 
 @functools.lru_cache(maxsize=128)
-def _defaults(table: Table, keys: frozenset[str]) -> dict[str, Any]:
-    """The scalar Python-side defaults of ``table``'s columns not in ``keys``."""
-    out: dict[str, Any] = {}
+def _insert(table: Table, keys: tuple[str, ...]) -> Insert:
+    """The prebuilt insert of ``keys`` into ``table``: the scalar Python-side defaults
+    of its columns not in ``keys`` added, its ``DateTime`` columns converted."""
+    defaults: dict[str, Any] = {}
     for column in table.columns:
         default = column.default
         if column.name not in keys and default is not None and default.is_scalar:
-            out[column.name] = default.arg  # type: ignore[attr-defined]
-    return out
+            defaults[column.name] = default.arg  # type: ignore[attr-defined]
+    times = {c.name for c in table.columns if isinstance(c.type, DateTime)}
+    return Insert(table.name, keys, times=times, defaults=defaults)
 
 
 def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:

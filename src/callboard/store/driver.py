@@ -16,13 +16,15 @@ as SQLAlchemy's SQLite ``DateTime`` writes them (SQLite) or as timestamps (Postg
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["fetch_all", "fetch_row", "insert_many", "insert_sql", "run"]
+__all__ = ["Insert", "fetch_all", "fetch_row", "insert_many", "insert_sql", "run"]
 
 
 def fetch_row(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -43,26 +45,87 @@ def run(conn: Connection, sql: str, params: tuple[Any, ...]) -> None:
 
 def insert_many(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
     """``INSERT`` many rows (all with the same keys, every column the row needs: no
-    column defaults are applied) in one ``executemany`` (psycopg: pipelined)."""
-    if not rows:
-        return
-    keys = tuple(rows[0])
-    sql = insert_sql(table, keys)
-    dialect = conn.dialect
-    if dialect.name == "sqlite":
-        values = [tuple([_sqlite_value(row[k]) for k in keys]) for row in rows]
-    else:
-        sql = _format_style(sql)
-        values = [tuple([row[k] for k in keys]) for row in rows]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, values)
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from None
-    finally:
-        cursor.close()
+    column defaults are applied) in one statement; any datetime among the values is
+    written as SQLAlchemy's ``DateTime`` writes it."""
+    if rows:
+        _generic(table, tuple(rows[0])).run(conn, rows)
+
+
+class Insert:
+    """A prebuilt ``INSERT`` of rows that all have the same keys (issue 11: CPU per run).
+
+    Made once per table and keys (callers cache it): the SQL in both parameter styles,
+    a getter making each row's parameter tuple in one C call, the values of ``defaults``
+    for the columns the rows leave out (appended to every tuple), and, for SQLite, the
+    positions of the ``times`` columns (datetimes → SQLAlchemy's text; ``times`` None:
+    look at every value). One row goes with ``execute``, more with ``executemany``
+    (psycopg: pipelined; its set-up costs more than one row's statement)."""
+
+    __slots__ = ("_extra", "_get", "_pg", "_sql", "_times")
+
+    def __init__(
+        self,
+        table: str,
+        keys: tuple[str, ...],
+        *,
+        times: Collection[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        extra = {k: v for k, v in (defaults or {}).items() if k not in keys}
+        columns = keys + tuple(extra)
+        self._sql = insert_sql(table, columns)
+        self._pg = _format_style(self._sql)
+        self._extra = tuple(extra.values())
+        self._get: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+        )
+        self._times: tuple[int, ...] | None = (
+            None if times is None else tuple(i for i, k in enumerate(columns) if k in times)
+        )
+
+    def values(self, rows: list[dict[str, Any]], *, sqlite: bool) -> list[tuple[Any, ...]]:
+        """The rows' parameter tuples (SQLite: datetimes as text)."""
+        get, extra = self._get, self._extra
+        out = [get(row) + extra for row in rows] if extra else [get(row) for row in rows]
+        times = self._times
+        if not sqlite or times == ():
+            return out
+        if times is None:
+            return [tuple([_sqlite_value(v) for v in row]) for row in out]
+        fixed = []
+        for row in out:
+            patched = list(row)
+            for i in times:
+                value = patched[i]
+                if isinstance(value, datetime):
+                    patched[i] = _sqlite_time(value)
+            fixed.append(tuple(patched))
+        return fixed
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        dialect = conn.dialect
+        sqlite = dialect.name == "sqlite"
+        values = self.values(rows, sqlite=sqlite)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sql = self._sql if sqlite else self._pg
+        try:
+            if len(values) == 1:
+                cursor.execute(sql, values[0])
+            else:
+                cursor.executemany(sql, values)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from None
+        finally:
+            cursor.close()
+
+
+@functools.lru_cache(maxsize=64)
+def _generic(table: str, keys: tuple[str, ...]) -> Insert:
+    return Insert(table, keys)
 
 
 @functools.lru_cache(maxsize=64)
@@ -81,7 +144,10 @@ def _execute(
 ) -> list[tuple[Any, ...]]:
     dialect = conn.dialect
     if dialect.name == "sqlite":
-        params = tuple(_sqlite_value(v) for v in params)
+        for value in params:
+            if isinstance(value, datetime):
+                params = tuple([_sqlite_value(v) for v in params])
+                break
     else:
         sql = _format_style(sql)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -108,6 +174,11 @@ def _format_style(sql: str) -> str:
 
 
 def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):  # SQLAlchemy's SQLite DateTime format
-        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-    return value
+    return _sqlite_time(value) if isinstance(value, datetime) else value
+
+
+def _sqlite_time(value: datetime) -> str:
+    """SQLAlchemy's SQLite ``DateTime`` text (a zone is dropped: naive UTC is stored)."""
+    if value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")

@@ -265,14 +265,14 @@ def executions_listing(
 def count_expired(conn: Connection, ended_before: datetime) -> int:
     """Ended executions that ended at or before ``ended_before`` (naive UTC)."""
     query = select(func.count()).select_from(_e)
-    query = query.where(_e.c.status == "ended", _e.c.ended_at <= ended_before)
+    query = query.where(t.EXECUTION_ENDED, _e.c.ended_at <= ended_before)
     return int(conn.execute(query).scalar_one())
 
 
 def count_stuck(conn: Connection, created_before: datetime) -> int:
     """Active executions created at or before ``created_before`` (naive UTC)."""
     query = select(func.count()).select_from(_e)
-    query = query.where(_e.c.status == "active", _e.c.date_created <= created_before)
+    query = query.where(t.EXECUTION_ACTIVE, _e.c.date_created <= created_before)
     return int(conn.execute(query).scalar_one())
 
 
@@ -282,7 +282,7 @@ def expired_sids(
     """Up to ``limit`` of those :func:`count_expired` counts, earliest ended first."""
     query = (
         select(_e.c.sid)
-        .where(_e.c.status == "ended", _e.c.ended_at <= ended_before)
+        .where(t.EXECUTION_ENDED, _e.c.ended_at <= ended_before)
         .order_by(_e.c.ended_at)
         .limit(limit)
     )
@@ -297,7 +297,7 @@ def stuck_sids(
     """Up to ``limit`` of those :func:`count_stuck` counts, oldest first."""
     query = (
         select(_e.c.sid)
-        .where(_e.c.status == "active", _e.c.date_created <= created_before)
+        .where(t.EXECUTION_ACTIVE, _e.c.date_created <= created_before)
         .order_by(_e.c.date_created)
         .limit(limit)
     )

@@ -170,8 +170,25 @@ executions = Table(
     Column("version", Integer, nullable=False, default=0, server_default="0"),
     Index("ux_executions_active", "flow_sid", "active_contact", "flow_address", unique=True),
     Index("ix_executions_flow_created", "flow_sid", "date_created", "sid"),
-    Index("ix_executions_status_created", "status", "date_created"),
-    Index("ix_executions_status_ended", "status", "ended_at"),  # retention (0200)
+)
+# Retention's probes (store/executions.py: stuck active executions by creation, ended
+# ones by end) use these partial indexes (1300; full indexes before): each row is in
+# one of them only. Literal values, never bind parameters (see OUTBOX_WAITING).
+EXECUTION_ACTIVE = executions.c.status == literal_column("'active'")
+EXECUTION_ENDED = executions.c.status == literal_column("'ended'")
+Index(
+    "ix_executions_status_created",
+    executions.c.status,
+    executions.c.date_created,
+    postgresql_where=EXECUTION_ACTIVE,
+    sqlite_where=EXECUTION_ACTIVE,
+)
+Index(
+    "ix_executions_status_ended",
+    executions.c.status,
+    executions.c.ended_at,
+    postgresql_where=EXECUTION_ENDED,
+    sqlite_where=EXECUTION_ENDED,
 )
 
 steps = Table(
@@ -311,8 +328,16 @@ processed_requests = Table(
     Column("result", Text, nullable=True),  # JSON: what was answered
     Column("date_created", DateTime, nullable=False),
     Column("execution_sid", String(SID), nullable=True),  # the execution it went to (0200)
-    Index("ix_processed_requests_created", "date_created"),
     Index("ix_processed_requests_execution", "execution_sid"),
+)
+# Retention prunes only the requests of no execution (store/requests.py): the index by
+# date holds only those (1300), so a webhook that ran an execution writes one index.
+REQUEST_WITHOUT_EXECUTION = processed_requests.c.execution_sid.is_(None)
+Index(
+    "ix_processed_requests_created",
+    processed_requests.c.date_created,
+    postgresql_where=REQUEST_WITHOUT_EXECUTION,
+    sqlite_where=REQUEST_WITHOUT_EXECUTION,
 )
 
 # Warnings that belong to no step (0200): an inbound message ignored with 81002 because

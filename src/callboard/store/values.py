@@ -36,8 +36,11 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 def to_db_time(when: datetime) -> datetime:
     """Aware → naive UTC (what the columns hold); a naive time is taken as UTC already."""
-    if when.tzinfo is None:
+    zone = when.tzinfo
+    if zone is None:
         return when
+    if zone is UTC:  # the clock's own zone: no conversion to compute
+        return when.replace(tzinfo=None)
     return when.astimezone(UTC).replace(tzinfo=None)
 
 
