@@ -110,7 +110,17 @@ def test_1300_the_statements_use_an_index_and_it_downgrades(db_url: str) -> None
             prune_requests(conn, NOW)
         with db.read() as conn:
             assert stored_answer(conn, "k1") is None and stored_answer(conn, "k0") == "{}"
+        answers = _usual_answers()
+        with db.write() as conn:
+            for n, answer in enumerate(answers):
+                remember_request(conn, f"a{n}", "AC1", answer, f"FN{n:032x}", NOW)
+            stored = conn.execute(select(_p.c.result).where(_p.c.key == "a0")).scalar()
+            assert stored is not None and stored.startswith("@")  # stored short
         _alembic(db, "downgrade", "1200")
+        with db.read() as conn:  # in full again: what the code before 1300 reads
+            for n, answer in enumerate(answers):
+                raw = conn.execute(select(_p.c.result).where(_p.c.key == f"a{n}")).scalar()
+                assert raw == answer
         assert not _partial(db)
         assert _index(db, "executions", "ix_executions_status_ended")["column_names"] == [
             "status",
@@ -120,3 +130,25 @@ def test_1300_the_statements_use_an_index_and_it_downgrades(db_url: str) -> None
         assert _partial(db)
     finally:
         db.dispose()
+
+
+def _usual_answers() -> list[str]:
+    """Answers as the message webhook stores them: each usual ending, and others."""
+    twiml = r'"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"'
+    out = []
+    for n, (started, accepted, status) in enumerate(
+        (s, a, st)
+        for s in ("true", "false")
+        for a in ("true", "false")
+        for st in ('"ended"', '"active"', "null")
+    ):
+        out.append(
+            f'{{"execution_sid":"FN{n:032x}","started":{started},"accepted":{accepted},'
+            f'"twiml":{twiml},"status":{status},"warnings":[]}}'
+        )
+    other = "<Response><Message>hi</Message></Response>"
+    out.append(
+        f'{{"execution_sid":"FN{len(out):032x}","started":true,"twiml":"{other}",'
+        '"warnings":[{"code":1}]}'
+    )
+    return out

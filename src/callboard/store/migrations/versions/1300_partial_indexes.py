@@ -11,6 +11,10 @@
   their columns (the counts stay covered by the index) but hold only the active,
   respectively ended, executions: each execution row is in one of them, not both.
 
+From 1300 on, ``processed_requests.result`` may hold an answer without the execution SID
+its row holds (``@`` + the rest, or ``@`` + the number of a usual ending: store/requests.py).
+The downgrade writes those answers out in full, so the code before 1300 reads them.
+
 Revision ID: 1300
 Revises: 1200
 Create Date: 2026-12-03 19:00:00
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1300"
@@ -53,7 +58,32 @@ def upgrade() -> None:
         op.execute(f"CREATE INDEX {name} ON {table} {after}")
 
 
+# store/requests.py's usual endings as 1300 stored them (frozen here: never change).
+_NO_TWIML = r'"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"'
+ENDINGS = tuple(
+    f',"started":{started},"accepted":{accepted},"twiml":{_NO_TWIML},'
+    f'"status":{status},"warnings":[]}}'
+    for started in ("true", "false")
+    for accepted in ("true", "false")
+    for status in ('"ended"', '"active"', "null")
+)
+
+
+def _answers_in_full() -> None:
+    cases = " ".join(f"WHEN '@{n}' THEN :e{n}" for n in range(len(ENDINGS)))
+    op.get_bind().execute(
+        sa.text(
+            "UPDATE processed_requests SET result = "
+            "'{\"execution_sid\":\"' || execution_sid || '\"' || "
+            f"CASE result {cases} ELSE substr(result, 2) END "
+            "WHERE result LIKE '@%' AND execution_sid IS NOT NULL"
+        ),
+        {f"e{n}": ending for n, ending in enumerate(ENDINGS)},
+    )
+
+
 def downgrade() -> None:
+    _answers_in_full()
     for name, (table, _, before) in INDEXES.items():
         op.execute(f"DROP INDEX IF EXISTS {name}")
         op.execute(f"CREATE INDEX {name} ON {table} {before}")
