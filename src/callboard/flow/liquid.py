@@ -259,7 +259,7 @@ def _compile(source: str) -> _Compiled:
     if simple is not None:
         return simple
     template = _parse(source)
-    return compile_fast(template, StudioOutput.node_class, _ENV.filters) or template
+    return compile_fast(template, StudioOutput.node_class, _ENV) or template
 
 
 def _compiled(source: str, cache: dict[str, Any] | None) -> _Compiled:
