@@ -72,7 +72,7 @@ class _Machine:
         return self.st.frames[-1]
 
     def flow(self) -> FlowRef | None:
-        return self.bundle.flow(self.frame.flow_sid)
+        return self.bundle.flow(self.st.frames[-1].flow_sid)
 
     def new_token(self) -> str:
         self.st.seq += 1
