@@ -272,5 +272,13 @@ def test_tags_and_the_clock_stay_on_python_liquid(source: str) -> None:
     assert not isinstance(cache[CACHE_KEY][source], FastTemplate)
 
 
+def test_a_bad_time_zone_is_an_error_on_the_fast_path_too() -> None:
+    source = "Hi {{ x | upcase }}"
+    with pytest.raises(TemplateError, match="Nowhere/Land"):
+        render_template(source, {"x": "a"}, now=NOW, cache={}, tz="Nowhere/Land")
+    with pytest.raises(TemplateError, match="Nowhere/Land"):
+        render_template(source, {"x": "a"}, now=NOW, tz="Nowhere/Land")
+
+
 def test_no_cache_no_fast_template() -> None:
     assert not isinstance(liquid._compiled("{{ a | upcase }}", None), FastTemplate)

@@ -303,12 +303,12 @@ def render_template(
     try:
         if isinstance(template, _Lookup):
             return template.render(context)
+        zone = _zone(tz) if isinstance(tz, str) else tz  # a bad zone is an error
         if isinstance(template, FastTemplate):
             text = template.render(context)
             if text is not None:
                 return text
             template = template.template
-        zone = _zone(tz) if isinstance(tz, str) else tz
         now_token = _NOW.set(now)
         tz_token = _TZ.set(zone)
         try:
