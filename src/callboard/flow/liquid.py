@@ -229,7 +229,7 @@ class _Lookup:
     def render(self, context: Mapping[str, Any]) -> str:
         value: Any = context
         for key in self.path:
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 return ""
             value = value.get(key)
             if value is None:
