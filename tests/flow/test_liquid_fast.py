@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from callboard.flow.liquid import CACHE_KEY, TemplateError, render_template
 from callboard.flow.liquid_fast import FastTemplate
 
 NOW = datetime(2026, 1, 1, 7, 30, tzinfo=UTC)
+FLOWS = Path(__file__).resolve().parents[2] / ".." / "shared" / "studio-flows"
 
 KEYS = ["a", "b", "Body", "get-convo", "size", "first", "last", "limit", "é", "0"]
 ROOTS = ["flow", "trigger", "widgets", "x", "now", "today", "partial", "template"]
@@ -282,3 +286,40 @@ def test_a_bad_time_zone_is_an_error_on_the_fast_path_too() -> None:
 
 def test_no_cache_no_fast_template() -> None:
     assert not isinstance(liquid._compiled("{{ a | upcase }}", None), FastTemplate)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_every_template_of_the_real_exports_renders_as_python_liquid_does() -> None:
+    if not FLOWS.is_dir():
+        pytest.skip("../shared/studio-flows is not available")
+    sources = {
+        text
+        for path in sorted(FLOWS.glob("*.json"))
+        for text in _strings(json.loads(path.read_text())["states"])
+        if "{" in text
+    }
+    contexts: list[dict[str, Any]] = [
+        {},
+        {
+            "contact": {"channel": {"address": "+15550001"}},
+            "trigger": {"message": {"Body": " Yes ", "From": "+15550001"}, "call": {}},
+            "widgets": {"gather": {"Digits": "1", "SpeechResult": "yes"}},
+            "flow": {"data": {"name": "Ann"}, "variables": {"count": 3, "none": None}},
+        },
+    ]
+    fast = 0
+    for source in sources:
+        for context in contexts:
+            assert _fast(source, context) == _full(source, context), source
+        fast += isinstance(liquid._compiled(source, {}), FastTemplate)
+    assert fast > 50  # most of them take the fast path
