@@ -8,6 +8,11 @@ in-process (a message resource for each Send Message), so nothing but the engine
 widgets and Liquid is measured. One process, one core.
 
     .venv/bin/python benchmarks/engine_steps.py [--runs 7] [--executions 20] [--profile]
+    .venv/bin/python benchmarks/engine_steps.py --scenario reply [--executions 2000]
+
+``--scenario reply`` runs instead the flow of ``benchmarks/throughput.py`` (Trigger → Set
+Variables with three Liquid values → Split Based On → Send Message, 4 steps) from an
+inbound SMS, answering its one Send Message, and prints microseconds of CPU per execution.
 
 Prints the rates of several timed runs after a warm-up, by wall clock and by CPU time of
 this process (steps per CPU-second of one core: what the bar is judged on, since a busy
@@ -29,6 +34,7 @@ from callboard.engine import Bundle, FlowRef, advance
 from callboard.engine.env import FakeEnv
 from callboard.flow.model import FlowDefinition
 from callboard.widgets.registry import WIDGETS
+from harness import reply_flow
 
 BAR = 20_000
 LOOPS = 30
@@ -275,12 +281,67 @@ def run_execution(bundle: Bundle, env: FakeEnv, n: int) -> int:
     return steps
 
 
-def measure(bundle: Bundle, executions: int) -> tuple[int, float, float]:
+def run_reply(bundle: Bundle, env: FakeEnv, n: int) -> int:
+    """One execution of the throughput flow from an inbound SMS; returns its steps."""
+    sender = f"+1555{n:07d}"
+    data = {
+        "MessageSid": f"SM{n:032x}",
+        "AccountSid": "AC" + "0" * 32,
+        "From": sender,
+        "To": "+15559990000",
+        "Body": "I am new here" if n % 2 else "hello again",
+        "NumMedia": "0",
+    }
+    event: Event | None = Start(
+        "incomingMessage", f"FN{n:032x}", bundle.main.sid, sender, "+15559990000", data, {}
+    )
+    state = None
+    steps = 0
+    while event is not None:
+        result = advance(bundle, state, event, env)
+        state = result.state
+        steps += len(result.steps)
+        event = None
+        for effect in result.effects:
+            if isinstance(effect, SendMessage):
+                event = EffectResult(effect.token, True, {"Sid": env.sid("SM"), "Status": "sent"})
+    if state is None or state.status != "ended" or state.ended_reason != "completed":
+        raise SystemExit("the throughput flow did not complete")
+    return steps
+
+
+def measure(
+    bundle: Bundle, executions: int, runner: Any = run_execution
+) -> tuple[int, float, float]:
     """Steps run, wall-clock seconds and CPU seconds (this process) for ``executions``."""
     env = FakeEnv()
     wall, cpu = time.perf_counter(), time.process_time()
-    steps = sum(run_execution(bundle, env, n) for n in range(executions))
+    steps = sum(runner(bundle, env, n) for n in range(executions))
     return steps, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main_reply(args: argparse.Namespace) -> int:
+    """The ``reply`` scenario: CPU microseconds per execution of the throughput flow."""
+    bundle = Bundle(
+        FlowRef("FW" + "0" * 32, 1, FlowDefinition.from_json(reply_flow())), widgets=WIDGETS
+    )
+    measure(bundle, 50, run_reply)  # warm-up
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        measure(bundle, args.executions, run_reply)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    per_run: list[float] = []
+    for _ in range(args.runs):
+        _, _, cpu = measure(bundle, args.executions, run_reply)
+        per_run.append(cpu / args.executions * 1e6)
+    print(f"reply flow (4 steps), {args.executions} executions per run, {args.runs} runs")
+    print(
+        f"CPU per execution: min {min(per_run):.1f}  median {statistics.median(per_run):.1f}  "
+        f"max {max(per_run):.1f} us"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,7 +349,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs (median reported)")
     parser.add_argument("--executions", type=int, default=20, help="executions per run")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one run")
+    parser.add_argument(
+        "--scenario",
+        choices=("loop", "reply"),
+        default="loop",
+        help="loop: the 20-widget flow (steps/s); reply: the throughput flow (us/execution)",
+    )
     args = parser.parse_args(argv)
+    if args.scenario == "reply":
+        if args.executions == 20:
+            args.executions = 2000
+        return main_reply(args)
 
     bundle = Bundle(
         FlowRef("FW" + "0" * 32, 1, FlowDefinition.from_json(build_flow())), widgets=WIDGETS

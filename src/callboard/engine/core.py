@@ -65,6 +65,8 @@ class _Machine:
         # the trigger event the next widget entered sees (Trigger widgets only)
         self.next_trigger = ""
         self.reserved_step = ""  # the SID the next recorded step takes (a Run Subflow's)
+        # the Liquid cache of the flow last rendered in (flow SID, its revision's caches)
+        self.caches_of: tuple[str, dict[str, Any] | None] = ("", None)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -72,7 +74,7 @@ class _Machine:
         return self.st.frames[-1]
 
     def flow(self) -> FlowRef | None:
-        return self.bundle.flow(self.frame.flow_sid)
+        return self.bundle.flow(self.st.frames[-1].flow_sid)
 
     def new_token(self) -> str:
         self.st.seq += 1
@@ -86,8 +88,11 @@ class _Machine:
     def render(self, template: str, context: Mapping[str, Any], where: str) -> str:
         if "{" not in template:
             return template
-        ref = self.flow()
-        cache = ref.definition.caches if ref is not None else None
+        sid = self.st.frames[-1].flow_sid
+        if self.caches_of[0] != sid or not sid:
+            ref = self.bundle.flow(sid)
+            self.caches_of = (sid, ref.definition.caches if ref is not None else None)
+        cache = self.caches_of[1]
         try:
             return render_template(template, context, now=self.now, cache=cache)
         except TemplateError as exc:

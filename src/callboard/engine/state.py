@@ -237,12 +237,17 @@ _ATOMS = frozenset({str, int, float, bool, type(None)})
 def copy_json(value: Any) -> Any:
     """Deep copy of a JSON-like value (much faster than copy.deepcopy).
 
-    Hot path (a context snapshot per step): exact-type checks, and leaves are copied
-    without a call; dict/list subclasses take the generic branch.
+    Hot path (a context snapshot per step): exact-type checks; a dict is copied whole
+    (C speed) and only its containers are replaced by copies; leaves are copied without a
+    call; dict/list subclasses take the generic branch.
     """
     t = type(value)
     if t is dict:
-        return {k: v if type(v) in _ATOMS else copy_json(v) for k, v in value.items()}
+        out = value.copy()
+        for k, v in out.items():
+            if type(v) not in _ATOMS:
+                out[k] = copy_json(v)  # an existing key: the dict does not change size
+        return out
     if t is list:
         return [v if type(v) in _ATOMS else copy_json(v) for v in value]
     if isinstance(value, dict):

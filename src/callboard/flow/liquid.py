@@ -40,7 +40,9 @@ Studio's rules and how Callboard applies them:
   items of a longer array.
 * **Fast paths**: a string without ``{`` is returned as it is; a template that is exactly
   one plain variable (``{{flow.variables.n}}``) is resolved directly, with the same result
-  Liquid gives.
+  Liquid gives; a template of text and ``{{ }}`` outputs, with or without filters
+  (``Hi {{trigger.message.Body | upcase}}``), is rendered by
+  :mod:`callboard.flow.liquid_fast`, with the same result too.
 * **Caching**: compiled templates (and parse errors) are kept in the ``cache`` dict the
   caller passes -- one per flow revision -- under the key :data:`CACHE_KEY`, keyed by
   source, so every template is parsed once per revision.
@@ -84,6 +86,7 @@ from callboard.flow.liquid_dialect import (
     to_text,
     unclosed_openings,
 )
+from callboard.flow.liquid_fast import FastTemplate, compile_fast
 
 __all__ = [
     "CACHE_KEY",
@@ -226,7 +229,7 @@ class _Lookup:
     def render(self, context: Mapping[str, Any]) -> str:
         value: Any = context
         for key in self.path:
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 return ""
             value = value.get(key)
             if value is None:
@@ -247,7 +250,19 @@ def _simple(source: str) -> _Lookup | None:
     return _Lookup(path)
 
 
-def _compiled(source: str, cache: dict[str, Any] | None) -> BoundTemplate | _Lookup:
+_Compiled = BoundTemplate | _Lookup | FastTemplate
+
+
+def _compile(source: str) -> _Compiled:
+    """The quickest form of ``source`` that renders as Liquid does (see the fast paths)."""
+    simple = _simple(source)
+    if simple is not None:
+        return simple
+    template = _parse(source)
+    return compile_fast(template, StudioOutput.node_class, _ENV) or template
+
+
+def _compiled(source: str, cache: dict[str, Any] | None) -> _Compiled:
     if cache is None:
         return _simple(source) or _parse(source)
     table = cache.get(CACHE_KEY)
@@ -256,14 +271,14 @@ def _compiled(source: str, cache: dict[str, Any] | None) -> BoundTemplate | _Loo
     entry = table.get(source)
     if entry is None:
         try:
-            entry = _simple(source) or _parse(source)
+            entry = _compile(source)
         except TemplateError as exc:
             entry = exc
         if len(table) < MAX_CACHED:
             table[source] = entry
     if isinstance(entry, TemplateError):
         raise TemplateError(str(entry))
-    template: BoundTemplate | _Lookup = entry
+    template: _Compiled = entry
     return template
 
 
@@ -288,7 +303,12 @@ def render_template(
     try:
         if isinstance(template, _Lookup):
             return template.render(context)
-        zone = _zone(tz) if isinstance(tz, str) else tz
+        zone = _zone(tz) if isinstance(tz, str) else tz  # a bad zone is an error
+        if isinstance(template, FastTemplate):
+            text = template.render(context)
+            if text is not None:
+                return text
+            template = template.template
         now_token = _NOW.set(now)
         tz_token = _TZ.set(zone)
         try:

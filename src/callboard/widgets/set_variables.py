@@ -55,6 +55,7 @@ _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _CANONICAL_INT = re.compile(r"-?(?:0|[1-9]\d{0,14})")
 _CANONICAL_FLOAT = re.compile(r"-?(?:0|[1-9]\d{0,14})\.\d{1,15}")
+_NUMBER_START = frozenset("-0123456789")
 
 
 class SetVariables(Widget):
@@ -96,8 +97,9 @@ def _value(run: Run, i: int, key: str, item: dict[str, Any]) -> Any:
     text = run.render_text(source, f"properties.variables.{i}.value")
     if "{{" in source or "{%" in source:
         text = text.strip()
-    kind = str(item.get("type") or "").strip().lower()
-    if kind in _JSON_TYPES or any(_truthy(item.get(flag)) for flag in _JSON_FLAGS):
+    kind = item.get("type")
+    kind = str(kind).strip().lower() if kind else ""
+    if kind in _JSON_TYPES or _json_flag(item):
         return _parse_json(run, key, text)
     if kind in ("number", "integer", "float"):
         return _parse_number(run, key, text)
@@ -112,6 +114,14 @@ def _value(run: Run, i: int, key: str, item: dict[str, Any]) -> Any:
     return _numeric(text)
 
 
+def _json_flag(item: dict[str, Any]) -> bool:
+    for flag in _JSON_FLAGS:
+        value = item.get(flag)
+        if value is not None and _truthy(value):
+            return True
+    return False
+
+
 def _unquoted(template: str) -> str | None:
     """The text between the quotation marks of a value written ``"..."`` or ``'...'``."""
     stripped = template.strip()
@@ -123,6 +133,8 @@ def _unquoted(template: str) -> str | None:
 
 def _numeric(text: str) -> Any:
     """``text`` as an int or float when it reads back exactly as that number."""
+    if not text or text[0] not in _NUMBER_START:
+        return text  # neither pattern can match
     if _CANONICAL_INT.fullmatch(text):
         return int(text)
     if _CANONICAL_FLOAT.fullmatch(text):
