@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from callboard.engine.env import DEFAULT_FAKE_TIME, FakeEnv, SystemEnv
+from callboard.engine.env import DEFAULT_FAKE_TIME, FakeEnv, RandomHex, SystemEnv
 
 SID = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 
@@ -20,6 +22,35 @@ def test_system_env_gives_aware_utc_time_and_random_hex_sids() -> None:
     sids = {env.sid("FN") for _ in range(50)}
     assert len(sids) == 50
     assert all(SID.match(s) and s.startswith("FN") for s in sids)
+
+
+def test_random_hex_is_unique_across_reads_threads_and_a_forked_child() -> None:
+    source = RandomHex()
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def draw() -> None:
+        got = [source.next() for _ in range(RandomHex.PER_READ)]
+        with lock:
+            seen.extend(got)
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]  # 4 reads' worth
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(seen) == len(set(seen)) == 4 * RandomHex.PER_READ
+    assert all(re.fullmatch(r"[0-9a-f]{32}", h) for h in seen)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what it draws next is its own, not the parent's next
+        os.write(write, source.next().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 32).decode()
+    os.close(read)
+    os.close(write)
+    assert child != source.next() and child not in seen
 
 
 def test_fake_env_is_deterministic() -> None:

@@ -19,8 +19,6 @@ headers and are all timed.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,29 +30,20 @@ from callboard.api.limits import BodyLimits
 from callboard.api.metrics import Metrics, request_kind, request_sid
 from callboard.api.origin import OriginCheck
 from callboard.api.permissions import needs_auth
+from callboard.engine.env import RandomHex
 
 __all__ = ["RequestSids", "Shell"]
 
-SIDS_PER_READ = 256
-
 
 class RequestSids:
-    """``RQ`` + 32 random hex digits, from the system's random source read 256 SIDs at a
-    time (one system call per read instead of one per request)."""
+    """``RQ`` + 32 random hex digits (:class:`~callboard.engine.env.RandomHex`: one
+    system call per 256 SIDs)."""
 
     def __init__(self) -> None:
-        self._hex = ""
-        self._next = 0
-        self._lock = threading.Lock()
+        self._random = RandomHex()
 
     def new(self) -> str:
-        with self._lock:
-            if self._next >= len(self._hex):
-                self._hex = os.urandom(16 * SIDS_PER_READ).hex()
-                self._next = 0
-            start = self._next
-            self._next = start + 32
-            return "RQ" + self._hex[start : start + 32]
+        return "RQ" + self._random.next()
 
 
 class Shell:
