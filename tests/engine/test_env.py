@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from callboard.engine.env import DEFAULT_FAKE_TIME, FakeEnv, RandomHex, SystemEnv
+from callboard.engine.env import DEFAULT_FAKE_TIME, FakeEnv, RandomHex, SystemEnv, random_hex
 
 SID = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 
@@ -26,6 +26,7 @@ def test_system_env_gives_aware_utc_time_and_random_hex_sids() -> None:
 
 def test_random_hex_is_unique_across_reads_threads_and_a_forked_child() -> None:
     source = RandomHex()
+    os.register_at_fork(after_in_child=source.forget)  # as random_hex()'s own does
     seen: list[str] = []
     lock = threading.Lock()
 
@@ -41,6 +42,7 @@ def test_random_hex_is_unique_across_reads_threads_and_a_forked_child() -> None:
         th.join()
     assert len(seen) == len(set(seen)) == 4 * RandomHex.PER_READ
     assert all(re.fullmatch(r"[0-9a-f]{32}", h) for h in seen)
+    seen.append(source.next())  # a read begun: the child must not go on with it
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: what it draws next is its own, not the parent's next
@@ -51,6 +53,7 @@ def test_random_hex_is_unique_across_reads_threads_and_a_forked_child() -> None:
     os.close(read)
     os.close(write)
     assert child != source.next() and child not in seen
+    assert re.fullmatch(r"[0-9a-f]{32}", random_hex()) and random_hex() != random_hex()
 
 
 def test_fake_env_is_deterministic() -> None:

@@ -30,20 +30,17 @@ from callboard.api.limits import BodyLimits
 from callboard.api.metrics import Metrics, request_kind, request_sid
 from callboard.api.origin import OriginCheck
 from callboard.api.permissions import needs_auth
-from callboard.engine.env import RandomHex
+from callboard.engine.env import random_hex
 
 __all__ = ["RequestSids", "Shell"]
 
 
 class RequestSids:
-    """``RQ`` + 32 random hex digits (:class:`~callboard.engine.env.RandomHex`: one
+    """``RQ`` + 32 random hex digits (:func:`~callboard.engine.env.random_hex`: one
     system call per 256 SIDs)."""
 
-    def __init__(self) -> None:
-        self._random = RandomHex()
-
     def new(self) -> str:
-        return "RQ" + self._random.next()
+        return "RQ" + random_hex()
 
 
 class Shell:

@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["DEFAULT_FAKE_TIME", "Env", "FakeEnv", "RandomHex", "SystemEnv"]
+__all__ = ["DEFAULT_FAKE_TIME", "Env", "FakeEnv", "RandomHex", "SystemEnv", "random_hex"]
 
 DEFAULT_FAKE_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -31,28 +31,39 @@ class Env(Protocol):
 class RandomHex:
     """32 random hex digits at a time, from the system's random source (``os.urandom``)
     read for 256 at once: one system call per 256 SIDs instead of one per SID (an
-    execution makes half a dozen). Thread-safe; a forked child reads its own."""
+    execution makes half a dozen). Thread-safe; :meth:`forget` in a forked child (the
+    process's one, :func:`random_hex`, does so by itself)."""
 
     PER_READ = 256
 
     def __init__(self) -> None:
         self._hex = ""
         self._next = 0
-        self._pid = 0
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """In a forked child: never hand out what the parent may hand out too."""
+        self._hex = ""
+        self._next = 0
         self._lock = threading.Lock()
 
     def next(self) -> str:
         with self._lock:
-            if self._next >= len(self._hex) or self._pid != os.getpid():
+            if self._next >= len(self._hex):
                 self._hex = os.urandom(16 * self.PER_READ).hex()
                 self._next = 0
-                self._pid = os.getpid()
             start = self._next
             self._next = start + 32
             return self._hex[start : start + 32]
 
 
 _RANDOM = RandomHex()
+os.register_at_fork(after_in_child=_RANDOM.forget)
+
+
+def random_hex() -> str:
+    """32 random lowercase hex digits (the process's one :class:`RandomHex`)."""
+    return _RANDOM.next()
 
 
 class SystemEnv:
@@ -62,7 +73,7 @@ class SystemEnv:
         return datetime.now(UTC)
 
     def sid(self, prefix: str) -> str:
-        return prefix + _RANDOM.next()
+        return prefix + random_hex()
 
 
 class FakeEnv:
