@@ -272,13 +272,20 @@ def test_concurrent_replies_from_one_contact_are_each_consumed_once(
     for th in threads:
         th.join(120)
     assert not errors, errors
-    done = service.fetch_execution(account.sid, flow_sid, str(first.execution_sid))
+    _each_reply_consumed_once(service, account, flow_sid, str(first.execution_sid))
+    assert _count(service, t.notifications) == 0
+
+
+def _each_reply_consumed_once(
+    service: Callboard, account: Account, flow_sid: str, execution_sid: str
+) -> None:
+    """The chain of 20 waits ended, in consecutive steps, each reply consumed once."""
+    done = service.fetch_execution(account.sid, flow_sid, execution_sid)
     assert done.status == "ended"
     steps = service.list_steps(account.sid, flow_sid, done.sid).items
     assert [s.seq for s in steps] == list(range(1, 22))
     bodies = {done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}
     assert bodies == {str(i) for i in range(20)}
-    assert _count(service, t.notifications) == 0
 
 
 def test_concurrent_replies_computed_on_the_event_loop_are_each_consumed_once(
@@ -303,12 +310,7 @@ def test_concurrent_replies_computed_on_the_event_loop_are_each_consumed_once(
         )
 
     asyncio.run(burst())
-    done = service.fetch_execution(account.sid, flow_sid, str(first.execution_sid))
-    assert done.status == "ended"
-    steps = service.list_steps(account.sid, flow_sid, done.sid).items
-    assert [s.seq for s in steps] == list(range(1, 22))
-    bodies = {done.context["widgets"][w]["inbound"]["Body"] for w in done.context["widgets"]}
-    assert bodies == {str(i) for i in range(20)}
+    _each_reply_consumed_once(service, account, flow_sid, str(first.execution_sid))
 
 
 def test_interleaved_messages_on_the_event_loop_each_wake_the_worker_for_their_own_work(
