@@ -15,6 +15,7 @@ from callboard.runtime.records import Account, InvalidParameter, NotFound
 from callboard.runtime.service import Callboard
 from callboard.store import tables as t
 from callboard.store.suspend import run_on_loop
+from tests.loops import run_async
 from tests.runtime.conftest import ask_flow, flow_definition, widget
 
 
@@ -309,7 +310,7 @@ def test_concurrent_replies_computed_on_the_event_loop_are_each_consumed_once(
             )
         )
 
-    asyncio.run(burst())
+    run_async(burst())
     _each_reply_consumed_once(service, account, flow_sid, str(first.execution_sid))
 
 
@@ -336,7 +337,7 @@ def test_interleaved_messages_on_the_event_loop_each_wake_the_worker_for_their_o
             ),
         )
 
-    asyncio.run(both())
+    run_async(both())
     assert _count(service, t.outbox) == 1
     assert wakeup.is_set()
 

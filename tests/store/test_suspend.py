@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from callboard.store.db import Database
 from callboard.store.suspend import Completion, current_loop, offload, run_on_loop
+from tests.loops import run_async
 
 _VAR: contextvars.ContextVar[str] = contextvars.ContextVar("test_suspend", default="unset")
 
@@ -42,7 +43,7 @@ def test_a_wait_suspends_and_the_loop_runs_other_tasks() -> None:
         threading.Timer(0.05, inner[0].set).start()  # set from another thread
         return await asyncio.wait_for(task, 5)
 
-    assert asyncio.run(main()) == "answer"
+    assert run_async(main()) == "answer"
     assert order == ["waiting", "other task ran", "resumed"]
 
 
@@ -68,8 +69,8 @@ def test_errors_come_out_and_offload_runs_in_a_thread() -> None:
             await run_on_loop(failing)
         return await run_on_loop(on_loop)
 
-    worker = asyncio.run(main())
-    assert worker != loop_thread[0] == threading.get_ident()
+    worker = run_async(main())
+    assert worker != loop_thread[0]
     assert current_loop() is None
     assert offload(lambda: 7) == 7  # not on a loop: at once
 
@@ -85,7 +86,7 @@ def test_context_variables_are_copied_in_and_not_leaked_out() -> None:
         seen = await run_on_loop(inside)
         return seen, _VAR.get()
 
-    assert asyncio.run(main()) == ("caller's", "caller's")
+    assert run_async(main()) == ("caller's", "caller's")
 
 
 def test_cancelling_the_task_raises_in_the_waiting_code_and_a_late_set_is_harmless() -> None:
@@ -109,7 +110,7 @@ def test_cancelling_the_task_raises_in_the_waiting_code_and_a_late_set_is_harmle
         holder[0].set()  # the committer finishing later: nothing to resume
         await asyncio.sleep(0.01)
 
-    asyncio.run(main())
+    run_async(main())
     assert seen == ["cancelled inside"]
     Completion.set_all(holder)  # the loop is closed now: still harmless
 
@@ -144,7 +145,7 @@ def test_the_loops_reads_reuse_one_connection_and_nested_reads_get_another(
         return await run_on_loop(reads)
 
     try:
-        first, inner, second, fresh = asyncio.run(main())
+        first, inner, second, fresh = run_async(main())
         assert first is second  # kept between reads
         assert inner is not first  # never two readers on one connection
         assert fresh  # each read is a new snapshot: it sees the commit before it
@@ -177,7 +178,7 @@ def test_writes_submitted_on_the_loop_commit_together_and_fail_alone(tmp_path: P
         return list(await asyncio.gather(*(run_on_loop(unit, key) for key in keys)))
 
     try:
-        outcomes = asyncio.run(main())
+        outcomes = run_async(main())
         assert outcomes == ["stored"] * 30 + ["collided"]
         with db.read() as conn:
             assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 31
