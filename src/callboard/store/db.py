@@ -136,12 +136,12 @@ class Database:
         with self._readers_lock:
             if self._closed:
                 return None
-            for gone in [other for other in self._readers if other.is_closed()]:
-                for conn in self._readers.pop(gone):  # a test's loop, finished
-                    conn.close()
             kept = self._readers.setdefault(loop, [])
             if kept:
                 return kept.pop()
+            for gone in [other for other in self._readers if other.is_closed()]:
+                for conn in self._readers.pop(gone):  # a test's loop, finished
+                    conn.close()
         return self.engine.connect()
 
     def _give_back(self, loop: asyncio.AbstractEventLoop, conn: Connection) -> None:
